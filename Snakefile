@@ -1,0 +1,21 @@
+# tuna: instruction tuning with feedback from LLMs (arXiv 2310.13385).
+# Entry point: `snakemake --cores all` builds the default target; any artifact of the
+# DAG (README.md) can be asked for by path, e.g. `snakemake --cores all checkpoints/tuna_p`.
+from snakemake.utils import min_version
+
+min_version("8.20")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/models.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        "results/data/instructions.jsonl",
+        expand("checkpoints/{model}", model=IMPORTED_MODELS),

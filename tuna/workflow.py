@@ -1,0 +1,168 @@
+"""Config checks and the small amount of logic the Snakefile needs (kept here to be tested).
+
+The Snakefile stays declarative: it asks this module which file a provider needs,
+which arguments a `tuna` command takes, and whether the config makes sense.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from tuna.errors import TunaError
+
+SCHEMA = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
+NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+DEFAULT_QUANT = "q8_0"
+
+
+def load_schema(path: Path = SCHEMA) -> dict:
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def _key(path) -> str:
+    return ".".join(str(part) for part in path) or "(top level)"
+
+
+def validate_config(config: dict, schema: dict | None = None, source: str = "config") -> None:
+    """Schema and cross-reference checks; raise TunaError with one line naming the key."""
+    schema = schema or load_schema()
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(config))
+    if error is not None:
+        raise TunaError(f"{source}: {_key(error.absolute_path)}: {_schema_message(error)}")
+    check_references(config, source)
+
+
+def _schema_message(error: jsonschema.ValidationError) -> str:
+    if error.validator == "oneOf" and error.context:
+        error = min(error.context, key=lambda e: len(e.message))
+    if error.validator == "additionalProperties":
+        return error.message.replace("Additional properties are not allowed", "unknown key")
+    return error.message
+
+
+def check_references(config: dict, source: str = "config") -> None:
+    """Every model named anywhere is declared, and the model graph has no cycle."""
+    models = config["models"]
+    declared = ", ".join(sorted(models))
+
+    def must_exist(name: str, key: str) -> None:
+        if name not in models:
+            raise TunaError(f"{source}: {key}: unknown model '{name}' (declared: {declared})")
+
+    for name, spec in models.items():
+        if "init" in spec:
+            must_exist(spec["init"], f"models.{name}.init")
+        kind, _, sampler = spec.get("data", "").partition(":")
+        if sampler:
+            must_exist(sampler, f"models.{name}.data")
+    model_order(models, source)
+    for index, name in enumerate(config["evaluation"]["models"]):
+        must_exist(name, f"evaluation.models.{index}")
+    must_exist(config["evaluation"]["baseline"], "evaluation.baseline")
+    for key, spec in provider_specs(config):
+        model = spec.get("model")
+        if spec["kind"] == "openai" or model is None:
+            continue
+        if model in models:
+            if spec.get("quant") == "source" and not str(models[model].get("import", "")).endswith(".gguf"):
+                raise TunaError(f"{source}: {key}.quant: 'source' needs model '{model}' imported from a .gguf file")
+        elif NAME.match(model) and not Path(model).exists():
+            raise TunaError(f"{source}: {key}.model: unknown model '{model}' (declared: {declared})")
+
+
+def provider_specs(config: dict):
+    """(config key, provider spec) for every provider the config declares."""
+    for section in ("teacher", "sampling", "judge"):
+        yield f"{section}.provider", config[section]["provider"]
+    evaluation = config["evaluation"]
+    if "provider" in evaluation.get("generation", {}):
+        yield "evaluation.generation.provider", evaluation["generation"]["provider"]
+    if "judge" in evaluation.get("vicuna", {}):
+        yield "evaluation.vicuna.judge", evaluation["vicuna"]["judge"]
+
+
+def model_dependencies(spec: dict) -> list[str]:
+    """Models whose checkpoints must exist before this model can be made."""
+    deps = [spec["init"]] if "init" in spec else []
+    _, _, sampler = spec.get("data", "").partition(":")
+    return deps + ([sampler] if sampler and sampler not in deps else [])
+
+
+def model_order(models: dict, source: str = "config") -> list[str]:
+    """Models in an order where each comes after the models it needs; reject cycles."""
+    order, visiting = [], set()
+
+    def visit(name: str, chain: tuple) -> None:
+        if name in order:
+            return
+        if name in visiting:
+            raise TunaError(f"{source}: models: cycle {' -> '.join(chain + (name,))}")
+        visiting.add(name)
+        for dep in model_dependencies(models[name]):
+            visit(dep, chain + (name,))
+        visiting.discard(name)
+        order.append(name)
+
+    for name in models:
+        visit(name, ())
+    return order
+
+
+def imported_models(config: dict, gguf: bool) -> list[str]:
+    """Names of models imported from a GGUF file (gguf=True) or from an HF directory."""
+    return [
+        name for name, spec in config["models"].items()
+        if "import" in spec and spec["import"].endswith(".gguf") == gguf
+    ]
+
+
+def trained_models(config: dict) -> list[str]:
+    return [name for name, spec in config["models"].items() if "init" in spec]
+
+
+def name_regex(names: list[str]) -> str:
+    """A wildcard constraint matching exactly these names (nothing if the list is empty)."""
+    return "|".join(re.escape(n) for n in names) if names else "(?!x)x"
+
+
+def template_of(config: dict, spec: dict) -> str:
+    """Prompt template for a provider: the declared model's, else chat (alpaca for raw completions)."""
+    model = spec.get("model")
+    if model in config["models"]:
+        return config["models"][model].get("template", "chat")
+    if spec["kind"] == "openai" and spec.get("api", "completions") == "completions":
+        return "alpaca"
+    return spec.get("template", "chat")
+
+
+def provider_location(config: dict, spec: dict) -> str | None:
+    """The file or directory a local provider loads (None for an API)."""
+    if spec["kind"] == "openai":
+        return None
+    model = spec["model"]
+    if model in config["models"]:
+        if spec["kind"] == "hf":
+            return f"checkpoints/{model}"
+        return f"checkpoints/{model}.{spec.get('quant', DEFAULT_QUANT)}.gguf"
+    return model
+
+
+def provider_args(config: dict, spec: dict) -> str:
+    """The `tuna` options that select this provider (shell-quoted)."""
+    location = provider_location(config, spec) or spec["model"]
+    args = ["--provider", spec["kind"], "--model", location, "--template", template_of(config, spec)]
+    for key in ("base_url", "api", "api_key_env", "n_gpu_layers", "n_ctx"):
+        if key in spec:
+            args += [f"--{key.replace('_', '-')}", str(spec[key])]
+    return shlex.join(args)
+
+
+def with_model(spec: dict, model: str) -> dict:
+    """A provider spec whose model defaults to `model` (self-sampling, evaluation)."""
+    return {"model": model, **spec}

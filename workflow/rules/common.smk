@@ -1,0 +1,45 @@
+# Config validation and helpers shared by every rule file. The logic lives in
+# tuna.workflow so it is unit-tested; this file only wires it into Snakemake.
+import re
+
+import yaml
+
+from tuna import workflow as tw
+from tuna.errors import TunaError
+
+try:
+    tw.validate_config(config, source="config")
+except TunaError as exc:
+    raise WorkflowError(exc.message) from None
+
+with open(workflow.source_path("../downloads.yaml")) as _handle:
+    DOWNLOADS = {**yaml.safe_load(_handle), **config.get("downloads", {})}
+
+GGUF_MODELS = tw.imported_models(config, gguf=True)
+HF_IMPORTED_MODELS = tw.imported_models(config, gguf=False)
+IMPORTED_MODELS = GGUF_MODELS + HF_IMPORTED_MODELS
+TRAINED_MODELS = tw.trained_models(config)
+SHARDS = list(range(config["data"]["shards"]))
+
+wildcard_constraints:
+    shard=r"\d+",
+
+
+def provider_input(spec):
+    """Files a provider loads: a checkpoint or GGUF the workflow builds, or a user path."""
+    location = tw.provider_location(config, spec)
+    return [location] if location else []
+
+
+def provider_args(spec):
+    return tw.provider_args(config, spec)
+
+
+def resolve_source(location):
+    """A config location (path or pkg:MODULE/FILE) as a path; a clear error if missing."""
+    from tuna.sources import resolve
+
+    try:
+        return resolve(location)
+    except TunaError as exc:
+        raise WorkflowError(exc.message) from None
