@@ -131,11 +131,19 @@ def name_regex(names: list[str]) -> str:
     return "|".join(re.escape(n) for n in names) if names else "(?!x)x"
 
 
+def model_template(config: dict, model: str) -> str:
+    """A model's prompt template: its own, else the one of the model it was trained from."""
+    spec = config["models"][model]
+    if "template" in spec:
+        return spec["template"]
+    return model_template(config, spec["init"]) if "init" in spec else "chat"
+
+
 def template_of(config: dict, spec: dict) -> str:
     """Prompt template for a provider: the declared model's, else chat (alpaca for raw completions)."""
     model = spec.get("model")
     if model in config["models"]:
-        return config["models"][model].get("template", "chat")
+        return model_template(config, model)
     if spec["kind"] == "openai" and spec.get("api", "completions") == "completions":
         return "alpaca"
     return spec.get("template", "chat")
