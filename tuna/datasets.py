@@ -17,41 +17,42 @@ from tuna.records import Instruction, atomic_output
 DEMO = Path(__file__).resolve().parent / "data" / "demo_instructions.json"
 
 
-def git_blob_sha1(path: str | Path) -> str:
+def git_blob_sha1(data: bytes) -> str:
     """The id git (and GitHub) gives a file's content: sha1 of 'blob <size>\\0<bytes>'."""
-    data = Path(path).read_bytes()
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
-
-
-def sha256(path: str | Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def verify_checksum(path: str | Path, sha256_hex: str | None = None, git_sha1: str | None = None) -> str:
     """Check a file against the pinned checksum(s); return its sha256. Raise on mismatch."""
-    actual = sha256(path)
+    return verify_bytes(Path(path).read_bytes(), str(path), sha256_hex, git_sha1)
+
+
+def verify_bytes(data: bytes, where: str, sha256_hex: str | None = None, git_sha1: str | None = None) -> str:
+    actual = hashlib.sha256(data).hexdigest()
     if sha256_hex and actual != sha256_hex:
-        raise TunaError(f"{path}: sha256 {actual} does not match the pinned {sha256_hex}")
+        raise TunaError(f"{where}: sha256 {actual} does not match the pinned {sha256_hex}")
     if git_sha1:
-        blob = git_blob_sha1(path)
+        blob = git_blob_sha1(data)
         if blob != git_sha1:
-            raise TunaError(f"{path}: git blob sha1 {blob} does not match the pinned {git_sha1}")
+            raise TunaError(f"{where}: git blob sha1 {blob} does not match the pinned {git_sha1}")
     return actual
 
 
 def download(url: str, out: str | Path, sha256_hex: str | None = None, git_sha1: str | None = None,
              timeout: float = 120) -> str:
-    """Fetch `url` to `out`, verified before it is renamed into place; return its sha256."""
-    out = Path(out)
+    """Fetch `url`, verify it, then write it to `out` atomically; return its sha256.
+
+    Upstream data files are at most tens of MB, so they are verified in memory.
+    """
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response, atomic_output(out, "wb") as handle:
-            while block := response.read(1 << 20):
-                handle.write(block)
-            handle.flush()
-            verify_checksum(handle.name, sha256_hex, git_sha1)
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            data = response.read()
     except OSError as exc:
         raise TunaError(f"{url}: download failed ({exc})") from exc
-    return sha256(out)
+    digest = verify_bytes(data, url, sha256_hex, git_sha1)
+    with atomic_output(out, "wb") as handle:
+        handle.write(data)
+    return digest
 
 
 def instruction_id(instruction: str, input: str) -> str:

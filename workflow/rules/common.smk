@@ -43,3 +43,13 @@ def resolve_source(location):
         return resolve(location)
     except TunaError as exc:
         raise WorkflowError(exc.message) from None
+
+
+def instructions_source(wildcards):
+    """The raw instruction file: none for the demo set, the download for Alpaca, else a path."""
+    source = config["data"]["source"]
+    if source == "demo":
+        return []
+    if source == "alpaca":
+        return ["resources/downloads/alpaca_data.json"]
+    return [source]

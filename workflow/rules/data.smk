@@ -23,15 +23,6 @@ rule download:
         "tuna download {params.url:q} {params.checksum} -o {output} > {log} 2>&1"
 
 
-def instructions_source(wildcards):
-    source = config["data"]["source"]
-    if source == "demo":
-        return []
-    if source == "alpaca":
-        return ["resources/downloads/alpaca_data.json"]
-    return [source]
-
-
 rule prepare_instructions:
     input:
         instructions_source,

@@ -1,0 +1,82 @@
+"""Real Snakemake runs: the DAG builds once and rebuilds exactly what changed."""
+
+import json
+import subprocess
+
+import pytest
+import yaml
+
+from workflow_run import ROOT, planned_jobs, snakemake, write_config
+
+pytestmark = pytest.mark.slow
+
+TARGETS = ("results/data/instructions.jsonl", "checkpoints/alpaca")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A workdir where the data and model-import stages have run once."""
+    workdir = tmp_path_factory.mktemp("wf")
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    source = workdir / "my_data.json"
+    source.write_text(json.dumps([{"instruction": f"Count to {n}.", "input": "", "output": str(n)} for n in range(10)]))
+    config["data"].update(source=str(source), limit=6)
+    write_config(workdir, config)
+    snakemake(workdir, *TARGETS)
+    return workdir, config
+
+
+def test_outputs_and_provenance(built):
+    workdir, _ = built
+    lines = (workdir / "results/data/instructions.jsonl").read_text().splitlines()
+    assert len(lines) == 6
+    stamp = json.loads((workdir / "results/data/instructions.jsonl.provenance.json").read_text())
+    assert stamp["code"]["tuna"] and len(stamp["code"]["git_commit"]) == 40
+    assert stamp["params"] == {"source": str(workdir / "my_data.json"), "limit": 6}
+    assert json.loads((workdir / "checkpoints/alpaca/provenance.json").read_text())["inputs"][0]["sha256"]
+    assert (workdir / "checkpoints/alpaca.source.gguf").stat().st_size > 50_000_000
+    assert (workdir / "logs/import_model/alpaca.log").exists()
+
+
+def test_second_run_has_nothing_to_do(built):
+    workdir, _ = built
+    assert planned_jobs(workdir, *TARGETS) == {}
+
+
+def test_changed_parameter_reruns_only_its_rule(built):
+    workdir, config = built
+    write_config(workdir, {**config, "data": {**config["data"], "limit": 5}})
+    try:
+        assert planned_jobs(workdir, *TARGETS) == {"prepare_instructions": 1}
+    finally:
+        write_config(workdir, config)
+    assert planned_jobs(workdir, *TARGETS) == {}
+
+
+def test_changed_upstream_input_reruns_its_consumers(built):
+    workdir, _ = built
+    source = workdir / "my_data.json"
+    rows = json.loads(source.read_text())
+    source.write_text(json.dumps(rows[::-1]))
+    assert planned_jobs(workdir, *TARGETS) == {"prepare_instructions": 1}
+    snakemake(workdir, *TARGETS)
+    assert json.loads((workdir / "results/data/instructions.jsonl").read_text().splitlines()[0])["output"] == "9"
+
+
+def test_bad_config_fails_before_any_job(tmp_path):
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config["scoring"]["beta"] = "high"
+    write_config(tmp_path, config)
+    result = snakemake(tmp_path, "-n", check=False)
+    assert result.returncode != 0
+    assert "config: scoring.beta: 'high' is not of type 'number'" in result.stdout + result.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_lint_is_clean_and_slurm_profile_plans(tmp_path):
+    lint = subprocess.run(["snakemake", "--lint"], cwd=ROOT, capture_output=True, text=True)
+    assert "Congratulations" in lint.stdout + lint.stderr
+    plan = subprocess.run(["snakemake", "-n", "--profile", "profiles/slurm", "-d", str(tmp_path),
+                           "--configfile", str(ROOT / "config" / "config.yaml")],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert plan.returncode == 0, plan.stderr
