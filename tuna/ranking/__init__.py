@@ -1,0 +1,1 @@
+"""Ranking: probabilistic (teacher log-probs), contextual (self-samples + judge), proxy ranking model."""
