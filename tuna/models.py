@@ -49,7 +49,7 @@ def import_hf(source: Path, out_dir: Path) -> None:
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     shutil.copytree(source, tmp, copy_function=link_or_copy)
-    _replace_dir(tmp, out_dir)
+    replace_dir(tmp, out_dir)
 
 
 def _save(model, tokenizer, out_dir: Path) -> None:
@@ -57,10 +57,10 @@ def _save(model, tokenizer, out_dir: Path) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
     model.save_pretrained(tmp, safe_serialization=True)
     tokenizer.save_pretrained(tmp)
-    _replace_dir(tmp, out_dir)
+    replace_dir(tmp, out_dir)
 
 
-def _replace_dir(tmp: Path, out_dir: Path) -> None:
+def replace_dir(tmp: Path, out_dir: Path) -> None:
     """Move a finished directory into place so readers never see a partial checkpoint."""
     shutil.rmtree(out_dir, ignore_errors=True)
     os.replace(tmp, out_dir)

@@ -45,3 +45,10 @@ shard_option = click.option(
     "--shard", default="0/1", show_default=True, callback=lambda ctx, param, value: parse_shard(value),
     help="Process only shard INDEX of COUNT (instructions i with i % COUNT == INDEX).",
 )
+
+
+def open_provider(provider_kind: str, provider_model: str, **options):
+    """The provider that `provider_options` describe (options named as make_provider's keywords)."""
+    from tuna.llm import make_provider
+
+    return make_provider(provider_kind, provider_model, **options)
