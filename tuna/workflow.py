@@ -65,6 +65,7 @@ def check_references(config: dict, source: str = "config") -> None:
     for index, name in enumerate(config["evaluation"]["models"]):
         must_exist(name, f"evaluation.models.{index}")
     must_exist(config["evaluation"]["baseline"], "evaluation.baseline")
+    must_exist(config["prm"]["backbone"], "prm.backbone")
     for key, spec in provider_specs(config):
         model = spec.get("model")
         if spec["kind"] == "openai" or model is None:
@@ -174,3 +175,27 @@ def provider_args(config: dict, spec: dict) -> str:
 def with_model(spec: dict, model: str) -> dict:
     """A provider spec whose model defaults to `model` (self-sampling, evaluation)."""
     return {"model": model, **spec}
+
+
+def cli_options(values: dict) -> str:
+    """{'max_tokens': 96, 'constrained': True, 'first': None} -> '--max-tokens 96 --constrained'.
+
+    Rules pass config values to `tuna` commands this way, so each value appears once,
+    named, in the rule's params (what Snakemake compares to decide what re-runs).
+    """
+    args = []
+    for key, value in values.items():
+        flag = f"--{key.replace('_', '-')}"
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            args.append(flag if value else f"--no-{key.replace('_', '-')}")
+        else:
+            args += [flag, str(value)]
+    return shlex.join(args)
+
+
+def prm_sampled_models(config: dict) -> set[str]:
+    """Models whose samples a proxy ranking model re-ranks (so all instructions are sampled)."""
+    return {spec["data"].split(":", 1)[1] for spec in config["models"].values()
+            if spec.get("data", "").startswith("prm_rank:")}

@@ -35,6 +35,11 @@ def provider_args(spec):
     return tw.provider_args(config, spec)
 
 
+def sampler_spec(model):
+    """The provider a model samples itself with (contextual ranking)."""
+    return tw.with_model(config["sampling"]["provider"], model)
+
+
 def resolve_source(location):
     """A config location (path or pkg:MODULE/FILE) as a path; a clear error if missing."""
     from tuna.sources import resolve

@@ -1,0 +1,172 @@
+"""Contextual ranking commands: self-sample, judge, gather ranks, proxy ranking model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from tuna import provenance
+from tuna.cli.options import open_provider, provider_options, shard_option
+from tuna.datasets import select_shard
+from tuna.errors import TunaError
+from tuna.records import Generation, Instruction, Judgement, Ranking, read_jsonl, write_jsonl
+
+FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+OUT = click.Path(dir_okay=False, path_type=Path)
+first_option = click.option("--first", type=click.IntRange(min=0), default=None,
+                            help="Use only the first K instructions (the paper judged 13K of 52K).")
+
+
+def _instructions(path: Path, first: int | None) -> list[Instruction]:
+    return read_jsonl(path, Instruction)[:first]
+
+
+@click.command("sample")
+@click.option("--instructions", type=FILE, required=True, help="Instruction records (jsonl).")
+@shard_option
+@first_option
+@click.option("--n", type=click.IntRange(min=1), default=4, show_default=True, help="Samples per instruction.")
+@click.option("--temperature", type=float, default=1.0, show_default=True, help="Temperature of the first draw.")
+@click.option("--temperature-step", type=float, default=0.1, show_default=True,
+              help="Added to the temperature each time a sample is redrawn.")
+@click.option("--max-trials", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Draws per slot before the least similar draw is kept.")
+@click.option("--tau", type=click.FloatRange(0, 1), default=0.8, show_default=True,
+              help="ROUGE-L F1 that makes two samples too similar.")
+@click.option("--max-tokens", type=click.IntRange(min=1), default=256, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@provider_options
+@click.option("-o", "--out", type=OUT, required=True, help="Samples of this shard (jsonl of generations).")
+def sample(instructions, shard, first, n, temperature, temperature_step, max_trials, tau, max_tokens, seed, out,
+           **provider_opts):
+    """Draw N mutually dissimilar responses of the model itself per instruction (Sec. 2.3).
+
+    A draw whose ROUGE-L F1 with a kept sample reaches --tau is redrawn at a higher
+    temperature; after --max-trials draws, the least similar one is kept. Trials,
+    temperatures and the final pairwise ROUGE-L matrix are recorded.
+    """
+    from tuna.ranking.contextual import provider_draw
+    from tuna.ranking.sampling import SamplingRule, sample_diverse
+
+    records = select_shard(_instructions(instructions, first), *shard)
+    provider = open_provider(**provider_opts)
+    rule = SamplingRule(n=n, temperature=temperature, temperature_step=temperature_step, max_trials=max_trials,
+                        tau=tau)
+    generations = sample_diverse(records, provider_draw(provider, max_tokens, seed), rule, model=provider.name)
+    failed = sum(c.finish_reason == "error" for g in generations for c in g.candidates)
+    if failed:
+        raise TunaError(f"{failed} sampling calls failed; answers so far are cached, rerun to retry")
+    write_jsonl(out, generations)
+    provenance.stamp([out], inputs=[instructions], params={"shard": list(shard), "first": first, "n": n,
+                     "temperature": temperature, "temperature_step": temperature_step, "max_trials": max_trials,
+                     "tau": tau, "max_tokens": max_tokens, "seed": seed, "model": provider.name})
+    redrawn = sum(g.trials - n for g in generations)
+    click.echo(f"{out}: {len(generations)} instructions x {n} samples ({redrawn} redraws)")
+
+
+@click.command("judge")
+@click.option("--instructions", type=FILE, required=True, help="Instruction records (jsonl).")
+@click.option("--samples", type=FILE, required=True, help="Self samples of one shard (from `tuna sample`).")
+@first_option
+@click.option("--max-tokens", type=click.IntRange(min=1), default=1024, show_default=True)
+@click.option("--retries", type=click.IntRange(min=0), default=2, show_default=True,
+              help="Re-asks of an answer with no usable ranking (at temperature 0.7).")
+@click.option("--constrained/--no-constrained", default=False, show_default=True,
+              help="Constrain the answer to a JSON schema (for small local judges).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@provider_options
+@click.option("-o", "--out", type=OUT, required=True, help="Judgements (jsonl): raw answer, scores, rank.")
+@click.option("--quarantine", type=OUT, required=True,
+              help="Judgements with no usable ranking after the retries, raw text kept (jsonl).")
+def judge(instructions, samples, first, max_tokens, retries, constrained, seed, out, quarantine, **provider_opts):
+    """Rank each instruction's samples with a judge LLM and the paper's Table 9 prompt.
+
+    The judge answers at temperature 0; answers without a valid ranking are re-asked
+    and, if still unusable, written to --quarantine and counted, never dropped.
+    """
+    from tuna.ranking.contextual import judge_samples
+
+    wanted = {r.id: r for r in _instructions(instructions, first)}
+    generations = [g for g in read_jsonl(samples, Generation) if g.id in wanted]
+    provider = open_provider(**provider_opts)
+    judgements = judge_samples(provider, wanted, generations, max_tokens, retries, constrained, seed)
+    write_jsonl(out, judgements)
+    failed = [j for j in judgements if not j.ok]
+    write_jsonl(quarantine, failed)
+    provenance.stamp([out, quarantine], inputs=[instructions, samples], params={
+        "first": first, "max_tokens": max_tokens, "retries": retries, "constrained": constrained, "seed": seed,
+        "judge": provider.name})
+    click.echo(f"{out}: {len(judgements) - len(failed)} ranked, {len(failed)} quarantined ({quarantine})")
+
+
+@click.command("ctx-rank")
+@click.option("--instructions", type=FILE, required=True, help="Instruction records (jsonl).")
+@click.option("--samples", type=FILE, multiple=True, required=True, help="Self-sample shards (repeat).")
+@click.option("--judged", type=FILE, multiple=True, required=True, help="Judgement shards (repeat).")
+@click.option("-o", "--out", type=OUT, required=True, help="Training-ready rankings (jsonl).")
+def ctx_rank(instructions, samples, judged, out):
+    """Gather judged shards into training-ready rankings (samples in the judge's order)."""
+    from tuna.ranking.contextual import judged_rankings
+
+    records = {r.id: r for r in read_jsonl(instructions, Instruction)}
+    generations = [g for path in samples for g in read_jsonl(path, Generation)]
+    judgements = [j for path in judged for j in read_jsonl(path, Judgement)]
+    rankings = judged_rankings(records, generations, judgements)
+    write_jsonl(out, rankings)
+    provenance.stamp([out], inputs=[instructions, *samples, *judged])
+    failed = sum(not j.ok for j in judgements)
+    click.echo(f"{out}: {len(rankings)} rankings; {failed} judgements quarantined")
+
+
+@click.command("prm-train")
+@click.option("--ranked", type=FILE, required=True, help="Judge rankings to learn (from `tuna ctx-rank`).")
+@click.option("--backbone", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
+              help="Checkpoint the proxy ranker starts from (the paper: StableLM-3B, LLaMA-7B).")
+@click.option("--template", type=click.Choice(["chat", "alpaca"]), default="chat", show_default=True)
+@click.option("--lr", type=float, default=1e-5, show_default=True)
+@click.option("--epochs", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--max-length", type=click.IntRange(min=16), default=1024, show_default=True)
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Directory for the trained proxy ranking model.")
+def prm_train(ranked, backbone, template, lr, epochs, max_length, seed, out):
+    """Train a proxy ranking model (score head on a causal LM) on a judge's rankings."""
+    from tuna.models import replace_dir
+    from tuna.ranking.prm import PRM
+
+    rankings = read_jsonl(ranked, Ranking)
+    if not any(len(r.candidates) >= 2 for r in rankings):
+        raise TunaError(f"{ranked}: no ranking with two or more candidates to learn from")
+    prm = PRM.from_backbone(backbone, template, max_length, seed)
+    history = prm.train(rankings, lr=lr, epochs=epochs, seed=seed)
+    tmp = out.with_name(out.name + ".tmp")
+    prm.save(tmp)
+    replace_dir(tmp, out)
+    provenance.stamp([out], inputs=[ranked, backbone], params={"lr": lr, "epochs": epochs, "max_length": max_length,
+                     "seed": seed, "template": template}, extra={"epoch_loss": history})
+    click.echo(f"{out}: pairwise loss by epoch {', '.join(f'{x:.4f}' for x in history)}")
+
+
+@click.command("prm-rank")
+@click.option("--prm", "prm_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True)
+@click.option("--instructions", type=FILE, required=True, help="Instruction records (jsonl).")
+@click.option("--samples", type=FILE, multiple=True, required=True, help="Self-sample shards (repeat).")
+@click.option("--judged-ranked", type=FILE, required=True,
+              help="The judge's rankings: kept as they are; the PRM ranks every other instruction.")
+@click.option("-o", "--out", type=OUT, required=True, help="Rankings for all sampled instructions (jsonl).")
+def prm_rank(prm_dir, instructions, samples, judged_ranked, out):
+    """Rank the samples the judge did not see with the proxy ranking model (Tuna_c(PRM) data)."""
+    from tuna.ranking.prm import PRM
+
+    records = {r.id: r for r in read_jsonl(instructions, Instruction)}
+    judged = read_jsonl(judged_ranked, Ranking)
+    seen = {r.id for r in judged}
+    unseen = [g for path in samples for g in read_jsonl(path, Generation) if g.id not in seen]
+    ranked = PRM.load(prm_dir).rank(records, unseen)
+    write_jsonl(out, judged + ranked)
+    provenance.stamp([out], inputs=[prm_dir, instructions, *samples, judged_ranked])
+    click.echo(f"{out}: {len(judged)} judge rankings + {len(ranked)} PRM rankings")
+
+
+COMMANDS = [sample, judge, ctx_rank, prm_train, prm_rank]
