@@ -1,0 +1,150 @@
+"""Super-NaturalInstructions: task loading, Tk-Instruct encodings, and parity of the metric with
+the official evaluation script's documented behaviour, on the real task files in ../shared."""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+
+import pytest
+from rouge_score import rouge_scorer
+
+from tuna.errors import TunaError
+from tuna.evaluate import metrics, superni
+
+
+@pytest.fixture(scope="module")
+def tasks(shared_data):
+    task_dir = shared_data / "super_ni" / "tasks"
+    names = sorted(p.stem for p in task_dir.glob("*.json"))
+    return superni.load_tasks(task_dir, names, instances=100)
+
+
+def official_metrics(predictions, references):
+    """The documented algorithm, written out plainly: rouge_score RougeL F1 with the Porter
+    stemmer and SQuAD normalization without article removal, max over references, mean x 100."""
+    scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
+
+    def normalize(s):
+        s = s.lower()
+        s = "".join(ch for ch in s if ch not in set(string.punctuation))
+        return " ".join(s.split())
+
+    em = rl = 0.0
+    for pred, gold in zip(predictions, references):
+        em += max(float(normalize(pred) == normalize(g)) for g in gold)
+        rl += max(scorer.score(prediction=pred, target=g)["rougeL"].fmeasure for g in gold)
+    return {"exact_match": round(100 * em / len(references), 4), "rougeL": round(100 * rl / len(references), 4)}
+
+
+def varied_predictions(tasks, seed=0):
+    """Realistic model outputs: exact, re-cased/punctuated, chatty, wrong, empty, other task's."""
+    rng = random.Random(seed)
+    every_output = [o for t in tasks for i in t.instances for o in i["output"]]
+    out = {}
+    for task in tasks:
+        for instance in task.instances:
+            ref = rng.choice(instance["output"])
+            out[instance["id"]] = rng.choice([
+                ref, ref.upper() + "!", f"The answer is: {ref}.", f"{ref} because it fits the definition",
+                "", rng.choice(every_output), " ".join(reversed(ref.split())), ref.replace(" ", "  "),
+            ])
+    return out
+
+
+def test_split_lists_119_tasks_including_the_shared_ones(shared_data, tasks):
+    names = superni.read_task_names(shared_data / "super_ni" / "test_tasks.txt")
+    assert len(names) == 119 == len(set(names))
+    assert {t.name for t in tasks} <= set(names)
+
+
+def test_tasks_keep_first_100_instances_and_first_category(tasks):
+    assert len(tasks) == 8 and all(len(t.instances) == 100 for t in tasks)
+    entail = next(t for t in tasks if t.name == "task1344_glue_entailment_classification")
+    assert entail.category == "Textual Entailment"
+    assert superni.category_key(entail.category) == "textual_entailment"
+
+
+def test_zero_shot_encoding_is_definition_then_input(tasks):
+    task = next(t for t in tasks if t.name == "task1344_glue_entailment_classification")
+    instance = task.instances[0]
+    prompt = superni.encode(task, instance, shots=0)
+    assert prompt == (f"Definition: {task.definition.strip()}\n\n"
+                      f"Now complete the following example -\nInput: {instance['input'].strip()}\nOutput: ")
+    assert "Positive Example" not in prompt
+
+
+def test_two_shot_encoding_adds_two_positive_examples_with_periods(tasks):
+    task = next(t for t in tasks if t.name == "task1344_glue_entailment_classification")
+    prompt = superni.encode(task, task.instances[0], shots=2)
+    first, second = task.positive_examples[:2]
+    assert prompt.count("Positive Example") == 2
+    # Outputs '0'/'1' end without punctuation, so the encoding closes them with a period.
+    assert f" Positive Example 1 -\nInput: {first['input'].strip()}" in prompt
+    assert f"\n Output: {first['output'].strip()}.\n\n Positive Example 2 -\n" in prompt
+    assert f"\n Output: {second['output'].strip()}.\n\nNow complete the following example -\n" in prompt
+
+
+def test_punctuation_rule_does_not_double_periods():
+    task = superni.Task("t", "c", "Answer it.", ({"input": "Is it?", "output": "Yes."},), ())
+    prompt = superni.encode(task, {"input": "Why", "output": ["x"]}, shots=2)
+    assert prompt == ("Definition: Answer it.\n\n Positive Example 1 -\nInput: Is it?\n Output: Yes.\n\n"
+                      "Now complete the following example -\nInput: Why.\nOutput: ")
+
+
+def test_prompts_use_upstream_instance_ids(tasks):
+    records = superni.prompts(tasks, shots=0)
+    assert len(records) == 800 and len({r.id for r in records}) == 800
+    assert records[0].id == tasks[0].instances[0]["id"]
+
+
+def test_normalization_keeps_articles_and_drops_punctuation():
+    assert metrics.normalize_answer("  The  Cat's   HAT!! ") == "the cats hat"
+    assert metrics.exact_match("the answer.", "The answer") == 1.0
+    assert metrics.exact_match("answer", "the answer") == 0.0
+
+
+def test_overall_metric_matches_official_on_real_tasks(tasks):
+    predictions = varied_predictions(tasks)
+    result = superni.score(tasks, predictions)
+    rows = [(t, i) for t in tasks for i in t.instances]
+    expected = official_metrics([predictions[i["id"]] for _, i in rows], [i["output"] for _, i in rows])
+    assert result["exact_match"] == expected["exact_match"]
+    assert result["rougeL"] == expected["rougeL"]
+    assert 0 < result["exact_match"] < result["rougeL"] < 100  # the mix is neither trivial nor perfect
+
+
+def test_per_task_and_per_category_match_official_grouping(tasks):
+    predictions = varied_predictions(tasks, seed=1)
+    result = superni.score(tasks, predictions)
+    for task in tasks:
+        expected = official_metrics([predictions[i["id"]] for i in task.instances],
+                                    [i["output"] for i in task.instances])
+        got = result["per_task"][task.name]
+        assert (got["exact_match"], got["rougeL"]) == (expected["exact_match"], expected["rougeL"])
+    coref = [t for t in tasks if t.category == "Coreference Resolution"]
+    assert len(coref) == 2
+    rows = [i for t in coref for i in t.instances]
+    expected = official_metrics([predictions[i["id"]] for i in rows], [i["output"] for i in rows])
+    got = result["per_category"]["coreference_resolution"]
+    assert (got["exact_match"], got["rougeL"], got["instances"]) == (expected["exact_match"], expected["rougeL"], 200)
+
+
+def test_missing_predictions_score_as_empty_and_are_counted(tasks):
+    result = superni.score(tasks[:1], {})
+    assert result["missing"] == 100 and result["rougeL"] == 0.0 and result["exact_match"] == 0.0
+
+
+def test_perfect_predictions_score_100(tasks):
+    result = superni.score(tasks, {i["id"]: i["output"][-1] for t in tasks for i in t.instances})
+    assert result["exact_match"] == 100.0 and result["rougeL"] == 100.0
+
+
+def test_bad_task_file_names_file_and_key(tmp_path):
+    (tmp_path / "task1_x.json").write_text(json.dumps({"Definition": ["d"], "Categories": ["c"],
+                                                       "Positive Examples": [], "Instances": [{"id": "a"}]}))
+    with pytest.raises(TunaError, match=r"task1_x.json: Instances.0: needs an 'id' and a non-empty 'output'"):
+        superni.load_task(tmp_path / "task1_x.json")
+    with pytest.raises(TunaError, match="1 task file"):
+        superni.load_tasks(tmp_path, ["task1_x", "task2_missing"])

@@ -1,0 +1,124 @@
+"""Super-NaturalInstructions (Wang et al., 2022): the 119 English test tasks of the default split.
+
+Each task file (upstream `tasks/<name>.json`) holds a definition, positive examples
+and instances; the official test set is the first 100 instances of each test task.
+Prompts follow the Tk-Instruct encoding the paper used ("Definition: ...", then
+optional " Positive Example k -" blocks, then "Now complete the following example -");
+0-shot has the definition only, 2-shot adds the first two positive examples.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+from dataclasses import dataclass
+from pathlib import Path
+
+from tuna.errors import TunaError
+from tuna.evaluate import metrics
+from tuna.records import Instruction
+
+# Upstream pin: the commit of splits/default/test_tasks.txt in workflow/downloads.yaml.
+UPSTREAM_COMMIT = "b00871c954282e35d14de77c546918ee8b9d90da"
+TASK_URL = "https://raw.githubusercontent.com/allenai/natural-instructions/{commit}/tasks/{task}.json"
+SHOTS = (0, 2)
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    category: str  # first entry of "Categories", as the official reference file uses
+    definition: str
+    positive_examples: tuple[dict, ...]
+    instances: tuple[dict, ...]  # {"id", "input", "output": [references]}
+
+
+def read_task_names(path: str | Path) -> list[str]:
+    """Task names of a split file (one per line, blank lines ignored)."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise TunaError(f"{path}: cannot read ({exc.strerror})") from exc
+    return [line.strip() for line in lines if line.strip()]
+
+
+def load_task(path: str | Path, instances: int = 100) -> Task:
+    """Read one upstream task file, keeping its first `instances` instances."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise TunaError(f"{path}: cannot read ({exc.strerror})") from exc
+    except json.JSONDecodeError as exc:
+        raise TunaError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
+    for key in ("Definition", "Categories", "Positive Examples", "Instances"):
+        if key not in data:
+            raise TunaError(f"{path}: key '{key}' missing (not a Super-NaturalInstructions task file?)")
+    for index, instance in enumerate(data["Instances"][:instances]):
+        if not isinstance(instance.get("output"), list) or not instance["output"] or "id" not in instance:
+            raise TunaError(f"{path}: Instances.{index}: needs an 'id' and a non-empty 'output' list")
+    definition = data["Definition"]
+    return Task(
+        name=path.stem,
+        category=data["Categories"][0],
+        definition=definition[0] if isinstance(definition, list) else definition,
+        positive_examples=tuple(data["Positive Examples"]),
+        instances=tuple(data["Instances"][:instances]),
+    )
+
+
+def load_tasks(task_dir: str | Path, names: list[str], instances: int = 100) -> list[Task]:
+    task_dir = Path(task_dir)
+    missing = [name for name in names if not (task_dir / f"{name}.json").exists()]
+    if missing:
+        raise TunaError(f"{task_dir}: {len(missing)} task file(s) missing, e.g. {missing[0]}.json")
+    return [load_task(task_dir / f"{name}.json", instances) for name in names]
+
+
+def _end_with_punctuation(text: str) -> str:
+    """The encoding closes every field with a period unless it already ends in punctuation."""
+    return text if text and text[-1] in string.punctuation else text + "."
+
+
+def encode(task: Task, instance: dict, shots: int) -> str:
+    """The Tk-Instruct prompt of one instance: definition, `shots` positive examples, the input."""
+    if shots not in SHOTS:
+        raise ValueError(f"shots must be one of {SHOTS}, got {shots}")
+    parts = [_end_with_punctuation("Definition: " + task.definition.strip()) + "\n\n"]
+    for number, example in enumerate(task.positive_examples[:shots], start=1):
+        parts.append(
+            _end_with_punctuation(f" Positive Example {number} -\nInput: {example['input'].strip()}") + "\n"
+            + _end_with_punctuation(f" Output: {example['output'].strip()}") + "\n\n"
+        )
+    parts.append(_end_with_punctuation(f"Now complete the following example -\nInput: {instance['input'].strip()}")
+                 + "\nOutput: ")
+    return "".join(parts)
+
+
+def prompts(tasks: list[Task], shots: int) -> list[Instruction]:
+    """One prompt record per test instance; ids are the upstream instance ids."""
+    return [Instruction(id=instance["id"], instruction=encode(task, instance, shots))
+            for task in tasks for instance in task.instances]
+
+
+def category_key(category: str) -> str:
+    """'Textual Entailment' -> 'textual_entailment', as the official script names groups."""
+    return "_".join(category.lower().split())
+
+
+def score(tasks: list[Task], predictions: dict[str, str]) -> dict:
+    """Official metrics overall, per task and per category; a missing prediction scores as ''."""
+    rows = [(task, instance) for task in tasks for instance in task.instances]
+    texts = [predictions.get(instance["id"], "") for _, instance in rows]
+    scores = metrics.instance_scores(texts, [instance["output"] for _, instance in rows])
+    by_task: dict[str, list] = {}
+    by_category: dict[str, list] = {}
+    for (task, _), instance_score in zip(rows, scores):
+        by_task.setdefault(task.name, []).append(instance_score)
+        by_category.setdefault(category_key(task.category), []).append(instance_score)
+    return {
+        **metrics.aggregate(scores),
+        "missing": sum(instance["id"] not in predictions for _, instance in rows),
+        "per_category": {name: metrics.aggregate(group) for name, group in sorted(by_category.items())},
+        "per_task": {name: metrics.aggregate(group) for name, group in by_task.items()},
+    }
