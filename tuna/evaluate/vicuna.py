@@ -1,0 +1,216 @@
+"""Vicuna QA: a judge compares each model's answers with the baseline's (win / lose / tie).
+
+Questions use FastChat's `question.jsonl` format. Two judge prompt styles, both read
+from files in the upstream formats so the downloaded prompts are used as published:
+
+- `review`: the original Vicuna review (`prompt.jsonl`): the judge writes two 1-10
+  scores on its first line, then explains; the higher score wins.
+- `pairwise`: the newer MT-bench judge (`judge_prompts.jsonl`, "pair-v2"): the judge
+  explains, then writes [[A]], [[B]] or [[C]] (tie).
+
+Every pair is judged in both orders (position bias); a verdict that changes with the
+order is a tie. An answer with no verdict is re-asked; if it stays unparseable the
+question is counted as `unparsed`, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from tuna.errors import TunaError
+from tuna.records import Instruction, Record
+
+STYLES = ("pairwise", "review")
+Verdict = Literal["model", "baseline", "tie"]
+ORDERS = ("model_first", "baseline_first")
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: str
+    category: str
+
+
+@dataclass(frozen=True)
+class JudgePrompt:
+    system: str
+    template: str  # str.format template with the style's slots
+    extra: dict  # further slots (review style: the {prompt} instruction)
+
+
+class PairJudgement(Record):
+    """The judge's answers about one question in one order, raw text of every attempt kept."""
+
+    id: str
+    category: str
+    order: Literal["model_first", "baseline_first"]
+    judge: str
+    style: str
+    raw: list[str]
+    verdict: Verdict | None = None  # None: no attempt could be parsed
+    scores: list[float] | None = None  # review style: (first, second) as written
+
+
+def _read_jsonl(path: str | Path) -> list[tuple[int, dict]]:
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise TunaError(f"{path}: cannot read ({exc.strerror})") from exc
+    rows = []
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            try:
+                rows.append((number, json.loads(line)))
+            except json.JSONDecodeError as exc:
+                raise TunaError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
+    return rows
+
+
+def load_questions(path: str | Path) -> list[Question]:
+    """FastChat questions: {question_id, text, category} (or MT-bench style `turns`)."""
+    questions = []
+    for number, row in _read_jsonl(path):
+        text = row.get("text") or (row.get("turns") or [None])[0]
+        if "question_id" not in row or not isinstance(text, str) or not text.strip():
+            raise TunaError(f"{path}:{number}: a question needs 'question_id' and a non-empty 'text'")
+        questions.append(Question(str(row["question_id"]), text, row.get("category", "general")))
+    return questions
+
+
+def prompts(questions: list[Question]) -> list[Instruction]:
+    return [Instruction(id=q.id, instruction=q.text) for q in questions]
+
+
+def prompt_category(question_category: str) -> str:
+    """Which judge prompt a question gets: coding and math have their own, the rest 'general'."""
+    return question_category if question_category in ("coding", "math") else "general"
+
+
+def load_judge_prompts(path: str | Path, style: str) -> dict[str, JudgePrompt]:
+    """Judge prompts by category, from prompt.jsonl (review) or judge_prompts.jsonl (pairwise)."""
+    found = {}
+    for number, row in _read_jsonl(path):
+        try:
+            if style == "review":
+                found[row["category"]] = JudgePrompt(row["system_prompt"], row["prompt_template"], row["defaults"])
+            elif row.get("type") == "pairwise" and "multi-turn" not in row["name"] \
+                    and "{ref_answer_1}" not in row["prompt_template"]:
+                found[row["category"]] = JudgePrompt(row["system_prompt"], row["prompt_template"], {})
+        except KeyError as exc:
+            raise TunaError(f"{path}:{number}: judge prompt without key {exc}") from exc
+    if "general" not in found:
+        raise TunaError(f"{path}: no 'general' {style} judge prompt found (wrong file for style '{style}'?)")
+    return found
+
+
+def judge_messages(prompt: JudgePrompt, question: str, first: str, second: str) -> list[dict]:
+    """Chat messages asking the judge about two answers, `first` shown as Assistant 1 / A."""
+    user = prompt.template.format(question=question, answer_1=first, answer_2=second,
+                                  answer_a=first, answer_b=second, **prompt.extra)
+    return [{"role": "system", "content": prompt.system}, {"role": "user", "content": user}]
+
+
+_NUMBER = r"(\d+(?:\.\d+)?)"
+
+
+def parse_review(text: str) -> tuple[float, float] | None:
+    """Two 1-10 scores: '8 9' / '8, 9' / '(8, 9)' / '8/10 and 9/10' on the first line with numbers,
+    else 'Assistant 1: 8 ... Assistant 2: 9' anywhere."""
+    for line in text.splitlines():
+        numbers = re.findall(_NUMBER + r"(?:\s*/\s*10)?", line)
+        if len(numbers) == 2 and not re.search(r"assistant\s*[12]", line, re.IGNORECASE):
+            return float(numbers[0]), float(numbers[1])
+        if numbers:
+            break
+    labelled = [re.search(rf"assistant\s*{k}\D{{0,20}}?{_NUMBER}", text, re.IGNORECASE) for k in (1, 2)]
+    if all(labelled):
+        return float(labelled[0].group(1)), float(labelled[1].group(1))
+    return None
+
+
+def parse_pairwise(text: str) -> str | None:
+    """'A', 'B' or 'C' from the last [[X]] (or [X], or 'verdict: X') the judge wrote."""
+    for pattern in (r"\[\[\s*([ABC])\s*\]\]", r"\[\s*([ABC])\s*\]", r"verdict\W{0,5}(?:assistant\s+)?([ABC])\b"):
+        found = re.findall(pattern, text, re.IGNORECASE if "verdict" in pattern else 0)
+        if found:
+            return found[-1].upper()
+    return None
+
+
+def order_verdict(style: str, text: str, order: str) -> tuple[Verdict | None, list[float] | None]:
+    """The model's result in one judged order, or (None, None) if the text has no verdict."""
+    if style == "review":
+        scores = parse_review(text)
+        if scores is None:
+            return None, None
+        first_wins = scores[0] > scores[1]
+        winner = "first" if first_wins else "second" if scores[1] > scores[0] else "tie"
+    else:
+        letter = parse_pairwise(text)
+        if letter is None:
+            return None, None
+        scores, winner = None, {"A": "first", "B": "second", "C": "tie"}[letter]
+    if winner == "tie":
+        return "tie", scores and list(scores)
+    model_is_first = order == "model_first"
+    return ("model" if (winner == "first") == model_is_first else "baseline"), scores and list(scores)
+
+
+def judge_order(ask: Callable[[list[dict]], str], prompt: JudgePrompt, question: Question, model_answer: str,
+                baseline_answer: str, order: str, style: str, judge: str, retries: int) -> PairJudgement:
+    """Ask the judge about one order; re-ask (up to `retries` times) while no verdict is found."""
+    first, second = (model_answer, baseline_answer) if order == "model_first" else (baseline_answer, model_answer)
+    messages = judge_messages(prompt, question.text, first, second)
+    raw = []
+    for _ in range(retries + 1):
+        raw.append(ask(messages))
+        verdict, scores = order_verdict(style, raw[-1], order)
+        if verdict is not None:
+            return PairJudgement(id=question.id, category=question.category, order=order, judge=judge,
+                                 style=style, raw=raw, verdict=verdict, scores=scores)
+    return PairJudgement(id=question.id, category=question.category, order=order, judge=judge, style=style, raw=raw)
+
+
+def judge_question(ask: Callable[[list[dict]], str], prompts: dict[str, JudgePrompt], question: Question,
+                   model_answer: str, baseline_answer: str, style: str, judge: str,
+                   retries: int) -> list[PairJudgement]:
+    """Both orders of one question, with the prompt for its category (else the general one)."""
+    prompt = prompts.get(prompt_category(question.category), prompts["general"])
+    return [judge_order(ask, prompt, question, model_answer, baseline_answer, order, style, judge, retries)
+            for order in ORDERS]
+
+
+def combine(verdicts: list[Verdict | None]) -> Verdict | None:
+    """Both orders agree: that verdict; they disagree: tie; any order unparsed: None."""
+    if None in verdicts:
+        return None
+    return verdicts[0] if len(set(verdicts)) == 1 else "tie"
+
+
+def summarize(judgements: list[PairJudgement]) -> dict:
+    """Win/lose/tie counts and rates (over parsed questions), overall and per category."""
+    by_question: dict[str, list[PairJudgement]] = {}
+    for judgement in judgements:
+        by_question.setdefault(judgement.id, []).append(judgement)
+    outcomes = {qid: (pair[0].category, combine([j.verdict for j in pair])) for qid, pair in by_question.items()}
+
+    def tally(items) -> dict:
+        counts = Counter(verdict for _, verdict in items)
+        parsed = counts["model"] + counts["baseline"] + counts["tie"]
+        rate = (lambda k: round(100.0 * counts[k] / parsed, 2) if parsed else 0.0)
+        return {"win": counts["model"], "lose": counts["baseline"], "tie": counts["tie"],
+                "unparsed": counts[None], "questions": len(items),
+                "win_rate": rate("model"), "lose_rate": rate("baseline"), "tie_rate": rate("tie")}
+
+    categories = sorted({category for category, _ in outcomes.values()})
+    return {**tally(list(outcomes.values())),
+            "per_category": {c: tally([o for o in outcomes.values() if o[0] == c]) for c in categories},
+            "attempts": sum(len(j.raw) for j in judgements)}
