@@ -199,3 +199,30 @@ def prm_sampled_models(config: dict) -> set[str]:
     """Models whose samples a proxy ranking model re-ranks (so all instructions are sampled)."""
     return {spec["data"].split(":", 1)[1] for spec in config["models"].values()
             if spec.get("data", "").startswith("prm_rank:")}
+
+
+def api_limits(config: dict) -> dict:
+    """Per-job limits of OpenAI-compatible providers, as integer rule resources (0: unlimited).
+
+    Resources rather than params: how hard an endpoint is pushed changes no output,
+    so changing it must not re-run finished jobs (and everything downstream).
+    Per-minute limits are split over the shards, which may all run at once.
+    """
+    api, shards = config["api"], config["data"]["shards"]
+
+    def per_job(limit):
+        return max(1, int(limit / shards)) if limit else 0
+
+    return {
+        "api_concurrency": api.get("concurrency", 32),
+        "api_rpm": per_job(api.get("requests_per_minute")),
+        "api_tpm": per_job(api.get("tokens_per_minute")),
+        "api_timeout": max(1, round(api.get("timeout", 60))),
+        "api_max_retries": api.get("max_retries", 6),
+    }
+
+
+def price_args(config: dict, spec: dict) -> str:
+    """--price-prompt/--price-completion for an API model listed in `prices:` (else nothing)."""
+    price = config["prices"].get(spec.get("model")) if spec["kind"] == "openai" else None
+    return cli_options({"price_prompt": price["prompt"], "price_completion": price["completion"]}) if price else ""

@@ -24,6 +24,23 @@ def provider_options(function):
         click.option("--n-ctx", type=int, default=4096, show_default=True, help="llamacpp: context window."),
         click.option("--template", type=click.Choice(TEMPLATES), default="chat", show_default=True,
                      help="Prompt format: the model's chat template or the Alpaca template."),
+        click.option("--cache", type=click.Path(dir_okay=False), default=None,
+                     help="Request cache (SQLite) shared by all stages [default: $TUNA_CACHE or "
+                          ".tuna-cache/requests.sqlite]."),
+        click.option("--concurrency", type=click.IntRange(min=1), default=32, show_default=True,
+                     help="openai: requests in flight at once."),
+        click.option("--rpm", type=click.FloatRange(min=0), default=0, show_default=True,
+                     help="openai: requests per minute (0: unlimited)."),
+        click.option("--tpm", type=click.FloatRange(min=0), default=0, show_default=True,
+                     help="openai: tokens per minute, prompt + max_tokens estimated (0: unlimited)."),
+        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60, show_default=True,
+                     help="openai: seconds before a request is abandoned and retried."),
+        click.option("--max-retries", type=click.IntRange(min=0), default=6, show_default=True,
+                     help="openai: retries of a failed request (429/5xx/timeouts/bad bodies), with backoff."),
+        click.option("--price-prompt", type=click.FloatRange(min=0), default=None,
+                     help="USD per 1K prompt tokens, for the cost file (config `prices:`)."),
+        click.option("--price-completion", type=click.FloatRange(min=0), default=None,
+                     help="USD per 1K completion tokens, for the cost file (config `prices:`)."),
     ]
     for option in reversed(options):
         function = option(function)
@@ -47,8 +64,19 @@ shard_option = click.option(
 )
 
 
-def open_provider(provider_kind: str, provider_model: str, **options):
-    """The provider that `provider_options` describe (options named as make_provider's keywords)."""
-    from tuna.llm import make_provider
+def open_provider(provider_kind: str, provider_model: str, *, concurrency: int = 32, rpm: float = 0,
+                  tpm: float = 0, timeout: float = 60, max_retries: int = 6, price_prompt=None,
+                  price_completion=None, **options):
+    """The provider that `provider_options` describe (the other options are make_provider's keywords)."""
+    from tuna.llm import Limits, make_provider
 
-    return make_provider(provider_kind, provider_model, **options)
+    limits = Limits(concurrency=concurrency, requests_per_minute=rpm or None, tokens_per_minute=tpm or None,
+                    timeout=timeout, max_retries=max_retries)
+    return make_provider(provider_kind, provider_model, limits=limits, **options)
+
+
+def price_of(price_prompt: float | None, price_completion: float | None, **_) -> dict | None:
+    """The price table entry given by --price-prompt/--price-completion (None unless both are set)."""
+    if price_prompt is None or price_completion is None:
+        return None
+    return {"prompt": price_prompt, "completion": price_completion}

@@ -1,0 +1,56 @@
+"""`tuna cost`: what API calls will cost before anything is spent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import yaml
+
+from tuna.errors import TunaError
+
+
+@click.group("cost")
+def cost():
+    """Token and dollar projections from a config's price table (`prices:`)."""
+
+
+@cost.command("estimate")
+@click.argument("config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--instructions", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Instruction records to project over [default: the config's data source and limit].")
+def estimate(config_file: Path, instructions: Path | None):
+    """Project the teacher stage's calls, tokens and USD for CONFIG_FILE.
+
+    Prompt tokens are counted from the Alpaca prompts (4 characters per token);
+    each response is assumed as long as the original Alpaca output (capped at
+    max_tokens). The worst case assumes every response uses max_tokens.
+    """
+    from tuna import datasets
+    from tuna.cost import estimate_teacher
+    from tuna.records import Instruction, read_jsonl
+    from tuna.workflow import validate_config
+
+    try:
+        config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise TunaError(f"{config_file}: not valid YAML ({exc})") from exc
+    validate_config(config, source=str(config_file))
+    if instructions:
+        records = read_jsonl(instructions, Instruction)
+    else:
+        source = config["data"]["source"]
+        if source == "alpaca" and not Path("resources/downloads/alpaca_data.json").exists():
+            raise TunaError(f"{config_file}: data.source alpaca is not downloaded yet; pass --instructions, or run "
+                            "`snakemake resources/downloads/alpaca_data.json` (free) first")
+        path = "resources/downloads/alpaca_data.json" if source == "alpaca" else source
+        records = datasets.load_alpaca(datasets.source_path(path))[: config["data"]["limit"]]
+    row = estimate_teacher(config, records)
+    dollars = (f"${row['usd']:,.2f} (at most ${row['usd_if_max_tokens']:,.2f})" if row["priced"]
+               else f"unknown: no price for '{row['model']}' in prices:")
+    click.echo(f"teacher ({row['provider']} {row['model'] or ''}): {row['instructions']} instructions, "
+               f"{row['calls']} calls, ~{row['prompt_tokens']:,} prompt + ~{row['completion_tokens']:,} "
+               f"completion tokens; {dollars}")
+
+
+COMMANDS = [cost]

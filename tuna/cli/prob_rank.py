@@ -1,0 +1,81 @@
+"""Probabilistic ranking commands (paper Sec. 2.2): teacher responses with log-probs, Eq. 3 ranking."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from tuna import provenance
+from tuna.datasets import select_shard
+from tuna.cli.options import open_provider, price_of, provider_options, shard_option
+from tuna.records import Generation, Instruction, iter_jsonl, read_jsonl, write_jsonl
+
+
+@click.command("teacher")
+@click.argument("instructions", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@shard_option
+@click.option("--n", "n", type=click.IntRange(min=1), default=4, show_default=True, help="Responses per instruction.")
+@click.option("--temperature", type=click.FloatRange(min=0), default=1.0, show_default=True)
+@click.option("--max-tokens", type=click.IntRange(min=1), default=512, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Base seed; response k of instruction ID uses a seed derived from (seed, ID) plus k.")
+@provider_options
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Output jsonl of generation records (one per instruction of the shard).")
+def teacher(instructions: Path, shard, n: int, temperature: float, max_tokens: int, seed: int, out: Path,
+            **provider_opts):
+    """Sample N teacher responses with token log-probs for one shard of INSTRUCTIONS.
+
+    Every answer is stored in the request cache as it arrives, so a killed run
+    resumes where it stopped and a rerun makes no requests. Failed or empty
+    responses are kept (finish_reason 'error'/'empty'), never dropped. Writes OUT,
+    its cost file (OUT stem + .cost.json) and a provenance stamp.
+    """
+    from tuna.cost import write_cost
+    from tuna.llm import Request, derive_seed
+
+    index, count = shard
+    records = select_shard(read_jsonl(instructions, Instruction), index, count)
+    provider = open_provider(**provider_opts)
+    requests = [Request(r.instruction, r.input, n=n, temperature=temperature, max_tokens=max_tokens,
+                        seed=derive_seed(seed, r.id)) for r in records]
+    results = provider.generate(requests, desc=f"teacher {index}/{count}")
+    write_jsonl(out, (Generation(id=r.id, model=provider.name, candidates=c) for r, c in zip(records, results)))
+    cost = write_cost(out, provider.kind, provider.name, provider.meter, price_of(**provider_opts))
+    provider.close()
+    params = {"shard": f"{index}/{count}", "n": n, "temperature": temperature, "max_tokens": max_tokens,
+              "seed": seed, "provider": provider.kind, "model": provider.name, "template": provider.template}
+    provenance.stamp([out, cost], inputs=[instructions, provider_opts["provider_model"]], params=params)
+    kinds = [c.finish_reason for cands in results for c in cands]
+    meter = provider.meter
+    click.echo(f"{out}: {len(records)} instructions, {len(kinds)} responses "
+               f"({kinds.count('error')} failed, {kinds.count('empty')} empty, {kinds.count('length')} truncated); "
+               f"{meter.calls} calls made, {meter.cached} from cache")
+
+
+@click.command("score")
+@click.argument("instructions", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("teacher_outputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--beta", type=click.FloatRange(min=0), default=1.3, show_default=True,
+              help="Length penalty exponent of Eq. 3: s = sum(logprob) / |r|^beta.")
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Output jsonl of rankings (candidates best first, with the original response).")
+def score(instructions: Path, teacher_outputs: tuple[Path, ...], beta: float, out: Path):
+    """Rank every instruction's teacher responses by Eq. 3 (gathering all TEACHER_OUTPUTS shards).
+
+    Complete responses come first by descending score, then responses cut by
+    max_tokens, then failed/empty ones (no score); ties keep sampling order.
+    """
+    from tuna.ranking.probabilistic import rank_all
+
+    generations = [g for path in teacher_outputs for g in iter_jsonl(path, Generation)]
+    rankings = rank_all(read_jsonl(instructions, Instruction), generations, beta,
+                        source=", ".join(map(str, teacher_outputs)))
+    write_jsonl(out, rankings)
+    provenance.stamp([out], inputs=[instructions, *teacher_outputs], params={"beta": beta})
+    unscored = sum(c.score is None for r in rankings for c in r.candidates)
+    click.echo(f"{out}: {len(rankings)} rankings (beta {beta}); {unscored} responses without a score")
+
+
+COMMANDS = [teacher, score]

@@ -1,0 +1,172 @@
+"""Any OpenAI-compatible endpoint (OpenAI, vLLM, llama.cpp's server), asynchronously.
+
+Calls run on `concurrency` workers sharing one client, paced by optional
+requests/tokens-per-minute limits. Transport faults (429 with Retry-After, 5xx,
+timeouts, dropped connections, truncated bodies) are retried by the openai client
+itself; answers that arrive but are unusable (malformed JSON, no choices, missing
+logprobs) are retried by tenacity. A bad key (401/403) or an unknown model (404)
+stops the run at once with one line naming what to fix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+
+import openai
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tqdm import tqdm
+
+from tuna.errors import TunaError
+from tuna.llm.base import Call, CallFailed, Provider, Request, answer, chat_messages
+
+OPENAI_URL = "https://api.openai.com/v1"
+
+
+class BadResponse(Exception):
+    """The server answered, but not with a usable completion."""
+
+
+class Pacer:
+    """At most `per_minute` units per minute, spread evenly (no bursts); None: unlimited."""
+
+    def __init__(self, per_minute: float | None):
+        self.interval = 60.0 / per_minute if per_minute else 0.0
+        self.next_free = 0.0
+
+    async def acquire(self, units: float = 1.0) -> None:
+        if not self.interval:
+            return
+        now = asyncio.get_running_loop().time()
+        start = max(now, self.next_free)
+        self.next_free = start + units * self.interval
+        await asyncio.sleep(start - now)
+
+
+class OpenAIProvider(Provider):
+    kind = "openai"
+
+    def __init__(self, model: str, *, base_url: str | None = None, api: str = "completions",
+                 api_key_env: str = "OPENAI_API_KEY", template: str = "alpaca", **common):
+        super().__init__(model, template, **common)
+        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_URL).rstrip("/")
+        self.api = api
+        self.api_key_env = api_key_env
+        key = os.environ.get(api_key_env)
+        if not key and self.base_url == OPENAI_URL:
+            raise TunaError(f"openai: set the environment variable {api_key_env} to your API key")
+        self._api_key = key or "EMPTY"  # self-hosted servers (vLLM, llama.cpp) often need none
+        if api == "completions" and template == "chat":
+            raise TunaError(f"{model}: --template chat needs --api chat (the endpoint holds the chat template)")
+
+    def identity(self) -> dict:
+        return {"provider": self.kind, "model": self.model, "base_url": self.base_url, "api": self.api}
+
+    def _payload(self, request: Request) -> dict:
+        if self.api == "chat":
+            return {"messages": chat_messages(request)}
+        return super()._payload(request)
+
+    def _run(self, calls: list[Call], record, desc: str) -> None:
+        asyncio.run(self._run_async(calls, record, desc))
+
+    async def _run_async(self, calls: list[Call], record, desc: str) -> None:
+        client = openai.AsyncOpenAI(api_key=self._api_key, base_url=self.base_url,
+                                    timeout=self.limits.timeout, max_retries=self.limits.max_retries)
+        requests, tokens = Pacer(self.limits.requests_per_minute), Pacer(self.limits.tokens_per_minute)
+        pending = iter(calls)
+        bar = tqdm(total=len(calls), desc=desc, unit="call", file=sys.stderr, disable=None)
+
+        async def worker() -> None:
+            for call in pending:  # one shared iterator: each call goes to exactly one worker
+                await requests.acquire()
+                await tokens.acquire(_token_estimate(call))
+                try:
+                    record(call, await self._call(client, call))
+                except CallFailed as exc:
+                    record(call, None, str(exc))
+                bar.update()
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(min(self.limits.concurrency, len(calls))):
+                    group.create_task(worker())
+        except* TunaError as errors:
+            raise errors.exceptions[0] from None
+        finally:
+            bar.close()
+            await client.close()
+
+    async def _call(self, client: openai.AsyncOpenAI, call: Call) -> dict:
+        try:
+            async for attempt in AsyncRetrying(
+                retry=retry_if_exception_type(BadResponse), stop=stop_after_attempt(self.limits.max_retries + 1),
+                wait=wait_exponential(multiplier=0.5, max=8), reraise=True,
+            ):
+                with attempt:
+                    return await self._request(client, call)
+        except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
+            raise TunaError(f"{self.base_url}: {exc.status_code} for model '{self.model}': "
+                            f"check the API key in ${self.api_key_env}") from None
+        except openai.NotFoundError:
+            raise TunaError(f"{self.base_url}: model '{self.model}' not found (404): "
+                            "check the provider's model and base_url") from None
+        except (openai.APIError, BadResponse) as exc:
+            raise CallFailed(f"{type(exc).__name__}: {exc}") from None
+
+    async def _request(self, client: openai.AsyncOpenAI, call: Call) -> dict:
+        request = call.request
+        common = {"model": self.model, "max_tokens": request.max_tokens, "temperature": request.temperature,
+                  "seed": call.seed, "stop": list(request.stop) or None}
+        try:
+            if self.api == "chat":
+                response = await client.chat.completions.create(
+                    messages=call.payload["messages"], logprobs=request.logprobs or None, **common,
+                    **({"response_format": _json_schema_format(request.json_schema)} if request.json_schema else {}),
+                )
+            else:
+                response = await client.completions.create(
+                    prompt=call.payload["prompt"], logprobs=1 if request.logprobs else None, **common,
+                    **({"extra_body": {"grammar": _gbnf(request.json_schema)}} if request.json_schema else {}),
+                )
+        except (json.JSONDecodeError, openai.APIResponseValidationError) as exc:
+            raise BadResponse(f"unparseable body ({exc})") from None
+        return self._parse(response, request)
+
+    def _parse(self, response, request: Request) -> dict:
+        if not getattr(response, "choices", None):
+            raise BadResponse("no choices in the answer")
+        choice = response.choices[0]
+        if self.api == "chat":
+            text = choice.message.content if choice.message else None
+            content = choice.logprobs.content if choice.logprobs else None
+            logprobs = [token.logprob for token in content] if content is not None else None
+        else:
+            text = choice.text
+            logprobs = choice.logprobs.token_logprobs if choice.logprobs else None
+        if text is None:
+            raise BadResponse("answer without text")
+        if request.logprobs and (logprobs is None or any(value is None for value in logprobs)):
+            raise BadResponse("answer without token logprobs")
+        usage = response.usage
+        return answer(text, [float(v) for v in logprobs] if request.logprobs else None, choice.finish_reason,
+                      prompt_tokens=usage.prompt_tokens if usage else 0,
+                      completion_tokens=usage.completion_tokens if usage else None)
+
+
+def _token_estimate(call: Call) -> float:
+    """Tokens a call may use, for tokens-per-minute pacing (about 4 characters per token)."""
+    return len(json.dumps(call.payload)) / 4 + call.request.max_tokens
+
+
+def _json_schema_format(schema: dict) -> dict:
+    return {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema, "strict": True}}
+
+
+def _gbnf(schema: dict) -> str:
+    """A llama.cpp grammar for a JSON schema (the completions endpoint of llama.cpp's server takes `grammar`)."""
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    return json_schema_to_gbnf(json.dumps(schema))

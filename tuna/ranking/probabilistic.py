@@ -1,0 +1,65 @@
+"""Probabilistic ranking (paper Sec. 2.2, Eq. 3): order teacher responses by length-normalized log-probability.
+
+    s(r) = log p(r | i) / |r|^beta       (sum of the response's token log-probs, |r| its token count)
+
+Rule for degenerate candidates and ties (the paper does not say):
+- A candidate is *scorable* if it has log-probs and at least one token, and did not
+  fail (finish_reason 'error') or come back empty ('empty'). Scorable candidates
+  that were cut by max_tokens ('length') are ranked below every complete one: a
+  truncated answer is not a finished response, whatever its per-token likelihood.
+- Unscorable candidates get no score and come last.
+- Within each of these groups: descending score; equal scores keep sampling order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from tuna.errors import TunaError
+from tuna.records import Candidate, Generation, Instruction, RankedCandidate, Ranking
+
+
+def eq3_score(logprobs: list[float], beta: float) -> float:
+    """Sum of log-probs divided by (token count)^beta; beta 0 is the plain sum, 1 the mean."""
+    return sum(logprobs) / len(logprobs) ** beta
+
+
+def scorable(candidate: Candidate) -> bool:
+    return (candidate.finish_reason not in ("error", "empty") and bool(candidate.logprobs)
+            and candidate.n_tokens > 0)
+
+
+def rank_candidates(candidates: list[Candidate], beta: float) -> list[RankedCandidate]:
+    """Candidates best first, with their Eq. 3 score (None for unscorable ones)."""
+    keyed = []
+    for order, candidate in enumerate(candidates):
+        score = eq3_score(candidate.logprobs, beta) if scorable(candidate) else None
+        group = 2 if score is None else 1 if candidate.finish_reason == "length" else 0
+        keyed.append(((group, -score if score is not None else 0.0, order), candidate, score))
+    keyed.sort(key=lambda item: item[0])
+    return [
+        RankedCandidate(**candidate.model_dump(exclude={"logprobs"}), score=score)
+        for _, candidate, score in keyed
+    ]
+
+
+def rank_all(instructions: Iterable[Instruction], generations: Iterable[Generation], beta: float,
+             source: str = "teacher output") -> list[Ranking]:
+    """One Ranking per instruction (in instruction order); every instruction must have teacher output."""
+    by_id: dict[str, Generation] = {}
+    for generation in generations:
+        if generation.id in by_id:
+            raise TunaError(f"{source}: instruction '{generation.id}' appears twice (overlapping shards?)")
+        by_id[generation.id] = generation
+    rankings = []
+    for record in instructions:
+        generation = by_id.pop(record.id, None)
+        if generation is None:
+            raise TunaError(f"{source}: no teacher responses for instruction '{record.id}' (missing shard?)")
+        rankings.append(Ranking(id=record.id, instruction=record.instruction, input=record.input,
+                                output=record.output, candidates=rank_candidates(generation.candidates, beta),
+                                source="prob"))
+    if by_id:
+        raise TunaError(f"{source}: responses for {len(by_id)} unknown instruction(s), e.g. '{next(iter(by_id))}'"
+                        " (teacher output from other instructions?)")
+    return rankings
