@@ -1,0 +1,39 @@
+"""GGUF export command: a trained checkpoint becomes a (quantized) llama.cpp model."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from tuna import provenance
+from tuna.export import QUANTS
+
+
+@click.command("export")
+@click.argument("checkpoint", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--quant", type=click.Choice(QUANTS), default="q8_0", show_default=True,
+              help="GGUF type: f32/f16 are written directly; bf16 and q* are quantized by llama.cpp from f32.")
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="GGUF file to write (atomically).")
+@click.option("--threads", type=int, default=0, show_default=True, help="Quantization threads (0: all cores).")
+def export_gguf(checkpoint: Path, quant: str, out: Path, threads: int):
+    """Convert CHECKPOINT (a transformers llama directory, safetensors) to a GGUF file for llama.cpp.
+
+    The tokenizer (byte-level BPE as in SmolLM2, or SentencePiece-style BPE as in LLaMA),
+    its special tokens and the chat template are carried over, so llama.cpp prompts and
+    samples the model as transformers does. Example:
+
+        tuna export checkpoints/tuna_p --quant q8_0 -o checkpoints/tuna_p.q8_0.gguf
+    """
+    from tuna.export import export
+
+    start = time.perf_counter()
+    export(checkpoint, out, quant, threads)
+    provenance.stamp([out], inputs=[checkpoint], params={"quant": quant})
+    click.echo(f"{out}: {quant} GGUF of {checkpoint} ({out.stat().st_size / 2**20:.0f} MiB, "
+               f"{time.perf_counter() - start:.1f} s)")
+
+
+COMMANDS = [export_gguf]

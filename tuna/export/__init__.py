@@ -1,0 +1,48 @@
+"""HF checkpoint -> GGUF -> quantized GGUF, so llama.cpp can sample from a trained model.
+
+The converter (convert.py, tokenizer.py) is ours, written on the `gguf` package's writer;
+quantization is llama.cpp's own (quantize.py). Heavy imports wait until an export runs,
+so the workflow can read QUANTS cheaply.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+# Every GGUF type `tuna export` makes: floats written directly, the rest quantized by llama.cpp.
+FLOATS = ("f32", "f16")
+QUANTS = FLOATS + ("bf16", "q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0")
+
+
+def export(checkpoint: Path, out: Path, quant: str, threads: int = 0) -> None:
+    """Write `checkpoint` as `out` in GGUF type `quant` (quantized from a lossless f32 GGUF)."""
+    from tuna.export.convert import convert
+    from tuna.export.quantize import quantize
+
+    if quant in FLOATS:
+        convert(checkpoint, out, quant)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.") as tmp:
+        f32 = Path(tmp) / "f32.gguf"
+        convert(checkpoint, f32, "f32")
+        quantize(f32, out, quant, threads)
+
+
+@contextmanager
+def atomic_path(out: Path):
+    """A temp path beside `out`, renamed over it only if the block succeeds.
+
+    For writers that open their output by name (GGUFWriter, llama.cpp's quantizer), so
+    Snakemake never sees a partial GGUF.
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -1,0 +1,24 @@
+# llama.cpp export: checkpoints/{model}/ becomes checkpoints/{model}.{quant}.gguf for fast
+# sampling (`quant: source` is the imported GGUF itself, made by the import rule).
+from tuna.export import QUANTS as EXPORT_QUANTS
+
+
+rule export_gguf:
+    input:
+        "checkpoints/{model}",
+    output:
+        "checkpoints/{model}.{quant}.gguf",
+    params:
+        quant="{quant}",
+    wildcard_constraints:
+        model=tw.name_regex(list(config["models"])),
+        quant=tw.name_regex(list(EXPORT_QUANTS)),
+    log:
+        "logs/export_gguf/{model}.{quant}.log",
+    threads: 2
+    resources:
+        mem_mb=4000,
+    conda:
+        "../../envs/cpu.yaml"
+    shell:
+        "tuna export {input:q} --quant {params.quant} --threads {threads} -o {output:q} > {log} 2>&1"
