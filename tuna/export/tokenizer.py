@@ -42,30 +42,13 @@ def add_tokenizer(writer: gguf.GGUFWriter, checkpoint: Path, n_vocab: int) -> No
     model = spec["model"]
     if model["type"] != "BPE":
         raise TunaError(f"{checkpoint}/tokenizer.json: model type {model['type']} is not supported (BPE only)")
-
     tokens = {token_id: text for text, token_id in tokenizer.get_vocab().items()}
-    if len(tokens) > n_vocab or max(tokens) >= n_vocab:
+    if max(tokens) >= n_vocab:
         raise TunaError(f"{checkpoint}: tokenizer has {len(tokens)} tokens but the embedding only {n_vocab} rows")
-    special = {token_id for token_id, added in tokenizer.added_tokens_decoder.items() if added.special}
-    added = set(tokenizer.added_tokens_decoder) - special
-
-    def token_type(token_id: int) -> gguf.TokenType:
-        if token_id not in tokens:
-            return gguf.TokenType.UNUSED
-        if token_id in special:
-            return gguf.TokenType.CONTROL
-        if token_id in added:
-            return gguf.TokenType.USER_DEFINED
-        if byte_fallback and token_id == tokenizer.unk_token_id:
-            return gguf.TokenType.UNKNOWN
-        if byte_fallback and len(tokens[token_id]) == 6 and tokens[token_id].startswith("<0x"):
-            return gguf.TokenType.BYTE
-        return gguf.TokenType.NORMAL
-
     byte_fallback = bool(model.get("byte_fallback"))
-    ids = range(n_vocab)
-    writer.add_token_list([tokens.get(i, f"[PAD{i}]") for i in ids])  # embedding rows past the tokenizer
-    writer.add_token_types([token_type(i) for i in ids])
+
+    writer.add_token_list([tokens.get(i, f"[PAD{i}]") for i in range(n_vocab)])  # rows past the tokenizer
+    writer.add_token_types(_token_types(tokenizer, tokens, n_vocab, byte_fallback))
     merges = [" ".join(pair) if isinstance(pair, list) else pair for pair in model["merges"]]
     if byte_fallback:
         writer.add_tokenizer_model("llama")
@@ -78,7 +61,34 @@ def add_tokenizer(writer: gguf.GGUFWriter, checkpoint: Path, n_vocab: int) -> No
         if any(" " in part for pair in model["merges"] if isinstance(pair, list) for part in pair):
             raise TunaError(f"{checkpoint}/tokenizer.json: merges containing spaces are not supported")
         writer.add_token_merges(merges)
+    _add_special_tokens(writer, tokenizer)
 
+
+def _token_types(tokenizer, tokens: dict[int, str], n_vocab: int, byte_fallback: bool) -> list[gguf.TokenType]:
+    """Special added tokens are CONTROL (parsed in prompts, never printed), other added
+    tokens USER_DEFINED; byte-fallback vocabularies also have UNKNOWN and BYTE tokens."""
+    special = {token_id for token_id, added in tokenizer.added_tokens_decoder.items() if added.special}
+    added = set(tokenizer.added_tokens_decoder) - special
+
+    def token_type(token_id: int) -> gguf.TokenType:
+        text = tokens.get(token_id)
+        if text is None:
+            return gguf.TokenType.UNUSED
+        if token_id in special:
+            return gguf.TokenType.CONTROL
+        if token_id in added:
+            return gguf.TokenType.USER_DEFINED
+        if byte_fallback and token_id == tokenizer.unk_token_id:
+            return gguf.TokenType.UNKNOWN
+        if byte_fallback and len(text) == 6 and text.startswith("<0x"):
+            return gguf.TokenType.BYTE
+        return gguf.TokenType.NORMAL
+
+    return [token_type(i) for i in range(n_vocab)]
+
+
+def _add_special_tokens(writer: gguf.GGUFWriter, tokenizer) -> None:
+    """Special token ids, whether BOS/EOS are added to a text, and the chat template."""
     for kind in ("bos", "eos", "unk", "pad", "sep"):
         token_id = getattr(tokenizer, f"{kind}_token_id", None)
         if token_id is not None:
