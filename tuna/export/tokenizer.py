@@ -74,12 +74,12 @@ def _token_types(tokenizer, tokens: dict[int, str], n_vocab: int, byte_fallback:
         text = tokens.get(token_id)
         if text is None:
             return gguf.TokenType.UNUSED
+        if byte_fallback and token_id == tokenizer.unk_token_id:
+            return gguf.TokenType.UNKNOWN
         if token_id in special:
             return gguf.TokenType.CONTROL
         if token_id in added:
             return gguf.TokenType.USER_DEFINED
-        if byte_fallback and token_id == tokenizer.unk_token_id:
-            return gguf.TokenType.UNKNOWN
         if byte_fallback and len(text) == 6 and text.startswith("<0x"):
             return gguf.TokenType.BYTE
         return gguf.TokenType.NORMAL
