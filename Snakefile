@@ -14,6 +14,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/models.smk"
 include: "workflow/rules/prob_rank.smk"
 include: "workflow/rules/ctx_rank.smk"
+include: "workflow/rules/train.smk"
 include: "workflow/rules/export.smk"
 
 

@@ -226,3 +226,40 @@ def price_args(config: dict, spec: dict) -> str:
     """--price-prompt/--price-completion for an API model listed in `prices:` (else nothing)."""
     price = config["prices"].get(spec.get("model")) if spec["kind"] == "openai" else None
     return cli_options({"price_prompt": price["prompt"], "price_completion": price["completion"]}) if price else ""
+
+
+TRAIN_DATA = {
+    "prob_rank": "results/prob_rank/ranked.jsonl",
+    "ctx_rank": "results/ctx_rank/{}/ranked.jsonl",
+    "prm_rank": "results/ctx_rank/{}/prm_ranked.jsonl",
+    "instructions": "results/data/instructions.jsonl",
+}
+
+
+def train_settings(config: dict, model: str) -> dict:
+    """The `train:` defaults overridden by `models.<model>.train`."""
+    settings = {**config["train"], **config["models"][model].get("train", {})}
+    if settings.get("num_gpus", 0) > 0 and not settings.get("deepspeed"):
+        raise TunaError(f"models.{model}.train: num_gpus > 0 trains with DeepSpeed; set deepspeed "
+                        "(zero2, zero2_offload, zero3 or zero3_offload)")
+    return settings
+
+
+def train_data(config: dict, model: str) -> str:
+    """The file a trained model learns from, chosen by its `data` (prob_rank, ctx_rank:X, ...)."""
+    kind, _, sampler = config["models"][model]["data"].partition(":")
+    return TRAIN_DATA[kind].format(sampler)
+
+
+def train_launcher(settings: dict) -> str:
+    """`tuna train` on CPU (num_gpus 0), else one DeepSpeed rank per GPU."""
+    gpus = settings.get("num_gpus", 0)
+    return f"deepspeed --num_gpus {gpus} --module tuna.cli.train" if gpus else "tuna train"
+
+
+def train_options(settings: dict) -> str:
+    """The hyper-parameters as `tuna train` options (deepspeed only where it runs: num_gpus > 0)."""
+    options = {key: value for key, value in settings.items() if key != "num_gpus"}
+    if not settings.get("num_gpus", 0):
+        options.pop("deepspeed", None)
+    return cli_options(options)

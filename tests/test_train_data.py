@@ -1,0 +1,79 @@
+"""Ranked jsonl -> token ids: prompts, EOS, and the documented bad-data rules."""
+
+import json
+
+import pytest
+
+from tiny_llama import tiny_tokenizer
+from tuna.errors import TunaError
+from tuna.prompts import build_prompt
+from tuna.train.data import describe, load_examples
+from tuna.train.loss import TunaLoss
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return tiny_tokenizer()
+
+
+def ranking(id, n, output="one two three", instruction="Count to three."):
+    return {"id": id, "instruction": instruction, "input": "", "output": output, "source": "prob",
+            "candidates": [{"text": f"answer {k}", "n_tokens": 2} for k in range(n)]}
+
+
+def write(path, rows):
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+def test_prompt_and_responses_end_with_eos(tmp_path, tokenizer):
+    path = write(tmp_path / "r.jsonl", [ranking("a", 3)])
+    [example], report = load_examples(path, tokenizer, "chat", TunaLoss(), max_length=128)
+    prompt = build_prompt("chat", "Count to three.", chat_template=tokenizer.chat_template)
+    assert prompt.endswith("<|im_start|>assistant\n")
+    assert example.prompt == tokenizer(prompt)["input_ids"]
+    eos = tokenizer.eos_token_id
+    assert [r[-1] for r in example.responses] == [eos] * 4
+    assert example.candidates[2] == tokenizer("answer 2")["input_ids"] + [eos]
+    assert example.original == tokenizer("one two three")["input_ids"] + [eos]
+    assert describe(report) == "1 of 1 examples kept"
+
+
+def test_bad_data_rules_are_counted(tmp_path, tokenizer):
+    rows = [ranking("ok1", 4), ranking("ok2", 4), ranking("more", 5), ranking("fewer", 3), ranking("one", 1),
+            ranking("no_original", 4, output=" "), ranking("long_prompt", 4, instruction="word " * 200)]
+    rows[1]["candidates"][0]["text"] = "very long " * 100
+    path = write(tmp_path / "r.jsonl", rows)
+    examples, report = load_examples(path, tokenizer, "chat", TunaLoss(), max_length=96)
+    assert [e.id for e in examples] == ["ok1", "ok2", "more"]
+    assert all(len(e.candidates) == 4 for e in examples)
+    assert examples[2].candidates[-1] == tokenizer("answer 3")["input_ids"] + [tokenizer.eos_token_id]
+    cut = examples[1].candidates[0]
+    assert len(examples[1].prompt) + len(cut) == 96 and cut[-1] != tokenizer.eos_token_id
+    assert describe(report) == (
+        "3 of 7 examples kept (fewer than 2 candidates: 1, no original response: 1, truncated to the N best: 1, "
+        "fewer than N=4 candidates: 1, responses truncated to max_length: 1, prompt too long: 1)"
+    )
+
+
+def test_mle_on_plain_instructions_and_rank_needs_rankings(tmp_path, tokenizer):
+    path = write(tmp_path / "i.jsonl", [{"id": "a", "instruction": "Say hi.", "output": "hi"},
+                                         {"id": "b", "instruction": "Say nothing.", "output": ""}])
+    examples, report = load_examples(path, tokenizer, "alpaca", TunaLoss("mle", mle_target="all"), max_length=128)
+    assert [(e.id, e.candidates, e.original) for e in examples] == [("a", [], tokenizer("hi")["input_ids"] + [2])]
+    assert report["no original response"] == 1
+    with pytest.raises(TunaError, match="objective 'rank' needs ranked records"):
+        load_examples(path, tokenizer, "alpaca", TunaLoss("rank"), max_length=128)
+
+
+def test_mle_weight_zero_scores_no_original(tmp_path, tokenizer):
+    path = write(tmp_path / "r.jsonl", [ranking("a", 2, output="")])
+    [example], _ = load_examples(path, tokenizer, "chat", TunaLoss(mle_weight=0.0), max_length=128)
+    assert example.original is None and len(example.responses) == 2
+
+
+def test_malformed_line_names_file_and_line(tmp_path, tokenizer):
+    path = tmp_path / "r.jsonl"
+    path.write_text(json.dumps(ranking("a", 2)) + "\n" + json.dumps({**ranking("b", 2), "candidates": "x"}) + "\n")
+    with pytest.raises(TunaError, match=r"r.jsonl:2: field 'candidates'"):
+        load_examples(path, tokenizer, "chat", TunaLoss(), max_length=128)

@@ -1,0 +1,79 @@
+"""The shared-prompt packed forward equals separate unshared forwards (values and gradients)."""
+
+import pytest
+import torch
+
+from tiny_llama import tiny_llama
+from tuna.train.data import Example
+from tuna.train.forward import PADDING, PROMPT, ResponseScorer, attention_bias, enable_activation_checkpointing, pack
+
+
+def make_examples(generator):
+    def ids(n):
+        return torch.randint(3, 400, (n,), generator=generator).tolist()
+
+    # Different prompt lengths, response lengths (1 token = EOS only, up to 17) and one without an original.
+    return [
+        Example("a", ids(7), [ids(5), ids(17), ids(1)], ids(9)),
+        Example("b", ids(12), [ids(3), ids(8), ids(11)], ids(2)),
+    ]
+
+
+def unshared_logprobs(model, example):
+    """The obvious computation: each response after its own copy of the prompt, full log-softmax."""
+    sums = []
+    for response in example.responses:
+        sequence = torch.tensor([example.prompt + response])
+        logprobs = model(input_ids=sequence).logits[0, :-1].log_softmax(-1)
+        picked = logprobs[len(example.prompt) - 1:].gather(1, sequence[0, len(example.prompt):, None])
+        sums.append(picked.sum())
+    return torch.stack(sums)
+
+
+@pytest.mark.parametrize("gradient_checkpointing", [False, True])
+def test_packed_equals_unshared_values_and_gradients(gradient_checkpointing):
+    model = tiny_llama(seed=1)
+    if gradient_checkpointing:
+        enable_activation_checkpointing(model)
+    model.train()
+    examples = make_examples(torch.Generator().manual_seed(0))
+    packed = pack(examples)
+    scorer = ResponseScorer(model, chunk_size=5)  # several chunks, one ragged
+    packed_sums = scorer(**packed.inputs("cpu"))
+    weights = torch.linspace(0.5, 2.0, len(packed_sums))
+    (packed_sums * weights).sum().backward()
+    packed_grads = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+
+    reference = torch.cat([unshared_logprobs(model, e) for e in examples])
+    (reference * weights).sum().backward()
+    torch.testing.assert_close(packed_sums, reference, atol=1e-5, rtol=1e-5)
+    for packed_grad, param in zip(packed_grads, model.parameters()):
+        torch.testing.assert_close(packed_grad, param.grad, atol=1e-5, rtol=1e-4)
+
+
+def test_pack_layout_indexes_candidates_and_originals():
+    packed = pack([Example("a", [5, 6], [[7], [8, 9]], [10]), Example("b", [3], [[4, 4], [5]], [6, 6, 6])])
+    assert packed.input_ids.tolist() == [[5, 6, 7, 8, 9, 10, 0], [3, 4, 4, 5, 6, 6, 6]]
+    assert packed.position_ids.tolist() == [[0, 1, 2, 2, 3, 2, 0], [0, 1, 2, 1, 1, 2, 3]]
+    assert packed.segments.tolist() == [[0, 0, 1, 2, 2, 3, -1], [0, 1, 1, 2, 3, 3, 3]]
+    assert packed.lengths.tolist() == [1, 2, 1, 2, 1, 3]
+    assert packed.candidates.tolist() == [[0, 1], [3, 4]]
+    assert packed.original.tolist() == [2, 5]
+    # The last prompt token predicts each response's first token; row b starts at flat index 7.
+    assert packed.predictors.tolist() == [1, 1, 3, 1, 7, 8, 7, 7, 11, 12]
+    assert packed.targets.tolist() == [7, 8, 9, 10, 4, 4, 5, 6, 6, 6]
+    assert packed.owners.tolist() == [0, 1, 1, 2, 3, 3, 4, 5, 5, 5]
+
+
+def test_attention_bias_blocks_other_responses_and_padding():
+    segments = torch.tensor([[PROMPT, PROMPT, 1, 1, 2, PADDING]])
+    visible = attention_bias(segments, torch.float32)[0, 0] == 0
+    assert visible.tolist() == [
+        [1, 0, 0, 0, 0, 0],
+        [1, 1, 0, 0, 0, 0],
+        [1, 1, 1, 0, 0, 0],
+        [1, 1, 1, 1, 0, 0],
+        [1, 1, 0, 0, 1, 0],  # response 2 sees the prompt, not response 1
+        [0, 0, 0, 0, 0, 1],  # padding sees only itself
+    ]

@@ -1,0 +1,135 @@
+"""The training loop on a tiny llama: it learns, micro-batching is exact, a killed run resumes exactly."""
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+import torch
+from click.testing import CliRunner
+from safetensors.torch import load_file
+
+from tiny_llama import save_tiny_checkpoint
+from tuna.cli import main
+from tuna.train.trainer import example_order, rank_micro_batches
+
+WORDS = "one two three four five red green blue the quick brown fox jumps over lazy dog".split()
+
+
+@pytest.fixture(scope="module")
+def init(tmp_path_factory):
+    return save_tiny_checkpoint(tmp_path_factory.mktemp("tiny") / "init")
+
+
+def ranked_file(path, n):
+    rows = []
+    for i in range(n):
+        candidates = [" ".join(WORDS[(i + k) % 7:(i + k) % 7 + 2 + 3 * k]) for k in range(4)]  # different lengths
+        rows.append({"id": f"x{i}", "instruction": f"Say {WORDS[i % len(WORDS)]}.", "input": "",
+                     "output": " ".join(WORDS[i % 5:i % 5 + 3]), "source": "prob",
+                     "candidates": [{"text": text, "n_tokens": 1} for text in candidates]})
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+def run(*args):
+    result = CliRunner().invoke(main, ["train", *map(str, args)], catch_exceptions=False)
+    return result
+
+
+def losses(out):
+    return [step["loss"] for step in json.loads((out / "provenance.json").read_text())["log"]]
+
+
+def test_training_lowers_the_loss_and_saves_a_loadable_checkpoint(tmp_path, init):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    data = ranked_file(tmp_path / "ranked.jsonl", 8)
+    out = tmp_path / "out"
+    result = run("--init", init, "--data", data, "-o", out, "--lr", "1e-2", "--epochs", 5, "--batch-size", 4,
+                 "--warmup-steps", 0)
+    assert result.exit_code == 0, result.output
+    history = losses(out)
+    assert len(history) == 10
+    assert sum(history[-2:]) < 0.8 * sum(history[:2])
+    stamp = json.loads((out / "provenance.json").read_text())
+    assert stamp["params"]["lr"] == 1e-2 and stamp["params"]["template"] == "chat"
+    assert stamp["inputs"][0]["sha256"] and stamp["data"]["kept"] == 8
+    model = AutoModelForCausalLM.from_pretrained(out)
+    assert AutoTokenizer.from_pretrained(out).eos_token == "<|im_end|>"
+    assert not torch.equal(model.lm_head.weight, load_file(init / "model.safetensors")["lm_head.weight"])
+    assert not (tmp_path / "out.state").exists()
+
+
+def test_micro_batches_pad_and_accumulate_exactly(tmp_path, init):
+    """Rows padded to the longest packed row and accumulated gradients change nothing."""
+    data = ranked_file(tmp_path / "ranked.jsonl", 8)
+    results = []
+    for micro in (1, 2, 4):
+        out = tmp_path / f"micro{micro}"
+        run("--init", init, "--data", data, "-o", out, "--lr", "1e-3", "--batch-size", 4, "--micro-batch-size", micro,
+            "--epochs", 2, "--warmup-steps", 0, "--rank-reduction", "gap_mean", "--mle-target", "all")
+        results.append(losses(out))
+    torch.testing.assert_close(results[1], results[0], rtol=1e-5, atol=0)
+    torch.testing.assert_close(results[2], results[0], rtol=1e-5, atol=0)
+
+
+@pytest.mark.slow  # three `tuna train` processes
+def test_killed_run_resumes_to_the_same_weights(tmp_path, init):
+    data = ranked_file(tmp_path / "ranked.jsonl", 20)
+    common = ["tuna", "train", "--init", str(init), "--data", str(data), "--batch-size", "1", "--epochs", "2",
+              "--lr", "1e-3", "--save-every", "3"]
+    subprocess.run([*common, "-o", str(tmp_path / "straight")], check=True, capture_output=True)
+
+    out, state = tmp_path / "resumed", tmp_path / "resumed.state"
+    process = subprocess.Popen([*common, "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while not (state / "tuna_state.json").exists():
+        assert process.poll() is None, "the run ended before it saved any state"
+        time.sleep(0.005)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not out.exists()
+    saved_step = json.loads((state / "tuna_state.json").read_text())["step"]
+    assert 3 <= saved_step < 40
+
+    resumed = subprocess.run([*common, "-o", str(out), "--resume"], capture_output=True, text=True, check=True)
+    assert f"resuming after step {saved_step}" in resumed.stderr
+    straight, again = load_file(tmp_path / "straight" / "model.safetensors"), load_file(out / "model.safetensors")
+    assert all(torch.equal(straight[name], again[name]) for name in straight)
+    assert losses(out) == losses(tmp_path / "straight")
+    assert not state.exists()
+
+
+def test_resume_refuses_state_of_another_run(tmp_path, init):
+    data = ranked_file(tmp_path / "ranked.jsonl", 4)
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "tuna_state.json").write_text(json.dumps({"step": 1, "tag": "step1", "fingerprint": "other", "history": []}))
+    result = CliRunner().invoke(main, ["train", "--init", str(init), "--data", str(data), "-o", str(tmp_path / "o"),
+                                       "--batch-size", "2", "--state-dir", str(state), "--resume"])
+    assert result.exit_code == 1
+    assert f"{state}: saved by a run with other data, init or settings" in result.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--batch-size", "4", "--micro-batch-size", "3"], "batch_size 4 is not a multiple of micro_batch_size 3"),
+    (["--batch-size", "16"], "4 usable examples x 1.0 epochs do not fill one batch of 16"),
+    (["--precision", "fp16"], "precision fp16 needs DeepSpeed"),
+])
+def test_clear_errors(tmp_path, init, args, message):
+    data = ranked_file(tmp_path / "ranked.jsonl", 4)
+    result = CliRunner().invoke(main, ["train", "--init", str(init), "--data", str(data), "-o", str(tmp_path / "o"),
+                                       *args])
+    assert result.exit_code == 1 and message in result.output, result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_example_order_and_rank_split():
+    order = example_order(5, 2.4, seed=3)
+    assert len(order) == 12 and sorted(order[:5]) == sorted(order[5:10]) == list(range(5))
+    assert order[:5] != order[5:10] and order == example_order(5, 2.4, seed=3)
+    step = list(range(8))
+    assert rank_micro_batches(step, 2, world=2, rank=0) == [[0, 1], [4, 5]]
+    assert rank_micro_batches(step, 2, world=2, rank=1) == [[2, 3], [6, 7]]

@@ -1,0 +1,198 @@
+"""Where the optimisation runs: plain torch (CPU or one GPU) or DeepSpeed ZeRO (many ranks).
+
+Both expose the same small surface to the trainer: load the model, wrap the scorer
+with AdamW and the warmup schedule, learn from one micro-batch loss at a time,
+save/load resumable state, and hand back the full weights for save_pretrained.
+
+DeepSpeed configs ship in tuna/train/deepspeed/{zero2,zero2_offload,zero3,zero3_offload}.json
+and hold only the ZeRO settings; batch sizes and precision are filled in from the
+training settings, so the config file never disagrees with them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from contextlib import nullcontext
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from tuna.errors import TunaError
+
+DEEPSPEED_CONFIGS = Path(__file__).resolve().parent / "deepspeed"
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def accumulation_steps(batch_size: int, micro_batch_size: int, world: int) -> int:
+    """Micro-batches per rank per optimizer step (effective batch = micro x accumulation x ranks)."""
+    if batch_size % (micro_batch_size * world):
+        raise TunaError(f"batch_size {batch_size} is not a multiple of micro_batch_size {micro_batch_size} "
+                        f"x {world} rank(s)")
+    return batch_size // (micro_batch_size * world)
+
+
+def deepspeed_config(name: str, settings, world: int) -> dict:
+    """A shipped config (zero2, zero3, ..._offload) or a JSON path, with batch sizes and precision set."""
+    path = DEEPSPEED_CONFIGS / f"{name}.json"
+    if not path.exists():
+        path = Path(name)
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        shipped = ", ".join(sorted(p.stem for p in DEEPSPEED_CONFIGS.glob("*.json")))
+        raise TunaError(f"deepspeed config {name!r}: not one of {shipped} nor a readable JSON file ({exc})") from exc
+    config.update(
+        train_batch_size=settings.batch_size,
+        train_micro_batch_size_per_gpu=settings.micro_batch_size,
+        gradient_accumulation_steps=accumulation_steps(settings.batch_size, settings.micro_batch_size, world),
+        bf16={"enabled": settings.precision == "bf16"},
+        fp16={"enabled": settings.precision == "fp16"},
+    )
+    return config
+
+
+def optimizer_and_schedule(parameters, settings, total_steps: int):
+    """AdamW (0.9, 0.999) with linear warmup then linear decay, as the paper's HF-Trainer setup."""
+    from transformers import get_linear_schedule_with_warmup
+
+    optimizer = torch.optim.AdamW(parameters, lr=settings.lr, betas=(0.9, 0.999), weight_decay=settings.weight_decay)
+    return optimizer, get_linear_schedule_with_warmup(optimizer, settings.warmup_steps, total_steps)
+
+
+def load_model(init: Path, dtype: torch.dtype) -> nn.Module:
+    from transformers import AutoModelForCausalLM
+
+    try:
+        return AutoModelForCausalLM.from_pretrained(init, dtype=dtype, attn_implementation="sdpa")
+    except (OSError, ValueError) as exc:
+        raise TunaError(f"{init}: cannot load a causal LM checkpoint ({exc})") from exc
+
+
+class PlainBackend:
+    """One process: CUDA if present, else CPU (fp32; bf16 via autocast)."""
+
+    kind, rank, world, is_main = "plain", 0, 1, True
+
+    def __init__(self, settings):
+        if settings.precision == "fp16":
+            raise TunaError("precision fp16 needs DeepSpeed (loss scaling); use bf16 or fp32 on plain torch")
+        self.settings = settings
+        self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+    def load_model(self, init: Path) -> nn.Module:
+        return load_model(init, torch.float32)
+
+    def prepare(self, scorer: nn.Module, total_steps: int) -> None:
+        self.module = scorer.to(self.device)
+        self.optimizer, self.scheduler = optimizer_and_schedule(scorer.parameters(), self.settings, total_steps)
+        self.accumulation = accumulation_steps(self.settings.batch_size, self.settings.micro_batch_size, 1)
+
+    def autocast(self):
+        dtype = DTYPES[self.settings.precision]
+        return torch.autocast(self.device.type, dtype=dtype) if dtype != torch.float32 else nullcontext()
+
+    def learn(self, loss: torch.Tensor, last: bool) -> None:
+        """Accumulate one micro-batch's gradient; step the optimizer after the last one."""
+        (loss / self.accumulation).backward()
+        if last:
+            self.optimizer.step()
+            self.scheduler.step()
+            self.optimizer.zero_grad(set_to_none=True)
+
+    @property
+    def lr(self) -> float:
+        return self.scheduler.get_last_lr()[0]
+
+    def mean(self, values: torch.Tensor) -> torch.Tensor:
+        return values
+
+    def barrier(self) -> None:
+        pass
+
+    def save_state(self, path: Path) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        state = {"model": self.module.state_dict(), "optimizer": self.optimizer.state_dict(),
+                 "scheduler": self.scheduler.state_dict(), "rng": torch.get_rng_state()}
+        torch.save(state, path / "state.pt")
+
+    def load_state(self, path: Path) -> None:
+        state = torch.load(path / "state.pt", map_location=self.device, weights_only=True)
+        self.module.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["rng"].cpu())
+
+    def full_state_dict(self) -> dict:
+        return self.module.state_dict()
+
+
+class DeepSpeedBackend:
+    """One rank of a `deepspeed` launch: ZeRO-2/3 (optionally CPU offload), gloo on CPU, NCCL on GPUs."""
+
+    kind = "deepspeed"
+
+    def __init__(self, settings):
+        import deepspeed
+        import torch.distributed as dist
+
+        deepspeed.init_distributed()
+        self.deepspeed, self.dist = deepspeed, dist
+        self.rank, self.world = dist.get_rank(), dist.get_world_size()
+        self.is_main = self.rank == 0
+        local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        accelerator = deepspeed.get_accelerator()
+        accelerator.set_device(local_rank)
+        self.device = torch.device(accelerator.device_name(local_rank))
+        self.settings = settings
+        self.config = deepspeed_config(settings.deepspeed, settings, self.world)
+        self.stage3 = self.config.get("zero_optimization", {}).get("stage") == 3
+
+    def load_model(self, init: Path) -> nn.Module:
+        if self.stage3:
+            from transformers.integrations import HfDeepSpeedConfig
+
+            # Kept alive so from_pretrained partitions the weights while loading (zero.Init).
+            self._hf_config = HfDeepSpeedConfig(self.config)
+        return load_model(init, DTYPES[self.settings.precision])
+
+    def prepare(self, scorer: nn.Module, total_steps: int) -> None:
+        optimizer, schedule = optimizer_and_schedule(scorer.parameters(), self.settings, total_steps)
+        self.engine, *_ = self.deepspeed.initialize(model=scorer, optimizer=optimizer, lr_scheduler=schedule,
+                                                    config=self.config)
+        self.module = self.engine
+
+    def autocast(self):
+        return nullcontext()  # the engine holds the weights in the training precision
+
+    def learn(self, loss: torch.Tensor, last: bool) -> None:
+        """DeepSpeed divides by the accumulation steps and steps only at its own boundary (== `last`)."""
+        self.engine.backward(loss)
+        self.engine.step()
+
+    @property
+    def lr(self) -> float:
+        return self.engine.get_lr()[0]
+
+    def mean(self, values: torch.Tensor) -> torch.Tensor:
+        values = values.to(self.device)
+        self.dist.all_reduce(values)
+        return values.cpu() / self.world
+
+    def barrier(self) -> None:
+        self.dist.barrier()
+
+    def save_state(self, path: Path) -> None:
+        self.engine.save_checkpoint(str(path.parent), tag=path.name)
+
+    def load_state(self, path: Path) -> None:
+        loaded, _ = self.engine.load_checkpoint(str(path.parent), tag=path.name)
+        if loaded is None:
+            raise TunaError(f"{path}: DeepSpeed could not load this state; delete {path.parent} to start over")
+
+    def full_state_dict(self) -> dict | None:
+        """All weights on rank 0 (gathered from the shards under ZeRO-3); None on other ranks."""
+        if self.stage3:
+            return self.engine._zero3_consolidated_16bit_state_dict()
+        return self.engine.module.state_dict() if self.is_main else None

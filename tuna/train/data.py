@@ -1,0 +1,124 @@
+"""Training examples: ranked (or plain instruction) jsonl -> token ids, with the bad-data rules.
+
+Every response is tokenized as the model will be trained on it: the prompt built by
+tuna.prompts.build_prompt with the model's template, then the response tokens and
+the tokenizer's EOS token (the paper's |r| counts the EOS).
+
+Bad data never reaches torch; each rule is counted and the counts are logged:
+  - objective rank and fewer than 2 candidates: skipped ("fewer than 2 candidates");
+  - candidate counts differ between examples: N is the most common count (ties: the
+    larger); examples with more keep their N best ("truncated to the N best"),
+    examples with fewer are skipped ("fewer than N candidates");
+  - the original response is needed (objective mle, or mle_weight > 0) but empty:
+    skipped ("no original response");
+  - the prompt leaves no room for a response within max_length: skipped
+    ("prompt too long");
+  - prompt + response + EOS longer than max_length: the response is cut to fit and
+    loses its EOS ("responses truncated to max_length").
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from tuna.errors import TunaError
+from tuna.prompts import build_prompt
+from tuna.records import Instruction, Ranking, iter_jsonl
+from tuna.train.loss import TunaLoss
+
+
+@dataclass
+class Example:
+    """One training example: the shared prompt and its responses (candidates best first, then the original)."""
+
+    id: str
+    prompt: list[int]
+    candidates: list[list[int]]
+    original: list[int] | None
+
+    @property
+    def responses(self) -> list[list[int]]:
+        return self.candidates + ([self.original] if self.original is not None else [])
+
+
+def read_records(path: Path) -> list[Ranking | Instruction]:
+    """Ranking records, or Instruction records (plain instruction data, objective mle)."""
+    model = Instruction
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                try:
+                    model = Ranking if "candidates" in json.loads(line) else Instruction
+                except (json.JSONDecodeError, TypeError):
+                    pass  # iter_jsonl reports the line properly
+                break
+    return list(iter_jsonl(path, model))
+
+
+def prompt_ids(tokenizer, prompt: str) -> list[int]:
+    """Prompt tokens with the tokenizer's own special tokens, BOS once even if the template wrote it."""
+    ids = tokenizer(prompt, add_special_tokens=True)["input_ids"]
+    bos = tokenizer.bos_token_id
+    if bos is not None and len(ids) > 1 and ids[0] == ids[1] == bos:
+        ids = ids[1:]
+    return ids
+
+
+def common_count(counts: list[int]) -> int:
+    """The most common candidate count (ties: the larger)."""
+    tally = Counter(counts)
+    return max(tally, key=lambda n: (tally[n], n))
+
+
+def load_examples(path: Path, tokenizer, template: str, loss: TunaLoss, max_length: int) -> tuple[list[Example], Counter]:
+    """Tokenized examples and a Counter of the bad-data rules applied (see module doc)."""
+    records = read_records(path)
+    if loss.objective == "rank" and records and not isinstance(records[0], Ranking):
+        raise TunaError(f"{path}: objective 'rank' needs ranked records (with 'candidates'), got plain instructions")
+    if tokenizer.eos_token_id is None:
+        raise TunaError("the tokenizer has no EOS token; responses must end with one")
+    report = Counter(read=len(records))
+    records = [r for r in records if _keep(r, loss, report)]
+    n = 0
+    if loss.uses_candidates and records and isinstance(records[0], Ranking):
+        n = common_count([len(r.candidates) for r in records])
+        report["truncated to the N best"] = sum(len(r.candidates) > n for r in records)
+        report[f"fewer than N={n} candidates"] = sum(len(r.candidates) < n for r in records)
+        records = [r for r in records if len(r.candidates) >= n]
+    chat_template = getattr(tokenizer, "chat_template", None)
+    examples = []
+    for record in records:
+        text = build_prompt(template, record.instruction, record.input, chat_template=chat_template,
+                            bos_token=tokenizer.bos_token or "", eos_token=tokenizer.eos_token or "")
+        prompt = prompt_ids(tokenizer, text)
+        room = max_length - len(prompt)
+        if room < 1:
+            report["prompt too long"] += 1
+            continue
+        texts = [c.text for c in getattr(record, "candidates", [])[:n]] + ([record.output] if loss.uses_original else [])
+        responses = [ids + [tokenizer.eos_token_id] for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+        report["responses truncated to max_length"] += sum(len(r) > room for r in responses)
+        responses = [r[:room] for r in responses]
+        original = responses.pop() if loss.uses_original else None
+        examples.append(Example(record.id, prompt, responses, original))
+    report["kept"] = len(examples)
+    return examples, report
+
+
+def _keep(record, loss: TunaLoss, report: Counter) -> bool:
+    if loss.objective == "rank" and len(record.candidates) < 2:
+        report["fewer than 2 candidates"] += 1
+        return False
+    if loss.uses_original and not record.output.strip():
+        report["no original response"] += 1
+        return False
+    return True
+
+
+def describe(report: Counter) -> str:
+    """One log line: how many examples were kept and why the others were not."""
+    rules = ", ".join(f"{rule}: {count}" for rule, count in report.items() if rule not in ("read", "kept") and count)
+    return f"{report['kept']} of {report['read']} examples kept" + (f" ({rules})" if rules else "")
