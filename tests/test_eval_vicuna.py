@@ -8,7 +8,7 @@ import pytest
 from tuna.errors import TunaError
 from tuna.evaluate import vicuna
 
-DEMO = vicuna.Path(vicuna.__file__).resolve().parent.parent / "data"
+DEMO = vicuna.DATA
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +89,7 @@ def scripted_judge(replies):
     """A judge whose answers are given in advance (the thing under test is what we do with them)."""
     replies, seen = list(replies), []
 
-    def ask(messages):
+    def ask(messages, attempt):
         seen.append(messages)
         return replies.pop(0)
 
@@ -151,3 +151,11 @@ def test_bad_question_line_names_file_and_line(tmp_path):
     path.write_text('{"question_id": 1, "text": "ok"}\n{"question_id": 2}\n')
     with pytest.raises(TunaError, match=r"q.jsonl:2: a question needs"):
         vicuna.load_questions(path)
+
+
+@pytest.mark.parametrize("style,text,expected", [("pairwise", '{"verdict": "B"}', "B"),
+                                                 ("review", '{"scores": [7, 9]}', (7.0, 9.0))])
+def test_constrained_json_answers_parse(style, text, expected):
+    assert "verdict" in vicuna.VERDICT_SCHEMAS["pairwise"]["properties"]
+    parse = vicuna.parse_pairwise if style == "pairwise" else vicuna.parse_review
+    assert parse(text) == expected

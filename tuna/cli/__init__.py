@@ -12,7 +12,7 @@ import click
 import tuna
 
 # Modules under tuna/cli/ that define a COMMANDS list, in the order of the pipeline.
-COMMAND_MODULES = ["data", "models", "prob_rank", "ctx_rank", "train", "export", "cost"]
+COMMAND_MODULES = ["data", "models", "prob_rank", "ctx_rank", "train", "export", "cost", "evaluate"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -27,8 +27,19 @@ from tuna.errors import TunaError
 from tuna.records import Instruction, Record
 
 STYLES = ("pairwise", "review")
+DATA = Path(__file__).resolve().parent.parent / "data"
+# The offline default: tuna's own questions and judge prompts, in the upstream formats.
+DEMO_QUESTIONS = DATA / "vicuna_demo_questions.jsonl"
+DEMO_JUDGE_PROMPTS = {"review": DATA / "vicuna_demo_review_prompts.jsonl",
+                      "pairwise": DATA / "vicuna_demo_judge_prompts.jsonl"}
 Verdict = Literal["model", "baseline", "tie"]
 ORDERS = ("model_first", "baseline_first")
+# Constrained output for weak local judges: the JSON they are held to still parses as a verdict.
+VERDICT_SCHEMAS = {
+    "pairwise": {"type": "object", "properties": {"verdict": {"enum": ["A", "B", "C"]}}, "required": ["verdict"]},
+    "review": {"type": "object", "required": ["scores"], "properties": {
+        "scores": {"type": "array", "items": {"enum": list(range(1, 11))}, "minItems": 2, "maxItems": 2}}},
+}
 
 
 @dataclass(frozen=True)
@@ -164,14 +175,20 @@ def order_verdict(style: str, text: str, order: str) -> tuple[Verdict | None, li
     return ("model" if (winner == "first") == model_is_first else "baseline"), scores and list(scores)
 
 
-def judge_order(ask: Callable[[list[dict]], str], prompt: JudgePrompt, question: Question, model_answer: str,
+Ask = Callable[[list[dict], int], str]  # (messages, attempt number) -> the judge's text
+
+
+def judge_order(ask: Ask, prompt: JudgePrompt, question: Question, model_answer: str,
                 baseline_answer: str, order: str, style: str, judge: str, retries: int) -> PairJudgement:
-    """Ask the judge about one order; re-ask (up to `retries` times) while no verdict is found."""
+    """Ask the judge about one order; re-ask (up to `retries` times) while no verdict is found.
+
+    `ask` gets the attempt number so a re-ask can differ (e.g. sample instead of greedy).
+    """
     first, second = (model_answer, baseline_answer) if order == "model_first" else (baseline_answer, model_answer)
     messages = judge_messages(prompt, question.text, first, second)
     raw = []
-    for _ in range(retries + 1):
-        raw.append(ask(messages))
+    for attempt in range(retries + 1):
+        raw.append(ask(messages, attempt))
         verdict, scores = order_verdict(style, raw[-1], order)
         if verdict is not None:
             return PairJudgement(id=question.id, category=question.category, order=order, judge=judge,
@@ -179,7 +196,7 @@ def judge_order(ask: Callable[[list[dict]], str], prompt: JudgePrompt, question:
     return PairJudgement(id=question.id, category=question.category, order=order, judge=judge, style=style, raw=raw)
 
 
-def judge_question(ask: Callable[[list[dict]], str], prompts: dict[str, JudgePrompt], question: Question,
+def judge_question(ask: Ask, prompts: dict[str, JudgePrompt], question: Question,
                    model_answer: str, baseline_answer: str, style: str, judge: str,
                    retries: int) -> list[PairJudgement]:
     """Both orders of one question, with the prompt for its category (else the general one)."""

@@ -1,0 +1,318 @@
+"""Evaluation commands: benchmark prompts, greedy answers, scoring, Vicuna judging, report."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from tuna import provenance
+from tuna.cli.options import open_provider, price_of, provider_options
+from tuna.errors import TunaError
+from tuna.records import Generation, Instruction, read_jsonl, write_json, write_jsonl
+
+FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+DIR = click.Path(exists=True, file_okay=False, path_type=Path)
+OUT = click.Path(dir_okay=False, path_type=Path)
+BENCHMARKS = ("vicuna", "superni", "lmentry")
+
+
+def _answers(path: Path) -> dict[str, str]:
+    """id -> answer text of a `generate-answers` file."""
+    return {g.id: g.candidates[0].text if g.candidates else "" for g in read_jsonl(path, Generation)}
+
+
+def _vicuna_questions(location: str) -> Path:
+    from tuna.evaluate import vicuna
+
+    return vicuna.DEMO_QUESTIONS if location == "demo" else Path(location)
+
+
+@click.command("fetch-superni")
+@click.option("--tasks", "split", type=FILE, required=True, help="The split's task list (test_tasks.txt).")
+@click.option("--commit", default=None, help="natural-instructions commit to download from (default: the pin).")
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Directory for the task JSON files.")
+def fetch_superni(split, commit, out):
+    """Download the task files of a Super-NaturalInstructions split from a pinned commit.
+
+    Files already present are kept, so an interrupted download resumes. Each file's
+    sha256 is recorded in OUT/provenance.json.
+    """
+    from tuna import datasets
+    from tuna.evaluate import superni
+
+    commit = commit or superni.UPSTREAM_COMMIT
+    names = superni.read_task_names(split)
+    out.mkdir(parents=True, exist_ok=True)
+    digests = {}
+    for number, name in enumerate(names, start=1):
+        path = out / f"{name}.json"
+        if not path.exists():
+            datasets.download(superni.TASK_URL.format(commit=commit, task=name), path)
+        digests[name] = datasets.sha256(path)
+        click.echo(f"[{number}/{len(names)}] {name}", err=True)
+    provenance.stamp([out], inputs=[split], params={"commit": commit}, extra={"sha256": digests})
+    click.echo(f"{out}: {len(names)} task files at allenai/natural-instructions@{commit}")
+
+
+@click.command("eval-prompts")
+@click.option("--benchmark", type=click.Choice(BENCHMARKS), required=True)
+@click.option("--data", required=True,
+              help="vicuna: question.jsonl or 'demo'; superni: directory of task files; lmentry: data directory.")
+@click.option("--tasks", "split", type=FILE, default=None, help="superni: the split's task list (test_tasks.txt).")
+@click.option("--shots", type=click.Choice(["0", "2"]), default="0", show_default=True,
+              help="superni: positive examples in the prompt.")
+@click.option("--instances-per-task", type=click.IntRange(min=1), default=100, show_default=True,
+              help="superni: first N instances of each task (the official test set: 100).")
+@click.option("--limit-per-task", type=click.IntRange(min=1), default=None,
+              help="lmentry: at most N examples per data file, spread over templates (default: all).")
+@click.option("-o", "--out", type=OUT, required=True, help="Prompt records (jsonl).")
+def eval_prompts(benchmark, data, split, shots, instances_per_task, limit_per_task, out):
+    """Write a benchmark's prompts as instruction records, ready for `tuna generate-answers`."""
+    from tuna.evaluate import lmentry, superni, vicuna
+
+    if benchmark == "vicuna":
+        source = _vicuna_questions(data)
+        records, params = vicuna.prompts(vicuna.load_questions(source)), {}
+    elif benchmark == "superni":
+        if split is None:
+            raise TunaError("eval-prompts --benchmark superni needs --tasks (the split's test_tasks.txt)")
+        source = Path(data)
+        tasks = superni.load_tasks(source, superni.read_task_names(split), instances_per_task)
+        records, params = superni.prompts(tasks, int(shots)), {"shots": int(shots),
+                                                                "instances_per_task": instances_per_task}
+    else:
+        source = Path(data)
+        records, params = lmentry.prompts(lmentry.load(source, limit_per_task)), {"limit_per_task": limit_per_task}
+    count = write_jsonl(out, records)
+    provenance.stamp([out], inputs=[source, split], params={"benchmark": benchmark, **params})
+    click.echo(f"{out}: {count} {benchmark} prompts")
+
+
+@click.command("generate-answers")
+@click.option("--prompts", type=FILE, required=True, help="Prompt records (from `tuna eval-prompts`).")
+@click.option("--max-tokens", type=click.IntRange(min=1), default=256, show_default=True)
+@provider_options
+@click.option("-o", "--out", type=OUT, required=True, help="Answers (jsonl of generation records, one each).")
+def generate_answers(prompts, max_tokens, out, **provider_opts):
+    """Greedy answers of a model to benchmark prompts, in the model's prompt template.
+
+    Answers are cached as they arrive: a killed run resumes, a rerun is free. Writes
+    OUT, its cost file and a provenance stamp.
+    """
+    from tuna.cost import write_cost
+    from tuna.llm import Request
+
+    records = read_jsonl(prompts, Instruction)
+    provider = open_provider(**provider_opts)
+    requests = [Request(r.instruction, r.input, n=1, temperature=0.0, max_tokens=max_tokens, seed=0, logprobs=False)
+                for r in records]
+    candidates = provider.generate(requests, desc="answers")
+    failed = sum(c[0].finish_reason == "error" for c in candidates)
+    if failed:
+        raise TunaError(f"{failed} of {len(records)} answers failed; the others are cached, rerun to retry")
+    count = write_jsonl(out, [Generation(id=r.id, model=provider.name, candidates=c)
+                              for r, c in zip(records, candidates)])
+    cost = write_cost(out, provider.kind, provider.name, provider.meter, price_of(**provider_opts))
+    provenance.stamp([out, cost], inputs=[prompts], params={"max_tokens": max_tokens, "model": provider.name,
+                                                             "template": provider.template, "temperature": 0})
+    click.echo(f"{out}: {count} answers ({provider.meter.calls} generated, {provider.meter.cached} from cache)")
+
+
+def _shot_answers(ctx, param, values) -> dict[int, Path]:
+    parsed = {}
+    for value in values:
+        shots, sep, path = value.partition("=")
+        if not sep or shots not in ("0", "2") or not Path(path).is_file():
+            raise click.BadParameter(f"{value!r}: expected SHOTS=FILE with SHOTS 0 or 2 and an existing FILE")
+        parsed[int(shots)] = Path(path)
+    return parsed
+
+
+@click.command("eval-superni")
+@click.option("--tasks-dir", type=DIR, required=True, help="Directory of task JSON files.")
+@click.option("--tasks", "split", type=FILE, required=True, help="The split's task list (test_tasks.txt).")
+@click.option("--answers", multiple=True, required=True, callback=_shot_answers,
+              help="SHOTS=FILE: answers to the SHOTS-shot prompts (repeat for 0 and 2).")
+@click.option("--instances-per-task", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--model-name", required=True, help="Name of the evaluated model in the result.")
+@click.option("-o", "--out", type=OUT, required=True, help="Result JSON (results/{model}/superni.json).")
+def eval_superni(tasks_dir, split, answers, instances_per_task, model_name, out):
+    """Score Super-NaturalInstructions answers: ROUGE-L and exact match, overall, per task and category."""
+    from tuna.evaluate import superni
+
+    tasks = superni.load_tasks(tasks_dir, superni.read_task_names(split), instances_per_task)
+    shots = {str(k): superni.score(tasks, _answers(path)) for k, path in sorted(answers.items())}
+    write_json(out, {"benchmark": "superni", "model": model_name, "tasks": len(tasks),
+                     "instances_per_task": instances_per_task, "shots": shots})
+    provenance.stamp([out], inputs=[split, *answers.values()], params={"instances_per_task": instances_per_task})
+    click.echo(f"{out}: " + ", ".join(f"{k}-shot ROUGE-L {v['rougeL']:.2f} EM {v['exact_match']:.2f}"
+                                      for k, v in shots.items()))
+
+
+@click.command("eval-lmentry")
+@click.option("--data", "data_dir", type=DIR, required=True, help="LMentry data directory (the 41 task files).")
+@click.option("--answers", type=FILE, required=True, help="Answers to the LMentry prompts.")
+@click.option("--limit-per-task", type=click.IntRange(min=1), default=None,
+              help="The same limit the prompts were made with.")
+@click.option("--model-name", required=True, help="Name of the evaluated model in the result.")
+@click.option("-o", "--out", type=OUT, required=True, help="Result JSON (results/{model}/lmentry.json).")
+def eval_lmentry(data_dir, answers, limit_per_task, model_name, out):
+    """Score LMentry answers: accuracy per task, the four robustness aspects, LMentry score."""
+    from tuna.evaluate import lmentry
+
+    result = lmentry.score(lmentry.load(data_dir, limit_per_task), _answers(answers))
+    write_json(out, {"benchmark": "lmentry", "model": model_name, "limit_per_task": limit_per_task, **result})
+    provenance.stamp([out], inputs=[answers], params={"limit_per_task": limit_per_task})
+    click.echo(f"{out}: LMentry score {result['lmentry_score']:.2f} (accuracy {result['accuracy']:.2f} x "
+               f"robustness {result['robustness']:.2f}); {result['missing']} answers missing")
+
+
+@click.command("judge-vicuna")
+@click.option("--questions", default="demo", show_default=True, help="question.jsonl or 'demo'.")
+@click.option("--answers", type=FILE, required=True, help="The evaluated model's answers.")
+@click.option("--baseline-answers", type=FILE, required=True, help="The baseline's answers.")
+@click.option("--model-name", required=True)
+@click.option("--baseline-name", required=True)
+@click.option("--style", type=click.Choice(["pairwise", "review"]), default="pairwise", show_default=True,
+              help="pairwise: [[A]]/[[B]]/[[C]] verdicts; review: two 1-10 scores (original Vicuna).")
+@click.option("--judge-prompts", default="demo", show_default=True,
+              help="judge_prompts.jsonl (pairwise) or prompt.jsonl (review), or 'demo' for tuna's own.")
+@click.option("--max-tokens", type=click.IntRange(min=1), default=512, show_default=True)
+@click.option("--retries", type=click.IntRange(min=0), default=2, show_default=True,
+              help="Re-asks (sampled at temperature 0.7) of an answer without a verdict.")
+@click.option("--constrained/--no-constrained", default=False, show_default=True,
+              help="Hold the judge to a JSON verdict (grammar / structured output) for weak local judges.")
+@provider_options
+@click.option("-o", "--out", type=OUT, required=True, help="Result JSON (results/{model}/vicuna.json).")
+@click.option("--judgements", type=OUT, required=True, help="Raw judgements (jsonl), every attempt kept.")
+def judge_vicuna(questions, answers, baseline_answers, model_name, baseline_name, style, judge_prompts, max_tokens,
+                 retries, constrained, out, judgements, **provider_opts):
+    """Judge a model's Vicuna QA answers against the baseline's, in both orders.
+
+    A verdict that changes with the order is a tie; an answer with no verdict is
+    re-asked, then counted as unparsed. The judge sees its system prompt and the
+    question in one turn of its template. Writes OUT (win/lose/tie rates and counts,
+    per category), --judgements, a cost file and provenance stamps.
+    """
+    from tuna.cost import write_cost
+    from tuna.evaluate import vicuna
+    from tuna.llm import Request
+
+    question_file = _vicuna_questions(questions)
+    prompt_file = vicuna.DEMO_JUDGE_PROMPTS[style] if judge_prompts == "demo" else Path(judge_prompts)
+    items = vicuna.load_questions(question_file)
+    prompts = vicuna.load_judge_prompts(prompt_file, style)
+    model, baseline = _answers(answers), _answers(baseline_answers)
+    missing = [q.id for q in items if q.id not in model or q.id not in baseline]
+    if missing:
+        raise TunaError(f"no answer to question {missing[0]} in {answers} or {baseline_answers} "
+                        f"({len(missing)} missing)")
+    provider = open_provider(**provider_opts)
+
+    def ask(messages: list[dict], attempt: int) -> str:
+        text = "\n\n".join(m["content"] for m in messages)
+        request = Request(text, n=1, temperature=0.0 if attempt == 0 else 0.7, max_tokens=max_tokens,
+                          seed=attempt, logprobs=False,
+                          json_schema=vicuna.VERDICT_SCHEMAS[style] if constrained else None)
+        [[candidate]] = provider.generate([request], desc="judge")
+        if candidate.finish_reason == "error":
+            raise TunaError(f"judge call failed ({candidate.error}); answers so far are cached, rerun to retry")
+        return candidate.text
+
+    raw = [j for q in tqdm(items, desc="vicuna questions", file=sys.stderr, disable=None)
+           for j in vicuna.judge_question(ask, prompts, q, model[q.id], baseline[q.id], style, provider.name, retries)]
+    write_jsonl(judgements, raw)
+    cost = write_cost(out, provider.kind, provider.name, provider.meter, price_of(**provider_opts))
+    summary = vicuna.summarize(raw)
+    write_json(out, {"benchmark": "vicuna", "model": model_name, "baseline": baseline_name, "judge": provider.name,
+                     "style": style, "constrained": constrained, "judge_prompts": str(prompt_file), "questions_file": str(question_file),
+                     **summary, "cost_usd": json.loads(cost.read_text(encoding="utf-8"))["total"]["usd"]})
+    provenance.stamp([out, judgements, cost], inputs=[question_file, prompt_file, answers, baseline_answers],
+                     params={"style": style, "retries": retries, "max_tokens": max_tokens, "constrained": constrained,
+                             "judge": provider.name})
+    click.echo(f"{out}: {model_name} vs {baseline_name}: win {summary['win']} / lose {summary['lose']} / "
+               f"tie {summary['tie']}, unparsed {summary['unparsed']}")
+
+
+def _named_files(ctx, param, values) -> dict[str, Path]:
+    parsed = {}
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not sep or not Path(path).is_file():
+            raise click.BadParameter(f"{value!r}: expected NAME=FILE with an existing FILE")
+        parsed[name] = Path(path)
+    return parsed
+
+
+@click.command("report")
+@click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path), default="results",
+              show_default=True, help="Directory holding {model}/{benchmark}.json.")
+@click.option("--model", "models", multiple=True, required=True, help="Evaluated model (repeat), in table order.")
+@click.option("--baseline", required=True, help="The model deltas are taken against.")
+@click.option("--ranked", multiple=True, callback=_named_files,
+              help="NAME=FILE: a ranking data set for the Table 4 lengths (repeat).")
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Report directory (results/report).")
+def report_command(results_dir, models, baseline, ranked, out):
+    """Tables and plots: Table 1 (CSV + Markdown, deltas vs the baseline), Table 4 lengths
+    by rank position for each ranking data set, and Vicuna win/lose/tie bars."""
+    from tuna.evaluate import report
+
+    out.mkdir(parents=True, exist_ok=True)
+    made = []
+    table = report.table1(results_dir, list(models), baseline)
+    report.write_table(table, out / "table1.csv", out / "table1.md")
+    made += [out / "table1.csv", out / "table1.md"]
+    for name, path in ranked.items():
+        report.write_table(report.length_by_rank(path), out / f"lengths_{name}.csv", out / f"lengths_{name}.md")
+        made += [out / f"lengths_{name}.csv", out / f"lengths_{name}.md"]
+    vicuna = {m: r for m in models if m != baseline
+              and (r := report.read_result(results_dir / m / "vicuna.json")) is not None}
+    if vicuna:
+        report.plot_win_lose_tie(vicuna, baseline, out / "vicuna_win_lose_tie.png")
+        made.append(out / "vicuna_win_lose_tie.png")
+    inputs = [results_dir / m / f"{b}.json" for m in models for b in report.BENCHMARKS] + list(ranked.values())
+    provenance.stamp([out], inputs=inputs, params={"models": list(models), "baseline": baseline})
+    click.echo(f"{out}: " + ", ".join(p.name for p in made))
+
+
+@click.command("human-export")
+@click.option("--questions", default="demo", show_default=True, help="question.jsonl or 'demo'.")
+@click.option("--answers", multiple=True, required=True, callback=_named_files,
+              help="MODEL=FILE: a model's Vicuna answers (repeat for each model to compare).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the shuffling.")
+@click.option("-o", "--out", type=OUT, required=True, help="Annotation sheet (CSV, no model names).")
+@click.option("--key", type=OUT, required=True, help="Which response is which model (CSV; keep from annotators).")
+def human_export(questions, answers, seed, out, key):
+    """Export Vicuna answers of several models, shuffled and anonymized, for human ranking."""
+    from tuna.evaluate import human, vicuna
+
+    source = _vicuna_questions(questions)
+    count = human.export(vicuna.load_questions(source), {m: _answers(p) for m, p in answers.items()}, out, key, seed)
+    provenance.stamp([out, key], inputs=[source, *answers.values()], params={"seed": seed})
+    click.echo(f"{out}: {count} questions x {len(answers)} responses (key: {key})")
+
+
+@click.command("human-import")
+@click.option("--sheet", type=FILE, required=True, help="The annotation sheet with rank_* columns filled (1 = best).")
+@click.option("--key", type=FILE, required=True, help="The key written by `tuna human-export`.")
+@click.option("--top", type=click.IntRange(min=2), default=6, show_default=True,
+              help="Score of rank i is TOP - i (the paper: 6 - i).")
+@click.option("-o", "--out", type=OUT, required=True, help="Scores per model (JSON).")
+def human_import(sheet, key, top, out):
+    """Turn annotators' rankings into per-model scores (TOP - rank, averaged)."""
+    from tuna.evaluate import human
+
+    scores = human.import_ranks(sheet, key, top)
+    write_json(out, {"top": top, "models": scores})
+    provenance.stamp([out], inputs=[sheet, key], params={"top": top})
+    click.echo(f"{out}: " + ", ".join(f"{m} {s['score']:.2f}" for m, s in scores.items()))
+
+
+COMMANDS = [fetch_superni, eval_prompts, generate_answers, eval_superni, eval_lmentry, judge_vicuna, report_command,
+            human_export, human_import]
