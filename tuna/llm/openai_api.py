@@ -123,7 +123,9 @@ class OpenAIProvider(Provider):
         try:
             if self.api == "chat":
                 response = await client.chat.completions.create(
-                    messages=call.payload["messages"], logprobs=request.logprobs or None, **common,
+                    # top_logprobs too: llama.cpp's server returns no logprobs without it.
+                    messages=call.payload["messages"], logprobs=request.logprobs or None,
+                    top_logprobs=1 if request.logprobs else None, **common,
                     **({"response_format": _json_schema_format(request.json_schema)} if request.json_schema else {}),
                 )
             else:
