@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from tuna import provenance
-from tuna.cli.options import open_provider, provider_options, shard_option
+from tuna.cost import write_cost
+from tuna.cli.options import open_provider, price_of, provider_options, shard_option
 from tuna.datasets import select_shard
 from tuna.errors import TunaError
 from tuna.records import Generation, Instruction, Judgement, Ranking, read_jsonl, write_jsonl
@@ -37,7 +38,8 @@ def _instructions(path: Path, first: int | None) -> list[Instruction]:
 @click.option("--max-tokens", type=click.IntRange(min=1), default=256, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @provider_options
-@click.option("-o", "--out", type=OUT, required=True, help="Samples of this shard (jsonl of generations).")
+@click.option("-o", "--out", type=OUT, required=True,
+              help="Samples of this shard (jsonl of generations); usage and cost go to OUT stem + .cost.json.")
 def sample(instructions, shard, first, n, temperature, temperature_step, max_trials, tau, max_tokens, seed, out,
            **provider_opts):
     """Draw N mutually dissimilar responses of the model itself per instruction (Sec. 2.3).
@@ -58,7 +60,8 @@ def sample(instructions, shard, first, n, temperature, temperature_step, max_tri
     if failed:
         raise TunaError(f"{failed} sampling calls failed; answers so far are cached, rerun to retry")
     write_jsonl(out, generations)
-    provenance.stamp([out], inputs=[instructions], params={"shard": list(shard), "first": first, "n": n,
+    cost = write_cost(out, provider.kind, provider.name, provider.meter, price_of(**provider_opts))
+    provenance.stamp([out, cost], inputs=[instructions], params={"shard": list(shard), "first": first, "n": n,
                      "temperature": temperature, "temperature_step": temperature_step, "max_trials": max_trials,
                      "tau": tau, "max_tokens": max_tokens, "seed": seed, "model": provider.name})
     redrawn = sum(g.trials - n for g in generations)
@@ -76,7 +79,8 @@ def sample(instructions, shard, first, n, temperature, temperature_step, max_tri
               help="Constrain the answer to a JSON schema (for small local judges).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @provider_options
-@click.option("-o", "--out", type=OUT, required=True, help="Judgements (jsonl): raw answer, scores, rank.")
+@click.option("-o", "--out", type=OUT, required=True,
+              help="Judgements (jsonl): raw answer, scores, rank; usage and cost go to OUT stem + .cost.json.")
 @click.option("--quarantine", type=OUT, required=True,
               help="Judgements with no usable ranking after the retries, raw text kept (jsonl).")
 def judge(instructions, samples, first, max_tokens, retries, constrained, seed, out, quarantine, **provider_opts):
@@ -94,7 +98,8 @@ def judge(instructions, samples, first, max_tokens, retries, constrained, seed, 
     write_jsonl(out, judgements)
     failed = [j for j in judgements if not j.ok]
     write_jsonl(quarantine, failed)
-    provenance.stamp([out, quarantine], inputs=[instructions, samples], params={
+    cost = write_cost(out, provider.kind, provider.name, provider.meter, price_of(**provider_opts))
+    provenance.stamp([out, quarantine, cost], inputs=[instructions, samples], params={
         "first": first, "max_tokens": max_tokens, "retries": retries, "constrained": constrained, "seed": seed,
         "judge": provider.name})
     click.echo(f"{out}: {len(judgements) - len(failed)} ranked, {len(failed)} quarantined ({quarantine})")

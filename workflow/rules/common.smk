@@ -40,6 +40,11 @@ def sampler_spec(model):
     return tw.with_model(config["sampling"]["provider"], model)
 
 
+def answer_spec(model):
+    """The provider a model answers benchmark prompts with (evaluation)."""
+    return tw.with_model(config["evaluation"].get("generation", {}).get("provider", {"kind": "llamacpp"}), model)
+
+
 def resolve_source(location):
     """A config location (path or pkg:MODULE/FILE) as a path; a clear error if missing."""
     from tuna.sources import resolve

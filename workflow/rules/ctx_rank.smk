@@ -11,7 +11,8 @@ rule sample:
         instructions="results/data/instructions.jsonl",
         model=lambda w: provider_input(sampler_spec(w.model)),
     output:
-        "results/ctx_rank/{model}/samples/{shard}.jsonl",
+        samples="results/ctx_rank/{model}/samples/{shard}.jsonl",
+        cost="results/ctx_rank/{model}/samples/{shard}.cost.json",
     params:
         shard=lambda w: f"{w.shard}/{len(SHARDS)}",
         sampling=lambda w: tw.cli_options({
@@ -20,6 +21,7 @@ rule sample:
                ("n", "temperature", "temperature_step", "max_trials", "tau", "max_tokens", "seed")},
         }),
         provider=lambda w: provider_args(sampler_spec(w.model)),
+        prices=lambda w: tw.price_args(config, sampler_spec(w.model)),
     wildcard_constraints:
         model=tw.name_regex(list(config["models"])),
     log:
@@ -27,11 +29,14 @@ rule sample:
     threads: 2
     resources:
         api_calls=lambda w: int(sampler_spec(w.model)["kind"] == "openai"),
+        **tw.api_limits(config),
     conda:
         "../../envs/cpu.yaml"
     shell:
         "tuna sample --instructions {input.instructions} --shard {params.shard} {params.sampling} "
-        "{params.provider} -o {output} > {log} 2>&1"
+        "{params.provider} {params.prices} --concurrency {resources.api_concurrency} --rpm {resources.api_rpm} "
+        "--tpm {resources.api_tpm} --timeout {resources.api_timeout} --max-retries {resources.api_max_retries} "
+        "-o {output.samples} > {log} 2>&1"
 
 
 rule judge:
@@ -42,22 +47,27 @@ rule judge:
     output:
         judged="results/ctx_rank/{model}/judged/{shard}.jsonl",
         quarantine="results/ctx_rank/{model}/judged/{shard}.quarantine.jsonl",
+        cost="results/ctx_rank/{model}/judged/{shard}.cost.json",
     params:
         judging=tw.cli_options({
             "first": CTX_FIRST,
             **{key: config["judge"][key] for key in ("max_tokens", "retries", "constrained") if key in config["judge"]},
         }),
         provider=provider_args(config["judge"]["provider"]),
+        prices=tw.price_args(config, config["judge"]["provider"]),
     log:
         "logs/judge/{model}/{shard}.log",
     threads: 2
     resources:
         api_calls=int(config["judge"]["provider"]["kind"] == "openai"),
+        **tw.api_limits(config),
     conda:
         "../../envs/cpu.yaml"
     shell:
         "tuna judge --instructions {input.instructions} --samples {input.samples} {params.judging} "
-        "{params.provider} -o {output.judged} --quarantine {output.quarantine} > {log} 2>&1"
+        "{params.provider} {params.prices} --concurrency {resources.api_concurrency} --rpm {resources.api_rpm} "
+        "--tpm {resources.api_tpm} --timeout {resources.api_timeout} --max-retries {resources.api_max_retries} "
+        "-o {output.judged} --quarantine {output.quarantine} > {log} 2>&1"
 
 
 rule ctx_rank:

@@ -1,0 +1,66 @@
+"""Contextual ranking on the real SmolLM2 GGUF in llama.cpp: sample, judge, gather."""
+
+import json
+import subprocess
+
+import pytest
+
+from tuna.records import Generation, Judgement, Ranking, read_jsonl
+
+pytestmark = pytest.mark.slow
+
+
+def tuna(*args):
+    result = subprocess.run(["tuna", *map(str, args)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture(scope="module")
+def ranked(tmp_path_factory, smollm2_gguf):
+    work = tmp_path_factory.mktemp("ctx")
+    instructions = work / "instructions.jsonl"
+    tuna("prepare-data", "--limit", 3, "-o", instructions)
+    provider = ["--provider", "llamacpp", "--model", smollm2_gguf, "--cache", work / "cache.sqlite"]
+    tuna("sample", "--instructions", instructions, "--n", 3, "--max-tokens", 24, "--tau", 0.5, *provider,
+         "-o", work / "samples.jsonl")
+    judged = tuna("judge", "--instructions", instructions, "--samples", work / "samples.jsonl", "--constrained",
+                  "--max-tokens", 200, "--retries", 1, *provider,
+                  "-o", work / "judged.jsonl", "--quarantine", work / "quarantine.jsonl")
+    tuna("ctx-rank", "--instructions", instructions, "--samples", work / "samples.jsonl",
+         "--judged", work / "judged.jsonl", "-o", work / "ranked.jsonl")
+    return work, provider, judged.stdout
+
+
+def test_samples_are_diverse_and_recorded(ranked):
+    work, _, _ = ranked
+    generations = read_jsonl(work / "samples.jsonl", Generation)
+    assert len(generations) == 3
+    for generation in generations:
+        assert len(generation.candidates) == 3 and generation.trials >= 3
+        off_diagonal = [generation.rouge_l[i][j] for i in range(3) for j in range(3) if i != j]
+        # Below tau unless a slot ran out of trials (then more draws than slots were made).
+        assert max(off_diagonal) < 0.5 or generation.trials > 3
+        assert all(c.temperature >= 1.0 for c in generation.candidates)
+    assert json.loads((work / "samples.cost.json").read_text())["total"]["calls"] >= 9
+
+
+def test_every_judgement_is_kept_ranked_or_quarantined(ranked):
+    work, _, _ = ranked
+    judgements = read_jsonl(work / "judged.jsonl", Judgement)
+    quarantined = read_jsonl(work / "quarantine.jsonl", Judgement)
+    assert len(judgements) == 3 and all(j.raw for j in judgements)
+    assert [j.id for j in quarantined] == [j.id for j in judgements if not j.ok]
+    rankings = read_jsonl(work / "ranked.jsonl", Ranking)
+    assert [r.id for r in rankings] == [j.id for j in judgements if j.ok]
+    for ranking, judgement in zip(rankings, [j for j in judgements if j.ok]):
+        assert ranking.source == "judge" and len(ranking.candidates) == len(judgement.rank)
+        assert json.loads(judgement.raw)["rank"]  # constrained: the answer is the schema's JSON
+
+
+def test_rerun_is_answered_from_the_cache(ranked):
+    work, provider, _ = ranked
+    again = tuna("sample", "--instructions", work / "instructions.jsonl", "--n", 3, "--max-tokens", 24,
+                 "--tau", 0.5, *provider, "-o", work / "again.jsonl")
+    assert (work / "again.jsonl").read_text() == (work / "samples.jsonl").read_text()
+    assert json.loads((work / "again.cost.json").read_text())["this_run"]["calls"] == 0
