@@ -10,6 +10,7 @@ one token for GGUFs that add no BOS (SmolLM2).
 from __future__ import annotations
 
 import json
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -67,6 +68,9 @@ class LlamaCppProvider(Provider):
         if not self.path.is_file():
             raise TunaError(f"{model}: no such GGUF file")
         self._lib = llama_cpp
+        if n_gpu_layers and not llama_cpp.llama_supports_gpu_offload():
+            print(f"warning: n_gpu_layers={n_gpu_layers} is ignored: this llama-cpp-python build cannot offload "
+                  "to a GPU (README: install it with CMAKE_ARGS=\"-DGGML_CUDA=on\")", file=sys.stderr)
         try:
             with plain_weight_buffers():
                 self.llm = llama_cpp.Llama(model_path=str(self.path), n_ctx=n_ctx, n_gpu_layers=n_gpu_layers,
