@@ -16,6 +16,7 @@ include: "workflow/rules/prob_rank.smk"
 include: "workflow/rules/ctx_rank.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/export.smk"
+include: "workflow/rules/evaluate.smk"
 
 
 rule all:

@@ -178,3 +178,12 @@ def test_bad_data_file_names_the_file(tmp_path):
     (tmp_path / "first_letter.json").write_text('{"examples": {"1": {"input": "x"}}}')
     with pytest.raises(TunaError, match=r"first_letter.json: examples.1: needs 'input' and 'metadata.template_id'"):
         lmentry.load_file(tmp_path, "first_letter")
+
+
+def test_download_pins_match_the_shared_copies(data_dir):
+    """The git blob sha1 pins of the 41 files are those of the real upstream files."""
+    from tuna.datasets import verify_checksum
+
+    assert set(lmentry.FILE_BLOBS) == set(lmentry.FILES)
+    for name in lmentry.FILES:
+        verify_checksum(data_dir / f"{name}.json", git_sha1=lmentry.FILE_BLOBS[name])  # raises on mismatch

@@ -31,6 +31,23 @@ def _vicuna_questions(location: str) -> Path:
     return vicuna.DEMO_QUESTIONS if location == "demo" else Path(location)
 
 
+def _fetch(files: dict[str, tuple[str, str | None]], out: Path) -> dict[str, str]:
+    """Download name -> (url, git blob sha1 or None) into OUT/<name>.json, keeping files already
+    there (an interrupted download resumes); return each file's sha256."""
+    from tuna import datasets
+
+    out.mkdir(parents=True, exist_ok=True)
+    digests = {}
+    for number, (name, (url, blob)) in enumerate(files.items(), start=1):
+        path = out / f"{name}.json"
+        if path.exists():
+            digests[name] = datasets.verify_checksum(path, git_sha1=blob)
+        else:
+            digests[name] = datasets.download(url, path, git_sha1=blob)
+        click.echo(f"[{number}/{len(files)}] {name}", err=True)
+    return digests
+
+
 @click.command("fetch-superni")
 @click.option("--tasks", "split", type=FILE, required=True, help="The split's task list (test_tasks.txt).")
 @click.option("--commit", default=None, help="natural-instructions commit to download from (default: the pin).")
@@ -39,24 +56,30 @@ def _vicuna_questions(location: str) -> Path:
 def fetch_superni(split, commit, out):
     """Download the task files of a Super-NaturalInstructions split from a pinned commit.
 
-    Files already present are kept, so an interrupted download resumes. Each file's
-    sha256 is recorded in OUT/provenance.json.
+    The task files have no published checksums: each file's sha256 is recorded in
+    OUT/provenance.json so a later download can be compared.
     """
-    from tuna import datasets
     from tuna.evaluate import superni
 
     commit = commit or superni.UPSTREAM_COMMIT
     names = superni.read_task_names(split)
-    out.mkdir(parents=True, exist_ok=True)
-    digests = {}
-    for number, name in enumerate(names, start=1):
-        path = out / f"{name}.json"
-        if not path.exists():
-            datasets.download(superni.TASK_URL.format(commit=commit, task=name), path)
-        digests[name] = datasets.sha256(path)
-        click.echo(f"[{number}/{len(names)}] {name}", err=True)
+    digests = _fetch({n: (superni.TASK_URL.format(commit=commit, task=n), None) for n in names}, out)
     provenance.stamp([out], inputs=[split], params={"commit": commit}, extra={"sha256": digests})
     click.echo(f"{out}: {len(names)} task files at allenai/natural-instructions@{commit}")
+
+
+@click.command("fetch-lmentry")
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Directory for the 41 LMentry data files.")
+def fetch_lmentry(out):
+    """Download the 41 LMentry data files from the pinned commit, each checked by git blob sha1."""
+    from tuna.evaluate import lmentry
+
+    commit = lmentry.UPSTREAM_COMMIT
+    digests = _fetch({n: (lmentry.FILE_URL.format(commit=commit, name=n), lmentry.FILE_BLOBS[n])
+                      for n in lmentry.FILES}, out)
+    provenance.stamp([out], params={"commit": commit}, extra={"sha256": digests})
+    click.echo(f"{out}: {len(digests)} LMentry files at aviaefrat/lmentry@{commit}")
 
 
 @click.command("eval-prompts")
@@ -314,5 +337,5 @@ def human_import(sheet, key, top, out):
     click.echo(f"{out}: " + ", ".join(f"{m} {s['score']:.2f}" for m, s in scores.items()))
 
 
-COMMANDS = [fetch_superni, eval_prompts, generate_answers, eval_superni, eval_lmentry, judge_vicuna, report_command,
+COMMANDS = [fetch_superni, fetch_lmentry, eval_prompts, generate_answers, eval_superni, eval_lmentry, judge_vicuna, report_command,
             human_export, human_import]

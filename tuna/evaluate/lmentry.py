@@ -53,6 +53,52 @@ ADJACENT_PAIRS = [
 ]
 FILES = TASKS + [f"{task}_{variant}" for task, variants in ARGUMENT_CONTENT_VARIANTS.items() for variant in variants]
 SEPARATOR = "/"  # prompt ids are "<file>/<example id>"
+# Upstream pin: aviaefrat/lmentry at this commit; each file's git blob sha1 is checked on download.
+UPSTREAM_COMMIT = "646ae9080dad00a194fa32cb0f330d7acf3ce60c"
+FILE_URL = "https://raw.githubusercontent.com/aviaefrat/lmentry/{commit}/data/{name}.json"
+FILE_BLOBS = {
+    "all_words_from_category": "683a8ef5b8381c77cf565ca19e9d4984569e815f",
+    "all_words_from_category_0_distractors": "b4716d9d525e4471318b5abee6941ac5c629b7c7",
+    "all_words_from_category_1_distractors": "6f1aa91aac005492d61d397b98e9756660cba161",
+    "all_words_from_category_2_distractors": "fe81d3635936eb8b8354c2b429cf68c88c3a640f",
+    "any_words_from_category": "af54dac60e0f5a2defa45477b40fa5982ded7216",
+    "any_words_from_category_3_distractors": "1573a382ca911771e434957849f9119a5270c07f",
+    "any_words_from_category_4_distractors": "cfb3ec9bf1930c470b1cb1044062eb0abadd3d3a",
+    "any_words_from_category_5_distractors": "b7235eb8b7e7d71ece56abe9395cef009a1f0518",
+    "bigger_number": "b928b3297aaf0f95aabd0cc9a3f4fcf47d8002c5",
+    "ends_with_letter": "d0c455b497730591d27b3cfbf4d54f1735aa4438",
+    "ends_with_word": "84d0fb9e0451b0a1c62e8346e3687067e2f0012c",
+    "first_alphabetically": "e69d8bc5d1f4bf47707188b7bf2da11939493ecd",
+    "first_alphabetically_consecutive_first_letter": "809874a5940ad731529406f80b5d4eb89aae43c4",
+    "first_alphabetically_different_first_letter": "73dc6db1802b37c2cd3328f5895fd96a2634d813",
+    "first_alphabetically_far_first_letter": "302f998371e5a1a6da283c84e6229ff15078d42e",
+    "first_alphabetically_same_first_letter": "dae509f6e1478a8b1b0d4b41d0a4f34f1547fefb",
+    "first_letter": "832d32bab2a0db6068bca1fabae732e17ba22879",
+    "first_word": "14ab09b7bd3a72f4b33ddf85b35a4717b3e687f7",
+    "homophones": "cab8026f02db627b70991a518825a36882d409e9",
+    "last_letter": "bb70b315b73c662b2c738e0f8f5a72f667269246",
+    "last_word": "0d9241e200455be9f7ff622d7476a699ed090cf4",
+    "least_associated_word": "9a1367d14380f2e1325c6ee1b10be0d2d3c20e37",
+    "less_letters": "d1f4db0dacae8c1e432ff9bf6da3e80cac49be07",
+    "less_letters_length_diff_1": "fa12d3b4d81e765b75dc9340624f355797f58e2b",
+    "less_letters_length_diff_3plus": "eea917005458072d2bd1a7d6082f58f73827f8b8",
+    "more_letters": "bde88187afb72c7065aef15fed8121ed820a155f",
+    "more_letters_length_diff_1": "8983a1155815b8eff763edc97382bb450fae6a3e",
+    "more_letters_length_diff_3plus": "9766cd20ed40be012a691d26c92bb10f746d3c35",
+    "most_associated_word": "2c26aa7fbf90d898eafec6fedf0823cd255507d1",
+    "rhyming_word": "e9d2a737b7a6769f68aee4b6da1811d4995b2507",
+    "rhyming_word_orthographically_different": "6725f046ff44c47203ac40e4efe9ced05c389339",
+    "rhyming_word_orthographically_similar": "4433fe5af744940143c25b0fe24a9137f54bbd06",
+    "sentence_containing": "2ad8ace70881e10287adc3a3a0acb331e8143e56",
+    "sentence_not_containing": "97d54081581ef7cb917300b08f7c00638ec25ce6",
+    "smaller_number": "cdafc0ae3cd497ca8e73cffa3ad3b358966447a5",
+    "starts_with_letter": "7957ba85c81daa92334aed0166071d8681e777d3",
+    "starts_with_word": "21bb8cb6eba8201e5562c97103d06a82b14b0e52",
+    "word_after": "b5de98ce2a6bde4d9d9b6c542dce84b64d8af103",
+    "word_before": "0b3a78194ee3cb77d5430bf9167d760d543b2ca4",
+    "word_containing": "83def870f2a7492be5a7d86925c99d09eb553572",
+    "word_not_containing": "65df0f979d4d9fb5fc3def709eed26b831d3f8d2",
+}
 
 
 def load_file(data_dir: str | Path, name: str) -> dict[str, dict]:

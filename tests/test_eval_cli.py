@@ -1,0 +1,82 @@
+"""The evaluation commands end to end on the real SmolLM2 (llama.cpp) and the real benchmark
+files: prompts -> greedy answers -> scores / judgements -> report."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+
+def tuna(*args, env=None):
+    result = subprocess.run(["tuna", *map(str, args)], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+@pytest.mark.slow
+def test_benchmarks_end_to_end_with_smollm2(tmp_path, shared_data, smollm2_gguf, monkeypatch):
+    monkeypatch.setenv("TUNA_CACHE", str(tmp_path / "cache.sqlite"))
+    model = ["--provider", "llamacpp", "--model", smollm2_gguf]
+    tasks = tmp_path / "tasks"
+    tasks.mkdir()
+    for name in ("task1344_glue_entailment_classification", "task219_rocstories_title_answer_generation"):
+        shutil.copy(shared_data / "super_ni" / "tasks" / f"{name}.json", tasks)
+    (tmp_path / "split.txt").write_text("task1344_glue_entailment_classification\n"
+                                        "task219_rocstories_title_answer_generation\n")
+    questions = tmp_path / "questions.jsonl"
+    lines = (shared_data / "vicuna_qa" / "fastchat_eval_table" / "question.jsonl").read_text().splitlines()
+    questions.write_text("\n".join(lines[:3]) + "\n")
+
+    # Vicuna: two "models" (chat vs Alpaca template of the same weights), judged in both orders.
+    tuna("eval-prompts", "--benchmark", "vicuna", "--data", questions, "-o", tmp_path / "vq.jsonl")
+    for name, template in (("tuna", "chat"), ("alpaca", "alpaca")):
+        tuna("generate-answers", "--prompts", tmp_path / "vq.jsonl", "--max-tokens", 24, *model,
+             "--template", template, "-o", tmp_path / name / "answers" / "vicuna.jsonl")
+    again = tuna("generate-answers", "--prompts", tmp_path / "vq.jsonl", "--max-tokens", 24, *model,
+                 "--template", "chat", "-o", tmp_path / "again.jsonl")
+    assert "0 generated, 3 from cache" in again
+    tuna("judge-vicuna", "--questions", questions, "--judge-prompts",
+         shared_data / "vicuna_qa" / "llm_judge" / "judge_prompts.jsonl", "--constrained", "--max-tokens", 16,
+         "--answers", tmp_path / "tuna" / "answers" / "vicuna.jsonl",
+         "--baseline-answers", tmp_path / "alpaca" / "answers" / "vicuna.jsonl",
+         "--model-name", "tuna", "--baseline-name", "alpaca", *model,
+         "-o", tmp_path / "tuna" / "vicuna.json", "--judgements", tmp_path / "tuna" / "judgements.jsonl")
+    result = json.loads((tmp_path / "tuna" / "vicuna.json").read_text())
+    assert result["questions"] == 3 and result["unparsed"] == 0
+    assert result["win"] + result["lose"] + result["tie"] == 3
+    raw = [json.loads(line) for line in (tmp_path / "tuna" / "judgements.jsonl").read_text().splitlines()]
+    assert len(raw) == 6 and {r["order"] for r in raw} == {"model_first", "baseline_first"}
+    assert all(r["raw"] and r["verdict"] for r in raw)
+    assert (tmp_path / "tuna" / "vicuna.cost.json").exists()
+
+    # Super-NI (0-shot) and LMentry for both models.
+    tuna("eval-prompts", "--benchmark", "superni", "--data", tasks, "--tasks", tmp_path / "split.txt",
+         "--instances-per-task", 2, "-o", tmp_path / "s0.jsonl")
+    tuna("eval-prompts", "--benchmark", "lmentry", "--data", shared_data / "lmentry" / "data",
+         "--limit-per-task", 1, "-o", tmp_path / "lm.jsonl")
+    for name, template in (("tuna", "chat"), ("alpaca", "alpaca")):
+        tuna("generate-answers", "--prompts", tmp_path / "s0.jsonl", "--max-tokens", 12, *model,
+             "--template", template, "-o", tmp_path / f"{name}_s0.jsonl")
+        tuna("eval-superni", "--tasks-dir", tasks, "--tasks", tmp_path / "split.txt", "--instances-per-task", 2,
+             "--answers", f"0={tmp_path / f'{name}_s0.jsonl'}", "--model-name", name,
+             "-o", tmp_path / name / "superni.json")
+        tuna("generate-answers", "--prompts", tmp_path / "lm.jsonl", "--max-tokens", 8, *model,
+             "--template", template, "-o", tmp_path / f"{name}_lm.jsonl")
+        tuna("eval-lmentry", "--data", shared_data / "lmentry" / "data", "--limit-per-task", 1,
+             "--answers", tmp_path / f"{name}_lm.jsonl", "--model-name", name, "-o", tmp_path / name / "lmentry.json")
+    superni = json.loads((tmp_path / "tuna" / "superni.json").read_text())
+    assert superni["shots"]["0"]["instances"] == 4 and superni["shots"]["0"]["missing"] == 0
+    assert set(superni["shots"]["0"]["per_task"]) == {"task1344_glue_entailment_classification",
+                                                      "task219_rocstories_title_answer_generation"}
+    lm = json.loads((tmp_path / "tuna" / "lmentry.json").read_text())
+    assert lm["missing"] == 0 and len(lm["per_task"]) == 25 and 0 <= lm["lmentry_score"] <= 100
+
+    tuna("report", "--results", tmp_path, "--model", "alpaca", "--model", "tuna", "--baseline", "alpaca",
+         "-o", tmp_path / "report")
+    table = (tmp_path / "report" / "table1.md").read_text()
+    assert "| tuna |" in table and "delta_superni_0shot" in table
+    assert (tmp_path / "report" / "vicuna_win_lose_tie.png").stat().st_size > 0
+    assert (tmp_path / "report" / "provenance.json").exists()
