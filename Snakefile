@@ -22,5 +22,4 @@ include: "workflow/rules/evaluate.smk"
 rule all:
     default_target: True
     input:
-        "results/data/instructions.jsonl",
-        expand("checkpoints/{model}", model=IMPORTED_MODELS),
+        "results/report",
