@@ -43,9 +43,9 @@ def tiny_llama(vocab_size: int = 400, seed: int = 0, **overrides):
     return LlamaForCausalLM(config).float()
 
 
-def save_tiny_checkpoint(path: Path, seed: int = 0) -> Path:
+def save_tiny_checkpoint(path: Path, seed: int = 0, **overrides) -> Path:
     """An HF checkpoint directory (safetensors + tokenizer) like `tuna import-model` writes."""
     tokenizer = tiny_tokenizer()
-    tiny_llama(len(tokenizer), seed).save_pretrained(path)
+    tiny_llama(len(tokenizer), seed, **overrides).save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path

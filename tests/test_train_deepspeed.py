@@ -1,0 +1,83 @@
+"""DeepSpeed: the shipped ZeRO configs are valid, and 2 ranks on the CPU accelerator train like plain torch."""
+
+import json
+import socket
+import subprocess
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from test_train_trainer import ranked_file
+from tiny_llama import save_tiny_checkpoint
+from tuna.errors import TunaError
+from tuna.train.backends import DEEPSPEED_CONFIGS, deepspeed_config
+from tuna.train.settings import Settings
+
+SHIPPED = ["zero2", "zero2_offload", "zero3", "zero3_offload"]
+
+
+def test_shipped_configs_are_valid_deepspeed_configs():
+    from deepspeed.runtime.config import DeepSpeedConfig
+
+    assert sorted(p.stem for p in DEEPSPEED_CONFIGS.glob("*.json")) == SHIPPED
+    for name in SHIPPED:
+        config = DeepSpeedConfig(deepspeed_config(name, Settings(batch_size=8, micro_batch_size=2, precision="bf16"), 1))
+        assert config.zero_optimization_stage == int(name[4])
+        assert (config.train_batch_size, config.train_micro_batch_size_per_gpu) == (8, 2)
+        assert config.gradient_accumulation_steps == 4
+        assert config.bfloat16_config.enabled and not config.float16_config.enabled
+        assert (config.zero_config.offload_optimizer is not None) == name.endswith("offload")
+
+
+def test_batch_and_config_errors():
+    with pytest.raises(TunaError, match="batch_size 8 is not a multiple of micro_batch_size 2 x 3 rank"):
+        deepspeed_config("zero2", Settings(batch_size=8, micro_batch_size=2), 3)
+    with pytest.raises(TunaError, match="deepspeed config 'zero5': not one of zero2, zero2_offload, zero3, zero3_off"):
+        deepspeed_config("zero5", Settings(), 1)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def plain_run(tmp_path_factory):
+    """A tiny llama with tied embeddings (like SmolLM2), its data, and the plain-torch run to match."""
+    workdir = tmp_path_factory.mktemp("ds")
+    init = save_tiny_checkpoint(workdir / "init", tie_word_embeddings=True)
+    data = ranked_file(workdir / "ranked.jsonl", 8)
+    args = ["--init", str(init), "--data", str(data), "--batch-size", "4", "--epochs", "2", "--lr", "1e-4",
+            "--warmup-steps", "1"]
+    subprocess.run(["tuna", "train", *args, "-o", str(workdir / "plain")], check=True, capture_output=True)
+    return workdir, args
+
+
+def log(out):
+    return json.loads((out / "provenance.json").read_text())["log"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("config", ["zero2", "zero3", "zero3_offload"])
+def test_two_ranks_give_the_plain_losses_and_weights(plain_run, config):
+    workdir, args = plain_run
+    out = workdir / config
+    command = ["deepspeed", "--num_accelerators", "2", "--master_port", str(free_port()), "--module",
+               "tuna.cli.train", *args, "--deepspeed", config, "-o", str(out)]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    plain, ranks = log(workdir / "plain"), log(out)
+    assert len(ranks) == 4 and [s["lr"] for s in ranks] == [s["lr"] for s in plain]
+    torch.testing.assert_close([s["loss"] for s in ranks], [s["loss"] for s in plain], rtol=1e-4, atol=0)
+    stamp = json.loads((out / "provenance.json").read_text())
+    assert stamp["params"]["world_size"] == 2 and stamp["params"]["backend"] == "deepspeed"
+    expected, got = load_file(workdir / "plain" / "model.safetensors"), load_file(out / "model.safetensors")
+    assert sorted(got) == sorted(expected)
+    init = load_file(workdir / "init" / "model.safetensors")
+    assert max((expected[name] - init[name]).abs().max().item() for name in init) > 1e-4  # training moved them
+    # Adam turns float-order noise in near-zero gradients into lr-sized moves: allow 5% of the
+    # largest possible move (4 steps x lr 1e-4), far below what training changed.
+    for name in expected:
+        torch.testing.assert_close(got[name], expected[name], rtol=0, atol=2e-5)

@@ -1,0 +1,74 @@
+"""Config -> `tuna train` invocation, and a real Snakemake run of the train rule."""
+
+import json
+
+import pytest
+import yaml
+
+from tiny_llama import save_tiny_checkpoint
+from tuna import workflow as tw
+from tuna.errors import TunaError
+from workflow_run import ROOT, planned_jobs, snakemake, write_config
+
+
+def config():
+    return yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+
+
+def test_per_model_overrides_merge_over_defaults():
+    cfg = config()
+    assert tw.train_settings(cfg, "tuna")["lr"] == 1e-6
+    assert tw.train_settings(cfg, "tuna_p")["lr"] == cfg["train"]["lr"]
+    assert tw.train_settings(cfg, "tuna")["margin"] == cfg["train"]["margin"]
+
+
+def test_data_file_follows_the_models_data():
+    cfg = config()
+    cfg["models"].update(mul={"init": "alpaca", "data": "instructions"}, prm={"init": "alpaca", "data": "prm_rank:tuna_p"})
+    assert [tw.train_data(cfg, m) for m in ("tuna_p", "tuna_c", "tuna", "mul", "prm")] == [
+        "results/prob_rank/ranked.jsonl", "results/ctx_rank/alpaca/ranked.jsonl",
+        "results/ctx_rank/tuna_p/ranked.jsonl", "results/data/instructions.jsonl",
+        "results/ctx_rank/tuna_p/prm_ranked.jsonl",
+    ]
+
+
+def test_cpu_runs_tuna_train_and_gpus_run_deepspeed():
+    cfg = config()
+    cpu = tw.train_settings(cfg, "tuna_p")
+    assert tw.train_launcher(cpu) == "tuna train"
+    options = tw.train_options({**cpu, "deepspeed": "zero3"})
+    assert "--deepspeed" not in options and "--num-gpus" not in options
+    assert "--lr 1e-05" in options and "--no-gradient-checkpointing" in options
+    cfg["models"]["tuna_p"]["train"] = {"num_gpus": 8, "deepspeed": "zero3", "gradient_checkpointing": True}
+    gpu = tw.train_settings(cfg, "tuna_p")
+    assert tw.train_launcher(gpu) == "deepspeed --num_gpus 8 --module tuna.cli.train"
+    assert "--deepspeed zero3" in tw.train_options(gpu) and "--gradient-checkpointing" in tw.train_options(gpu)
+    cfg["models"]["tuna_p"]["train"] = {"num_gpus": 2}
+    with pytest.raises(TunaError, match="models.tuna_p.train: num_gpus > 0 trains with DeepSpeed; set deepspeed"):
+        tw.train_settings(cfg, "tuna_p")
+
+
+def without_gguf_providers(node):
+    """The default config with its llama.cpp-on-the-source-GGUF providers run by transformers instead."""
+    if isinstance(node, dict):
+        if node.get("quant") == "source":
+            return {"kind": "hf", "model": node["model"]}
+        return {key: without_gguf_providers(value) for key, value in node.items()}
+    return node
+
+
+@pytest.mark.slow
+def test_snakemake_trains_a_declared_model(tmp_path):
+    """Import an HF checkpoint, prepare the demo data, train `sft` on it with the MLE objective."""
+    source = save_tiny_checkpoint(tmp_path / "tiny_source")
+    cfg = without_gguf_providers(config())
+    cfg["models"]["alpaca"] = {"import": str(source), "template": "chat"}
+    cfg["models"]["sft"] = {"init": "alpaca", "data": "instructions",
+                            "train": {"objective": "mle", "batch_size": 4, "lr": 1e-3}}
+    write_config(tmp_path, cfg)
+    snakemake(tmp_path, "checkpoints/sft")
+    stamp = json.loads((tmp_path / "checkpoints/sft/provenance.json").read_text())
+    assert stamp["params"]["objective"] == "mle" and stamp["params"]["lr"] == 1e-3
+    assert stamp["steps"] == cfg["data"]["limit"] // 4
+    assert "24 of 24 examples kept" in (tmp_path / "logs/train/sft.log").read_text()
+    assert planned_jobs(tmp_path, "checkpoints/sft") == {}
