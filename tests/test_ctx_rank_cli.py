@@ -60,7 +60,7 @@ def test_every_judgement_is_kept_ranked_or_quarantined(ranked):
 
 def test_rerun_is_answered_from_the_cache(ranked):
     work, provider, _ = ranked
-    again = tuna("sample", "--instructions", work / "instructions.jsonl", "--n", 3, "--max-tokens", 24,
+    tuna("sample", "--instructions", work / "instructions.jsonl", "--n", 3, "--max-tokens", 24,
                  "--tau", 0.5, *provider, "-o", work / "again.jsonl")
     assert (work / "again.jsonl").read_text() == (work / "samples.jsonl").read_text()
     assert json.loads((work / "again.cost.json").read_text())["this_run"]["calls"] == 0

@@ -7,12 +7,11 @@ the data is re-downloaded, re-ordered or truncated with a different `limit`.
 from __future__ import annotations
 
 import hashlib
-import json
 import urllib.request
 from pathlib import Path
 
 from tuna.errors import TunaError
-from tuna.records import Instruction, atomic_output
+from tuna.records import Instruction, atomic_output, read_json
 
 DEMO = Path(__file__).resolve().parent / "data" / "demo_instructions.json"
 
@@ -62,12 +61,7 @@ def instruction_id(instruction: str, input: str) -> str:
 def load_alpaca(path: str | Path) -> list[Instruction]:
     """Read an Alpaca-format JSON array (instruction, input, output) into records."""
     path = Path(path)
-    try:
-        rows = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise TunaError(f"{path}: cannot read ({exc.strerror})") from exc
-    except json.JSONDecodeError as exc:
-        raise TunaError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
+    rows = read_json(path)
     if not isinstance(rows, list):
         raise TunaError(f"{path}: expected a JSON array of {{instruction, input, output}} objects")
     records, seen = [], {}

@@ -115,6 +115,17 @@ def iter_jsonl(path: str | os.PathLike, model: type[R]) -> Iterator[R]:
                 raise TunaError(f"{path}:{line_no}: {_first_error(exc)}") from exc
 
 
+def read_json(path: str | os.PathLike):
+    """Parse a JSON document; raise TunaError naming the file (and line) on failure."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise TunaError(f"{path}: cannot read ({exc.strerror})") from exc
+    except json.JSONDecodeError as exc:
+        raise TunaError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
+
+
 def read_jsonl(path: str | os.PathLike, model: type[R]) -> list[R]:
     return list(iter_jsonl(path, model))
 

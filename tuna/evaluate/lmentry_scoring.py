@@ -238,7 +238,7 @@ def _position_letter(ordinal: str, verb: str):
         a, w = letter(re.escape(answer)), word(re.escape(meta["word"].lower()))
         phrasings = fill([f"the {ordinal} letter is {{a}}", f"the {ordinal} letter (of|in) {{w}} is {{a}}",
                           f"{{a}} is the {ordinal} letter (of|in) {{w}}", f"{{w}} {verb} with {{a}}",
-                          f"the letter that {{w}} {verb} with is {{a}}", f"{{w}}: {{a}}", f"{ordinal} letter: {{a}}"],
+                          f"the letter that {{w}} {verb} with is {{a}}", "{w}: {a}", f"{ordinal} letter: {{a}}"],
                          a=a, w=w)
         return judged(prediction, a, phrasings)
     return scorer

@@ -9,14 +9,13 @@ optional " Positive Example k -" blocks, then "Now complete the following exampl
 
 from __future__ import annotations
 
-import json
 import string
 from dataclasses import dataclass
 from pathlib import Path
 
 from tuna.errors import TunaError
 from tuna.evaluate import metrics
-from tuna.records import Instruction
+from tuna.records import Instruction, read_json
 
 # Upstream pin: the commit of splits/default/test_tasks.txt in workflow/downloads.yaml.
 UPSTREAM_COMMIT = "b00871c954282e35d14de77c546918ee8b9d90da"
@@ -45,12 +44,7 @@ def read_task_names(path: str | Path) -> list[str]:
 def load_task(path: str | Path, instances: int = 100) -> Task:
     """Read one upstream task file, keeping its first `instances` instances."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise TunaError(f"{path}: cannot read ({exc.strerror})") from exc
-    except json.JSONDecodeError as exc:
-        raise TunaError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
+    data = read_json(path)
     for key in ("Definition", "Categories", "Positive Examples", "Instances"):
         if key not in data:
             raise TunaError(f"{path}: key '{key}' missing (not a Super-NaturalInstructions task file?)")
