@@ -1,16 +1,29 @@
-"""Report pieces: Table 1 with deltas, Table 4 lengths by rank, win/lose/tie plot, human evaluation."""
+"""Report pieces: Table 1 with deltas and links, Table 4 lengths by rank, the cost table, sources,
+plots, the report's inputs and sweeps derived from the config, human evaluation."""
 
 from __future__ import annotations
 
+import copy
 import csv
 import json
+from pathlib import Path
 
+import pandas as pd
 import pytest
+import yaml
+from click.testing import CliRunner
 
+from tuna import provenance
+from tuna.cli import main
+from tuna.cost import write_cost
 from tuna.errors import TunaError
-from tuna.evaluate import human, report
+from tuna.evaluate import human, plots, report, report_inputs
 from tuna.evaluate.vicuna import Question
+from tuna.llm.base import Meter
 from tuna.records import RankedCandidate, Ranking, write_jsonl
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
 
 
 def write(path, data):
@@ -32,8 +45,23 @@ def test_table1_has_deltas_vs_baseline_and_skips_missing(tmp_path):
     md = report.markdown(table)
     assert md.splitlines()[0].startswith("| model | superni_0shot")
     assert "| tuna | 32.50 | 35.00 | 23.00 | 60.00 |" in md
-    report.write_table(table, tmp_path / "t.csv", tmp_path / "t.md")
+    paths = report.write_table(table, tmp_path / "t", "Table 1")
+    assert [p.name for p in paths] == ["t.csv", "t.md", "t.html"]
     assert (tmp_path / "t.csv").read_text().startswith("model,superni_0shot")
+    assert "<td>32.50</td>" in (tmp_path / "t.html").read_text()
+
+
+def test_table1_markdown_links_numbers_to_results_and_provenance(tmp_path):
+    results, out = tmp_path / "results", tmp_path / "results" / "report"
+    write(results / "alpaca" / "lmentry.json", {"lmentry_score": 20.0})
+    write(results / "tuna" / "lmentry.json", {"lmentry_score": 23.0})
+    write(results / "tuna" / "vicuna.json", {"win_rate": 60.0, "lose_rate": 30.0, "tie_rate": 10.0, "unparsed": 2})
+    table = report.table1(results, ["alpaca", "tuna"], "alpaca")
+    assert table.loc["tuna", "vicuna_unparsed"] == 2
+    md = report.markdown(report.table1_links(table, results, out))
+    assert "| tuna | [23.00](../tuna/lmentry.json) | [60.00](../tuna/vicuna.json) |" in md
+    assert "| 3.00 | [lmentry](../tuna/lmentry.json.provenance.json) [vicuna](../tuna/vicuna.json.provenance.json) |" in md
+    assert "| alpaca | [20.00](../alpaca/lmentry.json) |  |  |  |  | 0.00 |" in md  # no Vicuna row for the baseline
 
 
 def test_bad_result_json_names_the_file(tmp_path):
@@ -56,9 +84,124 @@ def test_length_by_rank(tmp_path):
     assert table.loc[2, "mean_words"] == 4.0 and table.loc[2, "responses"] == 2
 
 
+def test_lengths_of_several_datasets_and_of_none(tmp_path):
+    for name, words in (("a", 8), ("b", 3)):
+        write_jsonl(tmp_path / f"{name}.jsonl", [Ranking(id="1", instruction="i", source="judge", candidates=[
+            RankedCandidate(text=" ".join(["w"] * words), n_tokens=words), RankedCandidate(text="w", n_tokens=1)])])
+    table = report.lengths({"prob_rank": tmp_path / "a.jsonl", "ctx_rank:alpaca": tmp_path / "b.jsonl"})
+    assert table.loc[("ctx_rank:alpaca", 1), "mean_words"] == 3.0 and table.loc[("prob_rank", 2), "mean_tokens"] == 1
+    assert list(table.index.get_level_values("data").unique()) == ["prob_rank", "ctx_rank:alpaca"]
+    assert report.markdown(report.lengths({})).startswith("| data | rank | mean_tokens")
+
+
+def cost_file(path, provider, model, calls, price=None, cached=0):
+    meter = Meter(calls=calls, cached=cached, prompt_tokens=100 * calls, completion_tokens=10 * calls,
+                  cached_prompt_tokens=100 * cached, cached_completion_tokens=10 * cached)
+    return write_cost(path, provider, model, meter, price)
+
+
+def test_cost_table_sums_per_stage_and_model_with_unparsed_answers(tmp_path):
+    price = {"prompt": 0.01, "completion": 0.03}
+    teacher = [cost_file(tmp_path / f"teacher/{s}.jsonl", "openai", "gpt-x", 10, price, cached=2) for s in (0, 1)]
+    judged = [cost_file(tmp_path / f"judged/{s}.jsonl", "llamacpp", "smol", 4) for s in (0, 1)]
+    (tmp_path / "judged/0.quarantine.jsonl").write_text('{"id": "1"}\n{"id": "2"}\n')
+    (tmp_path / "judged/1.quarantine.jsonl").write_text("")
+    vicuna = cost_file(tmp_path / "tuna/vicuna.json", "llamacpp", "smol", 6)
+    write(tmp_path / "tuna/vicuna.json", {"unparsed": 1})
+    unparsed = report.unparsed_counts([tmp_path / "judged/0.quarantine.jsonl", tmp_path / "judged/1.quarantine.jsonl"],
+                                      [tmp_path / "tuna/vicuna.json"])
+    table = report.cost_table([("teacher", p) for p in teacher] + [("ranking_judge", p) for p in judged]
+                              + [("vicuna_judge", vicuna)], unparsed)
+    row = table.loc[("teacher", "openai", "gpt-x")]
+    assert row["files"] == 2 and row["calls"] == 24 and row["prompt_tokens"] == 2400  # cached answers count
+    assert row["usd"] == pytest.approx(2 * (1200 * 0.01 + 120 * 0.03) / 1000)
+    judge = table.loc[("ranking_judge", "llamacpp", "smol")]
+    assert pd.isna(judge["usd"]) and judge["unparsed"] == 2
+    assert table.loc[("vicuna_judge", "llamacpp", "smol"), "unparsed"] == 1
+    total = table.loc[("total", "", "")]
+    assert total["calls"] == 24 + 8 + 6 and total["unparsed"] == 3 and total["usd"] == pytest.approx(row["usd"])
+    assert "| ranking_judge | llamacpp | smol | 2 | 8 | 800 | 80 |  | 2 |" in report.markdown(table)
+
+
+def test_bad_cost_file_names_the_file(tmp_path):
+    write(tmp_path / "0.cost.json", {"total": {"calls": 1}})
+    with pytest.raises(TunaError, match=r"0.cost.json: not a cost file"):
+        report.cost_table([("teacher", tmp_path / "0.cost.json")])
+
+
+def test_sources_give_each_files_hash_and_stamp(tmp_path):
+    write(tmp_path / "stamped.json", {"lmentry_score": 1.0})
+    provenance.stamp([tmp_path / "stamped.json"], params={"x": 1})
+    write(tmp_path / "bare.json", {})
+    table = report.sources([("table1", tmp_path / "stamped.json"), ("cost", tmp_path / "bare.json"),
+                            ("cost", tmp_path / "missing.json")])
+    stamped = table.loc[str(tmp_path / "stamped.json")]
+    assert stamped["sha256"] == provenance.sha256_file(tmp_path / "stamped.json")
+    assert stamped["created"] and stamped["provenance"].endswith("stamped.json.provenance.json")
+    assert pd.isna(table.loc[str(tmp_path / "bare.json"), "provenance"])
+    assert len(table) == 2
+
+
+def test_report_inputs_follow_the_default_config():
+    cfg = copy.deepcopy(DEFAULT)
+    assert report_inputs.ranking_datasets(cfg) == {"prob_rank": "results/prob_rank/ranked.jsonl",
+                                                   "ctx_rank:alpaca": "results/ctx_rank/alpaca/ranked.jsonl",
+                                                   "ctx_rank:tuna_p": "results/ctx_rank/tuna_p/ranked.jsonl"}
+    costs = report_inputs.cost_files(cfg)
+    assert ("teacher", "results/prob_rank/teacher/1.cost.json") in costs
+    assert ("ranking_judge", "results/ctx_rank/tuna_p/judged/0.cost.json") in costs
+    assert ("answers", "results/alpaca/answers/vicuna.cost.json") in costs
+    assert [path for stage, path in costs if stage == "vicuna_judge"] == ["results/tuna/vicuna.cost.json"]
+    assert len(costs) == 2 + 2 * (2 + 2) + 2 + 1
+    assert report_inputs.quarantine_files(cfg)[0] == "results/ctx_rank/alpaca/judged/0.quarantine.jsonl"
+    cfg["models"]["tuna_c"]["data"] = "prm_rank:alpaca"
+    cfg["evaluation"].update(benchmarks=["superni", "lmentry"], models=["alpaca"])
+    assert "prm_rank:alpaca" in report_inputs.ranking_datasets(cfg)
+    assert [p for s, p in report_inputs.cost_files(cfg) if s == "answers"] == [
+        "results/alpaca/answers/superni_0shot.cost.json", "results/alpaca/answers/superni_2shot.cost.json",
+        "results/alpaca/answers/lmentry.cost.json"]
+    assert report_inputs.judged_models(cfg) == []
+    assert report_inputs.repeat_option("--model", ["a", "b c"]) == "--model a --model 'b c'"
+
+
+def test_mle_weight_sweeps_group_models_differing_only_in_lambda():
+    cfg = copy.deepcopy(DEFAULT)
+    models = cfg["models"]
+    models["p0"] = {"init": "alpaca", "data": "prob_rank", "train": {"mle_weight": 0.0}}
+    models["p5"] = {"init": "alpaca", "data": "prob_rank", "train": {"mle_weight": 5}}
+    models["p5_lr"] = {"init": "alpaca", "data": "prob_rank", "train": {"mle_weight": 5, "lr": 3.0e-5}}  # other lr
+    models["c0"] = {"init": "alpaca", "data": "ctx_rank:alpaca", "train": {"mle_weight": 0.0}}  # tuna_c's sweep
+    models["m0"] = {"init": "alpaca", "data": "prob_rank", "train": {"objective": "mle", "mle_weight": 0.0}}
+    models["m1"] = {"init": "alpaca", "data": "prob_rank", "train": {"objective": "mle"}}
+    models["lone"] = {"init": "tuna_p", "data": "ctx_rank:tuna_p", "train": {"lr": 1.0e-6, "mle_weight": 1.0}}
+    cfg["evaluation"]["models"] = ["alpaca", "tuna_p", "p0", "p5", "p5_lr", "tuna_c", "c0", "m0", "m1", "tuna",
+                                   "lone"]
+    assert report_inputs.mle_weight_sweeps(cfg) == {
+        "alpaca+prob_rank": {"tuna_p": 1.0, "p0": 0.0, "p5": 5.0},
+        "alpaca+ctx_rank:alpaca": {"tuna_c": 1.0, "c0": 0.0},
+    }  # tuna and lone share init, data and lambda: the same point twice, no sweep
+    cfg["evaluation"]["models"] = ["alpaca", "tuna_p", "tuna"]
+    assert report_inputs.mle_weight_sweeps(cfg) == {}
+
+
+def test_lambda_sweep_plot_is_a_png(tmp_path):
+    for model, score in (("a", 20.0), ("b", 25.0)):
+        write(tmp_path / model / "lmentry.json", {"lmentry_score": score})
+    table = report.table1(tmp_path, ["a", "b"], "a")
+    out = tmp_path / "sweep.png"
+    plots.plot_lambda_sweep(table, {"x+prob_rank": {"a": 0.0, "b": 1.0}}, out)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 5000
+
+
+def test_report_command_rejects_a_bad_sweep(tmp_path):
+    result = CliRunner().invoke(main, ["report", "--results", str(tmp_path), "--model", "a", "--baseline", "a",
+                                       "--sweep", "x+prob_rank=b:high", "-o", str(tmp_path / "report")])
+    assert result.exit_code == 2 and "expected LABEL=MODEL:LAMBDA with a number LAMBDA" in result.output
+
+
 def test_win_lose_tie_plot_is_a_png(tmp_path):
     out = tmp_path / "vicuna.png"
-    report.plot_win_lose_tie({"tuna": {"win_rate": 60, "tie_rate": 10, "lose_rate": 30},
+    plots.plot_win_lose_tie({"tuna": {"win_rate": 60, "tie_rate": 10, "lose_rate": 30},
                               "tuna_p": {"win_rate": 40, "tie_rate": 20, "lose_rate": 40}}, "alpaca", out)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 5000
 

@@ -262,45 +262,61 @@ def judge_vicuna(questions, answers, baseline_answers, model_name, baseline_name
                f"tie {summary['tie']}, unparsed {summary['unparsed']}")
 
 
-def _named_files(ctx, param, values) -> dict[str, Path]:
-    parsed = {}
+def _named_files(ctx, param, values) -> list[tuple[str, Path]]:
+    parsed = []
     for value in values:
         name, sep, path = value.partition("=")
         if not sep or not Path(path).is_file():
             raise click.BadParameter(f"{value!r}: expected NAME=FILE with an existing FILE")
-        parsed[name] = Path(path)
+        parsed.append((name, Path(path)))
     return parsed
+
+
+def _sweeps(ctx, param, values) -> dict[str, dict[str, float]]:
+    sweeps: dict[str, dict[str, float]] = {}
+    for value in values:
+        label, _, point = value.partition("=")
+        model, _, weight = point.rpartition(":")
+        try:
+            weight = float(weight)
+        except ValueError:
+            weight = None
+        if not label or not model or weight is None:
+            raise click.BadParameter(f"{value!r}: expected LABEL=MODEL:LAMBDA with a number LAMBDA")
+        sweeps.setdefault(label, {})[model] = weight
+    return sweeps
 
 
 @click.command("report")
 @click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path), default="results",
               show_default=True, help="Directory holding {model}/{benchmark}.json.")
 @click.option("--model", "models", multiple=True, required=True, help="Evaluated model (repeat), in table order.")
-@click.option("--baseline", required=True, help="The model deltas are taken against.")
+@click.option("--baseline", required=True, help="The model deltas and Vicuna verdicts are taken against.")
 @click.option("--ranked", multiple=True, callback=_named_files,
-              help="NAME=FILE: a ranking data set for the Table 4 lengths (repeat).")
+              help="DATA=FILE: a ranking data set (prob_rank, ctx_rank:M, ...) for the Table 4 lengths (repeat).")
+@click.option("--cost", "costs", multiple=True, callback=_named_files,
+              help="STAGE=FILE: a cost file (tuna.cost) of a generating stage, summed per stage and model (repeat).")
+@click.option("--quarantine", multiple=True, type=FILE,
+              help="Quarantined ranking-judge answers (judged/N.quarantine.jsonl), counted per stage (repeat).")
+@click.option("--sweep", "sweeps", multiple=True, callback=_sweeps,
+              help="LABEL=MODEL:LAMBDA: a model of a lambda (mle_weight) sweep; draws lambda_sweep.png (repeat).")
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Report directory (results/report).")
-def report_command(results_dir, models, baseline, ranked, out):
-    """Tables and plots: Table 1 (CSV + Markdown, deltas vs the baseline), Table 4 lengths
-    by rank position for each ranking data set, and Vicuna win/lose/tie bars."""
+def report_command(results_dir, models, baseline, ranked, costs, quarantine, sweeps, out):
+    """Tables and plots of the evaluated models, each table as CSV, Markdown and HTML.
+
+    \b
+    table1    benchmarks x models, deltas vs the baseline (Markdown links every number
+              to its result file and provenance stamp)
+    lengths   Table 4: mean response length per rank position, per ranking data set
+    cost      calls, tokens and USD per stage and model; unusable judge answers
+    sources   sha256, commit and command of every file the numbers come from
+    vicuna_win_lose_tie.png, lambda_sweep.png (with --sweep)
+    """
     from tuna.evaluate import report
 
-    out.mkdir(parents=True, exist_ok=True)
-    made = []
-    table = report.table1(results_dir, list(models), baseline)
-    report.write_table(table, out / "table1.csv", out / "table1.md")
-    made += [out / "table1.csv", out / "table1.md"]
-    for name, path in ranked.items():
-        report.write_table(report.length_by_rank(path), out / f"lengths_{name}.csv", out / f"lengths_{name}.md")
-        made += [out / f"lengths_{name}.csv", out / f"lengths_{name}.md"]
-    vicuna = {m: r for m in models if m != baseline
-              and (r := report.read_result(results_dir / m / "vicuna.json")) is not None}
-    if vicuna:
-        report.plot_win_lose_tie(vicuna, baseline, out / "vicuna_win_lose_tie.png")
-        made.append(out / "vicuna_win_lose_tie.png")
-    inputs = [results_dir / m / f"{b}.json" for m in models for b in report.BENCHMARKS] + list(ranked.values())
-    provenance.stamp([out], inputs=inputs, params={"models": list(models), "baseline": baseline})
+    made, inputs = report.build(out, results_dir, list(models), baseline, ranked, costs, list(quarantine), sweeps)
+    provenance.stamp([out], inputs=inputs, params={"models": list(models), "baseline": baseline, "sweeps": sweeps})
     click.echo(f"{out}: " + ", ".join(p.name for p in made))
 
 
@@ -316,8 +332,8 @@ def human_export(questions, answers, seed, out, key):
     from tuna.evaluate import human, vicuna
 
     source = _vicuna_questions(questions)
-    count = human.export(vicuna.load_questions(source), {m: _answers(p) for m, p in answers.items()}, out, key, seed)
-    provenance.stamp([out, key], inputs=[source, *answers.values()], params={"seed": seed})
+    count = human.export(vicuna.load_questions(source), {m: _answers(p) for m, p in answers}, out, key, seed)
+    provenance.stamp([out, key], inputs=[source, *(p for _, p in answers)], params={"seed": seed})
     click.echo(f"{out}: {count} questions x {len(answers)} responses (key: {key})")
 
 

@@ -1,26 +1,37 @@
 """The paper's tables from result files: Table 1 (benchmarks x models, deltas vs the
-baseline), Table 4 (average response length per rank position), win/lose/tie bars."""
+baseline), Table 4 (average response length per rank position), the cost table
+(Table 6 style) and the provenance of every number."""
 
 from __future__ import annotations
 
-import json
+import os
 from pathlib import Path
 
 import pandas as pd
 
+from tuna import provenance
+from tuna.cost import cost_path
 from tuna.errors import TunaError
-from tuna.records import Ranking, atomic_output, read_jsonl
+from tuna.records import Ranking, atomic_output, read_json, read_jsonl
 
 BENCHMARKS = ("superni", "lmentry", "vicuna")
+# Table 1 column -> (benchmark, keys of the number in results/{model}/{benchmark}.json)
+TABLE1 = {
+    "superni_0shot": ("superni", ("shots", "0", "rougeL")),
+    "superni_2shot": ("superni", ("shots", "2", "rougeL")),
+    "lmentry": ("lmentry", ("lmentry_score",)),
+    "vicuna_win": ("vicuna", ("win_rate",)),
+    "vicuna_lose": ("vicuna", ("lose_rate",)),
+    "vicuna_tie": ("vicuna", ("tie_rate",)),
+    "vicuna_unparsed": ("vicuna", ("unparsed",)),
+}
+DELTAS = ("superni_0shot", "superni_2shot", "lmentry")
+COUNTS = ("calls", "prompt_tokens", "completion_tokens")
 
 
 def read_result(path: Path) -> dict | None:
-    if not path.exists():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise TunaError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
+    """A JSON result, or None where the benchmark was not run."""
+    return read_json(path) if path.exists() else None
 
 
 def _get(result: dict | None, *keys):
@@ -31,26 +42,45 @@ def _get(result: dict | None, *keys):
     return result
 
 
+def result_path(results_dir: str | Path, model: str, benchmark: str) -> Path:
+    return Path(results_dir) / model / f"{benchmark}.json"
+
+
 def table1(results_dir: str | Path, models: list[str], baseline: str) -> pd.DataFrame:
     """One row per model: Super-NI ROUGE-L (0/2-shot), LMentry score, Vicuna win/lose/tie
-    vs the baseline; `delta_*` columns subtract the baseline's row (benchmarks it has)."""
+    rates vs the baseline (over parsed verdicts) and the unparsed count; `delta_*`
+    columns subtract the baseline's row (benchmarks it has)."""
     rows = []
     for model in models:
-        result = {b: read_result(Path(results_dir) / model / f"{b}.json") for b in BENCHMARKS}
-        rows.append({
-            "model": model,
-            "superni_0shot": _get(result["superni"], "shots", "0", "rougeL"),
-            "superni_2shot": _get(result["superni"], "shots", "2", "rougeL"),
-            "lmentry": _get(result["lmentry"], "lmentry_score"),
-            "vicuna_win": _get(result["vicuna"], "win_rate"),
-            "vicuna_lose": _get(result["vicuna"], "lose_rate"),
-            "vicuna_tie": _get(result["vicuna"], "tie_rate"),
-        })
+        result = {b: read_result(result_path(results_dir, model, b)) for b in BENCHMARKS}
+        rows.append({"model": model, **{column: _get(result[benchmark], *keys)
+                                        for column, (benchmark, keys) in TABLE1.items()}})
     table = pd.DataFrame(rows).set_index("model")
+    table["vicuna_unparsed"] = table["vicuna_unparsed"].astype("Int64")
     if baseline in table.index:
-        for column in ("superni_0shot", "superni_2shot", "lmentry"):
+        for column in DELTAS:
             table[f"delta_{column}"] = table[column] - table.loc[baseline, column]
     return table.dropna(axis="columns", how="all")
+
+
+def table1_links(table: pd.DataFrame, results_dir: str | Path, out_dir: str | Path) -> pd.DataFrame:
+    """Table 1 as Markdown cells: each number links to the result file it was read from,
+    and a `provenance` column links each of the row's provenance stamps."""
+    def link(text: str, path: Path) -> str:
+        return f"[{text}]({Path(os.path.relpath(path, out_dir)).as_posix()})"
+
+    cells = table.astype(object).map(format_cell)
+    for model in table.index:
+        for column in table.columns.intersection(list(TABLE1)):
+            if cells.loc[model, column]:
+                cells.loc[model, column] = link(cells.loc[model, column],
+                                                result_path(results_dir, model, TABLE1[column][0]))
+    cells["provenance"] = [
+        " ".join(link(b, provenance.stamp_path(path)) for b in BENCHMARKS
+                 if (path := result_path(results_dir, model, b)).exists())
+        for model in table.index
+    ]
+    return cells
 
 
 def length_by_rank(path: str | Path) -> pd.DataFrame:
@@ -64,47 +94,138 @@ def length_by_rank(path: str | Path) -> pd.DataFrame:
                          "responses": frame.size()})
 
 
+def lengths(datasets: dict[str, str | Path]) -> pd.DataFrame:
+    """Table 4 for several ranking data sets (prob_rank, ctx_rank:M, ...), one block each."""
+    if not datasets:
+        return pd.DataFrame(columns=["data", "rank", "mean_tokens", "mean_words", "responses"]).set_index(
+            ["data", "rank"])
+    return pd.concat({name: length_by_rank(path) for name, path in datasets.items()}, names=["data"])
+
+
+def read_cost(path: str | Path) -> dict:
+    """A cost file of tuna.cost.write_cost; a clear error naming the file if it is not one."""
+    cost = read_result(Path(path))
+    if cost is None:
+        raise TunaError(f"{path}: cost file not found")
+    if not isinstance(_get(cost, "total"), dict) or any(key not in cost["total"] for key in (*COUNTS, "usd")):
+        raise TunaError(f"{path}: not a cost file (needs total.calls, total.prompt_tokens, "
+                        "total.completion_tokens, total.usd)")
+    return cost
+
+
+def unparsed_counts(quarantine: list[str | Path], vicuna_results: list[str | Path]) -> dict[Path, int]:
+    """Cost file -> answers its stage could not use: quarantined ranking-judge answers
+    (lines of `judged/N.quarantine.jsonl`) and unparsed Vicuna verdicts (`vicuna.json`)."""
+    counts = {}
+    for path in quarantine:
+        with open(path, encoding="utf-8") as handle:
+            counts[cost_path(path)] = sum(1 for line in handle if line.strip())
+    for path in vicuna_results:
+        result = read_result(Path(path))
+        counts[cost_path(path)] = int(_get(result, "unparsed") or 0)
+    return counts
+
+
+def cost_table(costs: list[tuple[str, str | Path]], unparsed: dict[Path, int] | None = None) -> pd.DataFrame:
+    """Table 6 style: calls, prompt/completion tokens and USD per stage and model, summed
+    over the (stage, cost file) pairs, plus a total row. USD is empty where no price is
+    known (local models); `unparsed` counts the answers a stage could not use."""
+    unparsed = unparsed or {}
+    rows = []
+    for stage, path in costs:
+        cost = read_cost(path)
+        rows.append({"stage": stage, "provider": cost.get("provider"), "model": cost.get("model"), "files": 1,
+                     **{key: cost["total"][key] for key in COUNTS}, "usd": cost["total"]["usd"],
+                     "unparsed": unparsed.get(Path(path), 0)})
+    columns = ["stage", "provider", "model", "files", *COUNTS, "usd", "unparsed"]
+    if not rows:
+        return pd.DataFrame(columns=columns).set_index(["stage", "provider", "model"])
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["usd"] = frame["usd"].astype(float)
+    table = frame.groupby(["stage", "provider", "model"], sort=False, dropna=False).sum(min_count=1)
+    total = table.sum(min_count=1)
+    table.loc[("total", "", ""), :] = total
+    return table.astype({key: "int64" for key in ("files", *COUNTS, "unparsed")})
+
+
+def sources(files: list[tuple[str, str | Path]]) -> pd.DataFrame:
+    """Where every number of the report comes from: per input file (with what it feeds),
+    its sha256 and the code, command and time of its provenance stamp."""
+    rows = []
+    for role, path in files:
+        path = Path(path)
+        if not path.exists():
+            continue
+        stamp = read_result(provenance.stamp_path(path)) or {}
+        rows.append({"file": str(path), "used_for": role, "sha256": provenance.sha256_file(path),
+                     "git_commit": _get(stamp, "code", "git_commit"), "git_dirty": _get(stamp, "code", "git_dirty"),
+                     "created": stamp.get("created"), "command": " ".join(stamp.get("command", [])) or None,
+                     "provenance": str(provenance.stamp_path(path)) if stamp else None})
+    return pd.DataFrame(rows, columns=["file", "used_for", "sha256", "git_commit", "git_dirty", "created", "command",
+                                       "provenance"]).set_index("file")
+
+
+def format_cell(value, digits: int = 2) -> str:
+    """Empty for missing values, floats with `digits` decimals, anything else as text."""
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
 def markdown(table: pd.DataFrame, digits: int = 2) -> str:
     """A GitHub-flavoured Markdown table (empty cells for missing values)."""
     frame = table.reset_index()
-
-    def cell(value) -> str:
-        if value is None or (isinstance(value, float) and pd.isna(value)):
-            return ""
-        return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
-
     lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    lines += ["| " + " | ".join(format_cell(v, digits) for v in row) + " |" for row in frame.itertuples(index=False)]
     return "\n".join(lines) + "\n"
 
 
-def write_table(table: pd.DataFrame, csv_path: str | Path, md_path: str | Path) -> None:
-    with atomic_output(csv_path) as handle:
+def html(table: pd.DataFrame, title: str, digits: int = 2) -> str:
+    """A standalone HTML page of the table (what `snakemake --report` shows inline)."""
+    body = table.to_html(na_rep="", float_format=lambda v: f"{v:.{digits}f}", border=0, classes="tuna")
+    return (f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{title}</title><style>"
+            "body{font-family:sans-serif} table{border-collapse:collapse} "
+            "th,td{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right} th{background:#f4f4f4}"
+            f"</style></head><body><h3>{title}</h3>\n{body}\n</body></html>\n")
+
+
+def write_table(table: pd.DataFrame, stem: str | Path, title: str, md_table: pd.DataFrame | None = None) -> list[Path]:
+    """STEM.csv (numbers), STEM.md (`md_table` if given, e.g. with links) and STEM.html."""
+    stem = Path(stem)
+    paths = [stem.with_suffix(suffix) for suffix in (".csv", ".md", ".html")]
+    with atomic_output(paths[0]) as handle:
         table.to_csv(handle)
-    with atomic_output(md_path) as handle:
-        handle.write(markdown(table))
+    with atomic_output(paths[1]) as handle:
+        handle.write(markdown(table if md_table is None else md_table))
+    with atomic_output(paths[2]) as handle:
+        handle.write(html(table, title))
+    return paths
 
 
-def plot_win_lose_tie(summaries: dict[str, dict], baseline: str, out: str | Path) -> None:
-    """Stacked horizontal bars of each model's win/tie/lose rates against the baseline."""
-    import matplotlib
+def build(out: Path, results_dir: Path, models: list[str], baseline: str, ranked: list[tuple[str, Path]],
+          costs: list[tuple[str, Path]], quarantine: list[Path],
+          sweeps: dict[str, dict[str, float]]) -> tuple[list[Path], list[Path]]:
+    """Write every table and plot of the report into OUT; return (files made, files read)."""
+    from tuna.evaluate import plots
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    models = list(summaries)
-    fig, ax = plt.subplots(figsize=(7, 0.6 * len(models) + 1.2))
-    left = [0.0] * len(models)
-    for key, label, color in (("win_rate", "win", "#4c9a2a"), ("tie_rate", "tie", "#bbbbbb"),
-                              ("lose_rate", "lose", "#c0392b")):
-        values = [summaries[m].get(key, 0.0) for m in models]
-        ax.barh(models, values, left=left, color=color, label=label)
-        left = [a + b for a, b in zip(left, values)]
-    ax.set_xlim(0, 100)
-    ax.set_xlabel(f"% of Vicuna QA questions vs {baseline}")
-    ax.invert_yaxis()
-    ax.legend(ncol=3, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
-    fig.tight_layout()
-    with atomic_output(out, "wb") as handle:
-        fig.savefig(handle, format=Path(out).suffix.lstrip(".") or "png", dpi=120)
-    plt.close(fig)
+    out.mkdir(parents=True, exist_ok=True)
+    table = table1(results_dir, models, baseline)
+    made = write_table(table, out / "table1", "Table 1: evaluation results",
+                       md_table=table1_links(table, results_dir, out))
+    made += write_table(lengths(dict(ranked)), out / "lengths", "Table 4: average response length per rank position")
+    results = [result_path(results_dir, m, b) for m in models for b in BENCHMARKS]
+    judged = [path for path in results if path.name == "vicuna.json" and path.exists()]
+    made += write_table(cost_table(costs, unparsed_counts(quarantine, judged)), out / "cost",
+                        "Cost per stage and model")
+    read = ([("table1", p) for p in results] + [("lengths", p) for _, p in ranked]
+            + [("cost", p) for _, p in costs] + [("cost", p) for p in quarantine])
+    made += write_table(sources(read), out / "sources", "Sources of the report's numbers")
+    vicuna = {m: r for m in models if m != baseline
+              and (r := read_result(result_path(results_dir, m, "vicuna"))) is not None}
+    if vicuna:
+        plots.plot_win_lose_tie(vicuna, baseline, out / "vicuna_win_lose_tie.png")
+        made.append(out / "vicuna_win_lose_tie.png")
+    if sweeps:
+        plots.plot_lambda_sweep(table, sweeps, out / "lambda_sweep.png")
+        made.append(out / "lambda_sweep.png")
+    return made, [p for _, p in read if Path(p).exists()]
