@@ -1,5 +1,5 @@
 # Evaluation (Sec. 3): benchmark prompts, greedy answers of every evaluated model, scores
-# (Super-NI, LMentry), Vicuna QA judged against the baseline, and the report.
+# (Super-NI, LMentry) and Vicuna QA judged against the baseline; the report is report.smk.
 
 EVAL = config["evaluation"]
 EVAL_MODELS = EVAL["models"]
@@ -13,11 +13,6 @@ VICUNA_JUDGE = VICUNA.get("judge", config["judge"]["provider"])
 VICUNA_STYLE = VICUNA.get("style", "pairwise")
 VICUNA_UPSTREAM = VICUNA.get("questions", "demo") == "vicuna"
 VICUNA_PROMPTS = {"pairwise": "vicuna_judge_prompts.jsonl", "review": "vicuna_prompt.jsonl"}[VICUNA_STYLE]
-BENCHMARK_ANSWERS = {
-    "vicuna": ["vicuna"],
-    "superni": [f"superni_{shots}shot" for shots in SUPERNI_SHOTS],
-    "lmentry": ["lmentry"],
-}
 
 
 wildcard_constraints:
@@ -138,7 +133,9 @@ rule judge_vicuna:
         judge_prompts=[f"resources/downloads/{VICUNA_PROMPTS}"] if VICUNA_UPSTREAM else [],
         judge=provider_input(VICUNA_JUDGE),
     output:
-        result="results/{model}/vicuna.json",
+        result=report(
+            "results/{model}/vicuna.json", caption="../report/vicuna.rst", category="Results", subcategory="{model}"
+        ),
         judgements="results/{model}/vicuna_judgements.jsonl",
         cost="results/{model}/vicuna.cost.json",
     params:
@@ -176,7 +173,9 @@ rule eval_superni:
         split="resources/downloads/superni_test_tasks.txt",
         answers=expand("results/{{model}}/answers/superni_{shots}shot.jsonl", shots=SUPERNI_SHOTS),
     output:
-        "results/{model}/superni.json",
+        report(
+            "results/{model}/superni.json", caption="../report/superni.rst", category="Results", subcategory="{model}"
+        ),
     params:
         answers=lambda w, input: " ".join(f"--answers {s}={a}" for s, a in zip(SUPERNI_SHOTS, input.answers)),
         options=tw.cli_options({"instances_per_task": SUPERNI.get("instances_per_task", 100)}),
@@ -196,7 +195,9 @@ rule eval_lmentry:
         data="resources/lmentry/data",
         answers="results/{model}/answers/lmentry.jsonl",
     output:
-        "results/{model}/lmentry.json",
+        report(
+            "results/{model}/lmentry.json", caption="../report/lmentry.rst", category="Results", subcategory="{model}"
+        ),
     params:
         options=tw.cli_options({"limit_per_task": LMENTRY.get("limit_per_task")}),
     wildcard_constraints:
@@ -208,35 +209,3 @@ rule eval_lmentry:
     shell:
         "tuna eval-lmentry --data {input.data} --answers {input.answers} {params.options} "
         "--model-name {wildcards.model} -o {output} > {log} 2>&1"
-
-
-PROB_RANKED = [tw.TRAIN_DATA["prob_rank"]] if any(
-    spec.get("data") == "prob_rank" for spec in config["models"].values()
-) else []
-
-
-# Every result Table 1 shows, and the ranking data whose lengths Table 4 shows.
-REPORT_INPUTS = [
-    f"results/{model}/{benchmark}.json"
-    for model in EVAL_MODELS
-    for benchmark in EVAL["benchmarks"]
-    if not (benchmark == "vicuna" and model == BASELINE)
-] + PROB_RANKED
-
-
-rule report:
-    input:
-        REPORT_INPUTS,
-    output:
-        directory("results/report"),
-    params:
-        models=" ".join(f"--model {m}" for m in EVAL_MODELS),
-        baseline=BASELINE,
-        ranked=" ".join(f"--ranked prob_rank={p}" for p in PROB_RANKED),
-    log:
-        "logs/report.log",
-    conda:
-        "../../envs/cpu.yaml"
-    shell:
-        "tuna report --results results {params.models} --baseline {params.baseline} {params.ranked} "
-        "-o {output} > {log} 2>&1"
