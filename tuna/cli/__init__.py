@@ -15,7 +15,14 @@ import tuna
 COMMAND_MODULES = ["data", "models", "prob_rank", "ctx_rank", "train", "export", "cost", "evaluate"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class PipelineGroup(click.Group):
+    """Lists subcommands in pipeline order (the order they are registered), not alphabetically."""
+
+    def list_commands(self, ctx):
+        return list(self.commands)
+
+
+@click.group(cls=PipelineGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(tuna.__version__, prog_name="tuna")
 def main():
     """Tuna: instruction tuning with probabilistic and contextual ranking (arXiv 2310.13385).
