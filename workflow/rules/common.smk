@@ -63,3 +63,13 @@ def instructions_source(wildcards):
     if source == "alpaca":
         return ["resources/downloads/alpaca_data.json"]
     return [source]
+
+
+def conda_env(gpu):
+    """envs/gpu.yaml (CUDA torch, CUDA llama.cpp, DeepSpeed ops) for GPU jobs, else envs/cpu.yaml."""
+    return "../../envs/gpu.yaml" if gpu else "../../envs/cpu.yaml"
+
+
+def uses_gpu(spec):
+    """A provider that offloads to a GPU (llama.cpp layers) or runs transformers on one."""
+    return spec.get("n_gpu_layers", 0) != 0

@@ -31,7 +31,7 @@ rule sample:
         api_calls=lambda w: int(sampler_spec(w.model)["kind"] == "openai"),
         **tw.api_limits(config),
     conda:
-        "../../envs/cpu.yaml"
+        lambda w: conda_env(uses_gpu(sampler_spec(w.model)))
     shell:
         "tuna sample --instructions {input.instructions} --shard {params.shard} {params.sampling} "
         "{params.provider} {params.prices} --concurrency {resources.api_concurrency} --rpm {resources.api_rpm} "

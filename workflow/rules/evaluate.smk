@@ -117,7 +117,7 @@ rule generate_answers:
         api_calls=lambda w: int(answer_spec(w.model)["kind"] == "openai"),
         **tw.api_limits(config),
     conda:
-        "../../envs/cpu.yaml"
+        lambda w: conda_env(uses_gpu(answer_spec(w.model)))
     shell:
         "tuna generate-answers --prompts {input.prompts} --max-tokens {params.max_tokens} {params.provider} "
         "{params.prices} --concurrency {resources.api_concurrency} --rpm {resources.api_rpm} "

@@ -23,7 +23,7 @@ rule train:
         gpu=lambda w: tw.train_settings(config, w.model)["num_gpus"],
         mem_mb=8000,
     conda:
-        "../../envs/cpu.yaml"
+        lambda w: conda_env(tw.train_settings(config, w.model)["num_gpus"] > 0)
     shell:
         "OMP_NUM_THREADS={threads} {params.launcher} --init {input.init} --data {input.data} "
         "--template {params.template} {params.training} --resume -o {output} > {log} 2>&1"
