@@ -10,6 +10,7 @@ one token for GGUFs that add no BOS (SmolLM2).
 from __future__ import annotations
 
 import json
+import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +25,13 @@ def file_identity(path: Path) -> dict:
     """Name, size and modification time: a rebuilt model file gets new cache keys."""
     stat = path.stat()
     return {"file": path.name, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+
+def cpu_threads() -> int:
+    """Threads for llama.cpp: the job's share (OMP_NUM_THREADS, which Snakemake sets from a
+    rule's `threads`), else every core this process may use. llama.cpp's own default is half
+    the cores, which leaves a 2-core machine at one thread."""
+    return int(os.environ.get("OMP_NUM_THREADS") or len(os.sched_getaffinity(0)))
 
 
 def log_softmax_at(logits: np.ndarray, token: int) -> float:
@@ -74,7 +82,7 @@ class LlamaCppProvider(Provider):
         try:
             with plain_weight_buffers():
                 self.llm = llama_cpp.Llama(model_path=str(self.path), n_ctx=n_ctx, n_gpu_layers=n_gpu_layers,
-                                           verbose=False)
+                                           n_threads=cpu_threads(), n_threads_batch=cpu_threads(), verbose=False)
         except ValueError as exc:
             raise TunaError(f"{model}: llama.cpp cannot load it ({exc})") from exc
         self.n_vocab = self.llm.n_vocab()
