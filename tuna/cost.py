@@ -16,6 +16,7 @@ from tuna.llm.base import Meter
 from tuna.records import write_json
 
 CHARS_PER_TOKEN = 4  # rough English average, for estimates only (no tokenizer for API models)
+JUDGE_VERDICT_TOKENS = 80  # the judge's "Response k: s" lines and its rank, beyond its reference answer
 
 
 def cost_path(output: str | os.PathLike) -> Path:
@@ -69,5 +70,42 @@ def estimate_teacher(config: dict, instructions: list) -> dict:
         "prompt_tokens": prompt, "completion_tokens": completion,
         "usd": usd(prompt, completion, price) if spec["kind"] == "openai" else 0.0,
         "usd_if_max_tokens": usd(prompt, len(instructions) * n * cap, price) if spec["kind"] == "openai" else 0.0,
+        "priced": price is not None or spec["kind"] != "openai",
+    }
+
+
+def judged_models(config: dict) -> list[str]:
+    """Models whose self samples the judge ranks (named by some ctx_rank:/prm_rank: data)."""
+    return sorted({spec["data"].split(":", 1)[1] for spec in config["models"].values() if ":" in spec.get("data", "")})
+
+
+def estimate_judge(config: dict, instructions: list) -> dict:
+    """Projected calls, tokens and dollars of the contextual-ranking judge (Table 9 prompts).
+
+    One call per judged instruction and sampled model, over the first
+    `data.ctx_rank_limit` instructions; each sample is assumed as long as the original
+    output (capped at sampling.max_tokens); the answer as one more such response (the
+    judge's reference) plus JUDGE_VERDICT_TOKENS of scores and rank. Re-asks are not counted.
+    """
+    from tuna.ranking.judge import judge_prompt
+
+    judged = instructions[: config["data"]["ctx_rank_limit"]]
+    models = judged_models(config)
+    n, cap = config["sampling"]["n"], config["sampling"]["max_tokens"]
+    prompt = completion = 0
+    for r in judged:
+        sample = "x" * min(len(r.output), cap * CHARS_PER_TOKEN)
+        prompt += len(judge_prompt(r.instruction, r.input, [sample] * n)) // CHARS_PER_TOKEN + 1
+        completion += len(sample) // CHARS_PER_TOKEN + 1 + JUDGE_VERDICT_TOKENS
+    prompt, completion = prompt * len(models), completion * len(models)
+    spec = config["judge"]["provider"]
+    price = config.get("prices", {}).get(spec.get("model")) if spec["kind"] == "openai" else None
+    calls = len(judged) * len(models)
+    worst = calls * config["judge"].get("max_tokens", completion // max(calls, 1))
+    return {
+        "stage": "judge", "provider": spec["kind"], "model": spec.get("model"), "instructions": len(judged),
+        "calls": calls, "prompt_tokens": prompt, "completion_tokens": completion,
+        "usd": usd(prompt, completion, price) if spec["kind"] == "openai" else 0.0,
+        "usd_if_max_tokens": usd(prompt, worst, price) if spec["kind"] == "openai" else 0.0,
         "priced": price is not None or spec["kind"] != "openai",
     }

@@ -20,14 +20,15 @@ def cost():
 @click.option("--instructions", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Instruction records to project over [default: the config's data source and limit].")
 def estimate(config_file: Path, instructions: Path | None):
-    """Project the teacher stage's calls, tokens and USD for CONFIG_FILE.
+    """Project the calls, tokens and USD of the teacher and the judge for CONFIG_FILE.
 
-    Prompt tokens are counted from the Alpaca prompts (4 characters per token);
-    each response is assumed as long as the original Alpaca output (capped at
-    max_tokens). The worst case assumes every response uses max_tokens.
+    Prompt tokens are counted from the actual prompts (Alpaca for the teacher, the
+    Table 9 prompt for the judge; 4 characters per token); each response is assumed
+    as long as the original Alpaca output (capped at max_tokens). The worst case
+    assumes every answer uses max_tokens.
     """
     from tuna import datasets
-    from tuna.cost import estimate_teacher
+    from tuna.cost import estimate_judge, estimate_teacher
     from tuna.records import Instruction, read_jsonl
     from tuna.workflow import validate_config
 
@@ -45,12 +46,12 @@ def estimate(config_file: Path, instructions: Path | None):
                             "`snakemake resources/downloads/alpaca_data.json` (free) first")
         path = "resources/downloads/alpaca_data.json" if source == "alpaca" else source
         records = datasets.load_alpaca(datasets.source_path(path))[: config["data"]["limit"]]
-    row = estimate_teacher(config, records)
-    dollars = (f"${row['usd']:,.2f} (at most ${row['usd_if_max_tokens']:,.2f})" if row["priced"]
-               else f"unknown: no price for '{row['model']}' in prices:")
-    click.echo(f"teacher ({row['provider']} {row['model'] or ''}): {row['instructions']} instructions, "
-               f"{row['calls']} calls, ~{row['prompt_tokens']:,} prompt + ~{row['completion_tokens']:,} "
-               f"completion tokens; {dollars}")
+    for row in (estimate_teacher(config, records), estimate_judge(config, records)):
+        dollars = (f"${row['usd']:,.2f} (at most ${row['usd_if_max_tokens']:,.2f})" if row["priced"]
+                   else f"unknown: no price for '{row['model']}' in prices:")
+        click.echo(f"{row['stage']} ({row['provider']} {row['model'] or ''}): {row['instructions']} instructions, "
+                   f"{row['calls']} calls, ~{row['prompt_tokens']:,} prompt + ~{row['completion_tokens']:,} "
+                   f"completion tokens; {dollars}")
 
 
 COMMANDS = [cost]
