@@ -1,8 +1,11 @@
 """DeepSpeed: the shipped ZeRO configs are valid, and 2 ranks on the CPU accelerator train like plain torch."""
 
 import json
+import os
+import signal
 import socket
 import subprocess
+import time
 
 import pytest
 import torch
@@ -59,15 +62,12 @@ def log(out):
     return json.loads((out / "provenance.json").read_text())["log"]
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("config", ["zero2", "zero3", "zero3_offload"])
-def test_two_ranks_give_the_plain_losses_and_weights(plain_run, config):
-    workdir, args = plain_run
-    out = workdir / config
-    command = ["deepspeed", "--num_accelerators", "2", "--master_port", str(free_port()), "--module",
-               "tuna.cli.train", *args, "--deepspeed", config, "-o", str(out)]
-    result = subprocess.run(command, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+def launch(args, config, out, *extra):
+    return ["deepspeed", "--num_accelerators", "2", "--master_port", str(free_port()), "--module",
+            "tuna.cli.train", *args, "--deepspeed", config, "-o", str(out), *extra]
+
+
+def assert_matches_plain(workdir, out):
     plain, ranks = log(workdir / "plain"), log(out)
     assert len(ranks) == 4 and [s["lr"] for s in ranks] == [s["lr"] for s in plain]
     torch.testing.assert_close([s["loss"] for s in ranks], [s["loss"] for s in plain], rtol=1e-4, atol=0)
@@ -81,3 +81,32 @@ def test_two_ranks_give_the_plain_losses_and_weights(plain_run, config):
     # largest possible move (4 steps x lr 1e-4), far below what training changed.
     for name in expected:
         torch.testing.assert_close(got[name], expected[name], rtol=0, atol=2e-5)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("config", ["zero2", "zero3", "zero3_offload"])
+def test_two_ranks_give_the_plain_losses_and_weights(plain_run, config):
+    workdir, args = plain_run
+    result = subprocess.run(launch(args, config, workdir / config), capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert_matches_plain(workdir, workdir / config)
+
+
+@pytest.mark.slow
+def test_killed_zero3_run_resumes_from_its_sharded_state(plain_run):
+    workdir, args = plain_run
+    out, state = workdir / "resumed", workdir / "resumed.state"
+    process = subprocess.Popen(launch(args, "zero3", out, "--save-every", "1"), start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while not (state / "tuna_state.json").exists():
+        assert process.poll() is None, "the run ended before it saved any state"
+        time.sleep(0.01)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not out.exists()
+    step = json.loads((state / "tuna_state.json").read_text())["step"]
+    result = subprocess.run(launch(args, "zero3", out, "--save-every", "1", "--resume"), capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert f"resuming after step {step}" in result.stdout + result.stderr
+    assert_matches_plain(workdir, out)

@@ -1,11 +1,13 @@
 """The shared-prompt packed forward equals separate unshared forwards (values and gradients)."""
 
+import copy
+
 import pytest
 import torch
 
 from tiny_llama import tiny_llama
 from tuna.train.data import Example
-from tuna.train.forward import PADDING, PROMPT, ResponseScorer, attention_bias, enable_activation_checkpointing, pack
+from tuna.train.forward import ResponseScorer, enable_activation_checkpointing, pack
 
 
 def make_examples(generator):
@@ -36,19 +38,19 @@ def test_packed_equals_unshared_values_and_gradients(gradient_checkpointing):
     if gradient_checkpointing:
         enable_activation_checkpointing(model)
     model.train()
+    stock = copy.deepcopy(model)  # transformers' own SDPA attention, untouched by the scorer
     examples = make_examples(torch.Generator().manual_seed(0))
     packed = pack(examples)
     scorer = ResponseScorer(model, chunk_size=5)  # several chunks, one ragged
     packed_sums = scorer(**packed.inputs("cpu"))
     weights = torch.linspace(0.5, 2.0, len(packed_sums))
     (packed_sums * weights).sum().backward()
-    packed_grads = [p.grad.clone() for p in model.parameters()]
-    model.zero_grad()
+    packed_grads = [p.grad for p in model.parameters()]
 
-    reference = torch.cat([unshared_logprobs(model, e) for e in examples])
+    reference = torch.cat([unshared_logprobs(stock, e) for e in examples])
     (reference * weights).sum().backward()
     torch.testing.assert_close(packed_sums, reference, atol=1e-5, rtol=1e-5)
-    for packed_grad, param in zip(packed_grads, model.parameters()):
+    for packed_grad, param in zip(packed_grads, stock.parameters()):
         torch.testing.assert_close(packed_grad, param.grad, atol=1e-5, rtol=1e-4)
 
 
@@ -56,7 +58,7 @@ def test_pack_layout_indexes_candidates_and_originals():
     packed = pack([Example("a", [5, 6], [[7], [8, 9]], [10]), Example("b", [3], [[4, 4], [5]], [6, 6, 6])])
     assert packed.input_ids.tolist() == [[5, 6, 7, 8, 9, 10, 0], [3, 4, 4, 5, 6, 6, 6]]
     assert packed.position_ids.tolist() == [[0, 1, 2, 2, 3, 2, 0], [0, 1, 2, 1, 1, 2, 3]]
-    assert packed.segments.tolist() == [[0, 0, 1, 2, 2, 3, -1], [0, 1, 1, 2, 3, 3, 3]]
+    assert packed.blocks == [(2, [(2, 3), (3, 5), (5, 6)]), (1, [(1, 3), (3, 4), (4, 7)])]
     assert packed.lengths.tolist() == [1, 2, 1, 2, 1, 3]
     assert packed.candidates.tolist() == [[0, 1], [3, 4]]
     assert packed.original.tolist() == [2, 5]
@@ -66,14 +68,10 @@ def test_pack_layout_indexes_candidates_and_originals():
     assert packed.owners.tolist() == [0, 1, 1, 2, 3, 3, 4, 5, 5, 5]
 
 
-def test_attention_bias_blocks_other_responses_and_padding():
-    segments = torch.tensor([[PROMPT, PROMPT, 1, 1, 2, PADDING]])
-    visible = attention_bias(segments, torch.float32)[0, 0] == 0
-    assert visible.tolist() == [
-        [1, 0, 0, 0, 0, 0],
-        [1, 1, 0, 0, 0, 0],
-        [1, 1, 1, 0, 0, 0],
-        [1, 1, 1, 1, 0, 0],
-        [1, 1, 0, 0, 1, 0],  # response 2 sees the prompt, not response 1
-        [0, 0, 0, 0, 0, 1],  # padding sees only itself
-    ]
+def test_the_scorer_leaves_plain_calls_causal():
+    """With the shared-prompt attention installed, ordinary forwards (generation, eval) are unchanged."""
+    model = tiny_llama(seed=2)
+    stock = copy.deepcopy(model)
+    ResponseScorer(model)
+    ids = torch.randint(3, 400, (2, 9), generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(model(input_ids=ids).logits, stock(input_ids=ids).logits)

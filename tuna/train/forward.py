@@ -3,9 +3,13 @@
 The obvious implementation repeats the prompt in each of the N+1 rows, pads every
 row to the longest and takes a full-vocabulary log-softmax. Here each example is one
 row `[prompt, r0, r1, ..., original]`:
-  - a block attention mask lets every response see the prompt and its own earlier
-    tokens only, and position ids restart after the prompt for each response, so
-    each response is computed exactly as if it followed the prompt alone;
+  - every response sees the prompt and its own earlier tokens only (a block mask), and
+    position ids restart after the prompt for each response, so each response is
+    computed exactly as if it followed the prompt alone;
+  - attention is computed block by block (an attention function registered with
+    transformers as "tuna_shared_prompt"): the prompt causally, then each response
+    against [prompt, itself], so the masked-out cross-response blocks of the packed
+    row cost nothing;
   - the prompt is encoded once; rows of a micro-batch are padded only to the longest
     packed row (one row per example, no per-response padding);
   - target log-probs are `logit[target] - logsumexp(logits)` over chunks of
@@ -25,7 +29,7 @@ from torch.utils.checkpoint import checkpoint
 from tuna.errors import TunaError
 from tuna.train.data import Example
 
-PROMPT, PADDING = 0, -1  # segment ids; response k of a row has segment k + 1
+ATTENTION = "tuna_shared_prompt"
 
 
 @dataclass
@@ -34,7 +38,7 @@ class Packed:
 
     input_ids: Tensor  # (R, L)
     position_ids: Tensor  # (R, L)
-    segments: Tensor  # (R, L) PROMPT, k+1 for response k, PADDING
+    blocks: list[tuple[int, list[tuple[int, int]]]]  # per row: prompt length, [start, end) of each response
     predictors: Tensor  # (T,) flat index (row * L + column) of the position predicting each target
     targets: Tensor  # (T,) target token ids
     owners: Tensor  # (T,) response (0..S-1) each target belongs to
@@ -44,8 +48,9 @@ class Packed:
 
     def inputs(self, device) -> dict:
         """Keyword arguments of ResponseScorer.forward, on `device`."""
-        names = ("input_ids", "position_ids", "segments", "predictors", "targets", "owners")
-        return {name: getattr(self, name).to(device) for name in names} | {"n_responses": len(self.lengths)}
+        names = ("input_ids", "position_ids", "predictors", "targets", "owners")
+        return {name: getattr(self, name).to(device) for name in names} | {
+            "blocks": self.blocks, "n_responses": len(self.lengths)}
 
 
 def pack(examples: list[Example]) -> Packed:
@@ -54,19 +59,18 @@ def pack(examples: list[Example]) -> Packed:
     rows = len(examples)
     input_ids = torch.zeros(rows, width, dtype=torch.long)
     position_ids = torch.zeros(rows, width, dtype=torch.long)
-    segments = torch.full((rows, width), PADDING, dtype=torch.long)
-    predictors, targets, owners, lengths = [], [], [], []
+    blocks, predictors, targets, owners, lengths = [], [], [], [], []
     for row, example in enumerate(examples):
         p = len(example.prompt)
         input_ids[row, :p] = torch.tensor(example.prompt)
         position_ids[row, :p] = torch.arange(p)
-        segments[row, :p] = PROMPT
+        blocks.append((p, []))
         start = p
-        for k, response in enumerate(example.responses):
+        for response in example.responses:
             n = len(response)
             input_ids[row, start:start + n] = torch.tensor(response)
             position_ids[row, start:start + n] = torch.arange(p, p + n)
-            segments[row, start:start + n] = k + 1
+            blocks[-1][1].append((start, start + n))
             # The last prompt token predicts the first response token; then each token the next.
             predictors.append(row * width + torch.tensor([p - 1] + list(range(start, start + n - 1))))
             targets.append(torch.tensor(response))
@@ -77,23 +81,47 @@ def pack(examples: list[Example]) -> Packed:
     n_candidates = len(examples[0].candidates)
     has_original = examples[0].original is not None
     return Packed(
-        input_ids, position_ids, segments, torch.cat(predictors), torch.cat(targets), torch.cat(owners),
+        input_ids, position_ids, blocks, torch.cat(predictors), torch.cat(targets), torch.cat(owners),
         torch.tensor(lengths), first[:, None] + torch.arange(n_candidates), first + n_candidates if has_original else None,
     )
 
 
-def attention_bias(segments: Tensor, dtype: torch.dtype) -> Tensor:
-    """(R, 1, L, L) additive mask: 0 where query i may see key j, the dtype's minimum elsewhere.
+def shared_prompt_attention(module: nn.Module, query: Tensor, key: Tensor, value: Tensor,
+                            attention_mask: Tensor | None, dropout: float = 0.0, scaling: float | None = None,
+                            shared_prompt_blocks=None, **kwargs) -> tuple[Tensor, None]:
+    """Attention of packed rows, block by block; plain causal SDPA when called without blocks.
 
-    A token sees earlier tokens of its own segment and the prompt; padding sees itself only.
+    query: (R, H, L, D); key, value: (R, KV, L, D) -> (R, L, H, D), as transformers expects.
     """
-    query, key = segments[:, :, None], segments[:, None, :]
-    length = segments.shape[1]
-    causal = torch.ones(length, length, dtype=torch.bool, device=segments.device).tril()
-    visible = causal & (key != PADDING) & (query != PADDING) & ((key == query) | (key == PROMPT))
-    visible |= torch.eye(length, dtype=torch.bool, device=segments.device)
-    bias = torch.zeros(visible.shape, dtype=dtype, device=segments.device)
-    return bias.masked_fill_(~visible, torch.finfo(dtype).min)[:, None]
+    if shared_prompt_blocks is None:
+        from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+        return sdpa_attention_forward(module, query, key, value, attention_mask, dropout, scaling, **kwargs)
+    attend = partial(torch.nn.functional.scaled_dot_product_attention, dropout_p=dropout, scale=scaling,
+                     enable_gqa=query.shape[1] != key.shape[1])
+    rows = []
+    for row, (p, spans) in enumerate(shared_prompt_blocks):
+        # (1, heads, length, dim) slices: 4-D inputs keep SDPA on its fused CPU/GPU kernels.
+        q, k, v = query[row:row + 1], key[row:row + 1], value[row:row + 1]
+        pieces = [attend(q[:, :, :p], k[:, :, :p], v[:, :, :p], is_causal=True)]
+        for start, end in spans:
+            n = end - start
+            visible = torch.ones(n, p + n, dtype=torch.bool, device=q.device)
+            visible[:, p:] = torch.ones(n, n, dtype=torch.bool, device=q.device).tril()
+            keys = torch.cat([k[:, :, :p], k[:, :, start:end]], 2)
+            values = torch.cat([v[:, :, :p], v[:, :, start:end]], 2)
+            pieces.append(attend(q[:, :, start:end], keys, values, attn_mask=visible))
+        pieces = torch.cat(pieces, 2)
+        rows.append(torch.nn.functional.pad(pieces, (0, 0, 0, query.shape[2] - pieces.shape[2])))  # row padding
+    return torch.cat(rows).transpose(1, 2).contiguous(), None
+
+
+def _register_attention() -> None:
+    from transformers import AttentionInterface
+    from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
+
+    AttentionInterface.register(ATTENTION, shared_prompt_attention)
+    AttentionMaskInterface.register(ATTENTION, sdpa_mask)  # plain calls get SDPA's causal mask
 
 
 def _target_logprobs(head: nn.Module, hidden: Tensor, targets: Tensor) -> Tensor:
@@ -107,17 +135,21 @@ class ResponseScorer(nn.Module):
     def __init__(self, model: nn.Module, chunk_size: int = 512):
         super().__init__()
         config = model.config
+        if not getattr(model, "_supports_attention_backend", False):
+            raise TunaError(f"{config.model_type}: the trainer needs a model that takes transformers' attention "
+                            "functions (llama, mistral, qwen2, gpt2, ...)")
         if getattr(config, "final_logit_softcapping", None) or getattr(config, "logit_scale", None):
             raise TunaError(f"{config.model_type}: models that rescale their logits are not supported by the trainer")
+        _register_attention()
+        model.set_attn_implementation(ATTENTION)
         self.model = model
         self.chunk_size = chunk_size
 
-    def forward(self, input_ids: Tensor, position_ids: Tensor, segments: Tensor, predictors: Tensor,
+    def forward(self, input_ids: Tensor, position_ids: Tensor, blocks: list, predictors: Tensor,
                 targets: Tensor, owners: Tensor, n_responses: int) -> Tensor:
-        dtype = self.model.get_input_embeddings().weight.dtype
         hidden = self.model.base_model(
-            input_ids=input_ids, position_ids=position_ids, attention_mask=attention_bias(segments, dtype),
-            use_cache=False,
+            input_ids=input_ids, position_ids=position_ids, use_cache=False,
+            shared_prompt_blocks=blocks,
         ).last_hidden_state
         hidden = hidden.reshape(-1, hidden.shape[-1]).index_select(0, predictors)
         head = partial(_target_logprobs, self.model.get_output_embeddings())

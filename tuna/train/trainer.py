@@ -17,10 +17,10 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
-import click
 import torch
 from tqdm import tqdm
 
@@ -57,7 +57,7 @@ def train(init: Path, data: Path, out: Path, template: str, settings: Settings,
     from transformers import AutoTokenizer
 
     backend = DeepSpeedBackend(settings) if settings.deepspeed else PlainBackend(settings)
-    log = (lambda message: click.echo(message, err=True)) if backend.is_main else (lambda message: None)
+    log = (lambda message: tqdm.write(message, file=sys.stderr)) if backend.is_main else (lambda message: None)
     torch.manual_seed(settings.seed)
     try:
         tokenizer = AutoTokenizer.from_pretrained(init)
