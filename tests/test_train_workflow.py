@@ -35,13 +35,14 @@ def test_data_file_follows_the_models_data():
 def test_cpu_runs_tuna_train_and_gpus_run_deepspeed():
     cfg = config()
     cpu = tw.train_settings(cfg, "tuna_p")
-    assert tw.train_launcher(cpu) == "tuna train"
+    assert tw.train_launcher(cpu, "tuna_p") == "tuna train"
     options = tw.train_options({**cpu, "deepspeed": "zero3"})
     assert "--deepspeed" not in options and "--num-gpus" not in options
     assert "--lr 1e-05" in options and "--no-gradient-checkpointing" in options
     cfg["models"]["tuna_p"]["train"] = {"num_gpus": 8, "deepspeed": "zero3", "gradient_checkpointing": True}
     gpu = tw.train_settings(cfg, "tuna_p")
-    assert tw.train_launcher(gpu) == "deepspeed --num_gpus 8 --module tuna.cli.train"
+    assert tw.train_launcher(gpu, "tuna_p") == "deepspeed --num_gpus 8 --master_port 30495 --module tuna.cli.train"
+    assert tw.train_launcher(gpu, "tuna") != tw.train_launcher(gpu, "tuna_p")
     assert "--deepspeed zero3" in tw.train_options(gpu) and "--gradient-checkpointing" in tw.train_options(gpu)
     cfg["models"]["tuna_p"]["train"] = {"num_gpus": 2}
     with pytest.raises(TunaError, match="models.tuna_p.train: num_gpus > 0 trains with DeepSpeed; set deepspeed"):

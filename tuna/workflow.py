@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import zlib
 from pathlib import Path
 
 import jsonschema
@@ -251,10 +252,15 @@ def train_data(config: dict, model: str) -> str:
     return TRAIN_DATA[kind].format(sampler)
 
 
-def train_launcher(settings: dict) -> str:
-    """`tuna train` on CPU (num_gpus 0), else one DeepSpeed rank per GPU."""
+def train_launcher(settings: dict, model: str) -> str:
+    """`tuna train` on CPU (num_gpus 0), else one DeepSpeed rank per GPU.
+
+    Each model gets its own rendezvous port (stable, derived from its name), so two
+    training jobs that land on one node do not both claim DeepSpeed's default 29500.
+    """
     gpus = settings.get("num_gpus", 0)
-    return f"deepspeed --num_gpus {gpus} --module tuna.cli.train" if gpus else "tuna train"
+    port = 29500 + zlib.crc32(model.encode()) % 1000
+    return f"deepspeed --num_gpus {gpus} --master_port {port} --module tuna.cli.train" if gpus else "tuna train"
 
 
 def train_options(settings: dict) -> str:

@@ -11,7 +11,7 @@ rule train:
     output:
         directory("checkpoints/{model}"),
     params:
-        launcher=lambda w: tw.train_launcher(tw.train_settings(config, w.model)),
+        launcher=lambda w: tw.train_launcher(tw.train_settings(config, w.model), w.model),
         template=lambda w: tw.model_template(config, w.model),
         training=lambda w: tw.train_options(tw.train_settings(config, w.model)),
     wildcard_constraints:
