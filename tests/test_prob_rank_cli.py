@@ -2,7 +2,6 @@
 
 import json
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -11,8 +10,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 
 from fault_server import FaultServer
+from workflow_run import snakemake as run_snakemake
+from workflow_run import write_config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -104,19 +106,13 @@ def jobs_run(stdout: str) -> Counter:
 
 @pytest.mark.slow
 def test_changing_beta_reruns_scoring_never_the_teacher(tmp_path):
-    for item in ("Snakefile", "workflow", "config", "envs"):
-        (shutil.copytree if (ROOT / item).is_dir() else shutil.copy)(ROOT / item, tmp_path / item)
-    config = (tmp_path / "config" / "config.yaml").read_text()
-    config = config.replace("limit: 24", "limit: 4").replace("max_tokens: 96\n  seed: 0\n\nscoring",
-                                                              "max_tokens: 16\n  seed: 0\n\nscoring")
-    config = config.replace("teacher:\n  provider: {kind: llamacpp, model: alpaca, quant: source}\n  n: 4",
-                            "teacher:\n  provider: {kind: llamacpp, model: alpaca, quant: source, n_ctx: 1024}\n  n: 2")
-    (tmp_path / "config" / "config.yaml").write_text(config)
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config["data"]["limit"] = 4
+    config["teacher"].update(n=2, max_tokens=16, provider={**config["teacher"]["provider"], "n_ctx": 1024})
+    write_config(tmp_path, config)
 
     def snakemake(*args):
-        done = subprocess.run(["snakemake", "--cores", "2", "results/prob_rank/ranked.jsonl", *args], cwd=tmp_path,
-                              capture_output=True, text=True, env={**os.environ, "TQDM_DISABLE": "1"})
-        assert done.returncode == 0, done.stderr[-3000:]
+        done = run_snakemake(tmp_path, "results/prob_rank/ranked.jsonl", *args)
         return done.stdout + done.stderr
 
     first = jobs_run(snakemake())
@@ -125,8 +121,8 @@ def test_changing_beta_reruns_scoring_never_the_teacher(tmp_path):
     assert len(ranked) == 4 and all(len(r["candidates"]) == 2 for r in ranked)
     teacher_mtime = (tmp_path / "results/prob_rank/teacher/0.jsonl").stat().st_mtime
     assert "Nothing to be done" in snakemake()
-    config_file = tmp_path / "config" / "config.yaml"
-    config_file.write_text(config_file.read_text().replace("beta: 1.3", "beta: 0.0"))
+    config["scoring"]["beta"] = 0.0
+    write_config(tmp_path, config)
     second = jobs_run(snakemake())
     assert second == Counter({"prob_rank": 1})
     assert (tmp_path / "results/prob_rank/teacher/0.jsonl").stat().st_mtime == teacher_mtime
