@@ -40,3 +40,35 @@ def test_prm_learns_and_reranks(tmp_path):
     assert [c.text for c in ranking.candidates] == JUDGED_ORDER
     scores = [c.score for c in ranking.candidates]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_prm_commands_keep_judge_ranks_and_rank_the_rest(tmp_path):
+    import subprocess
+
+    from tuna.records import read_jsonl, write_jsonl
+
+    checkpoint = save_tiny_checkpoint(tmp_path / "base")
+    judged_file, samples_file, instructions_file = tmp_path / "ranked.jsonl", tmp_path / "s.jsonl", tmp_path / "i.jsonl"
+    write_jsonl(judged_file, [judged(i) for i in range(3)])
+    unseen = [Instruction(id=f"u{i}", instruction=f"Question {i}?") for i in range(2)]
+    write_jsonl(instructions_file, unseen + [Instruction(id=r.id, instruction=r.instruction) for r in
+                                             read_jsonl(judged_file, Ranking)])
+    write_jsonl(samples_file, [Generation(id=r.id, model="m", candidates=[Candidate(text=t, n_tokens=1)
+                                                                         for t in JUDGED_ORDER])
+                               for r in unseen])
+
+    def tuna(*args):
+        done = subprocess.run(["tuna", *map(str, args)], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout
+
+    trained = tuna("prm-train", "--ranked", judged_file, "--backbone", checkpoint, "--lr", 1e-3, "--epochs", 2,
+                   "--max-length", 64, "-o", tmp_path / "prm")
+    assert "pairwise loss by epoch" in trained and (tmp_path / "prm" / "provenance.json").exists()
+    out = tmp_path / "prm_ranked.jsonl"
+    assert "3 judge rankings + 2 PRM rankings" in tuna(
+        "prm-rank", "--prm", tmp_path / "prm", "--instructions", instructions_file, "--samples", samples_file,
+        "--judged-ranked", judged_file, "-o", out)
+    rankings = read_jsonl(out, Ranking)
+    assert [r.source for r in rankings] == ["judge"] * 3 + ["prm"] * 2
+    assert all(len(r.candidates) == 4 for r in rankings)

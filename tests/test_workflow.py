@@ -80,3 +80,15 @@ def test_lint_is_clean_and_slurm_profile_plans(tmp_path):
                            "--configfile", str(ROOT / "config" / "config.yaml")],
                           cwd=ROOT, capture_output=True, text=True)
     assert plan.returncode == 0, plan.stderr
+
+
+def test_prm_model_plans_the_proxy_ranker_chain(tmp_path):
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config["models"]["tuna_c_prm"] = {"init": "alpaca", "data": "prm_rank:alpaca"}
+    write_config(tmp_path, config)
+    jobs = planned_jobs(tmp_path, "checkpoints/tuna_c_prm")
+    assert jobs["prm_train"] == jobs["prm_rank"] == jobs["ctx_rank"] == jobs["train"] == 1
+    assert jobs["sample"] == jobs["judge"] == config["data"]["shards"]
+    dry = snakemake(tmp_path, "-n", "-p", "checkpoints/tuna_c_prm").stdout
+    assert "tuna sample" in dry and "--first" not in dry.split("tuna sample", 1)[1].split("\n", 1)[0]
+    assert "tuna judge" in dry and f"--first {config['data']['ctx_rank_limit']}" in dry.split("tuna judge", 1)[1].split("\n", 1)[0]
