@@ -56,6 +56,18 @@ def test_bad_data_rules_are_counted(tmp_path, tokenizer):
     )
 
 
+def test_max_examples_keeps_the_first_usable_examples_in_file_order(tmp_path, tokenizer):
+    rows = [ranking("one", 1), ranking("a", 4), ranking("long_prompt", 4, instruction="word " * 200),
+            ranking("b", 4), ranking("c", 4), ranking("d", 4)]
+    path = write(tmp_path / "r.jsonl", rows)
+    examples, report = load_examples(path, tokenizer, "chat", TunaLoss(), max_length=96, max_examples=2)
+    assert [e.id for e in examples] == ["a", "b"]  # the unusable ones do not count toward K
+    assert describe(report) == ("2 of 6 examples kept (fewer than 2 candidates: 1, prompt too long: 1, "
+                                "beyond max_examples: 2)")
+    everything, report = load_examples(path, tokenizer, "chat", TunaLoss(), max_length=96, max_examples=10)
+    assert [e.id for e in everything] == ["a", "b", "c", "d"] and "beyond max_examples" not in report
+
+
 def test_mle_on_plain_instructions_and_rank_needs_rankings(tmp_path, tokenizer):
     path = write(tmp_path / "i.jsonl", [{"id": "a", "instruction": "Say hi.", "output": "hi"},
                                          {"id": "b", "instruction": "Say nothing.", "output": ""}])

@@ -49,6 +49,16 @@ def test_cpu_runs_tuna_train_and_gpus_run_deepspeed():
         tw.train_settings(cfg, "tuna_p")
 
 
+def test_max_examples_reaches_only_that_models_train_command():
+    cfg = config()
+    cfg["models"]["tuna_p"]["train"] = {"max_examples": 13}
+    assert "--max-examples 13" in tw.train_options(tw.train_settings(cfg, "tuna_p"))
+    assert "--max-examples" not in tw.train_options(tw.train_settings(cfg, "tuna_c"))  # null: all, no option
+    cfg["models"]["tuna_p"]["train"] = {"max_examples": 0}
+    with pytest.raises(TunaError, match="models.tuna_p.train.max_examples"):
+        tw.validate_config(cfg)
+
+
 def without_gguf_providers(node):
     """The default config with its llama.cpp-on-the-source-GGUF providers run by transformers instead."""
     if isinstance(node, dict):
@@ -74,3 +84,13 @@ def test_snakemake_trains_a_declared_model(tmp_path):
     limit = cfg["data"]["limit"]
     assert f"{limit} of {limit} examples kept" in (tmp_path / "logs/train/sft.log").read_text()
     assert planned_jobs(tmp_path, "checkpoints/sft") == {}
+
+    cfg["models"]["sft"]["train"]["max_examples"] = 4  # a data-amount point: re-trains sft, nothing upstream
+    write_config(tmp_path, cfg)
+    assert planned_jobs(tmp_path, "checkpoints/sft") == {"train": 1}
+    snakemake(tmp_path, "checkpoints/sft")
+    stamp = json.loads((tmp_path / "checkpoints/sft/provenance.json").read_text())
+    assert stamp["params"]["max_examples"] == 4 and stamp["steps"] == 1
+    assert stamp["data"]["kept"] == 4 and stamp["data"]["beyond max_examples"] == limit - 4
+    log = (tmp_path / "logs/train/sft.log").read_text()
+    assert f"4 of {limit} examples kept (" in log and f"beyond max_examples: {limit - 4})" in log

@@ -41,6 +41,9 @@ from tuna.train.settings import MLE_TARGETS, OBJECTIVES, PRECISIONS, RANK_REDUCT
 @click.option("--weight-decay", type=click.FloatRange(min=0), default=Settings.weight_decay, show_default=True)
 @click.option("--max-length", type=click.IntRange(min=16), default=Settings.max_length, show_default=True,
               help="Longest prompt + response (+ EOS) in tokens; longer responses are cut (counted in the log).")
+@click.option("--max-examples", type=click.IntRange(min=1), default=Settings.max_examples,
+              help="Train on the first K usable examples of --data (in file order, after the bad-data rules, "
+                   "before shuffling) [default: all]; for data-amount sweeps.")
 @click.option("--seed", type=int, default=Settings.seed, show_default=True, help="Data order and initialisation seed.")
 @click.option("--precision", type=click.Choice(PRECISIONS), default=Settings.precision, show_default=True,
               help="fp32 on CPUs; bf16 (autocast, or DeepSpeed) on GPUs that have it; fp16 with DeepSpeed only.")

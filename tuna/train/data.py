@@ -14,7 +14,10 @@ Bad data never reaches torch; each rule is counted and the counts are logged:
   - the prompt leaves no room for a response within max_length: skipped
     ("prompt too long");
   - prompt + response + EOS longer than max_length: the response is cut to fit and
-    loses its EOS ("responses truncated to max_length").
+    loses its EOS ("responses truncated to max_length");
+  - max_examples K set: only the first K usable examples in file order are kept, before
+    any shuffling, so a smaller K trains on a prefix of a larger K's data ("beyond
+    max_examples").
 """
 
 from __future__ import annotations
@@ -73,8 +76,10 @@ def common_count(counts: list[int]) -> int:
     return max(tally, key=lambda n: (tally[n], n))
 
 
-def load_examples(path: Path, tokenizer, template: str, loss: TunaLoss, max_length: int) -> tuple[list[Example], Counter]:
-    """Tokenized examples and a Counter of the bad-data rules applied (see module doc)."""
+def load_examples(path: Path, tokenizer, template: str, loss: TunaLoss, max_length: int,
+                  max_examples: int | None = None) -> tuple[list[Example], Counter]:
+    """Tokenized examples (the first max_examples usable ones, if set) and a Counter of the
+    bad-data rules applied (see module doc)."""
     records = read_records(path)
     if loss.objective == "rank" and records and not isinstance(records[0], Ranking):
         raise TunaError(f"{path}: objective 'rank' needs ranked records (with 'candidates'), got plain instructions")
@@ -104,6 +109,9 @@ def load_examples(path: Path, tokenizer, template: str, loss: TunaLoss, max_leng
         responses = [r[:room] for r in responses]
         original = responses.pop() if loss.uses_original else None
         examples.append(Example(record.id, prompt, responses, original))
+    if max_examples is not None and len(examples) > max_examples:
+        report["beyond max_examples"] = len(examples) - max_examples
+        examples = examples[:max_examples]
     report["kept"] = len(examples)
     return examples, report
 

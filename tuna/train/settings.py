@@ -26,6 +26,7 @@ class Settings:
     warmup_steps: int = 2
     weight_decay: float = 0.0
     max_length: int = 384
+    max_examples: int | None = None
     seed: int = 42
     precision: str = "fp32"
     gradient_checkpointing: bool = False

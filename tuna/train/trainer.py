@@ -64,7 +64,7 @@ def train(init: Path, data: Path, out: Path, template: str, settings: Settings,
     except (OSError, ValueError) as exc:
         raise TunaError(f"{init}: cannot load the tokenizer ({exc})") from exc
     loss_fn = settings.loss()
-    examples, report = load_examples(data, tokenizer, template, loss_fn, settings.max_length)
+    examples, report = load_examples(data, tokenizer, template, loss_fn, settings.max_length, settings.max_examples)
     log(f"{data}: {describe(report)}")
     order = example_order(len(examples), settings.epochs, settings.seed)
     steps = len(order) // settings.batch_size
