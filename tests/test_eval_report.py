@@ -199,6 +199,66 @@ def test_report_command_rejects_a_bad_sweep(tmp_path):
     assert result.exit_code == 2 and "expected LABEL=MODEL:LAMBDA with a number LAMBDA" in result.output
 
 
+def test_data_sweeps_group_models_differing_only_in_max_examples():
+    cfg = copy.deepcopy(DEFAULT)
+    models = cfg["models"]
+    models["p13"] = {"init": "alpaca", "data": "prob_rank", "train": {"max_examples": 13}}
+    models["p39"] = {"init": "alpaca", "data": "prob_rank", "train": {"max_examples": 39}}
+    models["p13_lr"] = {"init": "alpaca", "data": "prob_rank", "train": {"max_examples": 13, "lr": 3.0e-5}}
+    models["p13_l0"] = {"init": "alpaca", "data": "prob_rank", "train": {"max_examples": 13, "mle_weight": 0.0}}
+    models["c13"] = {"init": "alpaca", "data": "ctx_rank:alpaca", "train": {"max_examples": 13}}
+    models["sft"] = {"init": "alpaca", "data": "instructions", "train": {"objective": "mle", "deepspeed": None}}
+    models["sft8"] = {"init": "alpaca", "data": "instructions", "train": {"objective": "mle", "max_examples": 8}}
+    cfg["evaluation"]["models"] = ["alpaca", "tuna_p", "p13", "p39", "p13_lr", "p13_l0", "tuna_c", "c13", "sft",
+                                   "sft8", "tuna"]
+    assert report_inputs.data_sweeps(cfg) == {
+        "alpaca+prob_rank": {"tuna_p": None, "p13": 13, "p39": 39},
+        "alpaca+ctx_rank:alpaca": {"tuna_c": None, "c13": 13},
+        "alpaca+instructions": {"sft": None, "sft8": 8},  # any objective; deepspeed: null is no deepspeed
+    }
+    assert report_inputs.mle_weight_sweeps(cfg) == {"alpaca+prob_rank": {"p13": 1.0, "p13_l0": 0.0}}
+    cfg["evaluation"]["models"] = ["alpaca", "tuna_p", "p13_lr", "tuna"]
+    assert report_inputs.data_sweeps(cfg) == {}
+
+
+def trained_checkpoint(path, kept):
+    """A checkpoint directory stamped as `tuna train` stamps it (data.kept: examples trained on)."""
+    path.mkdir(parents=True)
+    provenance.stamp([path], params={"max_examples": kept}, extra={"data": {"read": 52, "kept": kept}})
+    return path
+
+
+def test_report_command_draws_the_data_sweep_from_checkpoint_counts(tmp_path):
+    results = tmp_path / "results"
+    for model, score in (("alpaca", 20.0), ("tuna_p", 24.0), ("p13", 21.0)):
+        write(results / model / "lmentry.json", {"lmentry_score": score})
+    full, part = trained_checkpoint(tmp_path / "ckpt" / "tuna_p", 52), trained_checkpoint(tmp_path / "ckpt" / "p13", 13)
+    assert report.trained_examples(full) == 52 and report.trained_examples(part) == 13
+    out = results / "report"
+    args = ["report", "--results", str(results), "--model", "alpaca", "--model", "tuna_p", "--model", "p13",
+            "--baseline", "alpaca", "--data-sweep", f"alpaca+prob_rank=tuna_p:{full}",
+            "--data-sweep", f"alpaca+prob_rank=p13:{part}", "-o", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert out.joinpath("data_sweep.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert out.joinpath("data_sweep.png").stat().st_size > 5000 and not out.joinpath("lambda_sweep.png").exists()
+    stamp = json.loads(out.joinpath("provenance.json").read_text())
+    assert stamp["params"]["data_sweeps"] == {"alpaca+prob_rank": {"tuna_p": str(full), "p13": str(part)}}
+    sources = {row["file"] for row in csv.DictReader(out.joinpath("sources.csv").open())}
+    assert str(part / "provenance.json") in sources
+
+    (part / "provenance.json").write_text(json.dumps({"params": {}}))  # not stamped by tuna train
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1 and "p13/provenance.json: no count of training examples (data.kept)" in result.output
+
+
+def test_report_command_rejects_a_bad_data_sweep(tmp_path):
+    result = CliRunner().invoke(main, ["report", "--results", str(tmp_path), "--model", "a", "--baseline", "a",
+                                       "--data-sweep", f"x+prob_rank=b:{tmp_path / 'missing'}", "-o", str(tmp_path)])
+    assert result.exit_code == 2 and "expected LABEL=MODEL:CHECKPOINT with an existing CHECKPOINT directory" in (
+        result.output)
+
+
 def test_win_lose_tie_plot_is_a_png(tmp_path):
     out = tmp_path / "vicuna.png"
     plots.plot_win_lose_tie({"tuna": {"win_rate": 60, "tie_rate": 10, "lose_rate": 30},

@@ -114,6 +114,35 @@ def test_report_rule_and_snakemake_report(tmp_path):
 
 
 @pytest.mark.slow
+def test_report_rule_draws_a_data_amount_sweep(tmp_path):
+    """Tuna_p on all its data and on its first 2 examples: counts come from the checkpoints' stamps."""
+    cfg = sweep_config()
+    cfg["models"]["tuna_p_2"] = {"init": "alpaca", "data": "prob_rank", "train": {"max_examples": 2}}
+    cfg["evaluation"]["models"].append("tuna_p_2")
+    write_config(tmp_path, cfg)
+    write_inputs(tmp_path)
+    results = tmp_path / "results"
+    result(results / "tuna_p_2" / "lmentry.json", {"lmentry_score": 21.5})
+    result(results / "tuna_p_2" / "vicuna.json", {"win_rate": 50.0, "lose_rate": 40.0, "tie_rate": 10.0})
+    cost(results / "tuna_p_2" / "vicuna.cost.json", 8, model="judge")
+    for answers in ("vicuna", "lmentry"):
+        cost(results / "tuna_p_2" / "answers" / f"{answers}.cost.json", 4)
+    for model, kept in (("tuna_p", 3), ("tuna_p_2", 2)):  # as `tuna train` stamps them
+        checkpoint = tmp_path / "checkpoints" / model
+        checkpoint.mkdir(parents=True)
+        provenance.stamp([checkpoint], params={"made_by": "test_eval_report_workflow"}, extra={"data": {"kept": kept}})
+    snakemake(tmp_path, "--allowed-rules", "report", "all")
+    report = results / "report"
+    assert report.joinpath("data_sweep.png").read_bytes()[:4] == b"\x89PNG"
+    stamp = json.loads(report.joinpath("provenance.json").read_text())
+    assert stamp["params"]["data_sweeps"] == {
+        "alpaca+prob_rank": {"tuna_p": "checkpoints/tuna_p", "tuna_p_2": "checkpoints/tuna_p_2"}}
+    assert stamp["params"]["sweeps"] == {"alpaca+prob_rank": {"tuna_p": 1.0, "tuna_p_l0": 0.0}}  # not tuna_p_2
+    snakemake(tmp_path, "--report", str(tmp_path / "report.html"))
+    assert "Data-amount sweep:" in (tmp_path / "report.html").read_text()
+
+
+@pytest.mark.slow
 def test_default_config_report_needs_every_cost_file(tmp_path):
     """Every cost and quarantine file the report reads is made by some rule of the real DAG."""
     write_config(tmp_path, copy.deepcopy(DEFAULT))

@@ -272,19 +272,33 @@ def _named_files(ctx, param, values) -> list[tuple[str, Path]]:
     return parsed
 
 
-def _sweeps(ctx, param, values) -> dict[str, dict[str, float]]:
-    sweeps: dict[str, dict[str, float]] = {}
-    for value in values:
-        label, _, point = value.partition("=")
-        model, _, weight = point.rpartition(":")
-        try:
-            weight = float(weight)
-        except ValueError:
-            weight = None
-        if not label or not model or weight is None:
-            raise click.BadParameter(f"{value!r}: expected LABEL=MODEL:LAMBDA with a number LAMBDA")
-        sweeps.setdefault(label, {})[model] = weight
-    return sweeps
+def _sweep_points(expected: str, convert):
+    """A click callback parsing LABEL=MODEL:X values into {label: {model: convert(X)}}
+    (convert returns None for a bad X)."""
+
+    def parse(ctx, param, values) -> dict[str, dict]:
+        sweeps: dict[str, dict] = {}
+        for value in values:
+            label, _, point = value.partition("=")
+            model, _, x = point.partition(":")
+            x = convert(x)
+            if not label or not model or x is None:
+                raise click.BadParameter(f"{value!r}: expected {expected}")
+            sweeps.setdefault(label, {})[model] = x
+        return sweeps
+
+    return parse
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _directory(text: str) -> Path | None:
+    return Path(text) if text and Path(text).is_dir() else None
 
 
 @click.command("report")
@@ -298,11 +312,16 @@ def _sweeps(ctx, param, values) -> dict[str, dict[str, float]]:
               help="STAGE=FILE: a cost file (tuna.cost) of a generating stage, summed per stage and model (repeat).")
 @click.option("--quarantine", multiple=True, type=FILE,
               help="Quarantined ranking-judge answers (judged/N.quarantine.jsonl), counted per stage (repeat).")
-@click.option("--sweep", "sweeps", multiple=True, callback=_sweeps,
+@click.option("--sweep", "sweeps", multiple=True,
+              callback=_sweep_points("LABEL=MODEL:LAMBDA with a number LAMBDA", _number),
               help="LABEL=MODEL:LAMBDA: a model of a lambda (mle_weight) sweep; draws lambda_sweep.png (repeat).")
+@click.option("--data-sweep", "data_sweeps", multiple=True,
+              callback=_sweep_points("LABEL=MODEL:CHECKPOINT with an existing CHECKPOINT directory", _directory),
+              help="LABEL=MODEL:CHECKPOINT: a model of a data-amount (max_examples) sweep and its checkpoint, whose "
+                   "provenance says how many examples it was trained on; draws data_sweep.png (repeat).")
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Report directory (results/report).")
-def report_command(results_dir, models, baseline, ranked, costs, quarantine, sweeps, out):
+def report_command(results_dir, models, baseline, ranked, costs, quarantine, sweeps, data_sweeps, out):
     """Tables and plots of the evaluated models, each table as CSV, Markdown and HTML.
 
     \b
@@ -311,12 +330,15 @@ def report_command(results_dir, models, baseline, ranked, costs, quarantine, swe
     lengths   Table 4: mean response length per rank position, per ranking data set
     cost      calls, tokens and USD per stage and model; unusable judge answers
     sources   sha256, commit and command of every file the numbers come from
-    vicuna_win_lose_tie.png, lambda_sweep.png (with --sweep)
+    vicuna_win_lose_tie.png, lambda_sweep.png (with --sweep), data_sweep.png (with --data-sweep)
     """
     from tuna.evaluate import report
 
-    made, inputs = report.build(out, results_dir, list(models), baseline, ranked, costs, list(quarantine), sweeps)
-    provenance.stamp([out], inputs=inputs, params={"models": list(models), "baseline": baseline, "sweeps": sweeps})
+    made, inputs = report.build(out, results_dir, list(models), baseline, ranked, costs, list(quarantine), sweeps,
+                                data_sweeps)
+    data_points = {label: {model: str(path) for model, path in points.items()} for label, points in data_sweeps.items()}
+    provenance.stamp([out], inputs=inputs, params={"models": list(models), "baseline": baseline, "sweeps": sweeps,
+                                                   "data_sweeps": data_points})
     click.echo(f"{out}: " + ", ".join(p.name for p in made))
 
 

@@ -1,4 +1,5 @@
-"""Plots of the report: Vicuna win/lose/tie bars and the lambda (mle_weight) sweep."""
+"""Plots of the report: Vicuna win/lose/tie bars, the lambda (mle_weight) and data-amount
+(max_examples) sweeps."""
 
 from __future__ import annotations
 
@@ -51,18 +52,29 @@ def plot_win_lose_tie(summaries: dict[str, dict], baseline: str, out: str | Path
 
 
 def plot_lambda_sweep(table: pd.DataFrame, sweeps: dict[str, dict[str, float]], out: str | Path) -> None:
-    """One panel per Table 1 metric: the metric against lambda (train.mle_weight), one
-    line per sweep (models sharing init and data, differing only in lambda)."""
+    """Each metric against lambda (train.mle_weight), one line per sweep (models sharing init
+    and data, differing only in lambda)."""
+    _plot_sweeps(table, sweeps, "lambda (train.mle_weight)", out)
+
+
+def plot_data_sweep(table: pd.DataFrame, sweeps: dict[str, dict[str, int]], out: str | Path) -> None:
+    """Each metric against the number of training examples, one line per sweep (models
+    sharing init and data, differing only in train.max_examples)."""
+    _plot_sweeps(table, sweeps, "training examples", out)
+
+
+def _plot_sweeps(table: pd.DataFrame, sweeps: dict[str, dict[str, float]], xlabel: str, out: str | Path) -> None:
+    """One panel per Table 1 metric: the metric against each model's x, one line per sweep."""
     metrics = [m for m in SWEEP_METRICS if m in table.columns]
     plt = _pyplot()
     fig, axes = plt.subplots(1, max(len(metrics), 1), figsize=(3.6 * max(len(metrics), 1), 3.2), squeeze=False)
     for ax, metric in zip(axes[0], metrics):
-        for label, weights in sweeps.items():
-            points = sorted((weight, table.loc[model, metric]) for model, weight in weights.items()
+        for label, xs in sweeps.items():
+            points = sorted((x, table.loc[model, metric]) for model, x in xs.items()
                             if model in table.index and pd.notna(table.loc[model, metric]))
             if points:
                 ax.plot(*zip(*points), marker="o", label=label)
-        ax.set_xlabel("lambda (train.mle_weight)")
+        ax.set_xlabel(xlabel)
         ax.set_ylabel(SWEEP_METRICS[metric])
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize="small")

@@ -202,10 +202,24 @@ def write_table(table: pd.DataFrame, stem: str | Path, title: str, md_table: pd.
     return paths
 
 
+def trained_examples(checkpoint: Path) -> int:
+    """How many examples `tuna train` trained a checkpoint on (data.kept of its provenance)."""
+    stamp = provenance.stamp_path(checkpoint)
+    kept = _get(read_json(stamp), "data", "kept")
+    if not isinstance(kept, int):
+        raise TunaError(f"{stamp}: no count of training examples (data.kept); not a checkpoint made by tuna train")
+    return kept
+
+
 def build(out: Path, results_dir: Path, models: list[str], baseline: str, ranked: list[tuple[str, Path]],
           costs: list[tuple[str, Path]], quarantine: list[Path],
-          sweeps: dict[str, dict[str, float]]) -> tuple[list[Path], list[Path]]:
-    """Write every table and plot of the report into OUT; return (files made, files read)."""
+          sweeps: dict[str, dict[str, float]],
+          data_sweeps: dict[str, dict[str, Path]]) -> tuple[list[Path], list[Path]]:
+    """Write every table and plot of the report into OUT; return (files made, files read).
+
+    sweeps: label -> {model: lambda}; data_sweeps: label -> {model: its checkpoint}, whose
+    provenance stamp says how many examples it was trained on.
+    """
     from tuna.evaluate import plots
 
     out.mkdir(parents=True, exist_ok=True)
@@ -218,7 +232,8 @@ def build(out: Path, results_dir: Path, models: list[str], baseline: str, ranked
     made += write_table(cost_table(costs, unparsed_counts(quarantine, judged)), out / "cost",
                         "Cost per stage and model")
     read = ([("table1", p) for p in results] + [("lengths", p) for _, p in ranked]
-            + [("cost", p) for _, p in costs] + [("cost", p) for p in quarantine])
+            + [("cost", p) for _, p in costs] + [("cost", p) for p in quarantine]
+            + [("data_sweep", provenance.stamp_path(c)) for points in data_sweeps.values() for c in points.values()])
     made += write_table(sources(read), out / "sources", "Sources of the report's numbers")
     vicuna = {m: r for m in models if m != baseline
               and (r := read_result(result_path(results_dir, m, "vicuna"))) is not None}
@@ -228,4 +243,9 @@ def build(out: Path, results_dir: Path, models: list[str], baseline: str, ranked
     if sweeps:
         plots.plot_lambda_sweep(table, sweeps, out / "lambda_sweep.png")
         made.append(out / "lambda_sweep.png")
+    if data_sweeps:
+        examples = {label: {model: trained_examples(checkpoint) for model, checkpoint in points.items()}
+                    for label, points in data_sweeps.items()}
+        plots.plot_data_sweep(table, examples, out / "data_sweep.png")
+        made.append(out / "data_sweep.png")
     return made, [p for _, p in read if Path(p).exists()]

@@ -62,29 +62,44 @@ def quarantine_files(config: dict) -> list[str]:
             for model in sampled_models(config) for s in range(config["data"]["shards"])]
 
 
-def mle_weight_sweeps(config: dict) -> dict[str, dict[str, float]]:
-    """Groups of evaluated models with the same init, data and training settings except
-    lambda (train.mle_weight), at two or more lambdas: label -> {model: lambda}.
+def settings_sweeps(config: dict, key: str, applies=lambda settings: True) -> dict[str, dict]:
+    """Groups of evaluated trained models with the same init, data and training settings
+    except `key`, at two or more values of it: label (init+data) -> {model: value}.
 
-    Only the ranking objective uses lambda, so models trained with objective mle are
-    never part of a sweep.
+    Unset (null) settings count as absent, so `deepspeed: null` equals no deepspeed key.
+    Models whose settings fail `applies` are never part of a sweep.
     """
-    groups: dict[tuple, dict[str, float]] = {}
+    groups: dict[tuple, dict] = {}
     for model in config["evaluation"]["models"]:
         spec = config["models"][model]
         if "init" not in spec:
             continue
         settings = tw.train_settings(config, model)
-        if settings["objective"] != "rank":
+        if not applies(settings):
             continue
-        rest = tuple(sorted((k, repr(v)) for k, v in settings.items() if k != "mle_weight"))
-        groups.setdefault((spec["init"], spec["data"], rest), {})[model] = float(settings["mle_weight"])
+        rest = tuple(sorted((k, repr(v)) for k, v in settings.items() if k != key and v is not None))
+        groups.setdefault((spec["init"], spec["data"], rest), {})[model] = settings.get(key)
     sweeps = {}
-    for (init, data, _), weights in groups.items():
-        if len(set(weights.values())) > 1:
+    for (init, data, _), values in groups.items():
+        if len(set(values.values())) > 1:
             label = f"{init}+{data}"
-            sweeps[label if label not in sweeps else f"{label}#{len(sweeps) + 1}"] = weights
+            sweeps[label if label not in sweeps else f"{label}#{len(sweeps) + 1}"] = values
     return sweeps
+
+
+def mle_weight_sweeps(config: dict) -> dict[str, dict[str, float]]:
+    """Lambda (train.mle_weight) sweeps: label -> {model: lambda}.
+
+    Only the ranking objective uses lambda, so models trained with objective mle are
+    never part of a sweep.
+    """
+    sweeps = settings_sweeps(config, "mle_weight", lambda settings: settings["objective"] == "rank")
+    return {label: {model: float(weight) for model, weight in weights.items()} for label, weights in sweeps.items()}
+
+
+def data_sweeps(config: dict) -> dict[str, dict[str, int | None]]:
+    """Data-amount (train.max_examples) sweeps: label -> {model: max_examples, None for all}."""
+    return settings_sweeps(config, "max_examples")
 
 
 def repeat_option(flag: str, values) -> str:

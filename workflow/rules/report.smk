@@ -14,6 +14,11 @@ REPORT_RANKED = report_inputs.ranking_datasets(config)
 REPORT_COSTS = report_inputs.cost_files(config)
 REPORT_QUARANTINE = report_inputs.quarantine_files(config)
 REPORT_SWEEPS = report_inputs.mle_weight_sweeps(config)
+# A data-amount sweep reads how many examples each model was trained on from its checkpoint.
+REPORT_DATA_SWEEPS = {
+    label: {model: f"checkpoints/{model}" for model in models}
+    for label, models in report_inputs.data_sweeps(config).items()
+}
 # Each table is written as CSV, Markdown and HTML; `snakemake --report` shows the HTML.
 REPORT_TABLES = {
     "table1": "Table 1: benchmarks",
@@ -27,6 +32,7 @@ REPORT_PLOTS = {
     for name, title, drawn in (
         ("vicuna_win_lose_tie", "Vicuna QA", report_inputs.judged_models(config)),
         ("lambda_sweep", "Lambda sweep", REPORT_SWEEPS),
+        ("data_sweep", "Data-amount sweep", REPORT_DATA_SWEEPS),
     )
     if drawn
 }
@@ -38,6 +44,7 @@ rule report:
         ranked=list(REPORT_RANKED.values()),
         costs=[path for _, path in REPORT_COSTS],
         quarantine=REPORT_QUARANTINE,
+        checkpoints=[path for points in REPORT_DATA_SWEEPS.values() for path in points.values()],
     output:
         **{f"{name}_{ext}": f"results/report/{name}.{ext}" for name in REPORT_TABLES for ext in ("csv", "md")},
         **{
@@ -62,10 +69,14 @@ rule report:
             "--sweep",
             [f"{label}={model}:{weight}" for label, weights in REPORT_SWEEPS.items() for model, weight in weights.items()],
         ),
+        data_sweeps=report_inputs.repeat_option(
+            "--data-sweep",
+            [f"{label}={model}:{path}" for label, points in REPORT_DATA_SWEEPS.items() for model, path in points.items()],
+        ),
     log:
         "logs/report.log",
     conda:
         "../../envs/cpu.yaml"
     shell:
         "tuna report --results results {params.models} --baseline {params.baseline} {params.ranked} "
-        "{params.costs} {params.quarantine} {params.sweeps} -o results/report > {log} 2>&1"
+        "{params.costs} {params.quarantine} {params.sweeps} {params.data_sweeps} -o results/report > {log} 2>&1"
