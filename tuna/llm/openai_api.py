@@ -120,42 +120,46 @@ class OpenAIProvider(Provider):
         request = call.request
         common = {"model": self.model, "max_tokens": request.max_tokens, "temperature": request.temperature,
                   "seed": call.seed, "stop": list(request.stop) or None}
+        # Raw bodies parsed as plain JSON: building the SDK's pydantic objects for every
+        # answer was most of the client's CPU per request (status errors still raise).
         try:
             if self.api == "chat":
-                response = await client.chat.completions.create(
+                raw = await client.chat.completions.with_raw_response.create(
                     # top_logprobs too: llama.cpp's server returns no logprobs without it.
                     messages=call.payload["messages"], logprobs=request.logprobs or None,
                     top_logprobs=1 if request.logprobs else None, **common,
                     **({"response_format": _json_schema_format(request.json_schema)} if request.json_schema else {}),
                 )
             else:
-                response = await client.completions.create(
+                raw = await client.completions.with_raw_response.create(
                     prompt=call.payload["prompt"], logprobs=1 if request.logprobs else None, **common,
                     **({"extra_body": {"grammar": _gbnf(request.json_schema)}} if request.json_schema else {}),
                 )
-        except (json.JSONDecodeError, openai.APIResponseValidationError) as exc:
+            response = json.loads(raw.content)
+        except (json.JSONDecodeError, UnicodeDecodeError, openai.APIResponseValidationError) as exc:
             raise BadResponse(f"unparseable body ({exc})") from None
         return self._parse(response, request)
 
     def _parse(self, response, request: Request) -> dict:
-        if not getattr(response, "choices", None):
+        choices = response.get("choices") if isinstance(response, dict) else None
+        if not choices or not isinstance(choices[0], dict):
             raise BadResponse("no choices in the answer")
-        choice = response.choices[0]
+        choice = choices[0]
+        details = choice.get("logprobs") or {}
         if self.api == "chat":
-            text = choice.message.content if choice.message else None
-            content = choice.logprobs.content if choice.logprobs else None
-            logprobs = [token.logprob for token in content] if content is not None else None
+            text = (choice.get("message") or {}).get("content")
+            content = details.get("content")
+            logprobs = [token.get("logprob") for token in content] if content is not None else None
         else:
-            text = choice.text
-            logprobs = choice.logprobs.token_logprobs if choice.logprobs else None
-        if text is None:
+            text = choice.get("text")
+            logprobs = details.get("token_logprobs")
+        if not isinstance(text, str):
             raise BadResponse("answer without text")
-        if request.logprobs and (logprobs is None or any(value is None for value in logprobs)):
+        if request.logprobs and (logprobs is None or any(not isinstance(v, (int, float)) for v in logprobs)):
             raise BadResponse("answer without token logprobs")
-        usage = response.usage
-        return answer(text, [float(v) for v in logprobs] if request.logprobs else None, choice.finish_reason,
-                      prompt_tokens=usage.prompt_tokens if usage else 0,
-                      completion_tokens=usage.completion_tokens if usage else None)
+        usage = response.get("usage") or {}
+        return answer(text, [float(v) for v in logprobs] if request.logprobs else None, choice.get("finish_reason"),
+                      prompt_tokens=usage.get("prompt_tokens") or 0, completion_tokens=usage.get("completion_tokens"))
 
 
 def _token_estimate(call: Call) -> float:
