@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 from tuna.errors import TunaError
+from tuna.records import atomic_dir
 
 
 def import_gguf(gguf: Path, out_dir: Path) -> None:
@@ -46,28 +47,11 @@ def import_hf(source: Path, out_dir: Path) -> None:
         except OSError:
             shutil.copy2(src, dst)
 
-    tmp = out_dir.with_name(out_dir.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    shutil.copytree(source, tmp, copy_function=link_or_copy)
-    replace_dir(tmp, out_dir)
+    with atomic_dir(out_dir) as tmp:
+        shutil.copytree(source, tmp, copy_function=link_or_copy)
 
 
 def _save(model, tokenizer, out_dir: Path) -> None:
-    tmp = out_dir.with_name(out_dir.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp, safe_serialization=True)
-    tokenizer.save_pretrained(tmp)
-    replace_dir(tmp, out_dir)
-
-
-def replace_dir(tmp: Path, out_dir: Path) -> None:
-    """Move a finished directory into place so readers never see a partial checkpoint."""
-    shutil.rmtree(out_dir, ignore_errors=True)
-    os.replace(tmp, out_dir)
-
-
-def copy_file_atomic(src: Path, dst: Path) -> None:
-    tmp = dst.with_name(f".{dst.name}.tmp")
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
+    with atomic_dir(out_dir) as tmp:
+        model.save_pretrained(tmp, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)

@@ -137,17 +137,16 @@ def ctx_rank(instructions, samples, judged, out):
               help="Directory for the trained proxy ranking model.")
 def prm_train(ranked, backbone, template, lr, epochs, max_length, seed, out):
     """Train a proxy ranking model (score head on a causal LM) on a judge's rankings."""
-    from tuna.models import replace_dir
     from tuna.ranking.prm import PRM
+    from tuna.records import atomic_dir
 
     rankings = read_jsonl(ranked, Ranking)
     if not any(len(r.candidates) >= 2 for r in rankings):
         raise TunaError(f"{ranked}: no ranking with two or more candidates to learn from")
     prm = PRM.from_backbone(backbone, template, max_length, seed)
     history = prm.train(rankings, lr=lr, epochs=epochs, seed=seed)
-    tmp = out.with_name(out.name + ".tmp")
-    prm.save(tmp)
-    replace_dir(tmp, out)
+    with atomic_dir(out) as tmp:
+        prm.save(tmp)
     provenance.stamp([out], inputs=[ranked, backbone], params={"lr": lr, "epochs": epochs, "max_length": max_length,
                      "seed": seed, "template": template}, extra={"epoch_loss": history})
     click.echo(f"{out}: pairwise loss by epoch {', '.join(f'{x:.4f}' for x in history)}")

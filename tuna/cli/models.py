@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import click
 
 from tuna import provenance
+from tuna.records import atomic_path
 from tuna.sources import resolve
 
 
@@ -30,7 +32,8 @@ def import_model(source: str, out: Path, gguf_out: Path | None):
         click.echo(f"dequantizing {path} into {out} ...", err=True)
         models.import_gguf(path, out)
         if gguf_out:
-            models.copy_file_atomic(path, gguf_out)
+            with atomic_path(gguf_out) as tmp:
+                shutil.copyfile(path, tmp)
     else:
         if gguf_out:
             raise click.UsageError("--gguf-out needs a .gguf source")

@@ -7,9 +7,7 @@ so the workflow can read QUANTS cheaply.
 
 from __future__ import annotations
 
-import os
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 # Every GGUF type `tuna export` makes: floats written directly, the rest quantized by llama.cpp.
@@ -32,17 +30,3 @@ def export(checkpoint: Path, out: Path, quant: str, threads: int = 0) -> None:
         quantize(f32, out, quant, threads)
 
 
-@contextmanager
-def atomic_path(out: Path):
-    """A temp path beside `out`, renamed over it only if the block succeeds.
-
-    For writers that open their output by name (GGUFWriter, llama.cpp's quantizer), so
-    Snakemake never sees a partial GGUF.
-    """
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        yield tmp
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)

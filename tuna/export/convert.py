@@ -18,7 +18,7 @@ import torch
 from safetensors import safe_open
 
 from tuna.errors import TunaError
-from tuna.export import atomic_path
+from tuna.records import atomic_path
 from tuna.export.tokenizer import add_tokenizer
 
 FLOAT_TYPES = {"f32": (np.float32, gguf.LlamaFileType.ALL_F32), "f16": (np.float16, gguf.LlamaFileType.MOSTLY_F16)}

@@ -8,7 +8,7 @@ from pathlib import Path
 import llama_cpp
 
 from tuna.errors import TunaError
-from tuna.export import atomic_path
+from tuna.records import atomic_path
 
 FILE_TYPES = {
     "bf16": llama_cpp.LLAMA_FTYPE_MOSTLY_BF16,

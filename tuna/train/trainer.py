@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import sys
 from dataclasses import asdict
@@ -26,7 +25,7 @@ from tqdm import tqdm
 
 from tuna import provenance
 from tuna.errors import TunaError
-from tuna.records import write_json
+from tuna.records import atomic_dir, write_json
 from tuna.train.backends import DeepSpeedBackend, PlainBackend
 from tuna.train.data import describe, load_examples
 from tuna.train.forward import ResponseScorer, enable_activation_checkpointing, pack
@@ -157,10 +156,7 @@ def _save_checkpoint(backend, model, tokenizer, out: Path, inputs, params: dict,
     if not backend.is_main:
         return
     weights = {name.removeprefix("model."): tensor for name, tensor in weights.items()}
-    tmp = out.with_name(f".{out.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp, state_dict=weights, safe_serialization=True)
-    tokenizer.save_pretrained(tmp)
-    provenance.stamp([tmp], inputs=inputs, params=params, extra=extra)
-    shutil.rmtree(out, ignore_errors=True)
-    os.replace(tmp, out)
+    with atomic_dir(out) as tmp:
+        model.save_pretrained(tmp, state_dict=weights, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)
+        provenance.stamp([tmp], inputs=inputs, params=params, extra=extra)
