@@ -5,7 +5,9 @@ A loopback OpenAI-protocol server (tests/fault_server.py, in its own process) an
 every request after a fixed latency. The same provider code path the teacher uses
 (request cache included) runs N requests at concurrency C, then the same N requests
 one at a time (fresh caches), and prints the throughput ratio, the client's CPU time
-per request (its overhead beyond waiting) and the peak RSS.
+per request (its overhead beyond waiting) and the peak RSS. A bare keep-alive
+http.client loop, one request at a time, shows the floor a sequential client pays on
+this machine (waking up after each idle wait costs CPU time of its own).
 
     python scripts/bench_teacher.py [--requests 1000] [--concurrency 32] [--latency 0.1]
 """
@@ -13,6 +15,8 @@ per request (its overhead beyond waiting) and the peak RSS.
 from __future__ import annotations
 
 import argparse
+import http.client
+import json
 import os
 import resource
 import subprocess
@@ -20,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from tuna.llm import Limits, Request, RequestCache, make_provider
 
@@ -39,6 +44,21 @@ def run(url: str, requests: list[Request], concurrency: int, cache: Path) -> tup
     return wall, cpu
 
 
+def bare_sequential(url: str, requests: list[Request]) -> tuple[float, float]:
+    """Wall and CPU seconds of the same requests sent by a minimal client: no SDK, no cache, no retries."""
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port)
+    wall, cpu = time.perf_counter(), time.process_time()
+    for request in requests:
+        body = {"model": "bench", "prompt": request.instruction, "max_tokens": request.max_tokens,
+                "seed": request.seed, "logprobs": 1}
+        conn.request("POST", f"{parts.path}/completions", json.dumps(body), {"Content-Type": "application/json"})
+        json.loads(conn.getresponse().read())
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    conn.close()
+    return wall, cpu
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1000)
@@ -55,6 +75,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             wall_c, cpu_c = run(url, requests, args.concurrency, Path(tmp) / "concurrent.sqlite")
             wall_s, cpu_s = run(url, requests, 1, Path(tmp) / "sequential.sqlite")
+        bare = requests[: max(1, args.requests // 10)]
+        wall_b, cpu_b = bare_sequential(url, bare)
     finally:
         server.terminate()
         server.wait()
@@ -65,6 +87,8 @@ def main() -> None:
     print(f"sequential     : {wall_s:7.2f} s  {n / wall_s:8.1f} req/s  "
           f"client CPU {cpu_s / n * 1000:.2f} ms/request, wall overhead "
           f"{(wall_s / n - args.latency) * 1000:.2f} ms/request beyond the latency")
+    print(f"bare client    : {len(bare)} requests one at a time, client CPU {cpu_b / len(bare) * 1000:.2f} ms/request, "
+          f"wall overhead {(wall_b / len(bare) - args.latency) * 1000:.2f} ms/request (this machine's floor)")
     print(f"speedup: {wall_s / wall_c:.1f}x (ideal {args.concurrency}x)")
     print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 

@@ -63,3 +63,16 @@ def test_logprobs_over_both_endpoints(server_url, tmp_path, api, template):
                           cache=RequestCache(tmp_path / "c.sqlite"))
     assert again.generate([Request("Say hi.", n=1, seed=5, max_tokens=12)]) == [results[1]]
     assert again.meter.calls == 0
+
+
+def test_constrained_output_over_the_completions_endpoint(server_url, tmp_path):
+    """`json_schema` becomes a llama.cpp grammar: even a 135M model answers in the schema's shape."""
+    schema = {"type": "object", "properties": {"rank": {"type": "array", "items": {"type": "integer"}}},
+              "required": ["rank"]}
+    llm = make_provider("openai", "smollm2", base_url=server_url, template="alpaca",
+                        cache=RequestCache(tmp_path / "c.sqlite"),
+                        limits=Limits(timeout=120))
+    [[free], [judged]] = llm.generate([Request("Rank answers 1, 2 and 3.", seed=1, max_tokens=24),
+                                       Request("Rank answers 1, 2 and 3.", seed=1, max_tokens=24, json_schema=schema)])
+    assert judged.finish_reason in ("stop", "length") and judged.logprobs is not None
+    assert judged.text.lstrip().startswith('{"rank"') and judged.text != free.text
