@@ -92,6 +92,9 @@ def test_provider_resolution():
     assert tw.provider_location(PAPER, PAPER["judge"]["provider"]) is None
     assert tw.provider_args(PAPER, PAPER["judge"]["provider"]) == (
         "--provider openai --model gpt-4 --template chat --api chat")
+    local_judge = {"kind": "openai", "model": "smollm2", "api": "chat", "constrain_with": "grammar"}
+    assert tw.provider_args(PAPER, local_judge) == (
+        "--provider openai --model smollm2 --template chat --api chat --constrain-with grammar")
 
 
 def test_check_config_command(tmp_path):

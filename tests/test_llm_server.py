@@ -65,12 +65,14 @@ def test_logprobs_over_both_endpoints(server_url, tmp_path, api, template):
     assert again.meter.calls == 0
 
 
-def test_constrained_output_over_the_completions_endpoint(server_url, tmp_path):
-    """`json_schema` becomes a llama.cpp grammar: even a 135M model answers in the schema's shape."""
+@pytest.mark.parametrize("api, template, constrain_with", [("completions", "alpaca", "auto"),
+                                                          ("chat", "chat", "grammar")])
+def test_constrained_output_through_the_server(server_url, tmp_path, api, template, constrain_with):
+    """`json_schema` as a llama.cpp grammar: even a 135M model answers in the schema's shape."""
     schema = {"type": "object", "properties": {"rank": {"type": "array", "items": {"type": "integer"}}},
               "required": ["rank"]}
-    llm = make_provider("openai", "smollm2", base_url=server_url, template="alpaca",
-                        cache=RequestCache(tmp_path / "c.sqlite"),
+    llm = make_provider("openai", "smollm2", base_url=server_url, api=api, template=template,
+                        constrain_with=constrain_with, cache=RequestCache(tmp_path / "c.sqlite"),
                         limits=Limits(timeout=120))
     [[free], [judged]] = llm.generate([Request("Rank answers 1, 2 and 3.", seed=1, max_tokens=24),
                                        Request("Rank answers 1, 2 and 3.", seed=1, max_tokens=24, json_schema=schema)])

@@ -167,7 +167,7 @@ def provider_args(config: dict, spec: dict) -> str:
     """The `tuna` options that select this provider (shell-quoted)."""
     location = provider_location(config, spec) or spec["model"]
     args = ["--provider", spec["kind"], "--model", location, "--template", template_of(config, spec)]
-    for key in ("base_url", "api", "api_key_env", "n_gpu_layers", "n_ctx"):
+    for key in ("base_url", "api", "api_key_env", "constrain_with", "n_gpu_layers", "n_ctx"):
         if key in spec:
             args += [f"--{key.replace('_', '-')}", str(spec[key])]
     return shlex.join(args)

@@ -19,6 +19,11 @@ def provider_options(function):
                      help="openai: which endpoint to call."),
         click.option("--api-key-env", default="OPENAI_API_KEY", show_default=True,
                      help="openai: environment variable holding the API key (never written anywhere)."),
+        click.option("--constrain-with", type=click.Choice(["auto", "json_schema", "grammar"]), default="auto",
+                     show_default=True,
+                     help="openai: how constrained (JSON) answers are asked for: `json_schema` (response_format; "
+                          "OpenAI, vLLM) or `grammar` (a GBNF grammar; llama.cpp's servers). auto: json_schema "
+                          "on chat, grammar on completions."),
         click.option("--n-gpu-layers", type=int, default=0, show_default=True,
                      help="llamacpp: layers to offload to the GPU (-1: all; needs a CUDA build)."),
         click.option("--n-ctx", type=int, default=4096, show_default=True, help="llamacpp: context window."),

@@ -21,7 +21,8 @@ __all__ = ["KINDS", "CallFailed", "Limits", "Meter", "Provider", "Request", "Req
 
 
 def make_provider(kind: str, model: str, *, base_url: str | None = None, api: str = "completions",
-                  api_key_env: str = "OPENAI_API_KEY", n_gpu_layers: int = 0, n_ctx: int = 4096,
+                  api_key_env: str = "OPENAI_API_KEY", constrain_with: str = "auto", n_gpu_layers: int = 0,
+                  n_ctx: int = 4096,
                   template: str = "chat", cache: RequestCache | str | None = None,
                   limits: Limits | None = None) -> Provider:
     """The provider for `kind`; keyword names match the CLI's provider options.
@@ -36,7 +37,7 @@ def make_provider(kind: str, model: str, *, base_url: str | None = None, api: st
         from tuna.llm.openai_api import OpenAIProvider
 
         return OpenAIProvider(model, base_url=base_url, api=api, api_key_env=api_key_env, template=template,
-                              **common)
+                              constrain_with=constrain_with, **common)
     if kind == "llamacpp":
         from tuna.llm.llamacpp import LlamaCppProvider
 

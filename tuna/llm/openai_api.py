@@ -24,6 +24,8 @@ from tuna.errors import TunaError
 from tuna.llm.base import Call, CallFailed, Provider, Request, answer, chat_messages
 
 OPENAI_URL = "https://api.openai.com/v1"
+# How a JSON schema constrains an answer; auto: json_schema on chat, grammar on completions.
+CONSTRAINT_STYLES = ("auto", "json_schema", "grammar")
 
 
 class BadResponse(Exception):
@@ -50,20 +52,27 @@ class OpenAIProvider(Provider):
     kind = "openai"
 
     def __init__(self, model: str, *, base_url: str | None = None, api: str = "completions",
-                 api_key_env: str = "OPENAI_API_KEY", template: str = "alpaca", **common):
+                 api_key_env: str = "OPENAI_API_KEY", template: str = "alpaca", constrain_with: str = "auto",
+                 **common):
         super().__init__(model, template, **common)
         self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_URL).rstrip("/")
         self.api = api
+        self.constrain_with = constrain_with
         self.api_key_env = api_key_env
         key = os.environ.get(api_key_env)
         if not key and self.base_url == OPENAI_URL:
             raise TunaError(f"openai: set the environment variable {api_key_env} to your API key")
         self._api_key = key or "EMPTY"  # self-hosted servers (vLLM, llama.cpp) often need none
+        if constrain_with not in CONSTRAINT_STYLES:
+            raise TunaError(f"{model}: constrain_with must be one of {', '.join(CONSTRAINT_STYLES)}")
         if api == "completions" and template == "chat":
             raise TunaError(f"{model}: --template chat needs --api chat (the endpoint holds the chat template)")
 
     def identity(self) -> dict:
-        return {"provider": self.kind, "model": self.model, "base_url": self.base_url, "api": self.api}
+        identity = {"provider": self.kind, "model": self.model, "base_url": self.base_url, "api": self.api}
+        if self.constrain_with != "auto":  # auto's choice follows from `api`
+            identity["constrain_with"] = self.constrain_with
+        return identity
 
     def _payload(self, request: Request) -> dict:
         if self.api == "chat":
@@ -130,14 +139,15 @@ class OpenAIProvider(Provider):
             path = "/chat/completions"
             if request.logprobs:  # top_logprobs too: llama.cpp's server returns no logprobs without it
                 body.update(logprobs=True, top_logprobs=1)
-            if request.json_schema:
-                body["response_format"] = _json_schema_format(request.json_schema)
         else:
             path = "/completions"
             if request.logprobs:
                 body["logprobs"] = 1
-            if request.json_schema:
+        if request.json_schema:
+            if self._constrains_with_grammar():
                 body["grammar"] = _gbnf(json.dumps(request.json_schema))
+            else:
+                body["response_format"] = _json_schema_format(request.json_schema)
         # The client's plain `post` with the body as bytes: the SDK's typed methods spend
         # more CPU checking parameters and building response objects than the request
         # itself takes (status errors and retries are the same).
@@ -146,6 +156,12 @@ class OpenAIProvider(Provider):
             return self._parse(json.loads(content), request)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise BadResponse(f"unparseable body ({exc})") from None
+
+    def _constrains_with_grammar(self) -> bool:
+        """llama.cpp's servers take a GBNF `grammar`; OpenAI and vLLM a JSON-schema `response_format`."""
+        if self.constrain_with == "auto":
+            return self.api == "completions"
+        return self.constrain_with == "grammar"
 
     def _parse(self, response, request: Request) -> dict:
         choices = response.get("choices") if isinstance(response, dict) else None
