@@ -111,6 +111,9 @@ class PlainBackend:
     def barrier(self) -> None:
         pass
 
+    def close(self) -> None:
+        pass
+
     def save_state(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
         state = {"model": self.module.state_dict(), "optimizer": self.optimizer.state_dict(),
@@ -182,6 +185,14 @@ class DeepSpeedBackend:
 
     def barrier(self) -> None:
         self.dist.barrier()
+
+    def close(self) -> None:
+        """Tear the engine and the process group down while Python still runs: left to exit,
+        their threads were sometimes destroyed unjoined ("terminate called without an active
+        exception", exit code 250 after a finished run)."""
+        self.engine.destroy()
+        self.dist.barrier()
+        self.dist.destroy_process_group()
 
     def save_state(self, path: Path) -> None:
         self.engine.save_checkpoint(str(path.parent), tag=path.name)

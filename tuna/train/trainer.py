@@ -105,6 +105,7 @@ def train(init: Path, data: Path, out: Path, template: str, settings: Settings,
     backend.barrier()
     if backend.is_main:
         shutil.rmtree(state_dir, ignore_errors=True)
+    backend.close()
     log(f"{out}: trained {steps} steps, final loss {history[-1]['loss']:.6f}")
 
 
