@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tuna.cost import estimate_judge, estimate_teacher, judged_models
+from tuna.cost import estimate_judge, estimate_teacher, estimate_vicuna, judged_models
+from tuna.evaluate import vicuna
 from tuna.prompts import alpaca_prompt
 from tuna.ranking.judge import judge_prompt
 from tuna.records import Instruction
@@ -39,15 +40,40 @@ def test_judge_projection_counts_every_sampled_model():
     assert row["usd_if_max_tokens"] > row["usd"] > 0
 
 
-def test_cli_prints_both_stages(tmp_path):
+def test_vicuna_projection_on_the_upstream_prompts(shared_data):
+    """The paper's setup: 3 models vs Alpaca on the 80 questions, both orders, GPT-4 review prompts."""
+    questions = vicuna.load_questions(shared_data / "vicuna_qa" / "fastchat_eval_table" / "question.jsonl")
+    prompts = vicuna.load_judge_prompts(shared_data / "vicuna_qa" / "fastchat_eval_table" / "prompt.jsonl", "review")
+    row = estimate_vicuna(PAPER, questions[:1], prompts)
+    answer = "x" * 512 * 4  # evaluation.generation.max_tokens of paper.yaml
+    messages = vicuna.judge_messages(prompts["general"], questions[0].text, answer, answer)
+    assert questions[0].category not in ("coding", "math")
+    per_call = sum(len(m["content"]) for m in messages) // 4 + 1
+    assert (row["model"], row["calls"], row["prompt_tokens"]) == ("gpt-4", 6, per_call * 6)
+    assert row["completion_tokens"] == 6 * 200 and row["usd_if_max_tokens"] > row["usd"] > 0
+    assert estimate_vicuna(PAPER, questions, prompts)["calls"] == 80 * 2 * 3
+
+
+def test_cli_prints_every_stage_and_names_missing_downloads(tmp_path, shared_data):
     config = copy.deepcopy(PAPER)
     del config["prices"]["gpt-4"]
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump(config))
     records = tmp_path / "i.jsonl"
     records.write_text("".join(r.model_dump_json() + "\n" for r in RECORDS))
-    out = subprocess.run(["tuna", "cost", "estimate", str(path), "--instructions", str(records)],
-                         capture_output=True, text=True, check=True).stdout.splitlines()
+    command = ["tuna", "cost", "estimate", str(path), "--instructions", str(records)]
+    missing = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == (
+        f"Error: {path}: not downloaded yet: resources/downloads/vicuna_question.jsonl, "
+        "resources/downloads/vicuna_prompt.jsonl; run `snakemake resources/downloads/vicuna_question.jsonl "
+        "resources/downloads/vicuna_prompt.jsonl` (free) first")
+    downloads = tmp_path / "resources" / "downloads"
+    downloads.mkdir(parents=True)
+    for name in ("question", "prompt"):
+        (downloads / f"vicuna_{name}.jsonl").symlink_to(shared_data / "vicuna_qa" / "fastchat_eval_table" / f"{name}.jsonl")
+    out = subprocess.run(command, capture_output=True, text=True, check=True, cwd=tmp_path).stdout.splitlines()
     assert out[0].startswith("teacher (openai gpt-3.5-turbo-instruct): 2 instructions, 8 calls")
     assert out[1].startswith("judge (openai gpt-4): 2 instructions, 4 calls")
     assert out[1].endswith("unknown: no price for 'gpt-4' in prices:")
+    assert out[2].startswith("vicuna judge (openai gpt-4): 80 instructions, 480 calls")

@@ -4,7 +4,8 @@ Prices are USD per 1K tokens (`prices:` in the config, keyed by the API model id
 Every generating command writes `<output stem>.cost.json`: the tokens of all the
 answers the output holds (`total`) and of the calls this run paid for (`this_run`;
 answers taken from the request cache cost nothing again). `tuna cost estimate`
-projects a config's teacher calls before anything is spent.
+projects a config's API calls (teacher, ranking judge, Vicuna QA judge) before
+anything is spent.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from tuna.records import write_json
 
 CHARS_PER_TOKEN = 4  # rough English average, for estimates only (no tokenizer for API models)
 JUDGE_VERDICT_TOKENS = 80  # the judge's "Response k: s" lines and its rank, beyond its reference answer
+VICUNA_REPLY_TOKENS = 200  # a Vicuna QA verdict with the short explanation the judge prompts ask for
 
 
 def cost_path(output: str | os.PathLike) -> Path:
@@ -62,15 +64,21 @@ def estimate_teacher(config: dict, instructions: list) -> dict:
     n, cap = teacher["n"], teacher["max_tokens"]
     prompt = sum(len(alpaca_prompt(r.instruction, r.input)) // CHARS_PER_TOKEN + 1 for r in instructions) * n
     completion = sum(min(len(r.output) // CHARS_PER_TOKEN + 1, cap) for r in instructions) * n
-    spec = teacher["provider"]
-    price = config.get("prices", {}).get(spec.get("model")) if spec["kind"] == "openai" else None
+    calls = len(instructions) * n
+    return _row("teacher", teacher["provider"], config, len(instructions), calls, prompt, completion, calls * cap)
+
+
+def _row(stage: str, spec: dict, config: dict, instructions: int, calls: int, prompt: int, completion: int,
+         worst_completion: int) -> dict:
+    """One stage's projection; local providers cost nothing, API models need a `prices:` entry."""
+    api = spec["kind"] == "openai"
+    price = config.get("prices", {}).get(spec.get("model")) if api else None
     return {
-        "stage": "teacher", "provider": spec["kind"], "model": spec.get("model"),
-        "instructions": len(instructions), "calls": len(instructions) * n,
-        "prompt_tokens": prompt, "completion_tokens": completion,
-        "usd": usd(prompt, completion, price) if spec["kind"] == "openai" else 0.0,
-        "usd_if_max_tokens": usd(prompt, len(instructions) * n * cap, price) if spec["kind"] == "openai" else 0.0,
-        "priced": price is not None or spec["kind"] != "openai",
+        "stage": stage, "provider": spec["kind"], "model": spec.get("model"), "instructions": instructions,
+        "calls": calls, "prompt_tokens": prompt, "completion_tokens": completion,
+        "usd": usd(prompt, completion, price) if api else 0.0,
+        "usd_if_max_tokens": usd(prompt, worst_completion, price) if api else 0.0,
+        "priced": price is not None or not api,
     }
 
 
@@ -98,14 +106,31 @@ def estimate_judge(config: dict, instructions: list) -> dict:
         prompt += len(judge_prompt(r.instruction, r.input, [sample] * n)) // CHARS_PER_TOKEN + 1
         completion += len(sample) // CHARS_PER_TOKEN + 1 + JUDGE_VERDICT_TOKENS
     prompt, completion = prompt * len(models), completion * len(models)
-    spec = config["judge"]["provider"]
-    price = config.get("prices", {}).get(spec.get("model")) if spec["kind"] == "openai" else None
     calls = len(judged) * len(models)
     worst = calls * config["judge"].get("max_tokens", completion // max(calls, 1))
-    return {
-        "stage": "judge", "provider": spec["kind"], "model": spec.get("model"), "instructions": len(judged),
-        "calls": calls, "prompt_tokens": prompt, "completion_tokens": completion,
-        "usd": usd(prompt, completion, price) if spec["kind"] == "openai" else 0.0,
-        "usd_if_max_tokens": usd(prompt, worst, price) if spec["kind"] == "openai" else 0.0,
-        "priced": price is not None or spec["kind"] != "openai",
-    }
+    return _row("judge", config["judge"]["provider"], config, len(judged), calls, prompt, completion, worst)
+
+
+def estimate_vicuna(config: dict, questions: list, judge_prompts: dict) -> dict:
+    """Projected calls, tokens and dollars of Vicuna QA judging (tuna.evaluate.vicuna).
+
+    Every evaluated model except the baseline is judged against it on every question,
+    in both orders (one call each; re-asks are not counted). The answers do not exist
+    yet: each is assumed to use the whole answer budget (evaluation.generation.max_tokens),
+    so the prompt side is an upper estimate; a reply is VICUNA_REPLY_TOKENS, at most
+    the judge's max_tokens.
+    """
+    from tuna.evaluate import vicuna
+    from tuna.workflow import answer_max_tokens, vicuna_plan
+
+    models = [m for m in config["evaluation"]["models"] if m != config["evaluation"]["baseline"]]
+    answer = "x" * answer_max_tokens(config, "vicuna") * CHARS_PER_TOKEN
+    per_model = 0
+    for question in questions:
+        prompt = judge_prompts.get(vicuna.prompt_category(question.category), judge_prompts["general"])
+        messages = vicuna.judge_messages(prompt, question.text, answer, answer)
+        per_model += (sum(len(m["content"]) for m in messages) // CHARS_PER_TOKEN + 1) * len(vicuna.ORDERS)
+    calls = len(questions) * len(vicuna.ORDERS) * len(models)
+    cap = config["judge"].get("max_tokens", 512)  # tuna judge-vicuna's default
+    return _row("vicuna judge", vicuna_plan(config)["judge"], config, len(questions), calls, per_model * len(models),
+                calls * min(VICUNA_REPLY_TOKENS, cap), calls * cap)

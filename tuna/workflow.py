@@ -223,6 +223,29 @@ def api_limits(config: dict) -> dict:
     }
 
 
+VICUNA_PROMPT_FILES = {"pairwise": "vicuna_judge_prompts.jsonl", "review": "vicuna_prompt.jsonl"}
+
+
+def vicuna_plan(config: dict) -> dict:
+    """How Vicuna QA is judged: the judge, the style and the upstream files (None: tuna's demo set).
+
+    The evaluation rules and `tuna cost estimate` both read it, so the estimate prices what runs.
+    """
+    vicuna = config["evaluation"].get("vicuna", {})
+    style = vicuna.get("style", "pairwise")
+    upstream = vicuna.get("questions", "demo") == "vicuna"
+    return {"judge": vicuna.get("judge", config["judge"]["provider"]), "style": style,
+            "questions": "resources/downloads/vicuna_question.jsonl" if upstream else None,
+            "judge_prompts": f"resources/downloads/{VICUNA_PROMPT_FILES[style]}" if upstream else None}
+
+
+def answer_max_tokens(config: dict, prompts: str) -> int:
+    """Answer length cap of the evaluated models for a prompt set (`vicuna`, `superni_0shot`, ...)."""
+    if prompts.startswith("superni"):
+        return config["evaluation"].get("superni", {}).get("max_tokens", 128)
+    return config["evaluation"].get("generation", {}).get("max_tokens", 256)
+
+
 def price_args(config: dict, spec: dict) -> str:
     """--price-prompt/--price-completion for an API model listed in `prices:` (else nothing)."""
     price = config["prices"].get(spec.get("model")) if spec["kind"] == "openai" else None

@@ -4,15 +4,11 @@
 EVAL = config["evaluation"]
 EVAL_MODELS = EVAL["models"]
 BASELINE = EVAL["baseline"]
-GENERATION = EVAL.get("generation", {})
-VICUNA = EVAL.get("vicuna", {})
+VICUNA = tw.vicuna_plan(config)
 SUPERNI = EVAL.get("superni", {})
 LMENTRY = EVAL.get("lmentry", {})
 SUPERNI_SHOTS = SUPERNI.get("shots", [0, 2])
-VICUNA_JUDGE = VICUNA.get("judge", config["judge"]["provider"])
-VICUNA_STYLE = VICUNA.get("style", "pairwise")
-VICUNA_UPSTREAM = VICUNA.get("questions", "demo") == "vicuna"
-VICUNA_PROMPTS = {"pairwise": "vicuna_judge_prompts.jsonl", "review": "vicuna_prompt.jsonl"}[VICUNA_STYLE]
+VICUNA_JUDGE = VICUNA["judge"]
 
 
 wildcard_constraints:
@@ -50,7 +46,7 @@ rule fetch_lmentry:
 
 rule vicuna_prompts:
     input:
-        ["resources/downloads/vicuna_question.jsonl"] if VICUNA_UPSTREAM else [],
+        [VICUNA["questions"]] if VICUNA["questions"] else [],
     output:
         "results/eval/prompts/vicuna.jsonl",
     params:
@@ -103,9 +99,7 @@ rule generate_answers:
         answers="results/{model}/answers/{prompts}.jsonl",
         cost="results/{model}/answers/{prompts}.cost.json",
     params:
-        max_tokens=lambda w: (
-            SUPERNI.get("max_tokens", 128) if w.prompts.startswith("superni") else GENERATION.get("max_tokens", 256)
-        ),
+        max_tokens=lambda w: tw.answer_max_tokens(config, w.prompts),
         provider=lambda w: provider_args(answer_spec(w.model)),
         prices=lambda w: tw.price_args(config, answer_spec(w.model)),
     wildcard_constraints:
@@ -129,8 +123,8 @@ rule judge_vicuna:
     input:
         answers="results/{model}/answers/vicuna.jsonl",
         baseline=f"results/{BASELINE}/answers/vicuna.jsonl",
-        questions=["resources/downloads/vicuna_question.jsonl"] if VICUNA_UPSTREAM else [],
-        judge_prompts=[f"resources/downloads/{VICUNA_PROMPTS}"] if VICUNA_UPSTREAM else [],
+        questions=[VICUNA["questions"]] if VICUNA["questions"] else [],
+        judge_prompts=[VICUNA["judge_prompts"]] if VICUNA["judge_prompts"] else [],
         judge=provider_input(VICUNA_JUDGE),
     output:
         result=report(
@@ -143,7 +137,7 @@ rule judge_vicuna:
         judge_prompts=lambda w, input: input.judge_prompts[0] if input.judge_prompts else "demo",
         judging=tw.cli_options({
             "baseline_name": BASELINE,
-            "style": VICUNA_STYLE,
+            "style": VICUNA["style"],
             **{key: config["judge"][key] for key in ("max_tokens", "retries", "constrained") if key in config["judge"]},
         }),
         provider=provider_args(VICUNA_JUDGE),
