@@ -83,7 +83,7 @@ class OpenAIProvider(Provider):
         asyncio.run(self._run_async(calls, record, desc))
 
     async def _run_async(self, calls: list[Call], record, desc: str) -> None:
-        # aiohttp under the SDK: about half the client CPU of its default httpx transport.
+        # aiohttp under the SDK: a quarter less client CPU per request than its default httpx transport.
         client = openai.AsyncOpenAI(api_key=self._api_key, base_url=self.base_url, timeout=self.limits.timeout,
                                     max_retries=self.limits.max_retries, http_client=openai.DefaultAioHttpClient())
         requests, tokens = Pacer(self.limits.requests_per_minute), Pacer(self.limits.tokens_per_minute)
@@ -153,9 +153,10 @@ class OpenAIProvider(Provider):
         # itself takes (status errors and retries are the same).
         content = await client.post(path, cast_to=bytes, body=body)
         try:
-            return self._parse(json.loads(content), request)
+            response = json.loads(content)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise BadResponse(f"unparseable body ({exc})") from None
+        return self._parse(response, request)
 
     def _constrains_with_grammar(self) -> bool:
         """llama.cpp's servers take a GBNF `grammar`; OpenAI and vLLM a JSON-schema `response_format`."""
@@ -196,7 +197,7 @@ def _json_schema_format(schema: dict) -> dict:
 
 @functools.cache
 def _gbnf(schema: str) -> str:
-    """A llama.cpp grammar for a JSON schema (the completions endpoint of llama.cpp's server takes `grammar`)."""
+    """A llama.cpp grammar for a JSON schema (llama.cpp's servers take `grammar` on both endpoints)."""
     from llama_cpp.llama_grammar import json_schema_to_gbnf
 
     return json_schema_to_gbnf(schema)
