@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from tuna.llm.base import CONSTRAINT_STYLES
 from tuna.prompts import TEMPLATES
 
 
@@ -19,7 +20,7 @@ def provider_options(function):
                      help="openai: which endpoint to call."),
         click.option("--api-key-env", default="OPENAI_API_KEY", show_default=True,
                      help="openai: environment variable holding the API key (never written anywhere)."),
-        click.option("--constrain-with", type=click.Choice(["auto", "json_schema", "grammar"]), default="auto",
+        click.option("--constrain-with", type=click.Choice(CONSTRAINT_STYLES), default="auto",
                      show_default=True,
                      help="openai: how constrained (JSON) answers are asked for: `json_schema` (response_format; "
                           "OpenAI, vLLM) or `grammar` (a GBNF grammar; llama.cpp's servers). auto: json_schema "

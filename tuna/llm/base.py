@@ -22,6 +22,11 @@ from tuna.prompts import build_prompt, user_message
 from tuna.records import Candidate
 
 
+# How an openai provider asks for an answer held to a JSON schema (--constrain-with);
+# auto: json_schema on chat, grammar on completions.
+CONSTRAINT_STYLES = ("auto", "json_schema", "grammar")
+
+
 @dataclass(frozen=True)
 class Request:
     """Ask for `n` answers to one instruction (prompted with the provider's template)."""

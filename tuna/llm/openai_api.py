@@ -21,11 +21,9 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 from tqdm import tqdm
 
 from tuna.errors import TunaError
-from tuna.llm.base import Call, CallFailed, Provider, Request, answer, chat_messages
+from tuna.llm.base import CONSTRAINT_STYLES, Call, CallFailed, Provider, Request, answer, chat_messages
 
 OPENAI_URL = "https://api.openai.com/v1"
-# How a JSON schema constrains an answer; auto: json_schema on chat, grammar on completions.
-CONSTRAINT_STYLES = ("auto", "json_schema", "grammar")
 
 
 class BadResponse(Exception):
