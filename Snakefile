@@ -1,12 +1,22 @@
 # tuna: instruction tuning with feedback from LLMs (arXiv 2310.13385).
 # Entry point: `snakemake --cores all` builds the default target; any artifact of the
 # DAG (README.md) can be asked for by path, e.g. `snakemake --cores all checkpoints/tuna_p`.
+import re
+
 from snakemake.utils import min_version
 
 min_version("8.20")
 
+# A --configfile stands alone: the embedded default is read only when none is given,
+# so a config's models (and every other collection) are exactly its own.
+CONFIG_FILES = [str(path) for path in workflow.config_settings.configfiles]
+if not CONFIG_FILES:
+    CONFIG_FILES = ["config/config.yaml"]
 
-configfile: "config/config.yaml"
+    configfile: "config/config.yaml"
+
+
+CONFIG_SOURCE = ", ".join(CONFIG_FILES)
 
 
 report: "workflow/report/workflow.rst"

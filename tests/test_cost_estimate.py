@@ -1,4 +1,5 @@
-"""`tuna cost estimate`: projections computed from the real prompts and the price table."""
+"""`tuna cost estimate`: projections from the real prompts and the price table, checked
+against numbers worked out once by hand (4 characters per token)."""
 
 import copy
 import subprocess
@@ -7,55 +8,57 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tuna.cost import estimate_judge, estimate_teacher, estimate_vicuna, judged_models
+from tuna import config as tuna_config
+from tuna.cost import estimate_judge, estimate_teacher, estimate_vicuna, human_row
 from tuna.evaluate import vicuna
-from tuna.prompts import alpaca_prompt
-from tuna.ranking.judge import judge_prompt
 from tuna.records import Instruction
 
 ROOT = Path(__file__).resolve().parent.parent
 PAPER = yaml.safe_load((ROOT / "config" / "paper.yaml").read_text())
+# The paper's four main models with its providers and prices: alpaca and tuna_p sample
+# themselves for the judge, tuna_p, tuna_c and tuna are judged against alpaca on Vicuna QA.
+SMALL = {**copy.deepcopy(PAPER), "prms": {},
+         "models": {m: PAPER["models"][m] for m in ("alpaca", "tuna_p", "tuna_c", "tuna")}}
+SMALL["evaluation"]["models"] = list(SMALL["models"])
 RECORDS = [Instruction(id="a", instruction="Name a color.", output="Blue is a color of the sky."),
            Instruction(id="b", instruction="Add the numbers.", input="2 and 3", output="5")]
 
 
-def test_teacher_projection_by_hand():
-    row = estimate_teacher(PAPER, RECORDS)
-    prompt = sum(len(alpaca_prompt(r.instruction, r.input)) // 4 + 1 for r in RECORDS) * 4
-    completion = ((len(RECORDS[0].output) // 4 + 1) + (len(RECORDS[1].output) // 4 + 1)) * 4
-    assert (row["calls"], row["prompt_tokens"], row["completion_tokens"]) == (8, prompt, completion)
-    price = PAPER["prices"]["gpt-3.5-turbo-instruct"]
-    assert row["usd"] == pytest.approx((prompt * price["prompt"] + completion * price["completion"]) / 1000)
+def plan(config=SMALL):
+    return tuna_config.load(config)
 
 
-def test_judge_projection_counts_every_sampled_model():
-    assert judged_models(PAPER) == ["alpaca", "tuna_p"]
-    config = copy.deepcopy(PAPER)
-    config["data"]["ctx_rank_limit"] = 1  # only the first instruction is judged
-    row = estimate_judge(config, RECORDS)
-    sample = "x" * len(RECORDS[0].output)
-    prompt = (len(judge_prompt(RECORDS[0].instruction, "", [sample] * 4)) // 4 + 1) * 2
-    assert (row["calls"], row["prompt_tokens"]) == (2, prompt)
-    assert row["completion_tokens"] == (len(sample) // 4 + 1 + 80) * 2
-    assert row["usd_if_max_tokens"] > row["usd"] > 0
+def test_teacher_projection():
+    row = estimate_teacher(plan(), RECORDS)
+    # 4 calls per instruction; completions as long as the originals: (27 // 4 + 1 + 1 // 4 + 1) x 4 = 32 tokens
+    assert (row["calls"], row["prompt_tokens"], row["completion_tokens"]) == (8, 388, 32)
+    # gpt-3.5-turbo-instruct: 388 x 0.0015 + 32 x 0.002 per 1K; worst case 8 x 512 completion tokens
+    assert (row["usd"], row["usd_if_max_tokens"]) == (pytest.approx(0.000646), pytest.approx(0.008774))
+
+
+def test_judge_and_human_projection_count_every_sampled_model():
+    row = estimate_judge(plan(), RECORDS)
+    assert (row["model"], row["calls"], row["prompt_tokens"], row["completion_tokens"]) == ("gpt-4", 4, 1714, 336)
+    assert row["usd"] == pytest.approx((1714 * 0.03 + 336 * 0.06) / 1000)
+    human = human_row(plan(), RECORDS)  # Table 6: 6 comparisons per example at 0.25 USD
+    assert (human["instructions"], human["calls"], human["usd"]) == (4, 24, 6.0)
+    config = copy.deepcopy(SMALL)
+    config["data"]["ctx_rank_limit"] = 1
+    assert estimate_judge(plan(config), RECORDS)["calls"] == 2
 
 
 def test_vicuna_projection_on_the_upstream_prompts(shared_data):
-    """The paper's setup: 3 models vs Alpaca on the 80 questions, both orders, GPT-4 review prompts."""
-    questions = vicuna.load_questions(shared_data / "vicuna_qa" / "fastchat_eval_table" / "question.jsonl")
-    prompts = vicuna.load_judge_prompts(shared_data / "vicuna_qa" / "fastchat_eval_table" / "prompt.jsonl", "review")
-    row = estimate_vicuna(PAPER, questions[:1], prompts)
-    answer = "x" * 512 * 4  # evaluation.generation.max_tokens of paper.yaml
-    messages = vicuna.judge_messages(prompts["general"], questions[0].text, answer, answer)
-    assert questions[0].category not in ("coding", "math")
-    per_call = sum(len(m["content"]) for m in messages) // 4 + 1
-    assert (row["model"], row["calls"], row["prompt_tokens"]) == ("gpt-4", 6, per_call * 6)
-    assert row["completion_tokens"] == 6 * 200 and row["usd_if_max_tokens"] > row["usd"] > 0
-    assert estimate_vicuna(PAPER, questions, prompts)["calls"] == 80 * 2 * 3
+    """3 models vs Alpaca, both answer orders, GPT-4 review prompts, 512-token answers."""
+    table = shared_data / "vicuna_qa" / "fastchat_eval_table"
+    questions = vicuna.load_questions(table / "question.jsonl")
+    prompts = vicuna.load_judge_prompts(table / "prompt.jsonl", "review")
+    row = estimate_vicuna(plan(), questions[:1], prompts)
+    assert (row["model"], row["calls"], row["prompt_tokens"], row["completion_tokens"]) == ("gpt-4", 6, 7656, 1200)
+    assert estimate_vicuna(plan(), questions, prompts)["calls"] == 80 * 2 * 3
 
 
 def test_cli_prints_every_stage_and_names_missing_downloads(tmp_path, shared_data):
-    config = copy.deepcopy(PAPER)
+    config = copy.deepcopy(SMALL)
     del config["prices"]["gpt-4"]
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -73,7 +76,10 @@ def test_cli_prints_every_stage_and_names_missing_downloads(tmp_path, shared_dat
     for name in ("question", "prompt"):
         (downloads / f"vicuna_{name}.jsonl").symlink_to(shared_data / "vicuna_qa" / "fastchat_eval_table" / f"{name}.jsonl")
     out = subprocess.run(command, capture_output=True, text=True, check=True, cwd=tmp_path).stdout.splitlines()
-    assert out[0].startswith("teacher (openai gpt-3.5-turbo-instruct): 2 instructions, 8 calls")
+    assert out[0] == ("teacher (openai gpt-3.5-turbo-instruct): 2 instructions, 8 calls, ~388 prompt + ~32 "
+                      "completion tokens; $0.00 (at most $0.01)")
     assert out[1].startswith("judge (openai gpt-4): 2 instructions, 4 calls")
     assert out[1].endswith("unknown: no price for 'gpt-4' in prices:")
-    assert out[2].startswith("vicuna judge (openai gpt-4): 80 instructions, 480 calls")
+    assert out[2].startswith("human labelling (instead of the judge) (human ): 4 instructions, 24 calls")
+    assert out[2].endswith("$6.00 (at most $6.00)")
+    assert out[3].startswith("vicuna judge (openai gpt-4): 80 instructions, 480 calls")

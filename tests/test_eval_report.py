@@ -17,6 +17,7 @@ from tuna import provenance
 from tuna.cli import main
 from tuna.cost import write_cost
 from tuna.errors import TunaError
+from tuna.config import load, repeat_option
 from tuna.evaluate import human, plots, report, report_inputs
 from tuna.evaluate.vicuna import Question
 from tuna.llm.base import Meter
@@ -144,24 +145,25 @@ def test_sources_give_each_files_hash_and_stamp(tmp_path):
 
 def test_report_inputs_follow_the_default_config():
     cfg = copy.deepcopy(DEFAULT)
-    assert report_inputs.ranking_datasets(cfg) == {"prob_rank": "results/prob_rank/ranked.jsonl",
+    assert report_inputs.ranking_datasets(load(cfg)) == {"prob_rank": "results/prob_rank/ranked.jsonl",
                                                    "ctx_rank:alpaca": "results/ctx_rank/alpaca/ranked.jsonl",
                                                    "ctx_rank:tuna_p": "results/ctx_rank/tuna_p/ranked.jsonl"}
-    costs = report_inputs.cost_files(cfg)
+    costs = report_inputs.cost_files(load(cfg))
     assert ("teacher", "results/prob_rank/teacher/1.cost.json") in costs
     assert ("ranking_judge", "results/ctx_rank/tuna_p/judged/0.cost.json") in costs
     assert ("answers", "results/alpaca/answers/vicuna.cost.json") in costs
     assert [path for stage, path in costs if stage == "vicuna_judge"] == ["results/tuna/vicuna.cost.json"]
     assert len(costs) == 2 + 2 * (2 + 2) + 2 + 1
-    assert report_inputs.quarantine_files(cfg)[0] == "results/ctx_rank/alpaca/judged/0.quarantine.jsonl"
+    assert report_inputs.quarantine_files(load(cfg))[0] == "results/ctx_rank/alpaca/judged/0.quarantine.jsonl"
     cfg["models"]["tuna_c"]["data"] = "prm_rank:alpaca"
+    cfg["prms"] = {"prm": {"backbone": "alpaca"}}
     cfg["evaluation"].update(benchmarks=["superni", "lmentry"], models=["alpaca"])
-    assert "prm_rank:alpaca" in report_inputs.ranking_datasets(cfg)
-    assert [p for s, p in report_inputs.cost_files(cfg) if s == "answers"] == [
+    assert "prm_rank:alpaca" in report_inputs.ranking_datasets(load(cfg))
+    assert [p for s, p in report_inputs.cost_files(load(cfg)) if s == "answers"] == [
         "results/alpaca/answers/superni_0shot.cost.json", "results/alpaca/answers/superni_2shot.cost.json",
         "results/alpaca/answers/lmentry.cost.json"]
-    assert report_inputs.judged_models(cfg) == []
-    assert report_inputs.repeat_option("--model", ["a", "b c"]) == "--model a --model 'b c'"
+    assert load(cfg).judged_models() == []
+    assert repeat_option("--model", ["a", "b c"]) == "--model a --model 'b c'"
 
 
 def test_mle_weight_sweeps_group_models_differing_only_in_lambda():
@@ -176,12 +178,12 @@ def test_mle_weight_sweeps_group_models_differing_only_in_lambda():
     models["lone"] = {"init": "tuna_p", "data": "ctx_rank:tuna_p", "train": {"lr": 1.0e-6, "mle_weight": 1.0}}
     cfg["evaluation"]["models"] = ["alpaca", "tuna_p", "p0", "p5", "p5_lr", "tuna_c", "c0", "m0", "m1", "tuna",
                                    "lone"]
-    assert report_inputs.mle_weight_sweeps(cfg) == {
+    assert report_inputs.mle_weight_sweeps(load(cfg)) == {
         "alpaca+prob_rank": {"tuna_p": 1.0, "p0": 0.0, "p5": 5.0},
         "alpaca+ctx_rank:alpaca": {"tuna_c": 1.0, "c0": 0.0},
     }  # tuna and lone share init, data and lambda: the same point twice, no sweep
     cfg["evaluation"]["models"] = ["alpaca", "tuna_p", "tuna"]
-    assert report_inputs.mle_weight_sweeps(cfg) == {}
+    assert report_inputs.mle_weight_sweeps(load(cfg)) == {}
 
 
 def test_lambda_sweep_plot_is_a_png(tmp_path):
@@ -211,14 +213,14 @@ def test_data_sweeps_group_models_differing_only_in_max_examples():
     models["sft8"] = {"init": "alpaca", "data": "instructions", "train": {"objective": "mle", "max_examples": 8}}
     cfg["evaluation"]["models"] = ["alpaca", "tuna_p", "p13", "p39", "p13_lr", "p13_l0", "tuna_c", "c13", "sft",
                                    "sft8", "tuna"]
-    assert report_inputs.data_sweeps(cfg) == {
+    assert report_inputs.data_sweeps(load(cfg)) == {
         "alpaca+prob_rank": {"tuna_p": None, "p13": 13, "p39": 39},
         "alpaca+ctx_rank:alpaca": {"tuna_c": None, "c13": 13},
         "alpaca+instructions": {"sft": None, "sft8": 8},  # any objective; deepspeed: null is no deepspeed
     }
-    assert report_inputs.mle_weight_sweeps(cfg) == {"alpaca+prob_rank": {"p13": 1.0, "p13_l0": 0.0}}
+    assert report_inputs.mle_weight_sweeps(load(cfg)) == {"alpaca+prob_rank": {"p13": 1.0, "p13_l0": 0.0}}
     cfg["evaluation"]["models"] = ["alpaca", "tuna_p", "p13_lr", "tuna"]
-    assert report_inputs.data_sweeps(cfg) == {}
+    assert report_inputs.data_sweeps(load(cfg)) == {}
 
 
 def trained_checkpoint(path, kept):

@@ -66,9 +66,9 @@ def test_prm_commands_keep_judge_ranks_and_rank_the_rest(tmp_path):
                    "--max-length", 64, "-o", tmp_path / "prm")
     assert "pairwise loss by epoch" in trained and (tmp_path / "prm" / "provenance.json").exists()
     out = tmp_path / "prm_ranked.jsonl"
-    assert "3 judge rankings + 2 PRM rankings" in tuna(
+    assert "2 PRM rankings (the judge ranked 3)" in tuna(
         "prm-rank", "--prm", tmp_path / "prm", "--instructions", instructions_file, "--samples", samples_file,
         "--judged-ranked", judged_file, "-o", out)
     rankings = read_jsonl(out, Ranking)
-    assert [r.source for r in rankings] == ["judge"] * 3 + ["prm"] * 2
+    assert [r.source for r in rankings] == ["prm"] * 2  # the judged ones stay in the judge's file
     assert all(len(r.candidates) == 4 for r in rankings)

@@ -40,11 +40,11 @@ def test_degenerate_candidates_and_ties():
         cand([-1.0], text="tie-b"),
         cand([-0.5], text="best"),
     ]
-    ranked = rank_candidates(candidates, 1.3)
-    assert [c.text for c in ranked] == ["best", "tie-a", "tie-b", "cut", "", ""]
-    assert [c.finish_reason for c in ranked[-2:]] == ["error", "empty"]
-    assert ranked[-1].score is None and ranked[-2].score is None
+    ranked = rank_candidates(candidates, 1.3)  # the paper: pure Eq. 3 order; failed/empty are never ranked
+    assert [c.text for c in ranked] == ["cut", "best", "tie-a", "tie-b"]
     assert all(c.logprobs is None for c in ranked)  # training does not need teacher log-probs
+    last = rank_candidates(candidates, 1.3, truncated="last")
+    assert [c.text for c in last] == ["best", "tie-a", "tie-b", "cut"]
 
 
 def test_rank_all_gathers_shards_and_keeps_the_original_response():

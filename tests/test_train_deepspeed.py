@@ -15,7 +15,7 @@ from test_train_trainer import ranked_file
 from tiny_llama import save_tiny_checkpoint
 from tuna.errors import TunaError
 from tuna.train.backends import DEEPSPEED_CONFIGS, deepspeed_config
-from tuna.train.settings import Settings
+from tuna.config.settings import Train
 
 SHIPPED = ["zero2", "zero2_offload", "zero3", "zero3_offload"]
 
@@ -25,7 +25,7 @@ def test_shipped_configs_are_valid_deepspeed_configs():
 
     assert sorted(p.stem for p in DEEPSPEED_CONFIGS.glob("*.json")) == SHIPPED
     for name in SHIPPED:
-        config = DeepSpeedConfig(deepspeed_config(name, Settings(batch_size=8, micro_batch_size=2, precision="bf16"), 1))
+        config = DeepSpeedConfig(deepspeed_config(name, Train(batch_size=8, micro_batch_size=2, precision="bf16"), 1))
         assert config.zero_optimization_stage == int(name[4])
         assert (config.train_batch_size, config.train_micro_batch_size_per_gpu) == (8, 2)
         assert config.gradient_accumulation_steps == 4
@@ -35,9 +35,9 @@ def test_shipped_configs_are_valid_deepspeed_configs():
 
 def test_batch_and_config_errors():
     with pytest.raises(TunaError, match="batch_size 8 is not a multiple of micro_batch_size 2 x 3 rank"):
-        deepspeed_config("zero2", Settings(batch_size=8, micro_batch_size=2), 3)
+        deepspeed_config("zero2", Train(batch_size=8, micro_batch_size=2), 3)
     with pytest.raises(TunaError, match="deepspeed config 'zero5': not one of zero2, zero2_offload, zero3, zero3_off"):
-        deepspeed_config("zero5", Settings(), 1)
+        deepspeed_config("zero5", Train(), 1)
 
 
 def free_port() -> int:

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from tiny_llama import save_tiny_checkpoint
-from tuna import workflow as tw
+from tuna import config as tuna_config
 from tuna.errors import TunaError
 from workflow_run import ROOT, planned_jobs, snakemake, write_config
 
@@ -15,48 +15,59 @@ def config():
     return yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
 
 
+def plan(cfg):
+    return tuna_config.load(cfg)
+
+
 def test_per_model_overrides_merge_over_defaults():
     cfg = config()
-    assert tw.train_settings(cfg, "tuna")["lr"] == 1e-6
-    assert tw.train_settings(cfg, "tuna_p")["lr"] == cfg["train"]["lr"]
-    assert tw.train_settings(cfg, "tuna")["margin"] == cfg["train"]["margin"]
+    assert plan(cfg).train("tuna").lr == 1e-6
+    assert plan(cfg).train("tuna_p").lr == 1e-5  # the default: config.yaml does not set it
+    assert plan(cfg).train("tuna").batch_size == cfg["train"]["batch_size"]
 
 
 def test_data_file_follows_the_models_data():
     cfg = config()
-    cfg["models"].update(mul={"init": "alpaca", "data": "instructions"}, prm={"init": "alpaca", "data": "prm_rank:tuna_p"})
-    assert [tw.train_data(cfg, m) for m in ("tuna_p", "tuna_c", "tuna", "mul", "prm")] == [
+    cfg["prms"] = {"prm": {"backbone": "alpaca"}}
+    cfg["models"].update(sft={"init": "alpaca", "data": "instructions", "train": {"objective": "mle"}},
+                         prm={"init": "alpaca", "data": "prm_rank:tuna_p"},
+                         last={"init": "alpaca", "data": {"set": "prob_rank", "last": 4}})
+    assert [plan(cfg).train_input(m) for m in ("tuna_p", "tuna_c", "tuna", "sft", "prm", "last")] == [
         "results/prob_rank/ranked.jsonl", "results/ctx_rank/alpaca/ranked.jsonl",
         "results/ctx_rank/tuna_p/ranked.jsonl", "results/data/instructions.jsonl",
-        "results/ctx_rank/tuna_p/prm_ranked.jsonl",
+        "results/ctx_rank/tuna_p/prm_ranked.jsonl", "results/train_data/last.jsonl",
     ]
+    assert plan(cfg).mixtures() == ["last"]
+    assert plan(cfg).mixture_args("last") == "--part results/prob_rank/ranked.jsonl last:4 --seed 42"
 
 
 def test_cpu_runs_tuna_train_and_gpus_run_deepspeed():
     cfg = config()
-    cpu = tw.train_settings(cfg, "tuna_p")
-    assert tw.train_launcher(cpu, "tuna_p") == "tuna train"
-    options = tw.train_options({**cpu, "deepspeed": "zero3"})
+    cfg["train"]["deepspeed"] = "zero3"
+    options = plan(cfg).train_options("tuna_p")
+    assert plan(cfg).train_launcher("tuna_p") == "tuna train"
     assert "--deepspeed" not in options and "--num-gpus" not in options
     assert "--lr 1e-05" in options and "--no-gradient-checkpointing" in options
     cfg["models"]["tuna_p"]["train"] = {"num_gpus": 8, "deepspeed": "zero3", "gradient_checkpointing": True}
-    gpu = tw.train_settings(cfg, "tuna_p")
-    assert tw.train_launcher(gpu, "tuna_p") == "deepspeed --num_gpus 8 --master_port 30495 --module tuna.cli.train"
-    assert tw.train_launcher(gpu, "tuna") != tw.train_launcher(gpu, "tuna_p")
-    assert "--deepspeed zero3" in tw.train_options(gpu) and "--gradient-checkpointing" in tw.train_options(gpu)
-    cfg["models"]["tuna_p"]["train"] = {"num_gpus": 2}
+    gpu = plan(cfg)
+    assert gpu.train_launcher("tuna_p") == "deepspeed --num_gpus 8 --master_port 30495 --module tuna.cli.train"
+    assert "--deepspeed zero3" in gpu.train_options("tuna_p")
+    assert "--gradient-checkpointing" in gpu.train_options("tuna_p")
+    cfg["models"]["tuna"]["train"] = {"num_gpus": 8, "deepspeed": "zero3"}
+    assert plan(cfg).train_launcher("tuna") != gpu.train_launcher("tuna_p")  # own rendezvous port
+    cfg["models"]["tuna_p"]["train"] = {"num_gpus": 2, "deepspeed": None}
     with pytest.raises(TunaError, match="models.tuna_p.train: num_gpus > 0 trains with DeepSpeed; set deepspeed"):
-        tw.train_settings(cfg, "tuna_p")
+        plan(cfg)
 
 
 def test_max_examples_reaches_only_that_models_train_command():
     cfg = config()
     cfg["models"]["tuna_p"]["train"] = {"max_examples": 13}
-    assert "--max-examples 13" in tw.train_options(tw.train_settings(cfg, "tuna_p"))
-    assert "--max-examples" not in tw.train_options(tw.train_settings(cfg, "tuna_c"))  # null: all, no option
+    assert "--max-examples 13" in plan(cfg).train_options("tuna_p")
+    assert "--max-examples" not in plan(cfg).train_options("tuna_c")  # null: all, no option
     cfg["models"]["tuna_p"]["train"] = {"max_examples": 0}
     with pytest.raises(TunaError, match="models.tuna_p.train.max_examples"):
-        tw.validate_config(cfg)
+        plan(cfg)
 
 
 def without_gguf_providers(node):

@@ -65,12 +65,52 @@ def test_changed_upstream_input_reruns_its_consumers(built):
 
 def test_bad_config_fails_before_any_job(tmp_path):
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    config["scoring"]["beta"] = "high"
-    write_config(tmp_path, config)
+    config["scoring"] = {"beta": "high"}
+    path = write_config(tmp_path, config)
     result = snakemake(tmp_path, "-n", check=False)
     assert result.returncode != 0
-    assert "config: scoring.beta: 'high' is not of type 'number'" in result.stdout + result.stderr
+    assert f"{path}: scoring.beta: Input should be a valid number" in result.stdout + result.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_a_configfile_stands_alone(tmp_path):
+    """Its models replace the default's: a config with one model plans that model only."""
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config["models"] = {"alpaca": config["models"]["alpaca"],
+                        "sft": {"init": "alpaca", "data": "instructions", "train": {"objective": "mle"}}}
+    config["evaluation"] = {"benchmarks": ["vicuna"], "models": ["alpaca", "sft"], "baseline": "alpaca",
+                            "vicuna": {"questions": "demo", "style": "pairwise"}}
+    write_config(tmp_path, config)
+    jobs = planned_jobs(tmp_path)
+    assert jobs["train"] == 1 and "teacher" not in jobs and "sample" not in jobs
+    assert jobs["judge_vicuna"] == 1  # sft vs alpaca
+
+
+def test_two_experiments_never_share_artifacts(built):
+    """The default's checkpoints are not the paper's, and the paper's are not the default's."""
+    workdir, config = built
+    paper = subprocess.run(["snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(workdir), "-n",
+                            "runs/paper/checkpoints/tuna", "--configfile", str(ROOT / "config" / "paper.yaml")],
+                           capture_output=True, text=True)
+    text = paper.stdout + paper.stderr
+    assert paper.returncode == 0, text
+    assert "import_hf_model" in text and "runs/paper/checkpoints/alpaca" in text
+    assert "rule import_gguf_model" not in text  # the default's checkpoints/alpaca is not touched
+    (workdir / "runs/paper/checkpoints/alpaca").mkdir(parents=True)
+    assert planned_jobs(workdir, *TARGETS) == {}  # and the default ignores the paper's root
+
+
+def test_a_changed_model_source_is_reimported(built):
+    from tuna.sources import resolve
+
+    workdir, config = built
+    moved = {**config, "models": {**config["models"], "alpaca": {"import": str(resolve(config["models"]["alpaca"]["import"])),
+                                                                  "template": "chat"}}}
+    write_config(workdir, moved)
+    try:
+        assert planned_jobs(workdir, "checkpoints/alpaca") == {"import_gguf_model": 1}
+    finally:
+        write_config(workdir, config)
 
 
 def test_lint_is_clean_and_slurm_profile_plans(tmp_path):
@@ -84,10 +124,10 @@ def test_lint_is_clean_and_slurm_profile_plans(tmp_path):
 
 def test_prm_model_plans_the_proxy_ranker_chain(tmp_path):
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    config["models"]["tuna_c_prm"] = {"init": "alpaca", "data": "prm_rank:alpaca"}
+    config["models"]["tuna_c_prm"] = {"init": "alpaca", "data": ["ctx_rank:alpaca", "prm_rank:alpaca"]}
     write_config(tmp_path, config)
     jobs = planned_jobs(tmp_path, "checkpoints/tuna_c_prm")
-    assert jobs["prm_train"] == jobs["prm_rank"] == jobs["ctx_rank"] == jobs["train"] == 1
+    assert jobs["prm_train"] == jobs["prm_rank"] == jobs["ctx_rank"] == jobs["train"] == jobs["mix_data"] == 1
     assert jobs["sample"] == jobs["judge"] == config["data"]["shards"]
     dry = snakemake(tmp_path, "-n", "-p", "checkpoints/tuna_c_prm").stdout
     assert "tuna sample" in dry and "--first" not in dry.split("tuna sample", 1)[1].split("\n", 1)[0]

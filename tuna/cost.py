@@ -51,7 +51,7 @@ def write_cost(output: str | os.PathLike, provider: str, model: str, meter: Mete
     return path
 
 
-def estimate_teacher(config: dict, instructions: list) -> dict:
+def estimate_teacher(plan, instructions: list) -> dict:
     """Projected calls, tokens and dollars of the teacher stage for these instructions.
 
     Prompt tokens come from the Alpaca prompts of the instructions; a response is
@@ -60,21 +60,21 @@ def estimate_teacher(config: dict, instructions: list) -> dict:
     """
     from tuna.prompts import alpaca_prompt
 
-    teacher = config["teacher"]
-    n, cap = teacher["n"], teacher["max_tokens"]
+    teacher = plan.config.teacher
+    n, cap = teacher.n, teacher.max_tokens
     prompt = sum(len(alpaca_prompt(r.instruction, r.input)) // CHARS_PER_TOKEN + 1 for r in instructions) * n
     completion = sum(min(len(r.output) // CHARS_PER_TOKEN + 1, cap) for r in instructions) * n
     calls = len(instructions) * n
-    return _row("teacher", teacher["provider"], config, len(instructions), calls, prompt, completion, calls * cap)
+    return _row("teacher", plan.teacher(), len(instructions), calls, prompt, completion, calls * cap)
 
 
-def _row(stage: str, spec: dict, config: dict, instructions: int, calls: int, prompt: int, completion: int,
+def _row(stage: str, provider, instructions: int, calls: int, prompt: int, completion: int,
          worst_completion: int) -> dict:
     """One stage's projection; local providers cost nothing, API models need a `prices:` entry."""
-    api = spec["kind"] == "openai"
-    price = config.get("prices", {}).get(spec.get("model")) if api else None
+    api = provider.is_api
+    price = provider.price.model_dump() if provider.price else None
     return {
-        "stage": stage, "provider": spec["kind"], "model": spec.get("model"), "instructions": instructions,
+        "stage": stage, "provider": provider.spec.kind, "model": provider.spec.model, "instructions": instructions,
         "calls": calls, "prompt_tokens": prompt, "completion_tokens": completion,
         "usd": usd(prompt, completion, price) if api else 0.0,
         "usd_if_max_tokens": usd(prompt, worst_completion, price) if api else 0.0,
@@ -82,12 +82,7 @@ def _row(stage: str, spec: dict, config: dict, instructions: int, calls: int, pr
     }
 
 
-def judged_models(config: dict) -> list[str]:
-    """Models whose self samples the judge ranks (named by some ctx_rank:/prm_rank: data)."""
-    return sorted({spec["data"].split(":", 1)[1] for spec in config["models"].values() if ":" in spec.get("data", "")})
-
-
-def estimate_judge(config: dict, instructions: list) -> dict:
+def estimate_judge(plan, instructions: list) -> dict:
     """Projected calls, tokens and dollars of the contextual-ranking judge (Table 9 prompts).
 
     One call per judged instruction and sampled model, over the first
@@ -97,9 +92,9 @@ def estimate_judge(config: dict, instructions: list) -> dict:
     """
     from tuna.ranking.judge import judge_prompt
 
-    judged = instructions[: config["data"]["ctx_rank_limit"]]
-    models = judged_models(config)
-    n, cap = config["sampling"]["n"], config["sampling"]["max_tokens"]
+    judged = instructions[: plan.config.data.ctx_rank_limit]
+    models = plan.sampled_models()
+    n, cap = plan.config.sampling.n, plan.config.sampling.max_tokens
     prompt = completion = 0
     for r in judged:
         sample = "x" * min(len(r.output), cap * CHARS_PER_TOKEN)
@@ -107,11 +102,11 @@ def estimate_judge(config: dict, instructions: list) -> dict:
         completion += len(sample) // CHARS_PER_TOKEN + 1 + JUDGE_VERDICT_TOKENS
     prompt, completion = prompt * len(models), completion * len(models)
     calls = len(judged) * len(models)
-    worst = calls * config["judge"].get("max_tokens", completion // max(calls, 1))
-    return _row("judge", config["judge"]["provider"], config, len(judged), calls, prompt, completion, worst)
+    worst = calls * plan.config.judge.max_tokens
+    return _row("judge", plan.judge(), len(judged), calls, prompt, completion, worst)
 
 
-def estimate_vicuna(config: dict, questions: list, judge_prompts: dict) -> dict:
+def estimate_vicuna(plan, questions: list, judge_prompts: dict) -> dict:
     """Projected calls, tokens and dollars of Vicuna QA judging (tuna.evaluate.vicuna).
 
     Every evaluated model except the baseline is judged against it on every question,
@@ -121,16 +116,61 @@ def estimate_vicuna(config: dict, questions: list, judge_prompts: dict) -> dict:
     the judge's max_tokens.
     """
     from tuna.evaluate import vicuna
-    from tuna.workflow import answer_max_tokens, vicuna_plan
 
-    models = [m for m in config["evaluation"]["models"] if m != config["evaluation"]["baseline"]]
-    answer = "x" * answer_max_tokens(config, "vicuna") * CHARS_PER_TOKEN
+    models = plan.judged_models()
+    answer = "x" * plan.answer_max_tokens("vicuna") * CHARS_PER_TOKEN
     per_model = 0
     for question in questions:
         prompt = judge_prompts.get(vicuna.prompt_category(question.category), judge_prompts["general"])
         messages = vicuna.judge_messages(prompt, question.text, answer, answer)
         per_model += (sum(len(m["content"]) for m in messages) // CHARS_PER_TOKEN + 1) * len(vicuna.ORDERS)
     calls = len(questions) * len(vicuna.ORDERS) * len(models)
-    cap = config["judge"].get("max_tokens", 512)  # tuna judge-vicuna's default
-    return _row("vicuna judge", vicuna_plan(config)["judge"], config, len(questions), calls, per_model * len(models),
+    cap = plan.config.judge.max_tokens
+    return _row("vicuna judge", plan.vicuna_judge(), len(questions), calls, per_model * len(models),
                 calls * min(VICUNA_REPLY_TOKENS, cap), calls * cap)
+
+
+def human_row(plan, instructions: list) -> dict:
+    """What human labelling of the contextual-ranking data would cost instead of the judge
+    (Table 6: `human.usd_per_comparison` per pairwise comparison, `comparisons_per_example` each)."""
+    human = plan.config.human
+    judged = len(instructions[: plan.config.data.ctx_rank_limit]) * len(plan.sampled_models())
+    comparisons = judged * human.comparisons_per_example
+    return {"stage": "human labelling (instead of the judge)", "provider": "human", "model": None,
+            "instructions": judged, "calls": comparisons, "prompt_tokens": 0, "completion_tokens": 0,
+            "usd": round(comparisons * human.usd_per_comparison, 2),
+            "usd_if_max_tokens": round(comparisons * human.usd_per_comparison, 2), "priced": True}
+
+
+def estimate(plan, instructions: list | None = None) -> list[dict]:
+    """Projected cost rows of a config: teacher, ranking judge, Vicuna QA judge, human labelling.
+
+    Instructions default to the config's data source and limit; upstream files must be
+    downloaded first (a TunaError names them and the command that fetches them).
+    """
+    from tuna import datasets
+    from tuna.errors import TunaError
+    from tuna.evaluate import vicuna
+
+    files = plan.vicuna_files()
+    judges_vicuna = bool(plan.judged_models())
+    needed = (plan.instructions_source() if instructions is None and plan.config.data.source == "alpaca" else [])
+    needed += [files["questions"], files["judge_prompts"]] if judges_vicuna and files["questions"] else []
+    missing = [path for path in needed if not os.path.exists(path)]
+    if missing:
+        raise TunaError(f"{plan.source}: not downloaded yet: {', '.join(missing)}; run "
+                        f"`snakemake {' '.join(missing)}` (free) first")
+    if instructions is None:
+        source = (plan.instructions_source() or ["demo"])[0]
+        instructions = datasets.load_alpaca(datasets.source_path(source))[: plan.config.data.limit]
+    rows = []
+    if plan.uses_teacher():
+        rows.append(estimate_teacher(plan, instructions))
+    if plan.sampled_models():
+        rows += [estimate_judge(plan, instructions), human_row(plan, instructions)]
+    if judges_vicuna:
+        style = plan.config.evaluation.vicuna.style
+        questions = vicuna.load_questions(files["questions"] or vicuna.DEMO_QUESTIONS)
+        prompts = vicuna.load_judge_prompts(files["judge_prompts"] or vicuna.DEMO_JUDGE_PROMPTS[style], style)
+        rows.append(estimate_vicuna(plan, questions, prompts))
+    return rows

@@ -10,6 +10,8 @@ from functools import lru_cache
 
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from tuna.config.settings import TEMPLATES
+
 ALPACA_WITH_INPUT = (
     "Below is an instruction that describes a task, paired with an input that provides "
     "further context. Write a response that appropriately completes the request.\n\n"
@@ -19,7 +21,6 @@ ALPACA_NO_INPUT = (
     "Below is an instruction that describes a task. Write a response that appropriately "
     "completes the request.\n\n### Instruction:\n{instruction}\n\n### Response:\n"
 )
-TEMPLATES = ("chat", "alpaca")
 
 
 def alpaca_prompt(instruction: str, input: str = "") -> str:

@@ -131,6 +131,20 @@ def read_jsonl(path: str | os.PathLike, model: type[R]) -> list[R]:
     return list(iter_jsonl(path, model))
 
 
+def read_records(path: Path) -> list[Ranking | Instruction]:
+    """Ranking records, or Instruction records (plain instruction data, objective mle)."""
+    model = Instruction
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                try:
+                    model = Ranking if "candidates" in json.loads(line) else Instruction
+                except (json.JSONDecodeError, TypeError):
+                    pass  # iter_jsonl reports the line properly
+                break
+    return list(iter_jsonl(path, model))
+
+
 def _first_error(exc: ValidationError) -> str:
     err = exc.errors()[0]
     field = ".".join(str(part) for part in err["loc"]) or "record"

@@ -23,5 +23,5 @@ def resolve(location: str) -> Path:
     else:
         path = Path(location).expanduser()
     if not path.exists():
-        raise TunaError(f"{location}: no such file or directory ({path})")
+        raise TunaError(f"{location}: no such file or directory ({path}); provide it there or point the config at it")
     return path

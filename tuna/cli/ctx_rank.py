@@ -8,7 +8,8 @@ import click
 
 from tuna import provenance
 from tuna.cost import write_cost
-from tuna.cli.options import open_provider, price_of, provider_options, shard_option
+from tuna.cli.options import open_provider, price_of, provider_options, section_options, shard_option
+from tuna.config.settings import Judge, Sampling
 from tuna.datasets import select_shard
 from tuna.errors import TunaError
 from tuna.records import Generation, Instruction, Judgement, Ranking, read_jsonl, write_jsonl
@@ -27,16 +28,7 @@ def _instructions(path: Path, first: int | None) -> list[Instruction]:
 @click.option("--instructions", type=FILE, required=True, help="Instruction records (jsonl).")
 @shard_option
 @first_option
-@click.option("--n", type=click.IntRange(min=1), default=4, show_default=True, help="Samples per instruction.")
-@click.option("--temperature", type=float, default=1.0, show_default=True, help="Temperature of the first draw.")
-@click.option("--temperature-step", type=float, default=0.1, show_default=True,
-              help="Added to the temperature each time a sample is redrawn.")
-@click.option("--max-trials", type=click.IntRange(min=1), default=3, show_default=True,
-              help="Draws per slot before the least similar draw is kept.")
-@click.option("--tau", type=click.FloatRange(0, 1), default=0.8, show_default=True,
-              help="ROUGE-L F1 that makes two samples too similar.")
-@click.option("--max-tokens", type=click.IntRange(min=1), default=256, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
+@section_options(Sampling, exclude=("provider",))
 @provider_options
 @click.option("-o", "--out", type=OUT, required=True,
               help="Samples of this shard (jsonl of generations); usage and cost go to OUT stem + .cost.json.")
@@ -72,11 +64,7 @@ def sample(instructions, shard, first, n, temperature, temperature_step, max_tri
 @click.option("--instructions", type=FILE, required=True, help="Instruction records (jsonl).")
 @click.option("--samples", type=FILE, required=True, help="Self samples of one shard (from `tuna sample`).")
 @first_option
-@click.option("--max-tokens", type=click.IntRange(min=1), default=1024, show_default=True)
-@click.option("--retries", type=click.IntRange(min=0), default=2, show_default=True,
-              help="Re-asks of an answer with no usable ranking (at temperature 0.7).")
-@click.option("--constrained/--no-constrained", default=False, show_default=True,
-              help="Constrain the answer to a JSON schema (for small local judges).")
+@section_options(Judge, exclude=("provider",))
 @click.option("--seed", type=int, default=0, show_default=True)
 @provider_options
 @click.option("-o", "--out", type=OUT, required=True,
@@ -157,20 +145,26 @@ def prm_train(ranked, backbone, template, lr, epochs, max_length, seed, out):
 @click.option("--instructions", type=FILE, required=True, help="Instruction records (jsonl).")
 @click.option("--samples", type=FILE, multiple=True, required=True, help="Self-sample shards (repeat).")
 @click.option("--judged-ranked", type=FILE, required=True,
-              help="The judge's rankings: kept as they are; the PRM ranks every other instruction.")
-@click.option("-o", "--out", type=OUT, required=True, help="Rankings for all sampled instructions (jsonl).")
+              help="The judge's rankings: the PRM ranks every other instruction.")
+@click.option("-o", "--out", type=OUT, required=True,
+              help="The PRM's rankings of the instructions the judge did not rank (jsonl, instruction order).")
 def prm_rank(prm_dir, instructions, samples, judged_ranked, out):
-    """Rank the samples the judge did not see with the proxy ranking model (Tuna_c(PRM) data)."""
+    """Rank the samples the judge did not see with the proxy ranking model (Tuna_c(PRM) data).
+
+    The output holds PRM ranks only; a model trains on judge + PRM ranks with the
+    mixture `data: [ctx_rank:M, prm_rank:M]`.
+    """
     from tuna.ranking.prm import PRM
 
     records = {r.id: r for r in read_jsonl(instructions, Instruction)}
     judged = read_jsonl(judged_ranked, Ranking)
     seen = {r.id for r in judged}
     unseen = [g for path in samples for g in read_jsonl(path, Generation) if g.id not in seen]
-    ranked = PRM.load(prm_dir).rank(records, unseen)
-    write_jsonl(out, judged + ranked)
+    position = {record_id: index for index, record_id in enumerate(records)}
+    ranked = sorted(PRM.load(prm_dir).rank(records, unseen), key=lambda r: position[r.id])
+    write_jsonl(out, ranked)
     provenance.stamp([out], inputs=[prm_dir, instructions, *samples, judged_ranked])
-    click.echo(f"{out}: {len(judged)} judge rankings + {len(ranked)} PRM rankings")
+    click.echo(f"{out}: {len(ranked)} PRM rankings (the judge ranked {len(judged)})")
 
 
 COMMANDS = [sample, judge, ctx_rank, prm_train, prm_rank]

@@ -5,25 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import yaml
-
 from tuna import datasets, provenance
-from tuna.errors import TunaError
+from tuna.config.settings import Train, default
 from tuna.records import write_jsonl
 
 
 @click.command("check-config")
 @click.argument("config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def check_config(config_file: Path):
-    """Validate a workflow config (schema and model references) without running anything."""
-    from tuna.workflow import validate_config
+    """Validate a workflow config (keys, types, model references, data specs) without running anything."""
+    from tuna import config
 
-    try:
-        config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise TunaError(f"{config_file}: not valid YAML ({exc})") from exc
-    validate_config(config, source=str(config_file))
-    click.echo(f"{config_file}: ok ({len(config['models'])} models: {', '.join(config['models'])})")
+    plan = config.load_file(config_file)
+    click.echo(f"{config_file}: ok ({len(plan.models)} models: {', '.join(plan.models)})")
 
 
 @click.command("download")
@@ -36,7 +30,7 @@ def download(url: str, out: Path, sha256_hex: str | None, git_sha1: str | None):
     digest = datasets.download(url, out, sha256_hex, git_sha1)
     if not (sha256_hex or git_sha1):
         click.echo(f"warning: {url} has no pinned checksum; got sha256 {digest} (pin it in "
-                   "workflow/downloads.yaml)", err=True)
+                   "the config's downloads: or tuna/config/downloads.yaml)", err=True)
     provenance.stamp([out], params={"url": url, "sha256": digest, "pinned": bool(sha256_hex or git_sha1)})
     click.echo(f"{out}: sha256 {digest}")
 
@@ -56,4 +50,27 @@ def prepare_data(source: str, limit: int | None, out: Path):
     click.echo(f"{out}: {count} instructions from {path}")
 
 
-COMMANDS = [check_config, download, prepare_data]
+@click.command("mix-data")
+@click.option("--part", "parts", nargs=2, multiple=True, required=True, metavar="FILE SLICE",
+              type=(click.Path(exists=True, dir_okay=False, path_type=Path), str),
+              help="A data set and the slice of it to keep: all, first:K, last:K or range:A:B (repeat).")
+@click.option("--alpaca-mul", is_flag=True,
+              help="Make each ranked record 1 + N instruction-response pairs (original + teacher responses).")
+@click.option("--seed", type=int, default=default(Train, "seed"), show_default=True,
+              help="Shuffle of the concatenation (the model's train.seed).")
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The model's training data (jsonl).")
+def mix_data(parts, alpaca_mul: bool, seed: int, out: Path):
+    """A model's training data: slices of data sets in their stable order, concatenated, shuffled."""
+    from tuna import mixture
+
+    records, counts = mixture.build(parts, seed, alpaca_mul)
+    write_jsonl(out, records)
+    provenance.stamp([out], inputs=[path for path, _ in parts],
+                     params={"parts": [[str(path), how] for path, how in parts], "alpaca_mul": alpaca_mul,
+                             "seed": seed, "counts": counts})
+    click.echo(f"{out}: {len(records)} records (" + ", ".join(
+        f"{path} {how}: {count}" for (path, how), count in zip(parts, counts)) + ")")
+
+
+COMMANDS = [check_config, download, prepare_data, mix_data]

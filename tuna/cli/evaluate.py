@@ -10,15 +10,14 @@ import click
 from tqdm import tqdm
 
 from tuna import provenance
-from tuna.cli.options import open_provider, price_of, provider_options
+from tuna.cli.options import open_provider, price_of, provider_options, section_options
+from tuna.config.settings import BENCHMARKS, VICUNA_STYLES, Judge, Vicuna, default, doc
 from tuna.errors import TunaError
 from tuna.records import Generation, Instruction, read_jsonl, write_json, write_jsonl
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 OUT = click.Path(dir_okay=False, path_type=Path)
-BENCHMARKS = ("vicuna", "superni", "lmentry")
-
 
 def _answers(path: Path) -> dict[str, str]:
     """id -> answer text of a `generate-answers` file."""
@@ -201,15 +200,11 @@ def eval_lmentry(data_dir, answers, limit_per_task, model_name, out):
 @click.option("--baseline-answers", type=FILE, required=True, help="The baseline's answers.")
 @click.option("--model-name", required=True)
 @click.option("--baseline-name", required=True)
-@click.option("--style", type=click.Choice(["pairwise", "review"]), default="pairwise", show_default=True,
-              help="pairwise: [[A]]/[[B]]/[[C]] verdicts; review: two 1-10 scores (original Vicuna).")
+@click.option("--style", type=click.Choice(VICUNA_STYLES), default=default(Vicuna, "style"), show_default=True,
+              help=doc(Vicuna, "style").replace("`", ""))
 @click.option("--judge-prompts", default="demo", show_default=True,
               help="judge_prompts.jsonl (pairwise) or prompt.jsonl (review), or 'demo' for tuna's own.")
-@click.option("--max-tokens", type=click.IntRange(min=1), default=512, show_default=True)
-@click.option("--retries", type=click.IntRange(min=0), default=2, show_default=True,
-              help="Re-asks (sampled at temperature 0.7) of an answer without a verdict.")
-@click.option("--constrained/--no-constrained", default=False, show_default=True,
-              help="Hold the judge to a JSON verdict (grammar / structured output) for weak local judges.")
+@section_options(Judge, exclude=("provider",))
 @provider_options
 @click.option("-o", "--out", type=OUT, required=True, help="Result JSON (results/{model}/vicuna.json).")
 @click.option("--judgements", type=OUT, required=True, help="Raw judgements (jsonl), every attempt kept.")

@@ -4,44 +4,42 @@ from __future__ import annotations
 
 import click
 
-from tuna.llm.base import CONSTRAINT_STYLES
-from tuna.prompts import TEMPLATES
+from tuna.config.settings import APIS, CONSTRAINT_STYLES, PROVIDER_KINDS, TEMPLATES, Api, Provider, default, doc
 
 
 def provider_options(function):
     """--provider/--model and the provider-specific knobs, as one decorator."""
     options = [
-        click.option("--provider", "provider_kind", type=click.Choice(["openai", "llamacpp", "hf"]), required=True,
-                     help="Where the model runs: an OpenAI-compatible endpoint, llama.cpp in-process, or transformers."),
+        click.option("--provider", "provider_kind", type=click.Choice(PROVIDER_KINDS), required=True,
+                     help=doc(Provider, "kind").replace("`", "")),
         click.option("--model", "provider_model", required=True,
                      help="GGUF file (llamacpp), checkpoint directory (hf) or API model id (openai)."),
-        click.option("--base-url", default=None, help="openai: endpoint URL (default: OPENAI_BASE_URL or api.openai.com)."),
-        click.option("--api", type=click.Choice(["completions", "chat"]), default="completions", show_default=True,
-                     help="openai: which endpoint to call."),
-        click.option("--api-key-env", default="OPENAI_API_KEY", show_default=True,
-                     help="openai: environment variable holding the API key (never written anywhere)."),
-        click.option("--constrain-with", type=click.Choice(CONSTRAINT_STYLES), default="auto",
-                     show_default=True,
-                     help="openai: how constrained (JSON) answers are asked for: `json_schema` (response_format; "
-                          "OpenAI, vLLM) or `grammar` (a GBNF grammar; llama.cpp's servers). auto: json_schema "
-                          "on chat, grammar on completions."),
-        click.option("--n-gpu-layers", type=int, default=0, show_default=True,
-                     help="llamacpp: layers to offload to the GPU (-1: all; needs a CUDA build)."),
-        click.option("--n-ctx", type=int, default=4096, show_default=True, help="llamacpp: context window."),
+        click.option("--base-url", default=None, help=doc(Provider, "base_url").replace("`", "")),
+        click.option("--api", type=click.Choice(APIS), default=default(Provider, "api"), show_default=True,
+                     help=doc(Provider, "api").replace("`", "")),
+        click.option("--api-key-env", default=default(Provider, "api_key_env"), show_default=True,
+                     help=doc(Provider, "api_key_env").replace("`", "")),
+        click.option("--constrain-with", type=click.Choice(CONSTRAINT_STYLES), default=default(Provider, "constrain_with"),
+                     show_default=True, help=doc(Provider, "constrain_with").replace("`", "")),
+        click.option("--n-gpu-layers", type=int, default=default(Provider, "n_gpu_layers"), show_default=True,
+                     help=doc(Provider, "n_gpu_layers").replace("`", "")),
+        click.option("--n-ctx", type=int, default=default(Provider, "n_ctx"), show_default=True,
+                     help=doc(Provider, "n_ctx").replace("`", "")),
         click.option("--template", type=click.Choice(TEMPLATES), default="chat", show_default=True,
                      help="Prompt format: the model's chat template or the Alpaca template."),
         click.option("--cache", type=click.Path(dir_okay=False), default=None,
                      help="Request cache (SQLite) shared by all stages [default: $TUNA_CACHE or "
                           ".tuna-cache/requests.sqlite]."),
-        click.option("--concurrency", type=click.IntRange(min=1), default=32, show_default=True,
+        click.option("--concurrency", type=click.IntRange(min=1), default=default(Api, "concurrency"), show_default=True,
                      help="openai: requests in flight at once."),
         click.option("--rpm", type=click.FloatRange(min=0), default=0, show_default=True,
                      help="openai: requests per minute (0: unlimited)."),
         click.option("--tpm", type=click.FloatRange(min=0), default=0, show_default=True,
                      help="openai: tokens per minute, prompt + max_tokens estimated (0: unlimited)."),
-        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60, show_default=True,
+        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=default(Api, "timeout"),
+                     show_default=True,
                      help="openai: seconds before a request is abandoned and retried."),
-        click.option("--max-retries", type=click.IntRange(min=0), default=6, show_default=True,
+        click.option("--max-retries", type=click.IntRange(min=0), default=default(Api, "max_retries"), show_default=True,
                      help="openai: retries of a failed request (429/5xx/timeouts/bad bodies), with backoff."),
         click.option("--price-prompt", type=click.FloatRange(min=0), default=None,
                      help="USD per 1K prompt tokens, for the cost file (config `prices:`)."),
@@ -70,9 +68,8 @@ shard_option = click.option(
 )
 
 
-def open_provider(provider_kind: str, provider_model: str, *, concurrency: int = 32, rpm: float = 0,
-                  tpm: float = 0, timeout: float = 60, max_retries: int = 6, price_prompt=None,
-                  price_completion=None, **options):
+def open_provider(provider_kind: str, provider_model: str, *, concurrency: int, rpm: float, tpm: float,
+                  timeout: float, max_retries: int, price_prompt=None, price_completion=None, **options):
     """The provider that `provider_options` describe (the other options are make_provider's keywords)."""
     from tuna.llm import Limits, make_provider
 
@@ -86,3 +83,45 @@ def price_of(price_prompt: float | None, price_completion: float | None, **_) ->
     if price_prompt is None or price_completion is None:
         return None
     return {"prompt": price_prompt, "completion": price_completion}
+
+
+def section_options(section, exclude: tuple[str, ...] = ()):
+    """Click options for every field of a config section, with its default and its docstring as help.
+
+    The config section is the one place a default is written; `--flag/--no-flag` for
+    booleans, a choice for enumerations.
+    """
+    from types import UnionType
+    from typing import Literal, Union, get_args, get_origin
+
+    def click_type(annotation, metadata):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        if get_origin(annotation) in (Union, UnionType) and len(args) == 1:
+            return click_type(args[0], metadata)
+        if get_origin(annotation) is Literal:
+            return click.Choice([str(a) for a in get_args(annotation)])
+        if annotation in (int, float):
+            bounds = {key: getattr(m, attr) for m in metadata for attr, key in
+                      (("ge", "min"), ("gt", "min"), ("le", "max"), ("lt", "max")) if hasattr(m, attr)}
+            if not bounds:
+                return annotation
+            open_ends = {"min_open": any(hasattr(m, "gt") for m in metadata)} if annotation is float else {}
+            return (click.IntRange if annotation is int else click.FloatRange)(**bounds, **open_ends)
+        return str
+
+    def decorate(function):
+        for name, field in reversed(section.model_fields.items()):
+            if name in exclude:
+                continue
+            flag = f"--{name.replace('_', '-')}"
+            help_text = (field.description or "").replace("`", "")
+            if field.annotation is bool:
+                option = click.option(f"{flag}/--no-{name.replace('_', '-')}", default=field.default,
+                                      show_default=True, help=help_text)
+            else:
+                option = click.option(flag, type=click_type(field.annotation, field.metadata), default=field.default,
+                                      show_default=field.default is not None, help=help_text)
+            function = option(function)
+        return function
+
+    return decorate

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from tuna import provenance
+from tuna.config.settings import TRUNCATED_RULES, Scoring, Teacher, default, doc
 from tuna.datasets import select_shard
 from tuna.cli.options import open_provider, price_of, provider_options, shard_option
 from tuna.records import Generation, Instruction, iter_jsonl, read_jsonl, write_jsonl
@@ -15,10 +16,13 @@ from tuna.records import Generation, Instruction, iter_jsonl, read_jsonl, write_
 @click.command("teacher")
 @click.argument("instructions", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @shard_option
-@click.option("--n", "n", type=click.IntRange(min=1), default=4, show_default=True, help="Responses per instruction.")
-@click.option("--temperature", type=click.FloatRange(min=0), default=1.0, show_default=True)
-@click.option("--max-tokens", type=click.IntRange(min=1), default=512, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--n", "n", type=click.IntRange(min=1), default=default(Teacher, "n"), show_default=True,
+              help=doc(Teacher, "n"))
+@click.option("--temperature", type=click.FloatRange(min=0), default=default(Teacher, "temperature"),
+              show_default=True, help=doc(Teacher, "temperature"))
+@click.option("--max-tokens", type=click.IntRange(min=1), default=default(Teacher, "max_tokens"), show_default=True,
+              help=doc(Teacher, "max_tokens"))
+@click.option("--seed", type=int, default=default(Teacher, "seed"), show_default=True,
               help="Base seed; response k of instruction ID uses a seed derived from (seed, ID) plus k.")
 @provider_options
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
@@ -57,25 +61,29 @@ def teacher(instructions: Path, shard, n: int, temperature: float, max_tokens: i
 @click.command("score")
 @click.argument("instructions", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("teacher_outputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--beta", type=click.FloatRange(min=0), default=1.3, show_default=True,
-              help="Length penalty exponent of Eq. 3: s = sum(logprob) / |r|^beta.")
+@click.option("--beta", type=click.FloatRange(min=0), default=default(Scoring, "beta"), show_default=True,
+              help=doc(Scoring, "beta"))
+@click.option("--truncated", type=click.Choice(TRUNCATED_RULES), default=default(Scoring, "truncated"),
+              show_default=True, help=doc(Scoring, "truncated"))
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Output jsonl of rankings (candidates best first, with the original response).")
-def score(instructions: Path, teacher_outputs: tuple[Path, ...], beta: float, out: Path):
+def score(instructions: Path, teacher_outputs: tuple[Path, ...], beta: float, truncated: str, out: Path):
     """Rank every instruction's teacher responses by Eq. 3 (gathering all TEACHER_OUTPUTS shards).
 
-    Complete responses come first by descending score, then responses cut by
-    max_tokens, then failed/empty ones (no score); ties keep sampling order.
+    Responses by descending score (ties keep sampling order); failed and empty
+    responses are left out of the ranking and counted.
     """
     from tuna.ranking.probabilistic import rank_all
 
     generations = [g for path in teacher_outputs for g in iter_jsonl(path, Generation)]
     rankings = rank_all(read_jsonl(instructions, Instruction), generations, beta,
-                        source=", ".join(map(str, teacher_outputs)))
+                        source=", ".join(map(str, teacher_outputs)), truncated=truncated)
+    excluded = sum(len(g.candidates) for g in generations) - sum(len(r.candidates) for r in rankings)
     write_jsonl(out, rankings)
-    provenance.stamp([out], inputs=[instructions, *teacher_outputs], params={"beta": beta})
-    unscored = sum(c.score is None for r in rankings for c in r.candidates)
-    click.echo(f"{out}: {len(rankings)} rankings (beta {beta}); {unscored} responses without a score")
+    provenance.stamp([out], inputs=[instructions, *teacher_outputs],
+                     params={"beta": beta, "truncated": truncated, "excluded_unscorable": excluded})
+    click.echo(f"{out}: {len(rankings)} rankings (beta {beta}, truncated responses: {truncated}); "
+               f"{excluded} failed or empty responses left out")
 
 
 COMMANDS = [teacher, score]

@@ -13,8 +13,8 @@ from tuna import provenance
 from tuna.cost import cost_path
 from tuna.errors import TunaError
 from tuna.records import Ranking, atomic_output, read_json, read_jsonl
+from tuna.config.settings import BENCHMARKS
 
-BENCHMARKS = ("superni", "lmentry", "vicuna")
 # Table 1 column -> (benchmark, keys of the number in results/{model}/{benchmark}.json)
 TABLE1 = {
     "superni_0shot": ("superni", ("shots", "0", "rougeL")),

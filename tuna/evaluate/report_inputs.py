@@ -1,84 +1,63 @@
-"""What the report reads and draws, derived from the config as the rules that write
+"""What the report reads and draws, derived from the config's plan as the rules that write
 those files derive them (so the `report` rule can declare every file as an input and
 re-run when any of them changes)."""
 
 from __future__ import annotations
 
-import shlex
+from tuna.config.layout import cost_of
+from tuna.config.models import TrainedModel
 
-from tuna import workflow as tw
-
-RANKING_KINDS = ("prob_rank", "ctx_rank", "prm_rank")
+RANKING_KINDS = ("prob_rank", "ctx_rank", "prm_rank", "released_prob", "released_judge")
 
 
-def ranking_datasets(config: dict) -> dict[str, str]:
-    """Every ranking data set a declared model trains on: data label -> file."""
+def ranking_datasets(plan) -> dict[str, str]:
+    """Every ranking data set a declared model trains on (whole, before slicing): label -> file."""
     datasets = {}
-    for name, spec in config["models"].items():
-        if spec.get("data", "").partition(":")[0] in RANKING_KINDS:
-            datasets.setdefault(spec["data"], tw.train_data(config, name))
+    for part in plan.all_parts():
+        if part.name in RANKING_KINDS:
+            label = part.set + (f"(beta {part.beta})" if part.beta is not None else "")
+            label += f"({part.prm})" if part.prm else ""
+            datasets.setdefault(label, plan.set_file(part))
     return datasets
 
 
-def sampled_models(config: dict) -> list[str]:
-    """Models that sample themselves for contextual ranking (ctx_rank:M, prm_rank:M)."""
-    return list(dict.fromkeys(data.split(":", 1)[1] for data in ranking_datasets(config) if ":" in data))
-
-
-def answer_sets(config: dict) -> list[str]:
-    """The prompt sets evaluated models answer (results/{model}/answers/{set}.jsonl)."""
-    evaluation = config["evaluation"]
-    shots = evaluation.get("superni", {}).get("shots", [0, 2])
-    sets = {"vicuna": ["vicuna"], "superni": [f"superni_{s}shot" for s in shots], "lmentry": ["lmentry"]}
-    return [name for benchmark in evaluation["benchmarks"] for name in sets[benchmark]]
-
-
-def judged_models(config: dict) -> list[str]:
-    """Evaluated models judged against the baseline on Vicuna QA."""
-    evaluation = config["evaluation"]
-    if "vicuna" not in evaluation["benchmarks"]:
-        return []
-    return [m for m in evaluation["models"] if m != evaluation["baseline"]]
-
-
-def cost_files(config: dict) -> list[tuple[str, str]]:
+def cost_files(plan) -> list[tuple[str, str]]:
     """(stage, cost file) of every generating job the report's numbers depend on."""
-    shards = range(config["data"]["shards"])
+    L = plan.layout
     files = []
-    if "prob_rank" in ranking_datasets(config):
-        files += [("teacher", f"results/prob_rank/teacher/{s}.cost.json") for s in shards]
-    for model in sampled_models(config):
-        files += [("self_sampling", f"results/ctx_rank/{model}/samples/{s}.cost.json") for s in shards]
-        files += [("ranking_judge", f"results/ctx_rank/{model}/judged/{s}.cost.json") for s in shards]
-    files += [("answers", f"results/{model}/answers/{name}.cost.json")
-              for model in config["evaluation"]["models"] for name in answer_sets(config)]
-    files += [("vicuna_judge", f"results/{model}/vicuna.cost.json") for model in judged_models(config)]
+    if plan.uses_teacher():
+        files += [("teacher", cost_of(L.teacher(s))) for s in plan.shards]
+    for model in plan.sampled_models():
+        files += [("self_sampling", cost_of(L.samples(model, s))) for s in plan.shards]
+        files += [("ranking_judge", cost_of(L.judged(model, s))) for s in plan.shards]
+    files += [("answers", cost_of(L.answers(model, name))) for model in plan.eval_models for name in plan.answer_sets()]
+    files += [("vicuna_judge", cost_of(L.result(model, "vicuna"))) for model in plan.judged_models()]
     return files
 
 
-def quarantine_files(config: dict) -> list[str]:
+def quarantine_files(plan) -> list[str]:
     """The ranking judge's quarantined (unusable) answers, one file per shard."""
-    return [f"results/ctx_rank/{model}/judged/{s}.quarantine.jsonl"
-            for model in sampled_models(config) for s in range(config["data"]["shards"])]
+    return [plan.layout.quarantine(model, s) for model in plan.sampled_models() for s in plan.shards]
 
 
-def settings_sweeps(config: dict, key: str, applies=lambda settings: True) -> dict[str, dict]:
+def settings_sweeps(plan, key: str, applies=lambda settings: True) -> dict[str, dict]:
     """Groups of evaluated trained models with the same init, data and training settings
     except `key`, at two or more values of it: label (init+data) -> {model: value}.
 
-    Unset (null) settings count as absent, so `deepspeed: null` equals no deepspeed key.
-    Models whose settings fail `applies` are never part of a sweep.
+    Unset (null) settings count as absent. Models whose settings fail `applies` are
+    never part of a sweep.
     """
     groups: dict[tuple, dict] = {}
-    for model in config["evaluation"]["models"]:
-        spec = config["models"][model]
-        if "init" not in spec:
+    for model in plan.eval_models:
+        spec = plan.models[model]
+        if not isinstance(spec, TrainedModel):
             continue
-        settings = tw.train_settings(config, model)
+        settings = plan.train(model).model_dump()
         if not applies(settings):
             continue
         rest = tuple(sorted((k, repr(v)) for k, v in settings.items() if k != key and v is not None))
-        groups.setdefault((spec["init"], spec["data"], rest), {})[model] = settings.get(key)
+        data = "+".join(part.label() for part in spec.data)
+        groups.setdefault((spec.init, data, rest), {})[model] = settings.get(key)
     sweeps = {}
     for (init, data, _), values in groups.items():
         if len(set(values.values())) > 1:
@@ -87,21 +66,12 @@ def settings_sweeps(config: dict, key: str, applies=lambda settings: True) -> di
     return sweeps
 
 
-def mle_weight_sweeps(config: dict) -> dict[str, dict[str, float]]:
-    """Lambda (train.mle_weight) sweeps: label -> {model: lambda}.
-
-    Only the ranking objective uses lambda, so models trained with objective mle are
-    never part of a sweep.
-    """
-    sweeps = settings_sweeps(config, "mle_weight", lambda settings: settings["objective"] == "rank")
+def mle_weight_sweeps(plan) -> dict[str, dict[str, float]]:
+    """Lambda (train.mle_weight) sweeps: label -> {model: lambda} (ranking objective only)."""
+    sweeps = settings_sweeps(plan, "mle_weight", lambda settings: settings["objective"] == "rank")
     return {label: {model: float(weight) for model, weight in weights.items()} for label, weights in sweeps.items()}
 
 
-def data_sweeps(config: dict) -> dict[str, dict[str, int | None]]:
+def data_sweeps(plan) -> dict[str, dict[str, int | None]]:
     """Data-amount (train.max_examples) sweeps: label -> {model: max_examples, None for all}."""
-    return settings_sweeps(config, "max_examples")
-
-
-def repeat_option(flag: str, values) -> str:
-    """("--model", ["a", "b"]) -> "--model a --model b" (shell-quoted), for the rule's params."""
-    return shlex.join(arg for value in values for arg in (flag, str(value)))
+    return settings_sweeps(plan, "max_examples")

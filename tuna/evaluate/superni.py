@@ -17,7 +17,7 @@ from tuna.errors import TunaError
 from tuna.evaluate import metrics
 from tuna.records import Instruction, read_json
 
-# Upstream pin: the commit of splits/default/test_tasks.txt in workflow/downloads.yaml.
+# Upstream pin: the commit of splits/default/test_tasks.txt in tuna/config/downloads.yaml.
 UPSTREAM_COMMIT = "b00871c954282e35d14de77c546918ee8b9d90da"
 TASK_URL = "https://raw.githubusercontent.com/allenai/natural-instructions/{commit}/tasks/{task}.json"
 SHOTS = (0, 2)

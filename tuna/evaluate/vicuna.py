@@ -26,7 +26,6 @@ from typing import Literal
 from tuna.errors import TunaError
 from tuna.records import Instruction, Record
 
-STYLES = ("pairwise", "review")
 DATA = Path(__file__).resolve().parent.parent / "data"
 # The offline default: tuna's own questions and judge prompts, in the upstream formats.
 DEMO_QUESTIONS = DATA / "vicuna_demo_questions.jsonl"

@@ -10,9 +10,12 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-# Every GGUF type `tuna export` makes: floats written directly, the rest quantized by llama.cpp.
+from tuna.config.settings import QUANTS as CONFIG_QUANTS
+
+# Every GGUF type `tuna export` makes (the config's quants but `source`, the imported file):
+# floats written directly, the rest quantized by llama.cpp.
 FLOATS = ("f32", "f16")
-QUANTS = FLOATS + ("bf16", "q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0")
+QUANTS = tuple(q for q in CONFIG_QUANTS if q != "source")
 
 
 def export(checkpoint: Path, out: Path, quant: str, threads: int = 0) -> None:

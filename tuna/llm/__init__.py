@@ -14,7 +14,7 @@ from tuna.errors import TunaError
 from tuna.llm.base import CallFailed, Limits, Meter, Provider, Request, Score, derive_seed
 from tuna.llm.cache import RequestCache
 
-KINDS = ("openai", "llamacpp", "hf")
+from tuna.config.settings import PROVIDER_KINDS as KINDS
 
 __all__ = ["KINDS", "CallFailed", "Limits", "Meter", "Provider", "Request", "RequestCache", "Score",
            "derive_seed", "make_provider"]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from tqdm import tqdm
 
+from tuna.config.settings import Api, default
 from tuna.errors import TunaError
 from tuna.llm.cache import RequestCache, request_key
 from tuna.prompts import build_prompt, user_message
@@ -24,7 +25,6 @@ from tuna.records import Candidate
 
 # How an openai provider asks for an answer held to a JSON schema (--constrain-with);
 # auto: json_schema on chat, grammar on completions.
-CONSTRAINT_STYLES = ("auto", "json_schema", "grammar")
 
 
 @dataclass(frozen=True)
@@ -54,11 +54,11 @@ class Score:
 class Limits:
     """How hard an HTTP provider may push an endpoint (local providers run one call at a time)."""
 
-    concurrency: int = 32
+    concurrency: int = default(Api, "concurrency")
     requests_per_minute: float | None = None
     tokens_per_minute: float | None = None
-    timeout: float = 60.0
-    max_retries: int = 6
+    timeout: float = default(Api, "timeout")
+    max_retries: int = default(Api, "max_retries")
 
 
 @dataclass

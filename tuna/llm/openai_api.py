@@ -21,7 +21,8 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 from tqdm import tqdm
 
 from tuna.errors import TunaError
-from tuna.llm.base import CONSTRAINT_STYLES, Call, CallFailed, Provider, Request, answer, chat_messages
+from tuna.config.settings import CONSTRAINT_STYLES
+from tuna.llm.base import Call, CallFailed, Provider, Request, answer, chat_messages
 
 OPENAI_URL = "https://api.openai.com/v1"
 

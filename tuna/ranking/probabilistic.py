@@ -2,13 +2,15 @@
 
     s(r) = log p(r | i) / |r|^beta       (sum of the response's token log-probs, |r| its token count)
 
-Rule for degenerate candidates and ties (the paper does not say):
+Rules for degenerate candidates and ties (the paper does not say):
 - A candidate is *scorable* if it has log-probs and at least one token, and did not
-  fail (finish_reason 'error') or come back empty ('empty'). Scorable candidates
-  that were cut by max_tokens ('length') are ranked below every complete one: a
-  truncated answer is not a finished response, whatever its per-token likelihood.
-- Unscorable candidates get no score and come last.
-- Within each of these groups: descending score; equal scores keep sampling order.
+  fail (finish_reason 'error') or come back empty ('empty'). Unscorable candidates are
+  never ranked: they are left out of the ranking (and counted), so they never reach
+  training.
+- Responses cut by max_tokens ('length'): by default (`truncated="score"`, the paper)
+  ranked by their score like any other; `truncated="last"` ranks them below every
+  complete one (a truncated answer is not a finished response).
+- Equal scores keep sampling order.
 """
 
 from __future__ import annotations
@@ -29,13 +31,15 @@ def scorable(candidate: Candidate) -> bool:
             and candidate.n_tokens > 0)
 
 
-def rank_candidates(candidates: list[Candidate], beta: float) -> list[RankedCandidate]:
-    """Candidates best first, with their Eq. 3 score (None for unscorable ones)."""
+def rank_candidates(candidates: list[Candidate], beta: float, truncated: str = "score") -> list[RankedCandidate]:
+    """The scorable candidates best first, with their Eq. 3 score."""
     keyed = []
     for order, candidate in enumerate(candidates):
-        score = eq3_score(candidate.logprobs, beta) if scorable(candidate) else None
-        group = 2 if score is None else 1 if candidate.finish_reason == "length" else 0
-        keyed.append(((group, -score if score is not None else 0.0, order), candidate, score))
+        if not scorable(candidate):
+            continue
+        score = eq3_score(candidate.logprobs, beta)
+        group = int(truncated == "last" and candidate.finish_reason == "length")
+        keyed.append(((group, -score, order), candidate, score))
     keyed.sort(key=lambda item: item[0])
     return [
         RankedCandidate(**candidate.model_dump(exclude={"logprobs"}), score=score)
@@ -44,7 +48,7 @@ def rank_candidates(candidates: list[Candidate], beta: float) -> list[RankedCand
 
 
 def rank_all(instructions: Iterable[Instruction], generations: Iterable[Generation], beta: float,
-             source: str = "teacher output") -> list[Ranking]:
+             source: str = "teacher output", truncated: str = "score") -> list[Ranking]:
     """One Ranking per instruction (in instruction order); every instruction must have teacher output."""
     by_id: dict[str, Generation] = {}
     for generation in generations:
@@ -57,7 +61,7 @@ def rank_all(instructions: Iterable[Instruction], generations: Iterable[Generati
         if generation is None:
             raise TunaError(f"{source}: no teacher responses for instruction '{record.id}' (missing shard?)")
         rankings.append(Ranking(id=record.id, instruction=record.instruction, input=record.input,
-                                output=record.output, candidates=rank_candidates(generation.candidates, beta),
+                                output=record.output, candidates=rank_candidates(generation.candidates, beta, truncated),
                                 source="prob"))
     if by_id:
         raise TunaError(f"{source}: responses for {len(by_id)} unknown instruction(s), e.g. '{next(iter(by_id))}'"

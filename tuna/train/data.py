@@ -22,14 +22,13 @@ Bad data never reaches torch; each rule is counted and the counts are logged:
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from tuna.errors import TunaError
 from tuna.prompts import build_prompt
-from tuna.records import Instruction, Ranking, iter_jsonl
+from tuna.records import Ranking, read_records
 from tuna.train.loss import TunaLoss
 
 
@@ -45,20 +44,6 @@ class Example:
     @property
     def responses(self) -> list[list[int]]:
         return self.candidates + ([self.original] if self.original is not None else [])
-
-
-def read_records(path: Path) -> list[Ranking | Instruction]:
-    """Ranking records, or Instruction records (plain instruction data, objective mle)."""
-    model = Instruction
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                try:
-                    model = Ranking if "candidates" in json.loads(line) else Instruction
-                except (json.JSONDecodeError, TypeError):
-                    pass  # iter_jsonl reports the line properly
-                break
-    return list(iter_jsonl(path, model))
 
 
 def prompt_ids(tokenizer, prompt: str) -> list[int]:

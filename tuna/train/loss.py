@@ -25,7 +25,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from tuna.train.settings import MLE_TARGETS, OBJECTIVES, RANK_REDUCTIONS
+from tuna.config.settings import MLE_TARGETS, OBJECTIVES, RANK_REDUCTIONS
 
 
 

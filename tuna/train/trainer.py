@@ -17,7 +17,6 @@ import hashlib
 import json
 import shutil
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -30,7 +29,7 @@ from tuna.train.backends import DeepSpeedBackend, PlainBackend
 from tuna.train.data import describe, load_examples
 from tuna.train.forward import ResponseScorer, enable_activation_checkpointing, pack
 from tuna.train.loss import TunaLoss
-from tuna.train.settings import Settings
+from tuna.config.settings import Train
 
 STATE_FILE = "tuna_state.json"
 
@@ -50,7 +49,7 @@ def rank_micro_batches(step_examples: list[int], micro_batch_size: int, world: i
     return micro[rank::world]
 
 
-def train(init: Path, data: Path, out: Path, template: str, settings: Settings,
+def train(init: Path, data: Path, out: Path, template: str, settings: Train,
           state_dir: Path | None = None, resume: bool = False) -> None:
     """Train from checkpoint `init` on `data` and save a from_pretrained-loadable checkpoint to `out`."""
     from transformers import AutoTokenizer
@@ -100,7 +99,7 @@ def train(init: Path, data: Path, out: Path, template: str, settings: Settings,
             _save_state(backend, state_dir, step + 1, fingerprint, history)
 
     _save_checkpoint(backend, model, tokenizer, out, inputs=[data, init], params={
-        **asdict(settings), "template": template, "world_size": backend.world, "backend": backend.kind,
+        **settings.model_dump(), "template": template, "world_size": backend.world, "backend": backend.kind,
     }, extra={"data": dict(report), "steps": steps, "log": history})
     backend.barrier()
     if backend.is_main:
@@ -118,9 +117,9 @@ def _micro_batch_loss(backend, loss_fn: TunaLoss, packed):
                    lengths[packed.candidates], None if original is None else lengths[original])
 
 
-def _fingerprint(init: Path, data: Path, template: str, settings: Settings, backend) -> str:
+def _fingerprint(init: Path, data: Path, template: str, settings: Train, backend) -> str:
     """What a resumed run must share with the saved state (not save_every)."""
-    identity = {"settings": {**asdict(settings), "save_every": None}, "template": template, "world": backend.world,
+    identity = {"settings": {**settings.model_dump(), "save_every": None}, "template": template, "world": backend.world,
                 "backend": backend.kind, "data": provenance.describe_input(data),
                 "init": provenance.describe_input(init)}
     return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()

@@ -1,68 +1,30 @@
-# Config validation and helpers shared by every rule file. The logic lives in
-# tuna.workflow so it is unit-tested; this file only wires it into Snakemake.
-import re
+# The config's plan (tuna.config) is the one owner of validation, defaults, the model
+# graph and every artifact path; the rules only read it. L is the path layout.
+import os
 
-import yaml
-
-from tuna import workflow as tw
+from tuna import config as tuna_config
+from tuna.config import cli_options, repeat_option
+from tuna.config.layout import cost_of
 from tuna.errors import TunaError
 
 try:
-    tw.validate_config(config, source="config")
+    PLAN = tuna_config.load(config, source=CONFIG_SOURCE)
 except TunaError as exc:
     raise WorkflowError(exc.message) from None
 
-with open(workflow.source_path("../downloads.yaml")) as _handle:
-    DOWNLOADS = {**yaml.safe_load(_handle), **config.get("downloads", {})}
+L = PLAN.layout
+SHARDS = PLAN.shards
+API_LIMITS = PLAN.api_limits()
+API_OPTIONS = PLAN.api_options()
 
-GGUF_MODELS = tw.imported_models(config, gguf=True)
-HF_IMPORTED_MODELS = tw.imported_models(config, gguf=False)
-IMPORTED_MODELS = GGUF_MODELS + HF_IMPORTED_MODELS
-TRAINED_MODELS = tw.trained_models(config)
-SHARDS = list(range(config["data"]["shards"]))
 
 wildcard_constraints:
     shard=r"\d+",
 
 
-def provider_input(spec):
-    """Files a provider loads: a checkpoint or GGUF the workflow builds, or a user path."""
-    location = tw.provider_location(config, spec)
-    return [location] if location else []
-
-
-def provider_args(spec):
-    return tw.provider_args(config, spec)
-
-
-def sampler_spec(model):
-    """The provider a model samples itself with (contextual ranking)."""
-    return tw.with_model(config["sampling"]["provider"], model)
-
-
-def answer_spec(model):
-    """The provider a model answers benchmark prompts with (evaluation)."""
-    return tw.with_model(config["evaluation"].get("generation", {}).get("provider", {"kind": "llamacpp"}), model)
-
-
-def resolve_source(location):
-    """A config location (path or pkg:MODULE/FILE) as a path; a clear error if missing."""
-    from tuna.sources import resolve
-
-    try:
-        return resolve(location)
-    except TunaError as exc:
-        raise WorkflowError(exc.message) from None
-
-
-def instructions_source(wildcards):
-    """The raw instruction file: none for the demo set, the download for Alpaca, else a path."""
-    source = config["data"]["source"]
-    if source == "demo":
-        return []
-    if source == "alpaca":
-        return ["resources/downloads/alpaca_data.json"]
-    return [source]
+def names(values):
+    """A wildcard constraint matching exactly these names (nothing if there are none)."""
+    return "|".join(re.escape(str(v)) for v in values) if values else "(?!x)x"
 
 
 def conda_env(gpu):
@@ -70,6 +32,27 @@ def conda_env(gpu):
     return "../../envs/gpu.yaml" if gpu else "../../envs/cpu.yaml"
 
 
-def uses_gpu(spec):
-    """A provider that offloads to a GPU (llama.cpp layers) or runs transformers on one."""
-    return spec.get("n_gpu_layers", 0) != 0
+def planned_input(path):
+    """A user-given file as an input when it exists, or when the workflow downloads it; a
+    missing one is left to the job, which fails naming it (so a plan never needs it)."""
+    return [path] if path.startswith("resources/") or os.path.exists(path) else []
+
+
+def import_source(wildcards):
+    """The model's source file, as an input when it exists (so a changed file re-imports)."""
+    from tuna.sources import resolve
+
+    try:
+        return planned_input(str(resolve(PLAN.models[wildcards.model].import_)))
+    except TunaError:
+        return []
+
+
+def prm_settings(wildcards):
+    """The settings of the proxy ranking model a prm_train/prm_rank job makes."""
+    return PLAN.config.prms[wildcards.prm]
+
+
+def optional(path):
+    """[path], or nothing for a file that is not needed (None)."""
+    return [path] if path else []

@@ -1,88 +1,76 @@
 # Contextual ranking (Sec. 2.3-2.4): each model samples itself (sharded), a judge ranks
-# the samples of the first `data.ctx_rank_limit` instructions, a proxy ranking model
-# (when a `prm_rank:` model is declared) ranks the rest.
+# the samples of the first `data.ctx_rank_limit` instructions, and proxy ranking models
+# (for `prm_rank:` data) rank the samples of the rest.
 
-CTX_FIRST = config["data"]["ctx_rank_limit"]
-PRM_SAMPLED = tw.prm_sampled_models(config)
+CTX_FIRST = PLAN.config.data.ctx_rank_limit
+JUDGE = PLAN.config.judge
 
 
 rule sample:
     input:
-        instructions="results/data/instructions.jsonl",
-        model=lambda w: provider_input(sampler_spec(w.model)),
+        instructions=L.instructions(),
+        model=lambda w: PLAN.sampler(w.model).inputs,
     output:
-        samples="results/ctx_rank/{model}/samples/{shard}.jsonl",
-        cost="results/ctx_rank/{model}/samples/{shard}.cost.json",
+        samples=L.samples("{model}", "{shard}"),
+        cost=cost_of(L.samples("{model}", "{shard}")),
     params:
         shard=lambda w: f"{w.shard}/{len(SHARDS)}",
-        sampling=lambda w: tw.cli_options({
-            "first": None if w.model in PRM_SAMPLED else CTX_FIRST,
-            **{key: config["sampling"][key] for key in
-               ("n", "temperature", "temperature_step", "max_trials", "tau", "max_tokens", "seed")},
+        sampling=lambda w: cli_options({
+            "first": None if PLAN.samples_all(w.model) else CTX_FIRST,
+            **PLAN.config.sampling.model_dump(exclude={"provider"}),
         }),
-        provider=lambda w: provider_args(sampler_spec(w.model)),
-        prices=lambda w: tw.price_args(config, sampler_spec(w.model)),
+        provider=lambda w: PLAN.sampler(w.model).args(),
     wildcard_constraints:
-        model=tw.name_regex(list(config["models"])),
+        model=names(PLAN.sampled_models()),
     log:
-        "logs/sample/{model}/{shard}.log",
+        L.log("sample/{model}/{shard}"),
     threads: 2
     resources:
-        api_calls=lambda w: int(sampler_spec(w.model)["kind"] == "openai"),
-        **tw.api_limits(config),
+        api_calls=lambda w: int(PLAN.sampler(w.model).is_api),
+        **API_LIMITS,
     conda:
-        lambda w: conda_env(uses_gpu(sampler_spec(w.model)))
+        lambda w: conda_env(PLAN.sampler(w.model).uses_gpu)
     shell:
         "tuna sample --instructions {input.instructions} --shard {params.shard} {params.sampling} "
-        "{params.provider} {params.prices} --concurrency {resources.api_concurrency} --rpm {resources.api_rpm} "
-        "--tpm {resources.api_tpm} --timeout {resources.api_timeout} --max-retries {resources.api_max_retries} "
-        "-o {output.samples} > {log} 2>&1"
+        f"{{params.provider}} {API_OPTIONS} -o {{output.samples}} > {{log}} 2>&1"
 
 
 rule judge:
     input:
-        instructions="results/data/instructions.jsonl",
-        samples="results/ctx_rank/{model}/samples/{shard}.jsonl",
-        judge=provider_input(config["judge"]["provider"]),
+        instructions=L.instructions(),
+        samples=L.samples("{model}", "{shard}"),
+        judge=lambda w: PLAN.judge().inputs,
     output:
-        judged="results/ctx_rank/{model}/judged/{shard}.jsonl",
-        quarantine="results/ctx_rank/{model}/judged/{shard}.quarantine.jsonl",
-        cost="results/ctx_rank/{model}/judged/{shard}.cost.json",
+        judged=L.judged("{model}", "{shard}"),
+        quarantine=L.quarantine("{model}", "{shard}"),
+        cost=cost_of(L.judged("{model}", "{shard}")),
     params:
-        judging=tw.cli_options({
-            "first": CTX_FIRST,
-            **{key: config["judge"][key] for key in ("max_tokens", "retries", "constrained") if key in config["judge"]},
-        }),
-        provider=provider_args(config["judge"]["provider"]),
-        prices=tw.price_args(config, config["judge"]["provider"]),
+        judging=cli_options({"first": CTX_FIRST, **JUDGE.model_dump(exclude={"provider"})}),
+        provider=lambda w: PLAN.judge().args(),
     log:
-        "logs/judge/{model}/{shard}.log",
+        L.log("judge/{model}/{shard}"),
     threads: 2
     resources:
-        api_calls=int(config["judge"]["provider"]["kind"] == "openai"),
-        **tw.api_limits(config),
+        api_calls=lambda w: int(PLAN.judge().is_api),
+        **API_LIMITS,
     conda:
         "../../envs/cpu.yaml"
     shell:
         "tuna judge --instructions {input.instructions} --samples {input.samples} {params.judging} "
-        "{params.provider} {params.prices} --concurrency {resources.api_concurrency} --rpm {resources.api_rpm} "
-        "--tpm {resources.api_tpm} --timeout {resources.api_timeout} --max-retries {resources.api_max_retries} "
-        "-o {output.judged} --quarantine {output.quarantine} > {log} 2>&1"
+        f"{{params.provider}} {API_OPTIONS} -o {{output.judged}} --quarantine {{output.quarantine}} > {{log}} 2>&1"
 
 
 rule ctx_rank:
     input:
-        instructions="results/data/instructions.jsonl",
-        samples=expand("results/ctx_rank/{{model}}/samples/{shard}.jsonl", shard=SHARDS),
-        judged=expand("results/ctx_rank/{{model}}/judged/{shard}.jsonl", shard=SHARDS),
+        instructions=L.instructions(),
+        samples=[L.samples("{model}", shard) for shard in SHARDS],
+        judged=[L.judged("{model}", shard) for shard in SHARDS],
     output:
-        "results/ctx_rank/{model}/ranked.jsonl",
+        L.ctx_ranked("{model}"),
     params:
-        shards=lambda w, input: " ".join(
-            f"--samples {s} --judged {j}" for s, j in zip(input.samples, input.judged)
-        ),
+        shards=lambda w, input: " ".join(f"--samples {s} --judged {j}" for s, j in zip(input.samples, input.judged)),
     log:
-        "logs/ctx_rank/{model}.log",
+        L.log("ctx_rank/{model}"),
     conda:
         "../../envs/cpu.yaml"
     shell:
@@ -91,17 +79,19 @@ rule ctx_rank:
 
 rule prm_train:
     input:
-        ranked="results/ctx_rank/{model}/ranked.jsonl",
-        backbone=f"checkpoints/{config['prm']['backbone']}",
+        ranked=L.ctx_ranked("{model}"),
+        backbone=lambda w: L.checkpoint(prm_settings(w).backbone),
     output:
-        directory("results/ctx_rank/{model}/prm"),
+        directory(L.prm("{model}", "{prm}")),
     params:
-        training=tw.cli_options({
-            "template": tw.model_template(config, config["prm"]["backbone"]),
-            **{key: config["prm"][key] for key in ("lr", "epochs", "max_length", "seed") if key in config["prm"]},
+        training=lambda w: cli_options({
+            "template": PLAN.template(prm_settings(w).backbone),
+            **prm_settings(w).model_dump(exclude={"backbone"}),
         }),
+    wildcard_constraints:
+        prm=names(PLAN.config.prms),
     log:
-        "logs/prm_train/{model}.log",
+        L.log("prm_train/{model}/{prm}"),
     threads: 2
     resources:
         mem_mb=8000,
@@ -114,16 +104,18 @@ rule prm_train:
 
 rule prm_rank:
     input:
-        prm="results/ctx_rank/{model}/prm",
-        instructions="results/data/instructions.jsonl",
-        samples=expand("results/ctx_rank/{{model}}/samples/{shard}.jsonl", shard=SHARDS),
-        judged_ranked="results/ctx_rank/{model}/ranked.jsonl",
+        prm=L.prm("{model}", "{prm}"),
+        instructions=L.instructions(),
+        samples=[L.samples("{model}", shard) for shard in SHARDS],
+        judged_ranked=L.ctx_ranked("{model}"),
     output:
-        "results/ctx_rank/{model}/prm_ranked.jsonl",
+        L.prm_ranked("{model}", "{prm}"),
     params:
-        samples=lambda w, input: " ".join(f"--samples {path}" for path in input.samples),
+        samples=lambda w, input: repeat_option("--samples", input.samples),
+    wildcard_constraints:
+        prm=names(PLAN.config.prms),
     log:
-        "logs/prm_rank/{model}.log",
+        L.log("prm_rank/{model}/{prm}"),
     threads: 2
     conda:
         "../../envs/cpu.yaml"

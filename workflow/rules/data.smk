@@ -3,16 +3,12 @@
 
 rule download:
     output:
-        "resources/downloads/{name}",
+        L.download("{name}"),
     params:
-        url=lambda w: DOWNLOADS[w.name]["url"],
-        checksum=lambda w: " ".join(
-            f"--{key.replace('_', '-')} {DOWNLOADS[w.name][key]}"
-            for key in ("sha256", "git_sha1")
-            if key in DOWNLOADS[w.name]
-        ),
+        url=lambda w: PLAN.downloads[w.name].url,
+        checksum=lambda w: cli_options(PLAN.downloads[w.name].model_dump(include={"sha256", "git_sha1"})),
     wildcard_constraints:
-        name="|".join(re.escape(name) for name in DOWNLOADS),
+        name=names(PLAN.downloads),
     log:
         "logs/download/{name}.log",
     resources:
@@ -25,17 +21,75 @@ rule download:
 
 rule prepare_instructions:
     input:
-        instructions_source,
+        PLAN.instructions_source(),
     output:
-        "results/data/instructions.jsonl",
+        L.instructions(),
     params:
         source=lambda w, input: input[0] if input else "demo",
-        limit=f"--limit {config['data']['limit']}" if config["data"]["limit"] else "",
+        options=cli_options({"limit": PLAN.config.data.limit}),
     log:
-        "logs/prepare_instructions.log",
+        L.log("prepare_instructions"),
     conda:
         "../../envs/cpu.yaml"
     shell:
-        "tuna prepare-data --source {params.source:q} "
-        "{params.limit} "
-        "-o {output} > {log} 2>&1"
+        "tuna prepare-data --source {params.source:q} {params.options} -o {output} > {log} 2>&1"
+
+
+rule mix_data:
+    input:
+        lambda w: [PLAN.set_file(part) for part in PLAN.models[w.model].data],
+    output:
+        L.train_data("{model}"),
+    params:
+        parts=lambda w: PLAN.mixture_args(w.model),
+    wildcard_constraints:
+        model=names(PLAN.mixtures()),
+    log:
+        L.log("mix_data/{model}"),
+    conda:
+        "../../envs/cpu.yaml"
+    shell:
+        "tuna mix-data {params.parts} -o {output} > {log} 2>&1"
+
+
+rule import_released_prob:
+    input:
+        lambda w: planned_input(PLAN.released_source("prob")),
+    output:
+        L.released("prob"),
+    params:
+        source=lambda w: PLAN.released_source("prob"),
+        beta=PLAN.config.scoring.beta,
+    log:
+        L.log("import_released/prob"),
+    conda:
+        "../../envs/cpu.yaml"
+    shell:
+        "tuna import-released --kind prob {params.source:q} --beta {params.beta} -o {output} > {log} 2>&1"
+
+
+use rule import_released_prob as import_released_prob_beta with:
+    output:
+        L.released("prob", "_beta{beta}"),
+    params:
+        source=lambda w: PLAN.released_source("prob"),
+        beta="{beta}",
+    wildcard_constraints:
+        beta=names(PLAN.scoring_betas("released_prob").values()),
+    log:
+        L.log("import_released/prob_beta{beta}"),
+
+
+rule import_released_judge:
+    input:
+        lambda w: planned_input(PLAN.released_source("judge")),
+    output:
+        L.released("judge"),
+    params:
+        source=lambda w: PLAN.released_source("judge"),
+    log:
+        L.log("import_released/judge"),
+    conda:
+        "../../envs/cpu.yaml"
+    shell:
+        "tuna import-released --kind judge {params.source:q} -o {output} > {log} 2>&1"

@@ -1,14 +1,12 @@
 # Evaluation (Sec. 3): benchmark prompts, greedy answers of every evaluated model, scores
 # (Super-NI, LMentry) and Vicuna QA judged against the baseline; the report is report.smk.
 
-EVAL = config["evaluation"]
-EVAL_MODELS = EVAL["models"]
-BASELINE = EVAL["baseline"]
-VICUNA = tw.vicuna_plan(config)
-SUPERNI = EVAL.get("superni", {})
-LMENTRY = EVAL.get("lmentry", {})
-SUPERNI_SHOTS = SUPERNI.get("shots", [0, 2])
-VICUNA_JUDGE = VICUNA["judge"]
+EVAL = PLAN.config.evaluation
+BASELINE = PLAN.baseline
+VICUNA_FILES = PLAN.vicuna_files()
+SUPERNI_SHOTS = EVAL.superni.shots
+SUPERNI_OPTIONS = cli_options({"instances_per_task": EVAL.superni.instances_per_task})
+LMENTRY_OPTIONS = cli_options({"limit_per_task": EVAL.lmentry.limit_per_task})
 
 
 wildcard_constraints:
@@ -18,9 +16,9 @@ wildcard_constraints:
 
 rule fetch_superni:
     input:
-        "resources/downloads/superni_test_tasks.txt",
+        L.download("superni_test_tasks.txt"),
     output:
-        directory("resources/superni/tasks"),
+        directory(L.superni_tasks()),
     log:
         "logs/fetch_superni.log",
     resources:
@@ -33,7 +31,7 @@ rule fetch_superni:
 
 rule fetch_lmentry:
     output:
-        directory("resources/lmentry/data"),
+        directory(L.lmentry_data()),
     log:
         "logs/fetch_lmentry.log",
     resources:
@@ -46,13 +44,13 @@ rule fetch_lmentry:
 
 rule vicuna_prompts:
     input:
-        [VICUNA["questions"]] if VICUNA["questions"] else [],
+        optional(VICUNA_FILES["questions"]),
     output:
-        "results/eval/prompts/vicuna.jsonl",
+        L.eval_prompts("vicuna"),
     params:
         data=lambda w, input: input[0] if input else "demo",
     log:
-        "logs/eval_prompts/vicuna.log",
+        L.log("eval_prompts/vicuna"),
     conda:
         "../../envs/cpu.yaml"
     shell:
@@ -61,14 +59,14 @@ rule vicuna_prompts:
 
 rule superni_prompts:
     input:
-        tasks="resources/superni/tasks",
-        split="resources/downloads/superni_test_tasks.txt",
+        tasks=L.superni_tasks(),
+        split=L.download("superni_test_tasks.txt"),
     output:
-        "results/eval/prompts/superni_{shots}shot.jsonl",
+        L.eval_prompts("superni_{shots}shot"),
     params:
-        options=tw.cli_options({"instances_per_task": SUPERNI.get("instances_per_task", 100)}),
+        options=SUPERNI_OPTIONS,
     log:
-        "logs/eval_prompts/superni_{shots}shot.log",
+        L.log("eval_prompts/superni_{shots}shot"),
     conda:
         "../../envs/cpu.yaml"
     shell:
@@ -78,13 +76,13 @@ rule superni_prompts:
 
 rule lmentry_prompts:
     input:
-        "resources/lmentry/data",
+        L.lmentry_data(),
     output:
-        "results/eval/prompts/lmentry.jsonl",
+        L.eval_prompts("lmentry"),
     params:
-        options=tw.cli_options({"limit_per_task": LMENTRY.get("limit_per_task")}),
+        options=LMENTRY_OPTIONS,
     log:
-        "logs/eval_prompts/lmentry.log",
+        L.log("eval_prompts/lmentry"),
     conda:
         "../../envs/cpu.yaml"
     shell:
@@ -93,90 +91,82 @@ rule lmentry_prompts:
 
 rule generate_answers:
     input:
-        prompts="results/eval/prompts/{prompts}.jsonl",
-        model=lambda w: provider_input(answer_spec(w.model)),
+        prompts=L.eval_prompts("{prompts}"),
+        model=lambda w: PLAN.answerer(w.model).inputs,
     output:
-        answers="results/{model}/answers/{prompts}.jsonl",
-        cost="results/{model}/answers/{prompts}.cost.json",
+        answers=L.answers("{model}", "{prompts}"),
+        cost=cost_of(L.answers("{model}", "{prompts}")),
     params:
-        max_tokens=lambda w: tw.answer_max_tokens(config, w.prompts),
-        provider=lambda w: provider_args(answer_spec(w.model)),
-        prices=lambda w: tw.price_args(config, answer_spec(w.model)),
+        max_tokens=lambda w: PLAN.answer_max_tokens(w.prompts),
+        provider=lambda w: PLAN.answerer(w.model).args(),
     wildcard_constraints:
-        model=tw.name_regex(EVAL_MODELS),
+        model=names(PLAN.eval_models),
     log:
-        "logs/generate_answers/{model}/{prompts}.log",
+        L.log("generate_answers/{model}/{prompts}"),
     threads: 2
     resources:
-        api_calls=lambda w: int(answer_spec(w.model)["kind"] == "openai"),
-        **tw.api_limits(config),
+        api_calls=lambda w: int(PLAN.answerer(w.model).is_api),
+        **API_LIMITS,
     conda:
-        lambda w: conda_env(uses_gpu(answer_spec(w.model)))
+        lambda w: conda_env(PLAN.answerer(w.model).uses_gpu)
     shell:
         "tuna generate-answers --prompts {input.prompts} --max-tokens {params.max_tokens} {params.provider} "
-        "{params.prices} --concurrency {resources.api_concurrency} --rpm {resources.api_rpm} "
-        "--tpm {resources.api_tpm} --timeout {resources.api_timeout} --max-retries {resources.api_max_retries} "
-        "-o {output.answers} > {log} 2>&1"
+        f"{API_OPTIONS} -o {{output.answers}} > {{log}} 2>&1"
 
 
 rule judge_vicuna:
     input:
-        answers="results/{model}/answers/vicuna.jsonl",
-        baseline=f"results/{BASELINE}/answers/vicuna.jsonl",
-        questions=[VICUNA["questions"]] if VICUNA["questions"] else [],
-        judge_prompts=[VICUNA["judge_prompts"]] if VICUNA["judge_prompts"] else [],
-        judge=provider_input(VICUNA_JUDGE),
+        answers=L.answers("{model}", "vicuna"),
+        baseline=L.answers(BASELINE, "vicuna"),
+        questions=optional(VICUNA_FILES["questions"]),
+        judge_prompts=optional(VICUNA_FILES["judge_prompts"]),
+        judge=lambda w: PLAN.vicuna_judge().inputs,
     output:
-        result=report(
-            "results/{model}/vicuna.json", caption="../report/vicuna.rst", category="Results", subcategory="{model}"
-        ),
-        judgements="results/{model}/vicuna_judgements.jsonl",
-        cost="results/{model}/vicuna.cost.json",
+        result=report(L.result("{model}", "vicuna"), caption="../report/vicuna.rst", category="Results",
+                      subcategory="{model}"),
+        judgements=L.vicuna_judgements("{model}"),
+        cost=cost_of(L.result("{model}", "vicuna")),
     params:
         questions=lambda w, input: input.questions[0] if input.questions else "demo",
         judge_prompts=lambda w, input: input.judge_prompts[0] if input.judge_prompts else "demo",
-        judging=tw.cli_options({
+        judging=cli_options({
             "baseline_name": BASELINE,
-            "style": VICUNA["style"],
-            **{key: config["judge"][key] for key in ("max_tokens", "retries", "constrained") if key in config["judge"]},
+            "style": EVAL.vicuna.style,
+            **PLAN.config.judge.model_dump(exclude={"provider"}),
         }),
-        provider=provider_args(VICUNA_JUDGE),
-        prices=tw.price_args(config, VICUNA_JUDGE),
+        provider=lambda w: PLAN.vicuna_judge().args(),
     wildcard_constraints:
-        model=tw.name_regex([m for m in EVAL_MODELS if m != BASELINE]),
+        model=names(PLAN.judged_models()),
     log:
-        "logs/judge_vicuna/{model}.log",
+        L.log("judge_vicuna/{model}"),
     threads: 2
     resources:
-        api_calls=int(VICUNA_JUDGE["kind"] == "openai"),
-        **tw.api_limits(config),
+        api_calls=lambda w: int(PLAN.vicuna_judge().is_api),
+        **API_LIMITS,
     conda:
         "../../envs/cpu.yaml"
     shell:
         "tuna judge-vicuna --questions {params.questions} --judge-prompts {params.judge_prompts} "
         "--answers {input.answers} --baseline-answers {input.baseline} --model-name {wildcards.model} "
-        "{params.judging} {params.provider} {params.prices} --concurrency {resources.api_concurrency} "
-        "--rpm {resources.api_rpm} --tpm {resources.api_tpm} --timeout {resources.api_timeout} "
-        "--max-retries {resources.api_max_retries} -o {output.result} --judgements {output.judgements} "
-        "> {log} 2>&1"
+        f"{{params.judging}} {{params.provider}} {API_OPTIONS} -o {{output.result}} "
+        "--judgements {output.judgements} > {log} 2>&1"
 
 
 rule eval_superni:
     input:
-        tasks="resources/superni/tasks",
-        split="resources/downloads/superni_test_tasks.txt",
-        answers=expand("results/{{model}}/answers/superni_{shots}shot.jsonl", shots=SUPERNI_SHOTS),
+        tasks=L.superni_tasks(),
+        split=L.download("superni_test_tasks.txt"),
+        answers=[L.answers("{model}", f"superni_{shots}shot") for shots in SUPERNI_SHOTS],
     output:
-        report(
-            "results/{model}/superni.json", caption="../report/superni.rst", category="Results", subcategory="{model}"
-        ),
+        report(L.result("{model}", "superni"), caption="../report/superni.rst", category="Results",
+               subcategory="{model}"),
     params:
         answers=lambda w, input: " ".join(f"--answers {s}={a}" for s, a in zip(SUPERNI_SHOTS, input.answers)),
-        options=tw.cli_options({"instances_per_task": SUPERNI.get("instances_per_task", 100)}),
+        options=SUPERNI_OPTIONS,
     wildcard_constraints:
-        model=tw.name_regex(EVAL_MODELS),
+        model=names(PLAN.eval_models),
     log:
-        "logs/eval_superni/{model}.log",
+        L.log("eval_superni/{model}"),
     conda:
         "../../envs/cpu.yaml"
     shell:
@@ -186,18 +176,17 @@ rule eval_superni:
 
 rule eval_lmentry:
     input:
-        data="resources/lmentry/data",
-        answers="results/{model}/answers/lmentry.jsonl",
+        data=L.lmentry_data(),
+        answers=L.answers("{model}", "lmentry"),
     output:
-        report(
-            "results/{model}/lmentry.json", caption="../report/lmentry.rst", category="Results", subcategory="{model}"
-        ),
+        report(L.result("{model}", "lmentry"), caption="../report/lmentry.rst", category="Results",
+               subcategory="{model}"),
     params:
-        options=tw.cli_options({"limit_per_task": LMENTRY.get("limit_per_task")}),
+        options=LMENTRY_OPTIONS,
     wildcard_constraints:
-        model=tw.name_regex(EVAL_MODELS),
+        model=names(PLAN.eval_models),
     log:
-        "logs/eval_lmentry/{model}.log",
+        L.log("eval_lmentry/{model}"),
     conda:
         "../../envs/cpu.yaml"
     shell:

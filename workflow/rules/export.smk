@@ -5,16 +5,16 @@ from tuna.export import QUANTS as EXPORT_QUANTS
 
 rule export_gguf:
     input:
-        "checkpoints/{model}",
+        L.checkpoint("{model}"),
     output:
-        "checkpoints/{model}.{quant}.gguf",
+        L.gguf("{model}", "{quant}"),
     params:
         quant="{quant}",
     wildcard_constraints:
-        model=tw.name_regex(list(config["models"])),
-        quant=tw.name_regex(list(EXPORT_QUANTS)),
+        model=names(PLAN.models),
+        quant=names(EXPORT_QUANTS),
     log:
-        "logs/export_gguf/{model}.{quant}.log",
+        L.log("export_gguf/{model}.{quant}"),
     threads: 2
     resources:
         mem_mb=4000,

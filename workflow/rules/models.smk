@@ -1,39 +1,40 @@
 # Model import: a GGUF (dequantized; the GGUF kept for llama.cpp) or an HF directory
-# becomes checkpoints/{model}/, the form every later stage reads.
+# becomes checkpoints/{model}/, the form every later stage reads. A source that does not
+# exist (yet) is still planned: the import job then fails naming the path to provide.
 
 
 rule import_gguf_model:
     input:
-        lambda w: str(resolve_source(config["models"][w.model]["import"])),
+        import_source,
     output:
-        checkpoint=directory("checkpoints/{model}"),
-        gguf="checkpoints/{model}.source.gguf",
+        checkpoint=directory(L.checkpoint("{model}")),
+        gguf=L.gguf("{model}", "source"),
     params:
-        source=lambda w: config["models"][w.model]["import"],
+        source=lambda w: PLAN.models[w.model].import_,
     wildcard_constraints:
-        model=tw.name_regex(GGUF_MODELS),
+        model=names(PLAN.imported(gguf=True)),
     log:
-        "logs/import_model/{model}.log",
+        L.log("import_model/{model}"),
     resources:
         mem_mb=4000,
     conda:
         "../../envs/cpu.yaml"
     shell:
-        "tuna import-model {input:q} -o {output.checkpoint} --gguf-out {output.gguf} > {log} 2>&1"
+        "tuna import-model {params.source:q} -o {output.checkpoint} --gguf-out {output.gguf} > {log} 2>&1"
 
 
 rule import_hf_model:
     input:
-        lambda w: str(resolve_source(config["models"][w.model]["import"])),
+        import_source,
     output:
-        checkpoint=directory("checkpoints/{model}"),
+        checkpoint=directory(L.checkpoint("{model}")),
     params:
-        source=lambda w: config["models"][w.model]["import"],
+        source=lambda w: PLAN.models[w.model].import_,
     wildcard_constraints:
-        model=tw.name_regex(HF_IMPORTED_MODELS),
+        model=names(PLAN.imported(gguf=False)),
     log:
-        "logs/import_model/{model}.log",
+        L.log("import_model/{model}"),
     conda:
         "../../envs/cpu.yaml"
     shell:
-        "tuna import-model {input:q} -o {output.checkpoint} > {log} 2>&1"
+        "tuna import-model {params.source:q} -o {output.checkpoint} > {log} 2>&1"

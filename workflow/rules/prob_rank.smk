@@ -1,51 +1,59 @@
 # Probabilistic ranking (Sec. 2.2): the teacher answers every instruction N times with
-# token log-probs (one job per shard), then Eq. 3 scores rank the answers. `scoring.beta`
-# is a param of `prob_rank` only: changing it re-runs the ranking and what follows, never
-# the (paid) teacher calls. API limits are resources, so changing them re-runs nothing.
-
-TEACHER = config["teacher"]["provider"]
+# token log-probs (one job per shard), then Eq. 3 scores rank the answers. `scoring` is a
+# param of the ranking rules only: changing beta re-runs the ranking and what follows,
+# never the (paid) teacher calls; a model's own beta (Table 5) is another ranking of the
+# same teacher output. API limits are resources, so changing them re-runs nothing.
 
 
 rule teacher:
     input:
-        instructions="results/data/instructions.jsonl",
-        model=provider_input(TEACHER),
+        instructions=L.instructions(),
+        model=lambda w: PLAN.teacher().inputs,
     output:
-        responses="results/prob_rank/teacher/{shard}.jsonl",
-        cost="results/prob_rank/teacher/{shard}.cost.json",
+        responses=L.teacher("{shard}"),
+        cost=cost_of(L.teacher("{shard}")),
     params:
         shard=lambda w: f"{w.shard}/{len(SHARDS)}",
-        sampling=tw.cli_options(
-            {key: config["teacher"][key] for key in ("n", "temperature", "max_tokens", "seed") if key in config["teacher"]}
-        ),
-        provider=provider_args(TEACHER),
-        prices=tw.price_args(config, TEACHER),
+        sampling=lambda w: cli_options(PLAN.config.teacher.model_dump(exclude={"provider"})),
+        provider=lambda w: PLAN.teacher().args(),
     log:
-        "logs/teacher/{shard}.log",
+        L.log("teacher/{shard}"),
     threads: 2
     resources:
-        api_calls=int(TEACHER["kind"] == "openai"),
-        **tw.api_limits(config),
+        api_calls=lambda w: int(PLAN.teacher().is_api),
+        **API_LIMITS,
     conda:
         "../../envs/cpu.yaml"
     shell:
-        "tuna teacher {input.instructions} --shard {params.shard} {params.sampling} "
-        "{params.provider} {params.prices} --concurrency {resources.api_concurrency} "
-        "--rpm {resources.api_rpm} --tpm {resources.api_tpm} --timeout {resources.api_timeout} "
-        "--max-retries {resources.api_max_retries} -o {output.responses} > {log} 2>&1"
+        "tuna teacher {input.instructions} --shard {params.shard} {params.sampling} {params.provider} "
+        f"{API_OPTIONS} -o {{output.responses}} > {{log}} 2>&1"
 
 
 rule prob_rank:
     input:
-        instructions="results/data/instructions.jsonl",
-        teacher=expand("results/prob_rank/teacher/{shard}.jsonl", shard=SHARDS),
+        instructions=L.instructions(),
+        teacher=[L.teacher(shard) for shard in SHARDS],
     output:
-        "results/prob_rank/ranked.jsonl",
+        L.prob_ranked(),
     params:
-        beta=config["scoring"]["beta"],
+        beta=PLAN.config.scoring.beta,
+        truncated=PLAN.config.scoring.truncated,
     log:
-        "logs/prob_rank.log",
+        L.log("prob_rank"),
     conda:
         "../../envs/cpu.yaml"
     shell:
-        "tuna score {input.instructions} {input.teacher} --beta {params.beta} -o {output} > {log} 2>&1"
+        "tuna score {input.instructions} {input.teacher} --beta {params.beta} --truncated {params.truncated} "
+        "-o {output} > {log} 2>&1"
+
+
+use rule prob_rank as prob_rank_beta with:
+    output:
+        L.prob_ranked("_beta{beta}"),
+    params:
+        beta="{beta}",
+        truncated=PLAN.config.scoring.truncated,
+    wildcard_constraints:
+        beta=names(PLAN.scoring_betas("prob_rank").values()),
+    log:
+        L.log("prob_rank_beta{beta}"),

@@ -1,29 +1,29 @@
 # Training (Eq. 4-6, or Eq. 2 for objective mle): checkpoints/{model} from the model's
-# init checkpoint and the ranked data its `data:` names. CPU (num_gpus 0) runs plain
-# torch; GPUs run one DeepSpeed rank each. A killed job resumes from the state saved
-# every `save_every` steps in checkpoints/{model}.state (deleted once training ends).
+# init checkpoint and its training data (a data set, or the mixture mix_data builds).
+# CPU (num_gpus 0) runs plain torch; GPUs run one DeepSpeed rank each. A killed job
+# resumes from the state saved every `save_every` steps (deleted once training ends).
 
 
 rule train:
     input:
-        init=lambda w: f"checkpoints/{config['models'][w.model]['init']}",
-        data=lambda w: tw.train_data(config, w.model),
+        init=lambda w: L.checkpoint(PLAN.models[w.model].init),
+        data=lambda w: PLAN.train_input(w.model),
     output:
-        directory("checkpoints/{model}"),
+        directory(L.checkpoint("{model}")),
     params:
-        launcher=lambda w: tw.train_launcher(tw.train_settings(config, w.model), w.model),
-        template=lambda w: tw.model_template(config, w.model),
-        training=lambda w: tw.train_options(tw.train_settings(config, w.model)),
+        launcher=lambda w: PLAN.train_launcher(w.model),
+        template=lambda w: PLAN.template(w.model),
+        training=lambda w: PLAN.train_options(w.model),
     wildcard_constraints:
-        model=tw.name_regex(TRAINED_MODELS),
+        model=names(PLAN.trained()),
     log:
-        "logs/train/{model}.log",
+        L.log("train/{model}"),
     threads: 8
     resources:
-        gpu=lambda w: tw.train_settings(config, w.model)["num_gpus"],
+        gpu=lambda w: PLAN.train(w.model).num_gpus,
         mem_mb=8000,
     conda:
-        lambda w: conda_env(tw.train_settings(config, w.model)["num_gpus"] > 0)
+        lambda w: conda_env(PLAN.train(w.model).num_gpus > 0)
     shell:
         "OMP_NUM_THREADS={threads} {params.launcher} --init {input.init} --data {input.data} "
         "--template {params.template} {params.training} --resume -o {output} > {log} 2>&1"

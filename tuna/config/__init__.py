@@ -1,0 +1,15 @@
+"""The one owner of a workflow config: validation, every default, the model graph and every path.
+
+    plan = tuna.config.load_file("config/config.yaml")
+    plan.train("tuna").lr, plan.train_input("tuna"), plan.layout.checkpoint("tuna")
+
+Sections and their defaults: tuna.config.settings (the key tables of config/README.md are
+generated from it); models and the data algebra: tuna.config.models; paths:
+tuna.config.layout; the plan the rules read: tuna.config.plan.
+"""
+
+from tuna.config.layout import Layout
+from tuna.config.loading import load, load_file, read_yaml
+from tuna.config.plan import Plan, cli_options, repeat_option
+
+__all__ = ["Layout", "Plan", "cli_options", "load", "load_file", "read_yaml", "repeat_option"]

@@ -1,0 +1,111 @@
+"""Every artifact path of the workflow, spelled once.
+
+Paths are relative to Snakemake's working directory. An experiment's outputs live under
+its `root` (config key), so two configs never share results or checkpoints by accident;
+upstream downloads (`resources/`) are pinned by checksum and shared by every experiment.
+Arguments may be Snakemake wildcards (`"{model}"`), so rules and code use the same names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+def _stem(path: str) -> str:
+    return path.rsplit(".", 1)[0]
+
+
+def cost_of(path: str) -> str:
+    """`.../0.jsonl` -> `.../0.cost.json` (every generating job writes one beside its output)."""
+    return _stem(path) + ".cost.json"
+
+
+def beta_suffix(beta) -> str:
+    """'' for the config's own beta, else `_beta{beta}` (Table 5's per-model scorings)."""
+    return "" if beta is None else f"_beta{beta}"
+
+
+@dataclass(frozen=True)
+class Layout:
+    root: str = ""
+
+    def _(self, path: str) -> str:
+        return f"{self.root.rstrip('/')}/{path}" if self.root else path
+
+    # Shared, checksummed upstream data.
+    @staticmethod
+    def download(name: str) -> str:
+        return f"resources/downloads/{name}"
+
+    @staticmethod
+    def superni_tasks() -> str:
+        return "resources/superni/tasks"
+
+    @staticmethod
+    def lmentry_data() -> str:
+        return "resources/lmentry/data"
+
+    # Data and probabilistic ranking.
+    def instructions(self) -> str:
+        return self._("results/data/instructions.jsonl")
+
+    def teacher(self, shard) -> str:
+        return self._(f"results/prob_rank/teacher/{shard}.jsonl")
+
+    def prob_ranked(self, suffix: str = "") -> str:
+        return self._(f"results/prob_rank/ranked{suffix}.jsonl")
+
+    def released(self, kind: str, suffix: str = "") -> str:
+        return self._(f"results/released/{kind}_ranked{suffix}.jsonl")
+
+    # Models.
+    def checkpoint(self, model) -> str:
+        return self._(f"checkpoints/{model}")
+
+    def gguf(self, model, quant) -> str:
+        return self._(f"checkpoints/{model}.{quant}.gguf")
+
+    def train_data(self, model) -> str:
+        return self._(f"results/train_data/{model}.jsonl")
+
+    # Contextual ranking.
+    def samples(self, model, shard) -> str:
+        return self._(f"results/ctx_rank/{model}/samples/{shard}.jsonl")
+
+    def judged(self, model, shard) -> str:
+        return self._(f"results/ctx_rank/{model}/judged/{shard}.jsonl")
+
+    def quarantine(self, model, shard) -> str:
+        return self._(f"results/ctx_rank/{model}/judged/{shard}.quarantine.jsonl")
+
+    def ctx_ranked(self, model) -> str:
+        return self._(f"results/ctx_rank/{model}/ranked.jsonl")
+
+    def prm(self, model, prm) -> str:
+        return self._(f"results/ctx_rank/{model}/{prm}")
+
+    def prm_ranked(self, model, prm) -> str:
+        return self._(f"results/ctx_rank/{model}/{prm}_ranked.jsonl")
+
+    # Evaluation and report.
+    def eval_prompts(self, prompts) -> str:
+        return self._(f"results/eval/prompts/{prompts}.jsonl")
+
+    def answers(self, model, prompts) -> str:
+        return self._(f"results/{model}/answers/{prompts}.jsonl")
+
+    def result(self, model, benchmark) -> str:
+        return self._(f"results/{model}/{benchmark}.json")
+
+    def vicuna_judgements(self, model) -> str:
+        return self._(f"results/{model}/vicuna_judgements.jsonl")
+
+    def report(self, name: str) -> str:
+        return self._(f"results/report/{name}")
+
+    def log(self, name: str) -> str:
+        return self._(f"logs/{name}.log")
+
+
+# Directory names under results/ that a model's name must not take.
+RESERVED_NAMES = ("data", "prob_rank", "released", "train_data", "ctx_rank", "eval", "report")

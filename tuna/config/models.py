@@ -1,0 +1,181 @@
+"""How a model is made (`models:`), and the data algebra of what a trained model learns from.
+
+A model is imported (a GGUF, an HF directory), trained (`init` + `data` + `train`), or an
+external endpoint that is only evaluated. A trained model's `data` is one data set, a
+slice of one, or a concatenation (a mixture) of several:
+
+    data: prob_rank                                   # one set
+    data: {set: prob_rank, last: 39000}               # a slice: first K, last K or range [a, b)
+    data: {set: prob_rank, beta: 0.9}                 # Eq. 3 with the model's own beta (Table 5)
+    data: [{set: ctx_rank:alpaca, first: 13000}, {set: prob_rank, last: 39000}]   # a mixture
+
+Ranked sets train with the ranking objective; supervised sets (`instructions`,
+`alpaca_mul`) with plain MLE; a mixture holds one kind.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+
+from tuna.config.settings import Provider, Section, Template
+
+# set name -> (kind, needs a model after the colon)
+DATA_SETS = {
+    "prob_rank": ("ranked", False),
+    "ctx_rank": ("ranked", True),
+    "prm_rank": ("ranked", True),
+    "released_prob": ("ranked", False),
+    "released_judge": ("ranked", False),
+    "instructions": ("supervised", False),
+    "alpaca_mul": ("supervised", False),
+}
+SET_PATTERN = re.compile(r"^(?P<name>[a-z_]+)(?::(?P<model>[a-z][a-z0-9_]*))?$")
+
+
+class DataPart(Section):
+    """One data set, whole or sliced."""
+
+    set: str
+    """`prob_rank` (teacher responses ranked by Eq. 3), `ctx_rank:M` (M's samples ranked by the judge), `prm_rank:M` (M's samples of the unjudged instructions ranked by a proxy ranking model), `released_prob` / `released_judge` (the authors' released probabilistic / GPT-4 ranks, see `released`), `instructions` (the instruction data itself, plain MLE), `alpaca_mul` (the original response and each teacher response as its own instruction-response pair, plain MLE)."""
+    first: int | None = Field(None, ge=1)
+    """Keep the first K records (in the set's stable order: the instructions' order)."""
+    last: int | None = Field(None, ge=1)
+    """Keep the last K records."""
+    range: tuple[int, int] | None = None
+    """Keep records a (inclusive) to b (exclusive), 0-based."""
+    beta: float | None = Field(None, ge=0)
+    """`prob_rank`, `released_prob`: score with this Eq. 3 beta instead of `scoring.beta`."""
+    prm: str | None = None
+    """`prm_rank:M`: which of `prms` ranks (default: the first declared)."""
+
+    @field_validator("set")
+    @classmethod
+    def _known_set(cls, value: str) -> str:
+        match = SET_PATTERN.match(value)
+        if not match or match["name"] not in DATA_SETS:
+            raise ValueError(f"unknown data set '{value}' (expected one of: prob_rank, ctx_rank:M, prm_rank:M, "
+                             "released_prob, released_judge, instructions, alpaca_mul)")
+        needs_model = DATA_SETS[match["name"]][1]
+        if needs_model != bool(match["model"]):
+            raise ValueError(f"'{match['name']}' {'needs' if needs_model else 'takes no'} model name "
+                             f"({match['name']}{':M' if needs_model else ''})")
+        return value
+
+    @model_validator(mode="after")
+    def _one_slice(self):
+        if sum(x is not None for x in (self.first, self.last, self.range)) > 1:
+            raise ValueError("at most one of first, last, range")
+        if self.range is not None and not 0 <= self.range[0] < self.range[1]:
+            raise ValueError(f"range {list(self.range)} must be [a, b) with 0 <= a < b")
+        if self.beta is not None and self.name not in ("prob_rank", "released_prob"):
+            raise ValueError("beta applies to prob_rank and released_prob only")
+        if self.prm is not None and self.name != "prm_rank":
+            raise ValueError("prm applies to prm_rank only")
+        return self
+
+    @property
+    def name(self) -> str:
+        return self.set.partition(":")[0]
+
+    @property
+    def model(self) -> str | None:
+        return self.set.partition(":")[2] or None
+
+    @property
+    def kind(self) -> str:
+        return DATA_SETS[self.name][0]
+
+    @property
+    def sliced(self) -> bool:
+        return self.first is not None or self.last is not None or self.range is not None
+
+    def slice_arg(self) -> str:
+        """How `tuna mix-data` takes this part's slice: all, first:K, last:K or range:A:B."""
+        if self.first is not None:
+            return f"first:{self.first}"
+        if self.last is not None:
+            return f"last:{self.last}"
+        if self.range is not None:
+            return f"range:{self.range[0]}:{self.range[1]}"
+        return "all"
+
+    def label(self) -> str:
+        """A short name for reports: `prob_rank[last 39000]`, `prob_rank(beta 0.9)`."""
+        text = self.set + (f"(beta {self.beta})" if self.beta is not None else "")
+        text += f"({self.prm})" if self.prm else ""
+        return text + ("" if not self.sliced else f"[{self.slice_arg().replace(':', ' ', 1)}]")
+
+
+class ImportedModel(Section):
+    """A model made from a file: `import` a GGUF, an HF directory, or `pkg:MODULE/FILE`."""
+
+    import_: str = Field(alias="import", min_length=1)
+    """A `.gguf` file (dequantized to an fp32 checkpoint; the GGUF is kept as `checkpoints/{model}.source.gguf` for llama.cpp), an HF checkpoint directory, or `pkg:MODULE/FILE` for a file inside an installed Python package. A path that does not exist yet is planned anyway; the import job then names it."""
+    template: Template = "chat"
+    """Prompt format: `chat` (the model's own chat template) or `alpaca` (the Stanford Alpaca format the paper trained with)."""
+
+    @property
+    def gguf(self) -> bool:
+        return self.import_.endswith(".gguf")
+
+
+class TrainedModel(Section):
+    """A model trained from another (`init`) on `data` with `train` settings."""
+
+    init: str
+    """The declared model it starts from (its checkpoint)."""
+    data: list[DataPart]
+    """What it learns from: one data set, a slice, or a list of them (concatenated, then shuffled with the model's seed); see the data algebra above."""
+    train: dict[str, Any] = {}
+    """Overrides of the `train` defaults for this model (e.g. `lr: 1.0e-6` for Tuna)."""
+    template: Template | None = None
+    """As for imported models; inherited from `init` when absent."""
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _as_parts(cls, value):
+        parts = value if isinstance(value, list) else [value]
+        return [{"set": part} if isinstance(part, str) else part for part in parts]
+
+    @field_validator("data")
+    @classmethod
+    def _one_kind(cls, parts: list[DataPart]) -> list[DataPart]:
+        if not parts:
+            raise ValueError("an empty mixture: name at least one data set")
+        if len({part.kind for part in parts}) > 1:
+            raise ValueError("a mixture holds ranked sets or supervised sets (instructions, alpaca_mul), not both")
+        return parts
+
+    @property
+    def kind(self) -> str:
+        return self.data[0].kind
+
+    @property
+    def single_set(self) -> DataPart | None:
+        """The one whole data set the model trains on directly (None: a mixture or slice to build)."""
+        part = self.data[0]
+        return part if len(self.data) == 1 and not part.sliced and part.name != "alpaca_mul" else None
+
+
+class ExternalModel(Section):
+    """A baseline the project cannot train (LLaMA, PPO-sim, InstructGPT): only evaluated, through an endpoint."""
+
+    endpoint: Provider
+    """Where it answers benchmark prompts (e.g. `{kind: openai, model: ..., base_url: ...}`)."""
+    template: Template = "chat"
+    """Prompt format of its answers."""
+
+
+ModelSpec = ImportedModel | TrainedModel | ExternalModel
+MODEL_CLASSES = {"import": ImportedModel, "init": TrainedModel, "endpoint": ExternalModel}
+
+
+def model_class(spec: dict) -> type[Section]:
+    """Which kind of model a `models.M` entry declares, by its keys."""
+    found = [cls for key, cls in MODEL_CLASSES.items() if key in spec]
+    if len(found) != 1:
+        raise ValueError("declare exactly one of: import (a file), init + data (trained), endpoint (evaluated only)")
+    return found[0]

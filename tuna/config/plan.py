@@ -1,0 +1,445 @@
+"""The plan of a config: the model graph, each model's data and settings, providers and files.
+
+Built once by tuna.config.load; the Snakemake rules, `tuna cost estimate`, `tuna
+check-config` and the report read it, so nothing re-derives a path or re-states a default.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import zlib
+from importlib import resources
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import yaml
+
+from tuna.config import settings as s
+from tuna.config.layout import Layout, beta_suffix
+from tuna.config.loading import Config, train_settings
+from tuna.config.models import DataPart, ExternalModel, ImportedModel, ModelSpec, TrainedModel
+from tuna.errors import TunaError
+
+VICUNA_PROMPT_FILES = {"pairwise": "vicuna_judge_prompts.jsonl", "review": "vicuna_prompt.jsonl"}
+
+
+def cli_options(values: dict) -> str:
+    """{'max_tokens': 96, 'constrained': True, 'first': None} -> '--max-tokens 96 --constrained'.
+
+    Rules pass config values to `tuna` commands this way, so each value appears once,
+    named, in the rule's params (what Snakemake compares to decide what re-runs).
+    """
+    args = []
+    for key, value in values.items():
+        flag = f"--{key.replace('_', '-')}"
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            args.append(flag if value else f"--no-{key.replace('_', '-')}")
+        else:
+            args += [flag, str(value)]
+    return shlex.join(args)
+
+
+def repeat_option(flag: str, values) -> str:
+    """("--model", ["a", "b"]) -> "--model a --model b" (shell-quoted)."""
+    return shlex.join(arg for value in values for arg in (flag, str(value)))
+
+
+@dataclass(frozen=True)
+class ResolvedProvider:
+    """A provider as a job runs it: the file it loads (if the workflow makes or a user gives one) and its options."""
+
+    spec: s.Provider
+    location: str | None
+    template: str
+    price: s.Price | None
+
+    @property
+    def inputs(self) -> list[str]:
+        return [self.location] if self.location else []
+
+    @property
+    def is_api(self) -> bool:
+        return self.spec.kind == "openai"
+
+    @property
+    def uses_gpu(self) -> bool:
+        return self.spec.n_gpu_layers != 0
+
+    def args(self) -> str:
+        """The `tuna` options that select this provider."""
+        spec = self.spec
+        options = {"provider": spec.kind, "model": self.location or spec.model, "template": self.template}
+        if spec.kind == "openai":
+            options.update(base_url=spec.base_url, api=spec.api, api_key_env=spec.api_key_env,
+                           constrain_with=spec.constrain_with)
+        elif spec.kind == "llamacpp":
+            options.update(n_gpu_layers=spec.n_gpu_layers, n_ctx=spec.n_ctx)
+        if self.price:
+            options.update(price_prompt=self.price.prompt, price_completion=self.price.completion)
+        return cli_options(options)
+
+
+class Plan:
+    def __init__(self, config: Config, models: dict[str, ModelSpec], source: str):
+        self.config = config
+        self.models = models
+        self.source = source
+        self.layout = Layout(config.root)
+
+    # -- the model graph -------------------------------------------------------------
+    def _error(self, key: str, message: str) -> TunaError:
+        return TunaError(f"{self.source}: {key}: {message}")
+
+    def _must_be_model(self, name: str, key: str, kinds=(ImportedModel, TrainedModel, ExternalModel)) -> None:
+        if name not in self.models:
+            raise self._error(key, f"unknown model '{name}' (declared: {', '.join(sorted(self.models))})")
+        if not isinstance(self.models[name], kinds):
+            raise self._error(key, f"'{name}' is an external endpoint: it has no checkpoint to train or sample from")
+
+    def imported(self, gguf: bool | None = None) -> list[str]:
+        return [n for n, m in self.models.items() if isinstance(m, ImportedModel) and gguf in (None, m.gguf)]
+
+    def trained(self) -> list[str]:
+        return [n for n, m in self.models.items() if isinstance(m, TrainedModel)]
+
+    def dependencies(self, name: str) -> list[str]:
+        """Models whose checkpoints must exist before this model can be made."""
+        spec = self.models[name]
+        if not isinstance(spec, TrainedModel):
+            return []
+        deps = [spec.init] + [part.model for part in spec.data if part.model]
+        deps += [self.prm(part).backbone for part in spec.data if part.name == "prm_rank"]
+        return list(dict.fromkeys(deps))
+
+    def order(self) -> list[str]:
+        """Models in an order where each comes after the models it needs; cycles rejected."""
+        order, visiting = [], set()
+
+        def visit(name: str, chain: tuple) -> None:
+            if name in order:
+                return
+            if name in visiting:
+                raise self._error("models", f"cycle {' -> '.join(chain + (name,))}")
+            visiting.add(name)
+            for dep in self.dependencies(name):
+                visit(dep, chain + (name,))
+            visiting.discard(name)
+            order.append(name)
+
+        for name in self.models:
+            visit(name, ())
+        return order
+
+    def template(self, model: str) -> str:
+        """A model's prompt template: its own, else the one of the model it was trained from."""
+        spec = self.models[model]
+        if spec.template is not None:
+            return spec.template
+        return self.template(spec.init)
+
+    # -- training data ---------------------------------------------------------------
+    def train(self, model: str) -> s.Train:
+        return self._train_settings[model]
+
+    @cached_property
+    def _train_settings(self) -> dict[str, s.Train]:
+        return {name: train_settings(self.config.train, name, self.models[name], self.source)
+                for name in self.trained()}
+
+    def prm_name(self, part: DataPart) -> str:
+        return part.prm or next(iter(self.config.prms), "")
+
+    def prm(self, part: DataPart) -> s.Prm:
+        return self.config.prms[self.prm_name(part)]
+
+    def set_file(self, part: DataPart) -> str:
+        """The file holding a whole data set."""
+        L = self.layout
+        beta = None if part.beta is None or part.beta == self.config.scoring.beta else part.beta
+        if part.name in ("prob_rank", "alpaca_mul"):
+            return L.prob_ranked(beta_suffix(beta))
+        if part.name == "released_prob":
+            return L.released("prob", beta_suffix(beta))
+        if part.name == "released_judge":
+            return L.released("judge")
+        if part.name == "ctx_rank":
+            return L.ctx_ranked(part.model)
+        if part.name == "prm_rank":
+            return L.prm_ranked(part.model, self.prm_name(part))
+        return L.instructions()
+
+    def train_input(self, model: str) -> str:
+        """The file `tuna train` reads: the set itself, or the mixture built for the model."""
+        single = self.models[model].single_set
+        return self.set_file(single) if single else self.layout.train_data(model)
+
+    def mixtures(self) -> list[str]:
+        """Trained models whose data is a slice, a mixture or Alpaca-Mul (built by `tuna mix-data`)."""
+        return [m for m in self.trained() if self.models[m].single_set is None]
+
+    def mixture_args(self, model: str) -> str:
+        spec = self.models[model]
+        parts = [arg for part in spec.data for arg in ("--part", self.set_file(part), part.slice_arg())]
+        mul = any(part.name == "alpaca_mul" for part in spec.data)
+        return shlex.join(parts) + (" --alpaca-mul" if mul else "") + f" --seed {self.train(model).seed}"
+
+    def all_parts(self) -> list[DataPart]:
+        return [part for m in self.trained() for part in self.models[m].data]
+
+    def scoring_betas(self, name: str) -> dict[str, float]:
+        """Extra Eq. 3 scorings of `prob_rank` or `released_prob`: file suffix -> beta."""
+        default = self.config.scoring.beta
+        return {beta_suffix(p.beta): p.beta for p in self.all_parts()
+                if p.name == name and p.beta is not None and p.beta != default}
+
+    def sampled_models(self) -> list[str]:
+        """Models that sample themselves for contextual ranking (named by ctx_rank:M or prm_rank:M)."""
+        return list(dict.fromkeys(p.model for p in self.all_parts() if p.model))
+
+    def prm_jobs(self) -> list[tuple[str, str]]:
+        """(sampled model, PRM name) of every proxy ranking model the data needs."""
+        return list(dict.fromkeys((p.model, self.prm_name(p)) for p in self.all_parts() if p.name == "prm_rank"))
+
+    def samples_all(self, model: str) -> bool:
+        """A PRM ranks this model's samples beyond the judged ones, so it samples every instruction."""
+        return any(m == model for m, _ in self.prm_jobs())
+
+    # -- providers -------------------------------------------------------------------
+    def resolve(self, spec: s.Provider, model: str | None = None) -> ResolvedProvider:
+        """A provider spec, with `model` filled in for self-sampling and evaluation."""
+        if spec.model is None and model is not None:
+            spec = spec.model_copy(update={"model": model})
+        name = spec.model
+        location = None
+        if spec.kind != "openai":
+            if name in self.models:
+                location = (self.layout.checkpoint(name) if spec.kind == "hf"
+                            else self.layout.gguf(name, spec.quant))
+            else:
+                location = name
+        if name in self.models:
+            template = self.template(name)
+        elif spec.kind == "openai" and spec.api == "completions":
+            template = "alpaca"
+        else:
+            template = "chat"
+        price = self.config.prices.get(name) if spec.kind == "openai" else None
+        return ResolvedProvider(spec, location, template, price)
+
+    def teacher(self) -> ResolvedProvider:
+        return self.resolve(self.config.teacher.provider)
+
+    def judge(self) -> ResolvedProvider:
+        return self.resolve(self.config.judge.provider)
+
+    def sampler(self, model: str) -> ResolvedProvider:
+        return self.resolve(self.config.sampling.provider, model)
+
+    def answerer(self, model: str) -> ResolvedProvider:
+        spec = self.models[model]
+        if isinstance(spec, ExternalModel):
+            return self.resolve(spec.endpoint.model_copy(update={"model": spec.endpoint.model or model}))
+        return self.resolve(self.config.evaluation.generation.provider, model)
+
+    def vicuna_judge(self) -> ResolvedProvider:
+        return self.resolve(self.config.evaluation.vicuna.judge or self.config.judge.provider)
+
+    def api_limits(self) -> dict[str, int]:
+        """Per-job limits of OpenAI-compatible providers, as integer rule resources (0: unlimited).
+
+        Resources rather than params: how hard an endpoint is pushed changes no output,
+        so changing it must not re-run finished jobs. Per-minute limits are split over the
+        shards, which may all run at once.
+        """
+        api, shards = self.config.api, self.config.data.shards
+
+        def per_job(limit):
+            return max(1, int(limit / shards)) if limit else 0
+
+        return {"api_concurrency": api.concurrency, "api_rpm": per_job(api.requests_per_minute),
+                "api_tpm": per_job(api.tokens_per_minute), "api_timeout": max(1, round(api.timeout)),
+                "api_max_retries": api.max_retries}
+
+    @staticmethod
+    def api_options() -> str:
+        """The `tuna` options filled from the api_* resources of a job."""
+        return ("--concurrency {resources.api_concurrency} --rpm {resources.api_rpm} --tpm {resources.api_tpm} "
+                "--timeout {resources.api_timeout} --max-retries {resources.api_max_retries}")
+
+    # -- stages ----------------------------------------------------------------------
+    @property
+    def shards(self) -> list[int]:
+        return list(range(self.config.data.shards))
+
+    def instructions_source(self) -> list[str]:
+        """The raw instruction file: none for the demo set, the download for Alpaca, else a path."""
+        source = self.config.data.source
+        if source == "demo":
+            return []
+        return [self.layout.download("alpaca_data.json")] if source == "alpaca" else [source]
+
+    @cached_property
+    def downloads(self) -> dict[str, s.Download]:
+        """Upstream files by name: tuna's pinned list (tuna/config/downloads.yaml) and the config's `downloads`."""
+        packaged = yaml.safe_load(resources.files("tuna.config").joinpath("downloads.yaml").read_text("utf-8"))
+        return {**{name: s.Download(**spec) for name, spec in packaged.items()}, **self.config.downloads}
+
+    def released_source(self, kind: str) -> str:
+        location = getattr(self.config.released, kind)
+        if location.startswith("download:"):
+            return self.layout.download(location.removeprefix("download:"))
+        return location
+
+    def uses_teacher(self) -> bool:
+        return any(p.name in ("prob_rank", "alpaca_mul") for p in self.all_parts())
+
+    def train_launcher(self, model: str) -> str:
+        """`tuna train` on CPU (num_gpus 0), else one DeepSpeed rank per GPU.
+
+        Each model gets its own rendezvous port (stable, derived from its name), so two
+        training jobs on one node do not both claim DeepSpeed's default 29500.
+        """
+        gpus = self.train(model).num_gpus
+        port = 29500 + zlib.crc32(model.encode()) % 1000
+        return f"deepspeed --num_gpus {gpus} --master_port {port} --module tuna.cli.train" if gpus else "tuna train"
+
+    def train_options(self, model: str) -> str:
+        """The hyper-parameters as `tuna train` options (deepspeed only where it runs: num_gpus > 0)."""
+        options = self.train(model).model_dump(exclude={"num_gpus"})
+        if not self.train(model).num_gpus:
+            options.pop("deepspeed")
+        return cli_options(options)
+
+    # -- evaluation ------------------------------------------------------------------
+    @property
+    def eval_models(self) -> list[str]:
+        return self.config.evaluation.models or list(self.models)
+
+    @property
+    def baseline(self) -> str:
+        return self.config.evaluation.baseline
+
+    @property
+    def benchmarks(self) -> list[str]:
+        return list(self.config.evaluation.benchmarks)
+
+    def judged_models(self) -> list[str]:
+        """Evaluated models judged against the baseline on Vicuna QA."""
+        return [m for m in self.eval_models if m != self.baseline] if "vicuna" in self.benchmarks else []
+
+    def answer_sets(self) -> list[str]:
+        """The prompt sets evaluated models answer (`vicuna`, `superni_0shot`, ...)."""
+        shots = self.config.evaluation.superni.shots
+        sets = {"vicuna": ["vicuna"], "superni": [f"superni_{k}shot" for k in shots], "lmentry": ["lmentry"]}
+        return [name for benchmark in self.benchmarks for name in sets[benchmark]]
+
+    def answer_max_tokens(self, prompts: str) -> int:
+        evaluation = self.config.evaluation
+        return evaluation.superni.max_tokens if prompts.startswith("superni") else evaluation.generation.max_tokens
+
+    def vicuna_files(self) -> dict[str, str | None]:
+        """The upstream question and judge-prompt files (None: tuna's demo set)."""
+        vicuna = self.config.evaluation.vicuna
+        if vicuna.questions != "vicuna":
+            return {"questions": None, "judge_prompts": None}
+        return {"questions": self.layout.download("vicuna_question.jsonl"),
+                "judge_prompts": self.layout.download(VICUNA_PROMPT_FILES[vicuna.style])}
+
+    def results(self) -> list[str]:
+        """Every benchmark result file of the evaluation grid."""
+        return [self.layout.result(m, b) for m in self.eval_models for b in self.benchmarks
+                if not (b == "vicuna" and m == self.baseline)]
+
+    # -- checks ----------------------------------------------------------------------
+    def check(self) -> None:
+        """References, cycles, and what each data set needs, before any job runs."""
+        config = self.config
+        for name, spec in self.models.items():
+            if isinstance(spec, TrainedModel):
+                self._must_be_model(spec.init, f"models.{name}.init", (ImportedModel, TrainedModel))
+                self._check_data(name, spec)
+                self.train(name)
+        self.order()
+        for index, name in enumerate(config.evaluation.models):
+            self._must_be_model(name, f"evaluation.models.{index}")
+        if self.eval_models:
+            self._must_be_model(self.baseline, "evaluation.baseline")
+        for name, prm in config.prms.items():
+            self._must_be_model(prm.backbone, f"prms.{name}.backbone", (ImportedModel, TrainedModel))
+        for key, spec in self._providers():
+            self._check_provider(key, spec)
+        if "vicuna" in self.benchmarks and self.judged_models() and not (
+                config.evaluation.vicuna.judge or config.judge.provider):
+            raise self._error("judge.provider", "Vicuna QA is evaluated: set judge.provider or evaluation.vicuna.judge")
+
+    def _check_data(self, name: str, spec: TrainedModel) -> None:
+        config = self.config
+        objective = self.train(name).objective
+        if spec.kind == "supervised" and objective != "mle":
+            raise self._error(f"models.{name}.data", f"{spec.data[0].set} is supervised data: set "
+                              f"models.{name}.train.objective: mle")
+        for index, part in enumerate(spec.data):
+            key = f"models.{name}.data" + (f".{index}" if len(spec.data) > 1 else "")
+            if part.model:
+                self._must_be_model(part.model, key, (ImportedModel, TrainedModel))
+            if part.name in ("prob_rank", "alpaca_mul") and config.teacher.provider is None:
+                raise self._error("teacher.provider", f"required by {key} ({part.set})")
+            if part.name in ("ctx_rank", "prm_rank") and config.judge.provider is None:
+                raise self._error("judge.provider", f"required by {key} ({part.set})")
+            if part.name == "prm_rank":
+                if not config.prms:
+                    raise self._error(key, "prm_rank needs a proxy ranking model: declare one under prms")
+                if part.prm is not None and part.prm not in config.prms:
+                    raise self._error(f"{key}.prm", f"unknown proxy ranking model '{part.prm}' "
+                                      f"(declared: {', '.join(config.prms)})")
+            if part.name.startswith("released_") and getattr(config.released, part.name.split("_")[1]) is None:
+                raise self._error(key, f"{part.set} needs released.{part.name.split('_')[1]} (a path or download:NAME)")
+            size = self.set_size(part)
+            end = part.first or part.last or (part.range[1] if part.range else None)
+            if size is not None and end is not None and end > size:
+                raise self._error(key, f"slice past the end: {part.label()} of a set of {size} records")
+
+    def set_size(self, part: DataPart) -> int | None:
+        """Records in a data set when the config fixes it (one per instruction used), else None."""
+        limit = self.config.data.limit
+        judged = self.config.data.ctx_rank_limit
+        if part.name == "prob_rank" or part.name == "instructions":
+            return limit
+        if part.name == "ctx_rank":
+            return judged if limit is None or judged is None else min(judged, limit)
+        if part.name == "prm_rank" and limit is not None:
+            return max(0, limit - (judged or limit))
+        return None
+
+    def _providers(self):
+        config = self.config
+        if self.uses_teacher():
+            yield "teacher.provider", config.teacher.provider
+        if self.sampled_models():
+            yield "sampling.provider", config.sampling.provider
+            yield "judge.provider", config.judge.provider
+        if self.judged_models():
+            yield ("evaluation.vicuna.judge" if config.evaluation.vicuna.judge else "judge.provider",
+                   config.evaluation.vicuna.judge or config.judge.provider)
+        yield "evaluation.generation.provider", config.evaluation.generation.provider
+
+    def _check_provider(self, key: str, spec: s.Provider) -> None:
+        model = spec.model
+        if spec.kind == "openai":
+            if model is None:
+                raise self._error(f"{key}.model", "an openai provider names its API model id")
+            return
+        if model is None:
+            return
+        if model in self.models:
+            self._must_be_model(model, f"{key}.model", (ImportedModel, TrainedModel))
+            source = self.models[model]
+            if spec.kind == "llamacpp" and spec.quant == "source" and not (
+                    isinstance(source, ImportedModel) and source.gguf):
+                raise self._error(f"{key}.quant", f"'source' needs model '{model}' imported from a .gguf file")
+        elif re.match(s.NAME_PATTERN, model) and not Path(model).exists():
+            raise self._error(f"{key}.model", f"unknown model '{model}' (declared: {', '.join(sorted(self.models))})")

@@ -1,0 +1,346 @@
+"""Every config key, its type, its default and its meaning: the one place they are written.
+
+Each section of a workflow config is a pydantic model; a field's docstring is its
+documentation (config/README.md's key tables are generated from these, see
+tuna.config.docs) and its default is the default everywhere (the rules, `tuna cost
+estimate`, `tuna check-config`, the report and the `tuna` command's options read them).
+Defaults are the paper's values where the paper states one (Sec. 2-3, Table 7).
+
+The enumerations (provider kinds, templates, quantizations, ...) are defined here once
+and imported by the modules that use them.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ProviderKind = Literal["openai", "llamacpp", "hf"]
+Template = Literal["chat", "alpaca"]
+Api = Literal["completions", "chat"]
+ConstraintStyle = Literal["auto", "json_schema", "grammar"]
+Quant = Literal["source", "f32", "f16", "bf16", "q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0"]
+Objective = Literal["rank", "mle"]
+RankReduction = Literal["sum", "gap_mean"]
+MleTarget = Literal["original", "all"]
+Precision = Literal["fp32", "bf16", "fp16"]
+DeepSpeedStage = Literal["zero2", "zero2_offload", "zero3", "zero3_offload"]
+Truncated = Literal["score", "last"]
+Benchmark = Literal["superni", "lmentry", "vicuna"]  # in the order of Table 1
+VicunaStyle = Literal["pairwise", "review"]
+VicunaQuestions = Literal["demo", "vicuna"]
+
+PROVIDER_KINDS = get_args(ProviderKind)
+TEMPLATES = get_args(Template)
+APIS = get_args(Api)
+CONSTRAINT_STYLES = get_args(ConstraintStyle)
+QUANTS = get_args(Quant)
+OBJECTIVES = get_args(Objective)
+RANK_REDUCTIONS = get_args(RankReduction)
+MLE_TARGETS = get_args(MleTarget)
+PRECISIONS = get_args(Precision)
+DEEPSPEED_STAGES = get_args(DeepSpeedStage)
+TRUNCATED_RULES = get_args(Truncated)
+BENCHMARKS = get_args(Benchmark)
+VICUNA_STYLES = get_args(VicunaStyle)
+
+DEFAULT_QUANT = "q8_0"
+NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+
+
+class Section(BaseModel):
+    """A config section: unknown keys are errors, values are read-only once loaded."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+def default(section: type[Section], key: str):
+    """The default of `section.key` (for the `tuna` command's options)."""
+    return section.model_fields[key].default
+
+
+def doc(section: type[Section], key: str) -> str:
+    """The documentation of `section.key` (for the `tuna` command's --help)."""
+    return section.model_fields[key].description or ""
+
+
+class Provider(Section):
+    """Where a model runs (`teacher.provider`, `sampling.provider`, `judge.provider`, evaluation providers)."""
+
+    kind: ProviderKind
+    """`openai` (any OpenAI-compatible endpoint: OpenAI, vLLM, `llama_cpp.server`), `llamacpp` (in-process llama.cpp on a GGUF), `hf` (transformers)."""
+    model: str | None = None
+    """A declared model name (the workflow builds its checkpoint or GGUF first), a path, or the API model id for `openai`. Sampling and evaluation providers default to the model being sampled or evaluated."""
+    quant: Quant = DEFAULT_QUANT
+    """`llamacpp` on a declared model: which GGUF (`source`: the imported file; else an export: `f32`, `f16`, `q8_0`, `q4_k_m`, ...)."""
+    api: Api = "completions"
+    """`openai`: `completions` (prompt text, token log-probs) or `chat`."""
+    base_url: str | None = None
+    """`openai`: endpoint URL, e.g. `http://127.0.0.1:8000/v1` for vLLM or llama.cpp's server (default: `OPENAI_BASE_URL` or OpenAI)."""
+    api_key_env: str = Field("OPENAI_API_KEY", pattern=r"^[A-Z_][A-Z0-9_]*$")
+    """`openai`: the environment variable holding the key. Keys are read from the environment only, never written to params, logs, caches or reports."""
+    constrain_with: ConstraintStyle = "auto"
+    """`openai`: how a constrained answer (`judge.constrained`) is asked for: `json_schema` (`response_format`; OpenAI, vLLM) or `grammar` (a GBNF grammar; `llama_cpp.server` on both endpoints). `auto`: `json_schema` on chat, `grammar` on completions."""
+    n_gpu_layers: int = 0
+    """`llamacpp`: layers offloaded to the GPU (-1: all; needs a CUDA build of llama-cpp-python)."""
+    n_ctx: int = Field(4096, ge=256)
+    """`llamacpp`: context window in tokens."""
+
+
+class Data(Section):
+    """The instructions every stage works on."""
+
+    source: str = Field("demo", min_length=1)
+    """`demo` (tuna's own instructions, shipped in the package), `alpaca` (the 52K Alpaca data, downloaded and checksummed: `tuna/config/downloads.yaml`), or a path to a JSON array of `{instruction, input, output}` records."""
+    limit: int | None = Field(None, ge=1)
+    """Use only the first N instructions (`null`: all)."""
+    shards: int = Field(1, ge=1)
+    """Jobs each generation stage (teacher, self-sampling, judge) is split into; shard *k* takes instructions *i* with *i* mod `shards` = *k*. On a cluster, the shards run in parallel."""
+    ctx_rank_limit: int | None = Field(13000, ge=0)
+    """Only the first K instructions are self-sampled and judged for contextual ranking (the paper: 13,000 of 52K; `null`: all)."""
+
+
+class Train(Section):
+    """Training hyper-parameters (Eq. 4-6; Table 7): `train:` for every trained model, `models.M.train` per model."""
+
+    objective: Objective = "rank"
+    """`rank`: ranking loss + MLE (Eq. 6); `mle`: plain instruction tuning (Eq. 2). Examples with fewer than 2 candidates are skipped for `rank`; when candidate counts differ, N is the most common count (more: keep the N best; fewer: skip)."""
+    margin: float = Field(0.1, ge=0)
+    """*m* of Eq. 4, per rank of distance."""
+    mle_weight: float = Field(1.0, ge=0)
+    """λ of Eq. 6."""
+    rank_reduction: RankReduction = "sum"
+    """`sum` over all pairs j<k as in Eq. 4, or `gap_mean`: the released code's mean within each rank gap, summed over gaps."""
+    mle_target: MleTarget = "original"
+    """`original`: the MLE term on the original (Alpaca) response as in Eq. 6, or `all`: every candidate, as in the released code."""
+    lr: float = Field(1e-5, gt=0)
+    """Peak learning rate of AdamW, betas (0.9, 0.999) (Table 7: 1e-5; 5e-6 for mix-Tuna-104K; 1e-6 for Tuna and Tuna_cp from Tuna_p)."""
+    epochs: float = Field(1.0, gt=0)
+    """Passes over the data; may be fractional. Each epoch is a seeded shuffle; examples that do not fill a last batch are dropped and counted."""
+    batch_size: int = Field(128, ge=1)
+    """Effective batch = `micro_batch_size` x gradient accumulation x ranks."""
+    micro_batch_size: int = Field(1, ge=1)
+    """Examples per forward pass per rank."""
+    warmup_steps: int = Field(2, ge=0)
+    """Linear warm-up, then linear decay to 0. As in the HF Trainer, the first step runs at lr 0, so a 2-step smoke run uses 0."""
+    weight_decay: float = Field(0.0, ge=0)
+    """AdamW weight decay."""
+    max_length: int = Field(1024, ge=16)
+    """Longest prompt + response + EOS in tokens: a longer response is cut (and loses its EOS), a prompt that fills it skips the example; counted in the log."""
+    max_examples: int | None = Field(None, ge=1)
+    """Train on the first K usable examples of the training data (file order, after the bad-data rules, before shuffling); `null`: all. Those left out are counted in the log and in the checkpoint's `provenance.json`. To train on a slice of a data set, prefer a `data:` slice (`first`, `last`, `range`)."""
+    seed: int = 42
+    """Data order and initialization seed (also shuffles a mixture of data sets)."""
+    precision: Precision = "fp32"
+    """`fp32` (CPUs: bf16 is pathologically slow there), `bf16` or `fp16` on GPUs."""
+    gradient_checkpointing: bool = False
+    """Trade compute for memory."""
+    deepspeed: str | None = None
+    """`null` (plain torch), `zero2`, `zero2_offload`, `zero3`, `zero3_offload` (configs in `tuna/train/deepspeed/`) or a DeepSpeed JSON file. Needed when `num_gpus` > 0."""
+    num_gpus: int = Field(0, ge=0)
+    """GPUs (DeepSpeed ranks) per training job; 0 trains on the CPU."""
+    save_every: int = Field(0, ge=0)
+    """Write a resumable checkpoint every K optimizer steps (0: never); a killed job resumes from it."""
+
+    @field_validator("deepspeed")
+    @classmethod
+    def _known_stage(cls, value: str | None) -> str | None:
+        if value is not None and value not in DEEPSPEED_STAGES and not value.endswith(".json"):
+            raise ValueError(f"'{value}': expected {', '.join(DEEPSPEED_STAGES)} or a DeepSpeed JSON file")
+        return value
+
+    @model_validator(mode="after")
+    def _gpus_need_deepspeed(self):
+        if self.num_gpus > 0 and not self.deepspeed:
+            raise ValueError("num_gpus > 0 trains with DeepSpeed; set deepspeed (zero2, zero2_offload, zero3 or "
+                             "zero3_offload)")
+        return self
+
+    def loss(self):
+        from tuna.train.loss import TunaLoss
+
+        return TunaLoss(self.objective, self.margin, self.mle_weight, self.rank_reduction, self.mle_target)
+
+
+class Teacher(Section):
+    """Probabilistic ranking (Sec. 2.2): the teacher's N responses with token log-probs."""
+
+    provider: Provider | None = None
+    """Where the teacher runs (the paper: text-davinci-003); needed when a model trains on `prob_rank` or `alpaca_mul`."""
+    n: int = Field(4, ge=1)
+    """Responses per instruction."""
+    temperature: float = Field(1.0, ge=0)
+    """Sampling temperature."""
+    max_tokens: int = Field(512, ge=1)
+    """Longest response in tokens."""
+    seed: int = 0
+    """Base seed; each response gets its own, so requests are distinct and cacheable."""
+
+
+class Scoring(Section):
+    """Eq. 3: `s = log p(r|i) / |r|^beta`."""
+
+    beta: float = Field(1.3, ge=0)
+    """Length-penalty exponent of Eq. 3. Changing it re-runs scoring and what follows, never the teacher; a model's data may score with its own beta (Table 5)."""
+    truncated: Truncated = "score"
+    """Where responses cut by `max_tokens` go: `score` (the paper: pure Eq. 3 order) or `last` (after every complete response). Failed or empty responses are never ranked."""
+
+
+class Sampling(Section):
+    """Contextual ranking (Sec. 2.3): each model samples N mutually dissimilar responses of its own."""
+
+    provider: Provider = Provider(kind="llamacpp")
+    """Where each model samples itself; `model` defaults to the model being sampled (llama.cpp on its `q8_0` GGUF export)."""
+    n: int = Field(4, ge=1)
+    """Samples per instruction."""
+    temperature: float = Field(1.0, ge=0)
+    """Temperature of the first draw."""
+    temperature_step: float = Field(0.1, ge=0)
+    """Added to the temperature each time a too-similar sample is redrawn."""
+    max_trials: int = Field(3, ge=1)
+    """Draws per slot before the least similar draw is kept."""
+    tau: float = Field(0.8, gt=0, le=1)
+    """ROUGE-L F1 that makes two samples too similar."""
+    max_tokens: int = Field(512, ge=1)
+    """Longest sample in tokens."""
+    seed: int = 0
+    """Base seed of the draws."""
+
+
+class Judge(Section):
+    """The judge that ranks self samples with the Table 9 prompt (and judges Vicuna QA unless `evaluation.vicuna.judge` says otherwise)."""
+
+    provider: Provider | None = None
+    """The judge model (the paper: GPT-4); needed when a model trains on `ctx_rank:M` or `prm_rank:M`, or Vicuna QA is evaluated."""
+    max_tokens: int = Field(1024, ge=1)
+    """Longest judge answer in tokens."""
+    retries: int = Field(2, ge=0)
+    """Re-asks (at temperature 0.7) of an answer that cannot be parsed; after that it is quarantined and counted."""
+    constrained: bool = False
+    """Constrain the answer (llama.cpp grammar / JSON schema) so small local judges return a parseable ranking."""
+
+
+class Prm(Section):
+    """A proxy ranking model (Sec. 2.4): trained on the judge's ranks of a model's samples, it ranks the rest."""
+
+    backbone: str
+    """Declared model whose checkpoint the ranker starts from (the paper: StableLM-3B, LLaMA-7B); a linear head on its last hidden state scores `prompt + response`."""
+    lr: float = Field(1e-5, gt=0)
+    """Learning rate of the ranker (pairwise logistic loss over every better/worse pair of each judged ranking)."""
+    epochs: int = Field(1, ge=1)
+    """Passes over the judged rankings."""
+    max_length: int = Field(1024, ge=16)
+    """Longest prompt + response in tokens."""
+    seed: int = 42
+    """Data order and head initialization seed."""
+
+
+class Api(Section):
+    """Limits of every OpenAI-compatible provider (resources, not params: changing them re-runs nothing)."""
+
+    concurrency: int = Field(32, ge=1)
+    """Requests in flight at once per job."""
+    requests_per_minute: float | None = Field(None, gt=0)
+    """Requests per minute over all shards (`null`: no limit); split over the shards."""
+    tokens_per_minute: float | None = Field(None, gt=0)
+    """Tokens per minute over all shards (`null`: no limit); split over the shards."""
+    timeout: float = Field(60, gt=0)
+    """Seconds before a request is abandoned and retried."""
+    max_retries: int = Field(6, ge=0)
+    """Retries on 429, 5xx, time-outs and dropped connections (401/404 stop at once)."""
+
+
+class Price(Section):
+    """USD per 1K tokens of one API model."""
+
+    prompt: float = Field(ge=0)
+    """USD per 1K prompt tokens."""
+    completion: float = Field(ge=0)
+    """USD per 1K completion tokens."""
+
+
+class Download(Section):
+    """Where an upstream file comes from, and its pinned checksum."""
+
+    url: str
+    """The URL (pinned to a commit)."""
+    sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
+    """sha256 of the file."""
+    git_sha1: str | None = Field(None, pattern=r"^[0-9a-f]{40}$")
+    """git blob sha1 of the file (what GitHub stores)."""
+
+
+class Released(Section):
+    """The authors' released Tuna data (microsoft/LMOps), for the data sets `released_prob` and `released_judge`."""
+
+    prob: str | None = None
+    """The released probabilistic-ranking file: a path, or `download:NAME` for an entry of `downloads`."""
+    judge: str | None = None
+    """The released GPT-4 ranking file: a path, or `download:NAME` for an entry of `downloads`."""
+
+
+class Generation(Section):
+    """How evaluated models answer benchmark prompts (greedy)."""
+
+    provider: Provider = Provider(kind="llamacpp")
+    """Where each evaluated model answers; `model` defaults to the model evaluated."""
+    max_tokens: int = Field(512, ge=1)
+    """Longest answer to a Vicuna QA or LMentry prompt."""
+
+
+class Vicuna(Section):
+    """Vicuna QA: a judge compares each model with the baseline, in both answer orders."""
+
+    questions: VicunaQuestions = "vicuna"
+    """`vicuna` (the 80 questions, downloaded) or `demo` (tuna's own few, shipped)."""
+    style: VicunaStyle = "review"
+    """`review` (two 1-10 scores, the Vicuna reviewer prompts) or `pairwise` (`[[A]]`/`[[B]]`/`[[C]]`)."""
+    judge: Provider | None = None
+    """The Vicuna judge (default: `judge.provider`)."""
+
+
+class SuperNI(Section):
+    """Super-NaturalInstructions (119 test tasks), ROUGE-L."""
+
+    shots: list[Literal[0, 2]] = [0, 2]
+    """Positive examples in the prompt: 0 and/or 2."""
+    instances_per_task: int = Field(100, ge=1)
+    """Test instances per task."""
+    max_tokens: int = Field(128, ge=1)
+    """Longest answer in tokens."""
+
+
+class LMentry(Section):
+    """LMentry (25 tasks), the LMentry score."""
+
+    limit_per_task: int | None = Field(None, ge=1)
+    """Prompts per task (`null`: all)."""
+
+
+class Evaluation(Section):
+    """Which models are evaluated on which benchmarks, and against which baseline."""
+
+    benchmarks: list[Benchmark] = ["vicuna", "superni", "lmentry"]
+    """Any of `vicuna`, `superni`, `lmentry` (Super-NI and LMentry are downloaded)."""
+    models: list[str] = Field(default_factory=list)
+    """Declared models to evaluate (default: every declared model)."""
+    baseline: str = "alpaca"
+    """The declared model every delta and Vicuna comparison is against."""
+    generation: Generation = Generation()
+    """Answering benchmark prompts."""
+    vicuna: Vicuna = Vicuna()
+    """Vicuna QA."""
+    superni: SuperNI = SuperNI()
+    """Super-NaturalInstructions."""
+    lmentry: LMentry = LMentry()
+    """LMentry."""
+
+
+class Human(Section):
+    """Human labelling, as the paper prices it in Table 6."""
+
+    usd_per_comparison: float = Field(0.25, ge=0)
+    """USD per pairwise comparison by an annotator."""
+    comparisons_per_example: int = Field(6, ge=1)
+    """Comparisons to rank N=4 responses (all pairs)."""
