@@ -86,3 +86,9 @@ def price_of(price_prompt: float | None, price_completion: float | None, **_) ->
     if price_prompt is None or price_completion is None:
         return None
     return {"prompt": price_prompt, "completion": price_completion}
+
+
+beta_option = click.option(
+    "--beta", type=click.FloatRange(min=0), default=1.3, show_default=True,
+    help="Length penalty exponent of Eq. 3: s = sum(logprob) / |r|^beta.",
+)

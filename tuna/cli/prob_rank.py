@@ -8,7 +8,7 @@ import click
 
 from tuna import provenance
 from tuna.datasets import select_shard
-from tuna.cli.options import open_provider, price_of, provider_options, shard_option
+from tuna.cli.options import beta_option, open_provider, price_of, provider_options, shard_option
 from tuna.records import Generation, Instruction, iter_jsonl, read_jsonl, write_jsonl
 
 
@@ -57,8 +57,7 @@ def teacher(instructions: Path, shard, n: int, temperature: float, max_tokens: i
 @click.command("score")
 @click.argument("instructions", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("teacher_outputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--beta", type=click.FloatRange(min=0), default=1.3, show_default=True,
-              help="Length penalty exponent of Eq. 3: s = sum(logprob) / |r|^beta.")
+@beta_option
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Output jsonl of rankings (candidates best first, with the original response).")
 def score(instructions: Path, teacher_outputs: tuple[Path, ...], beta: float, out: Path):
