@@ -46,7 +46,7 @@ def import_released(kind: str, released: Path, beta: float, instructions: Path |
         rankings = read_released_prob(released, beta)
         write_jsonl(out, rankings)
         provenance.stamp([out], inputs=[released], params={"kind": kind, "beta": beta})
-        click.echo(f"{out}: {_summary(rankings)} (Eq. 3, beta {beta})")
+        click.echo(f"{out}: {_summary(rankings)}; Eq. 3 with beta {beta}")
         return
     if judgements is None:
         raise click.UsageError("--kind judge needs --judgements (where GPT-4's raw answers are kept)")
