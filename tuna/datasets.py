@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import urllib.request
+from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 from tuna.errors import TunaError
@@ -58,13 +60,27 @@ def instruction_id(instruction: str, input: str) -> str:
     return hashlib.sha256(f"{instruction}\x1f{input}".encode()).hexdigest()[:16]
 
 
+def stable_ids(pairs: Iterable[tuple[str, str]]) -> list[str]:
+    """Content ids of (instruction, input) pairs in file order; exact repeats get -2, -3, ...
+
+    Every reader of instruction data (Alpaca JSON, the authors' released rankings) names
+    its records with this, so one instruction has one id whichever file it came from.
+    """
+    seen: Counter[str] = Counter()
+    ids = []
+    for instruction, input in pairs:
+        base = instruction_id(instruction, input)
+        seen[base] += 1
+        ids.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
+    return ids
+
+
 def load_alpaca(path: str | Path) -> list[Instruction]:
     """Read an Alpaca-format JSON array (instruction, input, output) into records."""
     path = Path(path)
     rows = read_json(path)
     if not isinstance(rows, list):
         raise TunaError(f"{path}: expected a JSON array of {{instruction, input, output}} objects")
-    records, seen = [], {}
     for index, row in enumerate(rows):
         where = f"{path}: record {index}"
         if not isinstance(row, dict):
@@ -74,12 +90,9 @@ def load_alpaca(path: str | Path) -> list[Instruction]:
                 raise TunaError(f"{where}: field '{key}' must be a string")
         if not row.get("instruction", "").strip():
             raise TunaError(f"{where}: field 'instruction' is missing or empty")
-        base = instruction_id(row["instruction"], row.get("input", ""))
-        seen[base] = seen.get(base, 0) + 1
-        ident = base if seen[base] == 1 else f"{base}-{seen[base]}"  # exact duplicates stay distinct
-        records.append(Instruction(id=ident, instruction=row["instruction"], input=row.get("input", ""),
-                                   output=row.get("output", "")))
-    return records
+    ids = stable_ids((row["instruction"], row.get("input", "")) for row in rows)
+    return [Instruction(id=ident, instruction=row["instruction"], input=row.get("input", ""),
+                        output=row.get("output", "")) for ident, row in zip(ids, rows)]
 
 
 def source_path(source: str) -> Path:

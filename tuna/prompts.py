@@ -29,6 +29,24 @@ def alpaca_prompt(instruction: str, input: str = "") -> str:
     return ALPACA_NO_INPUT.format(instruction=instruction)
 
 
+def parse_alpaca_prompt(prompt: str) -> tuple[str, str] | None:
+    """(instruction, input) of an Alpaca-format prompt (the inverse of alpaca_prompt), or None.
+
+    Only whitespace may follow the final '### Response:' header, so the variant of the
+    Tuna authors' scripts, which ends without the newline, reads the same.
+    """
+    head, header, tail = prompt.rpartition("\n\n### Response:")
+    if not header or tail.strip():
+        return None
+    with_input, no_input = (template.split("{instruction}")[0] for template in (ALPACA_WITH_INPUT, ALPACA_NO_INPUT))
+    if head.startswith(with_input):
+        instruction, marker, input = head[len(with_input):].partition("\n\n### Input:\n")
+        return (instruction, input) if marker else None
+    if head.startswith(no_input):
+        return head[len(no_input):], ""
+    return None
+
+
 def user_message(instruction: str, input: str = "") -> str:
     """The instruction (and its input, if any) as one chat user turn."""
     return f"{instruction}\n\n{input}" if input.strip() else instruction

@@ -43,7 +43,9 @@ class Candidate(Record):
     """One generated response with what the ranking stages need to know about it."""
 
     text: str
-    n_tokens: int = Field(ge=0)  # response tokens under the generating model's tokenizer
+    # Response tokens under the generating model's tokenizer; None: not known (released data
+    # that ships only the texts).
+    n_tokens: int | None = Field(default=None, ge=0)
     logprobs: list[float] | None = None  # per-token log-probs, when the provider returns them
     finish_reason: FinishReason = "stop"
     temperature: float | None = None
@@ -90,7 +92,7 @@ class Judgement(Record):
     error: str | None = None
 
 
-R = TypeVar("R", bound=Record)
+R = TypeVar("R", bound=BaseModel)
 
 
 def iter_jsonl(path: str | os.PathLike, model: type[R]) -> Iterator[R]:
@@ -101,19 +103,29 @@ def iter_jsonl(path: str | os.PathLike, model: type[R]) -> Iterator[R]:
     except OSError as exc:
         raise TunaError(f"{path}: cannot read ({exc.strerror})") from exc
     with handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise TunaError(f"{path}:{line_no}: not valid JSON ({exc.msg})") from exc
-            if not isinstance(data, dict):
-                raise TunaError(f"{path}:{line_no}: expected a JSON object, got {type(data).__name__}")
-            try:
-                yield model.model_validate(data)
-            except ValidationError as exc:
-                raise TunaError(f"{path}:{line_no}: {_first_error(exc)}") from exc
+        for line_no, data in json_lines(path, handle):
+            yield parse_record(data, model, f"{path}:{line_no}")
+
+
+def json_lines(path: str | os.PathLike, lines: Iterable[str]) -> Iterator[tuple[int, object]]:
+    """(line number, decoded value) of each non-blank line of `path`; bad JSON names `file:line`."""
+    for line_no, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield line_no, json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise TunaError(f"{path}:{line_no}: not valid JSON ({exc.msg})") from exc
+
+
+def parse_record(data: object, model: type[R], where: str) -> R:
+    """Validate one decoded JSON value as `model`; raise TunaError `where: field 'x': why`."""
+    if not isinstance(data, dict):
+        raise TunaError(f"{where}: expected a JSON object, got {type(data).__name__}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise TunaError(f"{where}: {_first_error(exc)}") from exc
 
 
 def read_json(path: str | os.PathLike):

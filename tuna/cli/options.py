@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tuna.config.settings import APIS, CONSTRAINT_STYLES, PROVIDER_KINDS, TEMPLATES, Api, Provider, default, doc
+from tuna.config.settings import APIS, CONSTRAINT_STYLES, PROVIDER_KINDS, TEMPLATES, Api, Provider, Scoring, default, doc
 
 
 def provider_options(function):
@@ -125,3 +125,7 @@ def section_options(section, exclude: tuple[str, ...] = ()):
         return function
 
     return decorate
+
+
+beta_option = click.option("--beta", type=click.FloatRange(min=0), default=default(Scoring, "beta"), show_default=True,
+                           help=doc(Scoring, "beta").replace("`", ""))

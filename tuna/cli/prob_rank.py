@@ -9,7 +9,7 @@ import click
 from tuna import provenance
 from tuna.config.settings import TRUNCATED_RULES, Scoring, Teacher, default, doc
 from tuna.datasets import select_shard
-from tuna.cli.options import open_provider, price_of, provider_options, shard_option
+from tuna.cli.options import beta_option, open_provider, price_of, provider_options, shard_option
 from tuna.records import Generation, Instruction, iter_jsonl, read_jsonl, write_jsonl
 
 
@@ -61,8 +61,7 @@ def teacher(instructions: Path, shard, n: int, temperature: float, max_tokens: i
 @click.command("score")
 @click.argument("instructions", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("teacher_outputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--beta", type=click.FloatRange(min=0), default=default(Scoring, "beta"), show_default=True,
-              help=doc(Scoring, "beta"))
+@beta_option
 @click.option("--truncated", type=click.Choice(TRUNCATED_RULES), default=default(Scoring, "truncated"),
               show_default=True, help=doc(Scoring, "truncated"))
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,

@@ -58,6 +58,9 @@ class Layout:
     def released(self, kind: str, suffix: str = "") -> str:
         return self._(f"results/released/{kind}_ranked{suffix}.jsonl")
 
+    def released_judgements(self) -> str:
+        return self._("results/released/judge_judgements.jsonl")
+
     # Models.
     def checkpoint(self, model) -> str:
         return self._(f"checkpoints/{model}")

@@ -105,7 +105,7 @@ def parse_verdict(text: str, n: int) -> Verdict:
         scores = _text_scores(text)
         matches = _RANK.findall(text)
         rank = [int(k) for k in re.findall(r"\d+", matches[-1])] if matches else None
-    return _checked(rank, scores, n)
+    return checked_verdict(rank, scores, n)
 
 
 def _json_object(text: str) -> dict | None:
@@ -142,8 +142,11 @@ def _text_scores(text: str) -> dict[int, float]:
     return scores
 
 
-def _checked(rank: list[int] | None, scores: dict[int, float], n: int) -> Verdict:
-    """The rank without the judge's own reference (index n), validated against the scores."""
+def checked_verdict(rank: list[int] | None, scores: dict[int, float], n: int) -> Verdict:
+    """The rank without the judge's own reference (index n), validated against the scores.
+
+    Also the check of ranks parsed elsewhere (the authors' released GPT-4 ranks).
+    """
     candidate_scores = {k: v for k, v in scores.items() if 0 <= k < n}
     if rank is None:
         if len(candidate_scores) < n:

@@ -28,7 +28,7 @@ def eq3_score(logprobs: list[float], beta: float) -> float:
 
 def scorable(candidate: Candidate) -> bool:
     return (candidate.finish_reason not in ("error", "empty") and bool(candidate.logprobs)
-            and candidate.n_tokens > 0)
+            and bool(candidate.n_tokens))
 
 
 def rank_candidates(candidates: list[Candidate], beta: float, truncated: str = "score") -> list[RankedCandidate]:

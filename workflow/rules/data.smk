@@ -82,9 +82,11 @@ use rule import_released_prob as import_released_prob_beta with:
 
 rule import_released_judge:
     input:
-        lambda w: planned_input(PLAN.released_source("judge")),
+        released=lambda w: planned_input(PLAN.released_source("judge")),
+        instructions=L.instructions(),
     output:
-        L.released("judge"),
+        ranked=L.released("judge"),
+        judgements=L.released_judgements(),
     params:
         source=lambda w: PLAN.released_source("judge"),
     log:
@@ -92,4 +94,5 @@ rule import_released_judge:
     conda:
         "../../envs/cpu.yaml"
     shell:
-        "tuna import-released --kind judge {params.source:q} -o {output} > {log} 2>&1"
+        "tuna import-released --kind judge {params.source:q} --instructions {input.instructions} "
+        "--judgements {output.judgements} -o {output.ranked} > {log} 2>&1"
