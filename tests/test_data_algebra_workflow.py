@@ -1,0 +1,75 @@
+"""A real Snakemake run training one model of each kind of data spec on a tiny model:
+a slice, a per-model beta, supervised MLE, Alpaca-Mul, the authors' released data and a
+mixture; the training logs count exactly the examples each spec must hold."""
+
+import json
+import re
+
+import pytest
+
+from tiny_llama import save_tiny_checkpoint
+from tuna.records import Ranking, read_jsonl
+from workflow_run import planned_jobs, snakemake, write_config
+
+pytestmark = pytest.mark.slow
+
+MODELS = {
+    "p_first": {"set": "prob_rank", "first": 4},
+    "p_beta": {"set": "prob_rank", "beta": 0.5},
+    "sft": "instructions",
+    "mul": "alpaca_mul",
+    "from_released": "released_prob",
+    "mix": [{"set": "prob_rank", "last": 3}, "released_prob"],
+}
+
+
+def released_file(path):
+    """Three records in the layout of the authors' released probabilistic-ranking file."""
+    records = [{"orig": {"instruction": f"Say {word}.", "input": "", "output": word.title() + "."},
+                "text": [f"{word} one", f"{word} two", f"{word} three", f"{word} four"],
+                "logprob": [-4.0, -2.0, -9.0, -1.0], "length": [4, 2, 6, 1],
+                "avg_token_prob": [-1.0, -1.0, -1.5, -1.0]} for word in ("red", "green", "blue")]
+    path.write_text(json.dumps(records, indent=4))
+    return path
+
+
+def examples_read(workdir, model) -> int:
+    log = (workdir / f"logs/train/{model}.log").read_text()
+    return int(re.search(r"\d+ of (\d+) examples kept", log).group(1))
+
+
+def test_every_kind_of_data_spec_trains(tmp_path):
+    source = save_tiny_checkpoint(tmp_path / "tiny")
+    config = {
+        "data": {"source": "demo", "limit": 8, "shards": 1},
+        "models": {"alpaca": {"import": str(source), "template": "chat"},
+                   **{name: {"init": "alpaca", "data": data,
+                             "train": {"objective": "mle"} if name in ("sft", "mul") else {}}
+                      for name, data in MODELS.items()}},
+        "train": {"batch_size": 1, "max_length": 64, "warmup_steps": 0, "lr": 1e-4},
+        "teacher": {"provider": {"kind": "hf", "model": "alpaca"}, "n": 2, "max_tokens": 6},
+        "released": {"prob": str(released_file(tmp_path / "released.json"))},
+        "evaluation": {"benchmarks": ["vicuna"], "models": ["alpaca"], "baseline": "alpaca"},
+    }
+    write_config(tmp_path, config)
+    targets = [f"checkpoints/{name}" for name in MODELS]
+    jobs = planned_jobs(tmp_path, *targets)
+    assert jobs["train"] == 6 and jobs["mix_data"] == 3  # the slice, Alpaca-Mul and the mixture are built
+    assert jobs["prob_rank"] == jobs["prob_rank_beta"] == jobs["import_released_prob"] == jobs["teacher"] == 1
+    snakemake(tmp_path, *targets)
+
+    ranked = read_jsonl(tmp_path / "results/prob_rank/ranked.jsonl", Ranking)
+    assert examples_read(tmp_path, "p_first") == 4
+    assert examples_read(tmp_path, "p_beta") == examples_read(tmp_path, "sft") == 8
+    assert examples_read(tmp_path, "mul") == 8 + sum(len(r.candidates) for r in ranked)
+    assert examples_read(tmp_path, "from_released") == 3
+    assert examples_read(tmp_path, "mix") == 3 + 3
+    mixed = read_jsonl(tmp_path / "results/train_data/mix.jsonl", Ranking)
+    assert {r.id for r in ranked[-3:]} < {r.id for r in mixed}  # the *last* three of the ranking
+    rescored = read_jsonl(tmp_path / "results/prob_rank/ranked_beta0.5.jsonl", Ranking)
+    assert [r.id for r in rescored] == [r.id for r in ranked]
+    assert any(c.score != d.score for r, s in zip(ranked, rescored) for c, d in zip(r.candidates, s.candidates))
+    released = read_jsonl(tmp_path / "results/released/prob_ranked.jsonl", Ranking)
+    # Eq. 3 at beta 1.3: -4/4^1.3 = -0.66 > -2/2^1.3 = -0.81 > -9/6^1.3 = -0.88 > -1/1
+    assert [c.text for c in released[0].candidates] == ["red one", "red two", "red three", "red four"]
+    assert planned_jobs(tmp_path, *targets) == {}
