@@ -214,9 +214,9 @@ def test_data_sweeps_group_models_differing_only_in_max_examples():
     cfg["evaluation"]["models"] = ["alpaca", "tuna_p", "p13", "p39", "p13_lr", "p13_l0", "tuna_c", "c13", "sft",
                                    "sft8", "tuna"]
     assert report_inputs.data_sweeps(load(cfg)) == {
-        "alpaca+prob_rank": {"tuna_p": None, "p13": 13, "p39": 39},
-        "alpaca+ctx_rank:alpaca": {"tuna_c": None, "c13": 13},
-        "alpaca+instructions": {"sft": None, "sft8": 8},  # any objective; deepspeed: null is no deepspeed
+        "alpaca+prob_rank": {"tuna_p": None, "p13": 13, "p39": 39, "alpaca": 0},  # the init is the 0 point
+        "alpaca+ctx_rank:alpaca": {"tuna_c": None, "c13": 13, "alpaca": 0},
+        "alpaca+instructions": {"sft": None, "sft8": 8, "alpaca": 0},  # any objective; deepspeed: null is none
     }
     assert report_inputs.mle_weight_sweeps(load(cfg)) == {"alpaca+prob_rank": {"p13": 1.0, "p13_l0": 0.0}}
     cfg["evaluation"]["models"] = ["alpaca", "tuna_p", "p13_lr", "tuna"]
@@ -299,3 +299,27 @@ def test_human_import_rejects_bad_rank(tmp_path):
     sheet.write_text("question_id,question,response_1,rank_response_1\n1,q,a,first\n")
     with pytest.raises(TunaError, match=r"s.csv:2: rank_response_1: rank must be a whole number"):
         human.import_ranks(sheet, key)
+
+
+def test_report_command_writes_more_tables_and_the_human_labelling_row(tmp_path):
+    results = tmp_path / "results"
+    for model, score in (("alpaca", 20.0), ("tuna_p", 24.0), ("mix", 21.0)):
+        write(results / model / "lmentry.json", {"lmentry_score": score})
+    judged = tmp_path / "ctx.jsonl"
+    write_jsonl(judged, [Ranking(id=f"r{k}", instruction="x", source="judge",
+                                 candidates=[RankedCandidate(text="a b", n_tokens=2)]) for k in range(3)])
+    imported = tmp_path / "ckpt" / "alpaca"
+    imported.mkdir(parents=True)
+    provenance.stamp([imported], params={"source": "/models/alpaca-7b"})
+    assert report.trained_examples(imported) == 0  # an imported model: the 0 point of a data-amount sweep
+    out = results / "report"
+    result = CliRunner().invoke(main, [
+        "report", "--results", str(results), "--model", "alpaca", "--model", "tuna_p", "--model", "mix",
+        "--baseline", "alpaca", "--ranked", f"ctx_rank:alpaca={judged}", "--table", "table3=alpaca,mix",
+        "--human-price", "0.25", "6", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(out.joinpath("table3.csv").open()))
+    assert [r["model"] for r in rows] == ["alpaca", "mix"] and float(rows[1]["delta_lmentry"]) == 1.0
+    assert out.joinpath("table3.md").exists() and out.joinpath("table3.html").exists()
+    human = [r for r in csv.DictReader(out.joinpath("cost.csv").open()) if r["provider"] == "human"]
+    assert len(human) == 1 and (human[0]["calls"], float(human[0]["usd"])) == ("18", 4.5)  # 3 examples x 6 x 0.25

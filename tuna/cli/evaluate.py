@@ -285,6 +285,16 @@ def _sweep_points(expected: str, convert):
     return parse
 
 
+def _tables(ctx, param, values) -> dict[str, list[str]]:
+    tables = {}
+    for value in values:
+        name, sep, models = value.partition("=")
+        if not sep or not name or not models:
+            raise click.BadParameter(f"{value!r}: expected NAME=MODEL,MODEL,...")
+        tables[name] = models.split(",")
+    return tables
+
+
 def _number(text: str) -> float | None:
     try:
         return float(text)
@@ -314,9 +324,15 @@ def _directory(text: str) -> Path | None:
               callback=_sweep_points("LABEL=MODEL:CHECKPOINT with an existing CHECKPOINT directory", _directory),
               help="LABEL=MODEL:CHECKPOINT: a model of a data-amount (max_examples) sweep and its checkpoint, whose "
                    "provenance says how many examples it was trained on; draws data_sweep.png (repeat).")
+@click.option("--table", "tables", multiple=True, callback=_tables,
+              help="NAME=MODEL,MODEL,...: one more table in Table 1's layout over these models (repeat).")
+@click.option("--human-price", type=(click.FloatRange(min=0), click.IntRange(min=1)), default=None,
+              metavar="USD COMPARISONS",
+              help="Table 6's human-labelling row: USD per comparison and comparisons per judge-ranked example.")
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Report directory (results/report).")
-def report_command(results_dir, models, baseline, ranked, costs, quarantine, sweeps, data_sweeps, out):
+def report_command(results_dir, models, baseline, ranked, costs, quarantine, sweeps, data_sweeps, tables,
+                   human_price, out):
     """Tables and plots of the evaluated models, each table as CSV, Markdown and HTML.
 
     \b
@@ -325,15 +341,17 @@ def report_command(results_dir, models, baseline, ranked, costs, quarantine, swe
     lengths   Table 4: mean response length per rank position, per ranking data set
     cost      calls, tokens and USD per stage and model; unusable judge answers
     sources   sha256, commit and command of every file the numbers come from
+    NAME      each --table: Table 1's layout over its models (the paper's Tables 3, 8)
     vicuna_win_lose_tie.png, lambda_sweep.png (with --sweep), data_sweep.png (with --data-sweep)
     """
     from tuna.evaluate import report
 
     made, inputs = report.build(out, results_dir, list(models), baseline, ranked, costs, list(quarantine), sweeps,
-                                data_sweeps)
+                                data_sweeps, tables, human_price)
     data_points = {label: {model: str(path) for model, path in points.items()} for label, points in data_sweeps.items()}
     provenance.stamp([out], inputs=inputs, params={"models": list(models), "baseline": baseline, "sweeps": sweeps,
-                                                   "data_sweeps": data_points})
+                                                   "data_sweeps": data_points, "tables": tables,
+                                                   "human_price": human_price})
     click.echo(f"{out}: " + ", ".join(p.name for p in made))
 
 

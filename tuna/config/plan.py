@@ -366,6 +366,13 @@ class Plan:
         self.order()
         for index, name in enumerate(config.evaluation.models):
             self._must_be_model(name, f"evaluation.models.{index}")
+        for table, models in config.evaluation.tables.items():
+            if not re.match(s.NAME_PATTERN, table) or table in ("table1", "lengths", "cost", "sources"):
+                raise self._error(f"evaluation.tables.{table}", "a table name matches "
+                                  f"{s.NAME_PATTERN} and is not one of the report's own tables")
+            for index, name in enumerate(models):
+                if name not in self.eval_models:
+                    raise self._error(f"evaluation.tables.{table}.{index}", f"'{name}' is not an evaluated model")
         if self.eval_models:
             self._must_be_model(self.baseline, "evaluation.baseline")
         for name, prm in config.prms.items():

@@ -327,6 +327,8 @@ class Evaluation(Section):
     """Declared models to evaluate (default: every declared model)."""
     baseline: str = "alpaca"
     """The declared model every delta and Vicuna comparison is against."""
+    tables: dict[str, list[str]] = {}
+    """More tables of the report in Table 1's layout, each over its own evaluated models: name -> models (e.g. the paper's `table3`, `table8`; deltas against `baseline`)."""
     generation: Generation = Generation()
     """Answering benchmark prompts."""
     vicuna: Vicuna = Vicuna()

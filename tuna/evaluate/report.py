@@ -148,6 +148,16 @@ def cost_table(costs: list[tuple[str, str | Path]], unparsed: dict[Path, int] | 
     return table.astype({key: "int64" for key in ("files", *COUNTS, "unparsed")})
 
 
+def human_labelling(judged: list[str | Path], usd_per_comparison: float, comparisons: int) -> pd.DataFrame:
+    """Table 6's comparison: what annotators would cost for the examples the judge ranked
+    (`comparisons` pairwise comparisons per example at `usd_per_comparison`)."""
+    examples = sum(len(read_jsonl(path, Ranking)) for path in judged)
+    return pd.DataFrame([{"stage": "human labelling (instead of the judge)", "provider": "human", "model": "",
+                          "files": len(judged), "calls": examples * comparisons, "prompt_tokens": 0,
+                          "completion_tokens": 0, "usd": round(examples * comparisons * usd_per_comparison, 2),
+                          "unparsed": 0}]).set_index(["stage", "provider", "model"])
+
+
 def sources(files: list[tuple[str, str | Path]]) -> pd.DataFrame:
     """Where every number of the report comes from: per input file (with what it feeds),
     its sha256 and the code, command and time of its provenance stamp."""
@@ -203,8 +213,12 @@ def write_table(table: pd.DataFrame, stem: str | Path, title: str, md_table: pd.
 
 
 def trained_examples(checkpoint: Path) -> int:
-    """How many examples `tuna train` trained a checkpoint on (data.kept of its provenance)."""
+    """How many examples `tuna train` trained a checkpoint on (data.kept of its provenance);
+    0 for an imported model (the 0 point of a data-amount sweep, as Alpaca in Fig. 3)."""
     stamp = provenance.stamp_path(checkpoint)
+    params = _get(read_json(stamp), "params") or {}
+    if "source" in params:
+        return 0
     kept = _get(read_json(stamp), "data", "kept")
     if not isinstance(kept, int):
         raise TunaError(f"{stamp}: no count of training examples (data.kept); not a checkpoint made by tuna train")
@@ -214,23 +228,31 @@ def trained_examples(checkpoint: Path) -> int:
 def build(out: Path, results_dir: Path, models: list[str], baseline: str, ranked: list[tuple[str, Path]],
           costs: list[tuple[str, Path]], quarantine: list[Path],
           sweeps: dict[str, dict[str, float]],
-          data_sweeps: dict[str, dict[str, Path]]) -> tuple[list[Path], list[Path]]:
+          data_sweeps: dict[str, dict[str, Path]], tables: dict[str, list[str]] | None = None,
+          human: tuple[float, int] | None = None) -> tuple[list[Path], list[Path]]:
     """Write every table and plot of the report into OUT; return (files made, files read).
 
     sweeps: label -> {model: lambda}; data_sweeps: label -> {model: its checkpoint}, whose
-    provenance stamp says how many examples it was trained on.
+    provenance stamp says how many examples it was trained on; tables: more tables in
+    Table 1's layout (name -> models); human: (USD per comparison, comparisons per
+    example) for Table 6's human-labelling row over the judge-ranked sets (`ctx_rank:M`).
     """
     from tuna.evaluate import plots
 
     out.mkdir(parents=True, exist_ok=True)
     table = table1(results_dir, models, baseline)
-    made = write_table(table, out / "table1", "Table 1: evaluation results",
-                       md_table=table1_links(table, results_dir, out))
+    linked = table1_links(table, results_dir, out)
+    made = write_table(table, out / "table1", "Table 1: evaluation results", md_table=linked)
+    for name, subset in (tables or {}).items():
+        made += write_table(table.loc[subset], out / name, f"{name}: evaluation results", md_table=linked.loc[subset])
     made += write_table(lengths(dict(ranked)), out / "lengths", "Table 4: average response length per rank position")
     results = [result_path(results_dir, m, b) for m in models for b in BENCHMARKS]
     judged = [path for path in results if path.name == "vicuna.json" and path.exists()]
-    made += write_table(cost_table(costs, unparsed_counts(quarantine, judged)), out / "cost",
-                        "Cost per stage and model")
+    costs_table = cost_table(costs, unparsed_counts(quarantine, judged))
+    if human:
+        judge_ranked = [path for data, path in ranked if data.startswith("ctx_rank:")]
+        costs_table = pd.concat([costs_table, human_labelling(judge_ranked, *human)])
+    made += write_table(costs_table, out / "cost", "Cost per stage and model")
     read = ([("table1", p) for p in results] + [("lengths", p) for _, p in ranked]
             + [("cost", p) for _, p in costs] + [("cost", p) for p in quarantine]
             + [("data_sweep", provenance.stamp_path(c)) for points in data_sweeps.values() for c in points.values()])

@@ -73,5 +73,15 @@ def mle_weight_sweeps(plan) -> dict[str, dict[str, float]]:
 
 
 def data_sweeps(plan) -> dict[str, dict[str, int | None]]:
-    """Data-amount (train.max_examples) sweeps: label -> {model: max_examples, None for all}."""
-    return settings_sweeps(plan, "max_examples")
+    """Data-amount (train.max_examples) sweeps: label -> {model: max_examples, None for all}.
+
+    An evaluated imported init model is the sweep's 0 point (Alpaca in Fig. 3).
+    """
+    from tuna.config.models import ImportedModel
+
+    sweeps = settings_sweeps(plan, "max_examples")
+    for points in sweeps.values():
+        init = plan.models[next(iter(points))].init
+        if init in plan.eval_models and isinstance(plan.models[init], ImportedModel):
+            points[init] = 0
+    return sweeps

@@ -20,6 +20,7 @@ REPORT_TABLES = {
     "lengths": "Table 4: length by rank",
     "cost": "Cost",
     "sources": "Provenance",
+    **{name: name for name in EVAL.tables},
 }
 # Plots are declared only when the config has what they draw.
 REPORT_PLOTS = {
@@ -44,7 +45,10 @@ rule report:
         **{f"{name}_{ext}": L.report(f"{name}.{ext}") for name in REPORT_TABLES for ext in ("csv", "md")},
         **{
             name: report(
-                L.report(f"{name}.html"), caption=f"../report/{name}.rst", category="Tables", subcategory=title
+                L.report(f"{name}.html"),
+                caption=f"../report/{name if name not in EVAL.tables else 'more_tables'}.rst",
+                category="Tables",
+                subcategory=title,
             )
             for name, title in REPORT_TABLES.items()
         },
@@ -64,6 +68,9 @@ rule report:
             "--sweep",
             [f"{label}={model}:{weight}" for label, weights in REPORT_SWEEPS.items() for model, weight in weights.items()],
         ),
+        tables=repeat_option("--table", [f"{name}={','.join(models)}" for name, models in EVAL.tables.items()]),
+        human=(f"--human-price {PLAN.config.human.usd_per_comparison} {PLAN.config.human.comparisons_per_example}"
+               if PLAN.sampled_models() else ""),
         data_sweeps=repeat_option(
             "--data-sweep",
             [f"{label}={model}:{path}" for label, points in REPORT_DATA_SWEEPS.items() for model, path in points.items()],
@@ -76,4 +83,5 @@ rule report:
         "../../envs/cpu.yaml"
     shell:
         "tuna report --results {params.results} {params.models} --baseline {params.baseline} {params.ranked} "
-        "{params.costs} {params.quarantine} {params.sweeps} {params.data_sweeps} -o {params.out} > {log} 2>&1"
+        "{params.costs} {params.quarantine} {params.sweeps} {params.data_sweeps} {params.tables} {params.human} "
+        "-o {params.out} > {log} 2>&1"
