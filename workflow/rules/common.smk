@@ -35,7 +35,7 @@ def conda_env(gpu):
 def planned_input(path):
     """A user-given file as an input when it exists, or when the workflow downloads it; a
     missing one is left to the job, which fails naming it (so a plan never needs it)."""
-    return [path] if path.startswith("resources/") or os.path.exists(path) else []
+    return [path] if path.startswith(L.download("")) or os.path.exists(path) else []
 
 
 def import_source(wildcards):
