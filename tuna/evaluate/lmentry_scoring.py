@@ -33,7 +33,11 @@ LETTERS_WORD = r"\b[a-z]+\b"
 
 def normalize(text: str) -> str:
     """Strip, lowercase and collapse runs of spaces (only spaces), as the official scorers do."""
-    return re.sub(r" +", " ", text.strip().lower())
+    return _lowered(text.strip())
+
+
+def _lowered(text: str) -> str:
+    return re.sub(r" +", " ", text.lower())
 
 
 # ----- how an answer may be quoted (the official "the word 'x'" wrappers) ----------------
@@ -105,10 +109,6 @@ def exact(prediction: str, patterns: str | list[str], repetitions: bool = True) 
     if not all(re.match(either(patterns, "$"), w) for w in words):  # quick rejection
         return False
     return any(all(re.match(p + "$", w) for w in words) for p in patterns)
-
-
-def _lowered(part: str) -> str:
-    return re.sub(r" +", " ", part.lower())
 
 
 def phrased(prediction: str, patterns: list[str], prefixes=("",), suffixes=("",)) -> Verdict:
