@@ -190,8 +190,8 @@ def eval_lmentry(data_dir, answers, limit_per_task, model_name, out):
     result = lmentry.score(lmentry.load(data_dir, limit_per_task), _answers(answers))
     write_json(out, {"benchmark": "lmentry", "model": model_name, "limit_per_task": limit_per_task, **result})
     provenance.stamp([out], inputs=[answers], params={"limit_per_task": limit_per_task})
-    click.echo(f"{out}: LMentry score {result['lmentry_score']:.2f} (accuracy {result['accuracy']:.2f} x "
-               f"robustness {result['robustness']:.2f}); {result['missing']} answers missing")
+    click.echo(f"{out}: LMentry score {result['lmentry_score']:.1f} (accuracy {result['accuracy']:.1f} x "
+               f"robustness {result['robustness']:.1f}, rounded as upstream); {result['missing']} answers missing")
 
 
 @click.command("judge-vicuna")

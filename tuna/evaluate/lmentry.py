@@ -17,19 +17,19 @@ import json
 from collections import defaultdict
 from itertools import combinations
 from pathlib import Path
-from statistics import mean
+
+import numpy as np
 
 from tuna.errors import TunaError
 from tuna.evaluate.lmentry_scoring import score_prediction
 from tuna.records import Instruction
 
-TASKS = [
-    "all_words_from_category", "any_words_from_category", "bigger_number", "ends_with_letter",
-    "ends_with_word", "first_alphabetically", "first_letter", "first_word", "homophones", "last_letter",
-    "last_word", "least_associated_word", "less_letters", "more_letters", "most_associated_word",
-    "rhyming_word", "sentence_containing", "sentence_not_containing", "smaller_number",
-    "starts_with_letter", "starts_with_word", "word_after", "word_before", "word_containing",
-    "word_not_containing",
+TASKS = [  # the official order (`core_tasks`): means are summed in it, as upstream
+    "sentence_containing", "sentence_not_containing", "word_containing", "word_not_containing",
+    "most_associated_word", "least_associated_word", "any_words_from_category", "all_words_from_category",
+    "first_alphabetically", "more_letters", "less_letters", "bigger_number", "smaller_number", "rhyming_word",
+    "homophones", "word_after", "word_before", "starts_with_word", "ends_with_word", "starts_with_letter",
+    "ends_with_letter", "first_word", "last_word", "first_letter", "last_letter",
 ]
 ARGUMENT_ORDER_TASKS = ["more_letters", "less_letters", "first_alphabetically", "rhyming_word", "homophones",
                         "bigger_number", "smaller_number"]
@@ -138,55 +138,69 @@ def prompts(data: dict[str, dict[str, dict]]) -> list[Instruction]:
             for name, examples in data.items() for key, example in examples.items()]
 
 
-def _accuracy(scores: list[int]) -> float:
-    return 100.0 * sum(scores) / len(scores) if scores else 0.0
+def _percent(hits: int, total: int, digits: int) -> float:
+    """(hits / total) * 100 rounded, in the official order (0 for an empty group)."""
+    return round(hits / total * 100, digits) if total else 0.0
 
 
 def _robustness(accuracies: list[float]) -> float:
     """100 minus the largest gap between any two accuracies."""
-    return 100.0 - max((abs(a - b) for a, b in combinations(accuracies, 2)), default=0.0)
+    return 100 - max((abs(a - b) for a, b in combinations(accuracies, 2)), default=0)
+
+
+def verdicts(data: dict[str, dict[str, dict]], predictions: dict[str, str]) -> dict[str, dict[str, tuple[int, int]]]:
+    """(score, certainty) of every example: file name -> {example id -> verdict}.
+
+    A missing prediction is scored as an empty answer (0: the official analysis needs them all).
+    """
+    return {name: {key: score_prediction(name, predictions.get(f"{name}{SEPARATOR}{key}", ""), example)
+                   for key, example in examples.items()}
+            for name, examples in data.items()}
+
+
+def _group_accuracy(data: dict[str, dict], scores: dict[str, tuple[int, int]], field: str,
+                    digits: int) -> list[float]:
+    """Accuracy per value of a metadata field (template: 1 decimal, answer position: 2, as upstream).
+
+    Only values present count: a subset (limit_per_task) may lack an answer position.
+    """
+    hits, counts = defaultdict(int), defaultdict(int)
+    for key, example in data.items():
+        counts[example["metadata"][field]] += 1
+        hits[example["metadata"][field]] += scores[key][0]
+    return [_percent(hits[k], counts[k], digits) for k in sorted(counts)]
 
 
 def score(data: dict[str, dict[str, dict]], predictions: dict[str, str]) -> dict:
     """Accuracy per task and template, the four robustness aspects, and the LMentry score.
 
-    A missing prediction scores 0 (as an empty answer would).
+    The order of operations is the official analysis' (`lmentry/analysis/`): template
+    accuracies are rounded to 1 decimal and task accuracies to 2 before they enter a
+    robustness gap or a mean; the mean of the four aspects is rounded to 1 decimal before
+    the score = accuracy x (robustness / 100); score and accuracy are then rounded to 1.
     """
-    per_file = {}
-    for name, examples in data.items():
-        rows = []
-        for key, example in examples.items():
-            text = predictions.get(f"{name}{SEPARATOR}{key}", "")
-            value, certain = score_prediction(name, text, example)
-            rows.append((value, certain, example["metadata"]))
-        per_file[name] = rows
-    accuracy = {name: _accuracy([v for v, _, _ in rows]) for name, rows in per_file.items()}
-
-    def by(name: str, field: str) -> list[float]:
-        groups = defaultdict(list)
-        for value, _, meta in per_file[name]:
-            groups[meta[field]].append(value)
-        return [_accuracy(groups[k]) for k in sorted(groups)]
-
+    scored = verdicts(data, predictions)
+    accuracy = {name: _percent(sum(v for v, _ in scored[name].values()), len(scored[name]), 2) for name in data}
     aspects = {
-        "argument_order": mean(_robustness(by(t, "answer_index")) for t in ARGUMENT_ORDER_TASKS),
-        "argument_content": mean(_robustness([accuracy[f"{t}_{v}"] for v in variants])
-                                 for t, variants in ARGUMENT_CONTENT_VARIANTS.items()),
-        "template": mean(_robustness(by(t, "template_id")) for t in TASKS),
-        "adjacent_tasks": mean(_robustness([accuracy[a], accuracy[b]]) for a, b in ADJACENT_PAIRS),
+        "argument_order": np.mean([_robustness(_group_accuracy(data[t], scored[t], "answer_index", 2))
+                                   for t in ARGUMENT_ORDER_TASKS]),
+        "argument_content": np.mean([_robustness([accuracy[f"{t}_{v}"] for v in variants])
+                                     for t, variants in ARGUMENT_CONTENT_VARIANTS.items()]),
+        "template": np.mean([_robustness(_group_accuracy(data[t], scored[t], "template_id", 1)) for t in TASKS]),
+        "adjacent_tasks": np.mean([_robustness([accuracy[a], accuracy[b]]) for a, b in ADJACENT_PAIRS]),
     }
-    total_accuracy = mean(accuracy[t] for t in TASKS)
-    robustness = mean(aspects.values())
+    total_accuracy = np.mean([accuracy[t] for t in TASKS])
+    robustness = np.mean(list(aspects.values())).round(1)
     return {
-        "lmentry_score": round(total_accuracy * robustness / 100, 2),
-        "accuracy": round(total_accuracy, 2),
-        "robustness": round(robustness, 2),
-        "robustness_aspects": {k: round(v, 2) for k, v in aspects.items()},
-        "per_task": {t: {"accuracy": round(accuracy[t], 2),
-                         "per_template": [round(a, 2) for a in by(t, "template_id")],
-                         "certainty": round(_accuracy([c for _, c, _ in per_file[t]]), 2),
-                         "examples": len(per_file[t])} for t in TASKS},
-        "variants": {name: round(accuracy[name], 2) for name in FILES if name not in TASKS},
+        "lmentry_score": float(round(total_accuracy * (robustness / 100), 1)),
+        "accuracy": float(round(total_accuracy, 1)),
+        "robustness": float(round(robustness, 1)),
+        "robustness_aspects": {k: float(round(v, 1)) for k, v in aspects.items()},
+        "per_task": {t: {"accuracy": accuracy[t],
+                         "per_template": _group_accuracy(data[t], scored[t], "template_id", 1),
+                         "certainty": _percent(sum(c for _, c in scored[t].values()), len(scored[t]), 2),
+                         "examples": len(scored[t])} for t in TASKS},
+        "variants": {name: accuracy[name] for name in FILES if name not in TASKS},
         "missing": sum(f"{name}{SEPARATOR}{key}" not in predictions
                        for name, examples in data.items() for key in examples),
     }

@@ -1,388 +1,459 @@
-"""LMentry answer scoring: does a free-form answer state the right thing?
+"""LMentry answer scoring: the verdict the official scorers give, answer for answer.
 
-LMentry (Efrat et al., 2022) scores free text with regular expressions per task. We
-follow the same decision procedure, written from the task definitions:
+Written from the official scorers (aviaefrat/lmentry @ 646ae90, `lmentry/scorers/`) so that
+tuna's LMentry numbers can be compared with published ones. Every task runs the same cascade:
 
-1. certain 0 when the answer cannot be right (the answer word is absent, only the
-   other option is named, a generated word breaks the constraint, ...);
-2. certain 1 when the answer is stated bare ("chat", "The word 'chat'.", "chat chat");
-3. otherwise 1 when one of the task's usual phrasings states it ("chat has more
-   letters", "The answer is chat"); certain if the phrasing is the whole answer;
-4. otherwise 0 (uncertain).
+1. normalise: strip, lowercase, collapse runs of *spaces* (tabs and newlines stay), '_' -> ' ';
+2. a task-specific rejection (certain 0), e.g. only the other option is named;
+3. an "exact" answer (certain 1): the answer pattern, optionally with a final period, matched
+   case-insensitively from the start; or every ASCII word of the answer matching it alone
+   ("chat chat"). An answer with letters but no ASCII word passes this vacuously;
+4. the task's phrasings (each prefix x pattern x suffix, lowercased as the official code
+   lowercases them, so its `\\W` becomes `\\w`): the whole answer is one -> certain 1; one is
+   found inside it -> uncertain 1; otherwise uncertain 0.
 
-Only the score counts for accuracy; certainty is reported as a diagnostic.
+The official quirks are kept on purpose (README "LMentry, as the official scorers score it"
+lists them); regular expressions are built from the metadata as the official code does.
+Only the score counts for accuracy; certainty is the official diagnostic.
 """
 
 from __future__ import annotations
 
-import itertools
 import re
 import string
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+
+from num2words import num2words
 
 Verdict = tuple[int, int]  # (score, certainty), each 0 or 1
-NOT_ALNUM = r"[^a-z0-9]"
+NOT_ALNUM = "[^a-zA-Z0-9_]"
+ASCII_WORD = r"\b[a-z\d]+\b"
+LETTERS_WORD = r"\b[a-z]+\b"
 
 
-def normalize(prediction: str, prompt: str = "") -> str:
-    """Drop an echoed prompt, collapse whitespace, lowercase; '_' is not a word character."""
-    if prompt:
-        prediction = prediction.replace(prompt, "")
-    return " ".join(prediction.split()).lower().replace("_", " ")
+def normalize(text: str) -> str:
+    """Strip, lowercase and collapse runs of spaces (only spaces), as the official scorers do."""
+    return _lowered(text.strip())
 
 
-# ----- how an answer may be quoted --------------------------------------------------
-
-def word(regex: str) -> str:
-    return rf"(the word )?[\"'.,]*\b({regex})\b[\"'.,]*"
+def _lowered(text: str) -> str:
+    return re.sub(r" +", " ", text.lower())
 
 
-def letter(regex: str) -> str:
-    return rf"(the letter )?[\"'.,]*\b({regex})\b[\"'.,]*"
+# ----- how an answer may be quoted (the official "the word 'x'" wrappers) ----------------
+
+def the_word(regex: str) -> str:
+    return rf"(The word )?[\"'.,]*\b{regex}\b[\"'.,]*"
 
 
-def sentence(regex: str) -> str:
-    # As upstream, the bare words "the sentence" also count as naming the sentence.
-    return rf"((the sentence )?[\"'.,]*({regex})[\"'.,]*|the sentence)"
-
-
-_ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen " \
-        "sixteen seventeen eighteen nineteen".split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
-
-
-def number_words(n: int) -> str:
-    """English words of 0 <= n < 1000 in the British style ('seven hundred and twenty-three')."""
-    if n < 20:
-        return _ONES[n]
-    if n < 100:
-        return _TENS[n // 10] + ("" if n % 10 == 0 else "-" + _ONES[n % 10])
-    if n < 1000:
-        rest = n % 100
-        return _ONES[n // 100] + " hundred" + ("" if rest == 0 else " and " + number_words(rest))
-    raise ValueError(f"number_words supports 0..999, got {n}")
+def the_letter(regex: str) -> str:
+    return rf"(The letter )?[\"'.,]*\b{regex}\b[\"'.,]*"
 
 
 def number(n: int) -> str:
-    words = number_words(abs(n))
-    return rf"(the number )?[\"'.,]*(\b{n}\b|{words}|{words.replace('-', ' ')})[\"'.,]*"
+    """Digits or num2words' English words ('seven hundred and twenty-three', hyphen or space)."""
+    words = num2words(n)
+    return rf"(\b{n}\b|{words}|{words.replace('-', ' ')})"
 
 
-def shared_phrasings(target: str) -> list[str]:
-    """Ways any answer gets stated, whatever the task."""
-    return [
-        rf"['\"]?{target}['\"]? is the answer",
-        rf"the answer is ['\"]?{target}['\"]?",
-        rf"the correct answer is ['\"]?{target}['\"]?",
-        rf"answer ?[:-] ?['\"]?{target}['\"]?",
-        rf"(obviously|certainly|definitely|of course|undoubtedly), ?(this is|it is|it's) ?(the )?"
-        rf"(letter |number |word |sentence )?['\"]?{target}['\"]?",
-    ]
+def the_number(n: int) -> str:
+    return rf"(The number )?[\"'.,]*\b{number(n)}\b[\"'.,]*"
 
 
-# ----- the decision steps ------------------------------------------------------------
-
-def has_alphanumeric(prediction: str) -> bool:
-    return re.search(r"[a-z0-9]", prediction) is not None
+def the_sentence(regex: str) -> str:
+    return rf"((The sentence )?[\"'.,]*{regex}[\"'.,]*|The sentence)"
 
 
-def states(prediction: str, target: str, repetitions: bool = True) -> bool:
-    """The whole answer is the target (optionally with a final period), or only repeats it."""
-    if re.fullmatch(rf"({target})\.?", prediction):
+def the_words(words: list[str]) -> str:
+    """A listing of the words, any punctuation between, 'and' before the last; punctuation after it."""
+    body = "".join(word + rf"{NOT_ALNUM}+" + (rf"(and{NOT_ALNUM}+)?" if i == len(words) - 2 else "")
+                   for i, word in enumerate(words))
+    return rf"(The words )?{NOT_ALNUM}*{body}{NOT_ALNUM}*"
+
+
+def shared(target: str) -> list[str]:
+    """The phrasings every official scorer accepts (only these: no 'Answer -', no quotes)."""
+    return [f"{target} is the answer", f"The answer is {target}", f"The correct answer is {target}",
+            f"Answer: {target}"]
+
+
+def exchange(pattern: str, a: str, b: str) -> str:
+    """Swap two sub-strings of a pattern's text."""
+    return pattern.replace(a, "\0").replace(b, "\1").replace("\0", b).replace("\1", a)
+
+
+def mirrored(patterns: list[str], a: str, b: str, old: str, new: str) -> list[str]:
+    """'b is shorter' for 'a is longer': patterns whose *text* contains `old` (an answer word
+    such as 'anymore' counts), with a and b swapped and every `old` in the text put as `new`."""
+    return [exchange(p, a, b).replace(old, new) for p in patterns if old in p]
+
+
+# ----- the two matching steps ---------------------------------------------------------
+
+def either(patterns: list[str], tail: str = "") -> str:
+    """One regex for 'any of the patterns', each completed by `tail` as upstream completes it."""
+    return "(?:" + "|".join(f"(?:{p}{tail})" for p in patterns) + ")"
+
+
+def exact(prediction: str, patterns: str | list[str], repetitions: bool = True) -> bool:
+    """Step 3 for any of the patterns: the answer is one (any case, optional '.'), or each
+    ASCII word of the answer is one and the same pattern."""
+    patterns = [patterns] if isinstance(patterns, str) else patterns
+    if not re.search(r"[^\W_]", prediction):  # no letter or digit of any script
+        return False
+    if re.match(either(patterns, r"\.?$"), prediction, flags=re.IGNORECASE):
         return True
-    if repetitions:
-        tokens = re.findall(r"\b[a-z0-9]+\b", prediction)
-        return bool(tokens) and all(re.fullmatch(target, token) for token in tokens)
-    return False
+    if not repetitions:
+        return False
+    words = re.findall(ASCII_WORD, prediction)
+    if not all(re.match(either(patterns, "$"), w) for w in words):  # quick rejection
+        return False
+    return any(all(re.match(p + "$", w) for w in words) for p in patterns)
 
 
-def phrased(prediction: str, phrasings: Iterable[str], prefixes: Iterable[str] = ("",),
-            suffixes: Iterable[str] = ("",)) -> Verdict:
-    """1 if some phrasing (with optional lead-in/trailer) states the answer; certain if it is all."""
-    found = 0
-    for prefix, suffix in itertools.product(prefixes, suffixes):
-        for phrasing in phrasings:
-            pattern = prefix + phrasing + suffix
-            if re.fullmatch(rf"({pattern})\.?", prediction):
-                return 1, 1
-            if not found and re.search(pattern, prediction):
-                found = 1
-    return found, 0
-
-
-def judged(prediction: str, target: str, phrasings: list[str], prefixes=("",), suffixes=("",),
-           repetitions: bool = True) -> Verdict:
-    if states(prediction, target, repetitions):
+def phrased(prediction: str, patterns: list[str], prefixes=("",), suffixes=("",)) -> Verdict:
+    """Step 4: certain 1 if a lowercased prefix + phrasing + suffix is the whole answer,
+    uncertain 1 if one is inside it. Parts have no top-level '|' and no space at their
+    joints, so the product of the three lists is one regex of three alternations."""
+    regex = re.compile("".join(either([_lowered(x) for x in part]) for part in (prefixes, patterns, suffixes))
+                       + r"\.?")
+    if regex.fullmatch(prediction):
         return 1, 1
-    return phrased(prediction, phrasings + shared_phrasings(target), prefixes, suffixes)
+    return (1, 0) if regex.search(prediction) else (0, 0)
 
 
-def mentions(prediction: str, text: str) -> bool:
-    return re.search(rf"\b{re.escape(text)}\b", prediction) is not None
+def absent(prediction: str, text: str) -> bool:
+    return re.search(rf"\b{text}\b", prediction) is None
 
 
-def only_word(prediction: str) -> str | None:
-    """The single alphabetic word of the prediction, if it has exactly one."""
-    words = re.findall(r"\b[a-z]+\b", prediction)
-    return words[0] if len(words) == 1 else None
+def one_other_word(prediction: str, answer: str) -> bool:
+    """The answer has exactly one alphabetic word, and it is not the answer."""
+    words = re.findall(LETTERS_WORD, prediction)
+    return len(words) == 1 and words[0] != answer
 
 
-def swapped(phrasing: str, a: str, b: str) -> str:
-    """Exchange two placeholders, to say the same with the opposite relation."""
-    a, b = "{" + a + "}", "{" + b + "}"
-    return phrasing.replace(a, "\0").replace(b, a).replace("\0", b)
+# ----- task scorers: (normalised prediction, example) -> Verdict --------------------------
 
-
-def fill(phrasings: list[str], **slots: str) -> list[str]:
-    return [p.format(**slots) for p in phrasings]
-
-
-# ----- task scorers: (normalized prediction, example metadata, normalized prompt) -> Verdict
-
-def _comparison(relation: list[str], opposite: list[str], lead_ins: list[str]):
-    """Two-option tasks: the answer is one of two words; say it, or say the other is the opposite."""
-    def scorer(prediction: str, meta: dict) -> Verdict:
-        answer, distractor = str(meta["answer"]).lower(), str(meta["distractor"]).lower()
-        if not mentions(prediction, answer) or only_word(prediction) == distractor:
-            return 0, 1
-        if re.fullmatch(word(re.escape(distractor)) + r"\.?", prediction):
-            return 0, 1
-        a, b = word(re.escape(answer)), word(re.escape(distractor))
-        phrasings = fill(relation, a=a, b=b) + fill([swapped(p, "a", "b") for p in opposite], a=a, b=b)
-        prefixes = [""] + fill(lead_ins, w1=word(re.escape(str(meta.get("word1", meta.get("n1", ""))).lower())),
-                                w2=word(re.escape(str(meta.get("word2", meta.get("n2", ""))).lower())))
-        return judged(prediction, a, phrasings, prefixes)
-    return scorer
-
-
-def _more_less(more: str, longer: str, less: str, shorter: str):
-    relation = [f"{{a}} has {more} letters", f"{{a}} has {more} letters than {{b}}",
-                f"{{a}} has \\w+ {more} letters?( than {{b}})?", f"the word (that|with) {more} letters is {{a}}",
-                f"{{a}} is the word (that|with) {more} letters", f"{{a}} is {longer}( than {{b}})?",
-                f"the {longer} word is {{a}}", f"{{a}} is the {longer} word"]
-    opposite = [f"{{a}} has {less} letters", f"{{a}} has {less} letters than {{b}}",
-                f"{{a}} is {shorter}( than {{b}})?", f"the {shorter} word is {{a}}"]
-    return _comparison(relation, opposite, ["of the words {w1} and {w2}, ", "from the words {w1} and {w2}, "])
-
-
-def _bigger_smaller(bigger: str, smaller: str, sign: str):
-    def scorer(prediction: str, meta: dict) -> Verdict:
-        answer, distractor = int(meta["answer"]), int(meta["distractor"])
-        tokens = set(re.findall(r"\b[a-z0-9]+\b", prediction))
-        if len(tokens) == 1 and tokens != {str(answer)}:
-            return 0, 1
-        a, b = number(answer), number(distractor)
-        relation = [f"{{a}} is {bigger}( than {{b}})?", f"{{a}} is the {bigger} number", f"the {bigger} (number )?is {{a}}",
-                    f"{{a}} ?{sign} ?{{b}}"]
-        opposite = [f"{{a}} is {smaller}( than {{b}})?", f"{{a}} is the {smaller} number"]
-        phrasings = fill(relation, a=a, b=b) + fill([swapped(p, "a", "b") for p in opposite], a=a, b=b)
-        n1, n2 = number(int(meta["n1"])), number(int(meta["n2"]))
-        prefixes = ["", f"of the numbers {n1} and {n2}, ", f"between the numbers {n1} and {n2}, "]
-        return judged(prediction, a, phrasings, prefixes)
-    return scorer
-
-
-def _first_alphabetically(prediction: str, meta: dict) -> Verdict:
-    answer, distractor = meta["answer"].lower(), meta["distractor"].lower()
-    if only_word(prediction) not in (None, answer):
-        return 0, 1
-    a, b = word(re.escape(answer)), word(re.escape(distractor))
-    if states(prediction, rf"{a}( does)?"):
-        return 1, 1
-    phrasings = fill(["{a} (comes|is) first", "{b} (comes|is) second", "{b} (comes|is) after( {a})?",
-                      "{a} (comes|is) before {b}"], a=a, b=b)
-    prefixes = ["", "alphabetically, ", "in (an )?alphabetical order, ",
-                f"of the words {word(meta['word1'])} and {word(meta['word2'])}, "]
-    suffixes = ["", " alphabetically", " in (an )?alphabetical order", " in the dictionary"]
-    return judged(prediction, a, phrasings, prefixes, suffixes)
-
-
-def _sounds_like(relation: str):
-    """Rhyming and homophones: which of two words relates to the query word."""
-    def scorer(prediction: str, meta: dict) -> Verdict:
-        answer = meta["answer"].lower()
-        if not mentions(prediction, answer) or only_word(prediction) == meta["distractor"].lower():
-            return 0, 1
-        a, q = word(re.escape(answer)), word(re.escape(meta["query"].lower()))
-        forward = [f"{{q}} {relation} {{a}}", f"{{q}} and {{a}} {relation.split()[0].rstrip('s')}( alike| each other)?",
-                   "{q} is a homophone of {a}", "{q} and {a} are homophones( of each other)?",
-                   "the (homophone|rhyme|rhyming word) (of|for) {q} is {a}"]
-        phrasings = fill(forward, q=q, a=a) + fill([swapped(p, "q", "a") for p in forward], q=q, a=a)
-        return judged(prediction, a, phrasings)
-    return scorer
-
-
-def _association(most: str):
-    def scorer(prediction: str, meta: dict) -> Verdict:
-        answer = meta["answer"].lower()
-        if not mentions(prediction, answer):
-            return 0, 1
-        a, c = word(re.escape(answer)), word(re.escape(meta["category"].lower()))
-        if states(prediction, a) or states(prediction, rf"{c} - {a}"):
-            return 1, 1
-        assoc = rf"(one )?{most}( commonly)? (associated|related)"
-        phrasings = fill([f"the word {assoc} (to|with) {{c}} (is|would be) {{a}}",
-                          f"the {assoc} word (to|with) {{c}} is {{a}}",
-                          f"{{a}} (is|are) the (word )?{assoc} (to|with) {{c}}",
-                          f"{{a}} relates to {{c}} the {most}"], a=a, c=c)
-        return judged(prediction, a, phrasings, suffixes=("", r"[^a-z0-9]*(in|of|from|among) .*"))
-    return scorer
-
-
-def _position_letter(ordinal: str, verb: str):
-    """first_letter / last_letter: name the letter at one end of a word."""
-    def scorer(prediction: str, meta: dict) -> Verdict:
-        answer = meta["answer"].lower()
-        if not mentions(prediction, answer):
-            return 0, 1
-        a, w = letter(re.escape(answer)), word(re.escape(meta["word"].lower()))
-        phrasings = fill([f"the {ordinal} letter is {{a}}", f"the {ordinal} letter (of|in) {{w}} is {{a}}",
-                          f"{{a}} is the {ordinal} letter (of|in) {{w}}", f"{{w}} {verb} with {{a}}",
-                          f"the letter that {{w}} {verb} with is {{a}}", "{w}: {a}", f"{ordinal} letter: {{a}}"],
-                         a=a, w=w)
-        return judged(prediction, a, phrasings)
-    return scorer
-
-
-def _position_word(ordinal: str, verb: str):
-    """first_word / last_word: name the word at one end of a sentence."""
-    def scorer(prediction: str, meta: dict) -> Verdict:
-        answer = meta["answer"].lower()
-        if not mentions(prediction, answer):
-            return 0, 1
-        a, s = word(re.escape(answer)), sentence(re.escape(meta["sentence"].lower()))
-        phrasings = fill([f"the {ordinal} word is {{a}}", f"the {ordinal} word (of|in) {{s}} is {{a}}",
-                          f"{{a}} is the {ordinal} word", f"{{s}} {verb} with {{a}}", f"{ordinal} word\\W+{{a}}"],
-                         a=a, s=s)
-        return judged(prediction, a, phrasings, prefixes=("", f"in {s} "), suffixes=("", f" (of|in) {s}"))
-    return scorer
-
-
-def _neighbour_word(after: str, before: str):
-    """word_after / word_before: the word next to a query word in a sentence."""
-    def scorer(prediction: str, meta: dict) -> Verdict:
-        answer, text = meta["answer"].lower(), meta["sentence"].lower()
-        if not mentions(prediction, answer) or re.sub(r"[^\w ]+", "", prediction) == text:
-            return 0, 1
-        a, q, s = word(re.escape(answer)), word(re.escape(meta["query"].lower())), sentence(re.escape(text))
-        near = r"(immediately |right )?"
-        forward = [f"{{a}} comes {near}{after} {{q}}", f"{{a}} is the word that comes {near}{after} {{q}}",
-                   f"the word that comes {near}{after} {{q}}( in {{s}})? is {{a}}"]
-        backward = [p.replace(after, before) for p in forward]
-        phrasings = fill(forward, a=a, q=q, s=s) + fill([swapped(p, "a", "q") for p in backward], a=a, q=q, s=s)
-        return judged(prediction, a, phrasings, prefixes=("", f"in {s} "), suffixes=("", f" (of|in) {s}"))
-    return scorer
-
-
-def _yes_no(answer_of: Callable[[dict], str]):
-    """all/any_words_from_category: a yes/no question about a list of words."""
-    def scorer(prediction: str, meta: dict) -> Verdict:
+def _yes_no(answer_of: Callable[[dict], str], category_phrasings: bool):
+    """all/any_words_from_category: 'yes'/'no' first; the opposite alone is certainly wrong."""
+    def scorer(p: str, example: dict) -> Verdict:
+        meta = example["metadata"]
         answer = answer_of(meta)
-        if re.fullmatch(("no" if answer == "yes" else "yes") + r"\.?", prediction):
+        if re.match(("no" if answer == "yes" else "yes") + r"\.?$", p):
             return 0, 1
-        return judged(prediction, answer, [rf"^{answer}\b"])
-    return scorer
-
-
-def _word_at_end(first: bool):
-    """starts_with_letter / ends_with_letter: write any word with a given first/last letter."""
-    def scorer(prediction: str, meta: dict) -> Verdict:
-        ch = meta["letter"]
-        words = re.findall(r"\b[a-z]+\b", prediction)
-        if not any((w[0] if first else w[-1]) == ch for w in words):
-            return 0, 1
-        more = r"\w*" if ch in "ai" else r"\w+"
-        w = word(rf"{ch}-?{more}" if first else rf"{more}{ch}")
-        if states(prediction, w):
+        if exact(p, answer):
             return 1, 1
-        starts, starting, end = ("(starts|begins)", "(starting|beginning)", "first") if first else \
-            ("ends", "ending", "last")
-        phrasings = fill([r"(a|one) possible( such)? (word|answer) is {w}", r"{w} is (a|one) possible( such)? (word|answer)",
-                          f"{{w}} {starts} with {{l}}", f"{{w}} is (a|one) word (that {starts}|{starting}) with {{l}}",
-                          f"a word {starting} with {{l}} is {{w}}", f"{{w}} is (a|one) word whose {end} letter is {{l}}",
-                          "{l} is for {w}", "how about {w}", "may i suggest {w}"],
-                         w=w, l=letter(ch))
-        return judged(prediction, w, phrasings)
+        patterns = [rf"^{answer}\b"]
+        if category_phrasings:
+            category = {"items of clothing": "(items of clothing|clothes|clothing)",
+                        "furniture": "(furniture|pieces of furniture)",
+                        "fruit": "(fruit|fruits)"}.get(meta["category"], meta["category"])
+            every = "(all of these words|all of those words|all of the words|they all)"
+            patterns += [f"{answer}, the list contains only {category}",
+                         f"{answer}, {every}( (listed|in the list))? (represent|are types of|refer to types of) "
+                         f"{category}"]
+        return phrased(p, patterns + shared(answer))
     return scorer
 
 
-def _word_containing(prediction: str, meta: dict) -> Verdict:
-    ch = meta["letter"]
-    w = word(rf"\w*{ch}\w*" if ch in "ai" else rf"(\w+{ch}\w*)|(\w*{ch}\w+)|({ch}-\w+)")
-    return judged(prediction, w, [rf"{w} (is a word (that|which) )?(contains|uses|has) {letter(ch)}"])
+def _pick_number(relation: str, opposite: str):
+    """bigger/smaller_number: a single distinct word that is not the answer is certainly wrong."""
+    def scorer(p: str, example: dict) -> Verdict:
+        meta = example["metadata"]
+        tokens = re.findall(ASCII_WORD, p)
+        if len(set(tokens)) == 1 and tokens[0] != str(meta["answer"]):
+            return 0, 1
+        a, d = the_number(meta["answer"]), the_number(meta["distractor"])
+        if exact(p, a):
+            return 1, 1
+        base = [f"{a} is {relation}", f"{a} is {relation} than {d}", f"{a} is the {relation} number",
+                f"The {relation} number is {a}"]
+        prefixes = [""] + [f"{lead} the numbers {meta['n1']} and {meta['n2']}, " for lead in ("Of", "From", "Between")]
+        return phrased(p, base + mirrored(base, a, d, relation, opposite) + shared(a), prefixes)
+    return scorer
 
 
-def _word_not_containing(prediction: str, meta: dict, prompt: str) -> Verdict:
-    ch = meta["letter"]
-    if re.fullmatch(re.escape(prompt).replace(re.escape(f'"{ch}"'), r'"\w"'), prediction):
-        return 0, 1  # the answer repeats the question
-    if not re.search(r"\W", prediction) and ch in prediction:
+def _count_letters(more: str, longer: str, fewer: str, shorter: str):
+    """more/less_letters; a stated letter difference that is wrong is certainly wrong."""
+    def scorer(p: str, example: dict) -> Verdict:
+        meta = example["metadata"]
+        gap = number(abs(len(meta["answer"]) - len(meta["distractor"])))
+        a, d = the_word(meta["answer"]), the_word(meta["distractor"])
+
+        def statements(x: str, y: str) -> list[str]:  # "x has more letters (than y)", ...
+            return [f"{x} has {more} letters", f"{x} has {more} letters than {y}", f"{x} has {gap} {more} letter(s)?",
+                    f"{x} has {gap} {more} letter(s)? than {y}", f"The word that has {more} letters is {x}",
+                    f"{x} is the word that has {more} letters", f"{x} is {longer}", f"{x} is {longer} than {y}",
+                    f"{x} is {longer} than {y} by {gap} letter(s)?", f"The {longer} word is {x}",
+                    f"The word that is {longer} is {x}", f"{x} is the word that is {longer}"]
+
+        wrong = [d, f"{d} is {longer} by {gap} letter(s)?"] + statements(d, a)
+        if re.match(either([normalize(w) for w in wrong], r"\.?$"), p):
+            return 0, 1
+        count = r"(?P<count>\d+|one|two|three|four|five|six|seven|eight|nine|ten|zero|a single)"
+        for said in (f"{a} has {count} {more} letter(s)?", f"{a} has {count} {more} letter(s)? than {d}",
+                     f"{a} is {longer} by {count} letter(s)?", f"{a} is {longer} than {d} by {count} letter(s)?"):
+            found = re.match(said, p)  # case-sensitive: "(The word )?" never matches here
+            if found and not re.match(gap, found["count"]):
+                return 0, 1
+        if exact(p, a):
+            return 1, 1
+        base = statements(a, d)
+        base += mirrored(base, a, d, more, fewer)
+        base += mirrored(base, a, d, longer, shorter)
+        w1, w2 = the_word(meta["word1"]), the_word(meta["word2"])
+        prefixes = ["", f"Of the words {w1} and {w2}, ", f"From the words {w1} and {w2}, "]
+        return phrased(p, base + shared(a), prefixes)
+    return scorer
+
+
+def _first_alphabetically(p: str, example: dict) -> Verdict:
+    meta = example["metadata"]
+    if one_other_word(p, meta["answer"]):
         return 0, 1
-    others = string.ascii_lowercase.replace(ch, "")
-    w = word(rf"\b[{others}]{{2,}}\b" + "".join(f"|{single}" for single in "ai" if single != ch))
-    l_ = letter(ch)
-    phrasings = [rf"{w} (is a word (that|which) )?(does not|doesn't) (contain|use|have) {l_}",
-                 rf"a word (that|which) (does not|doesn't) (contain|use|have) {l_} is {w}",
-                 rf"a word not (containing|using|having) {l_} is {w}", rf"{w} is a word without {l_}"]
-    if states(prediction, w, repetitions=False):
+    a, d = the_word(meta["answer"]), the_word(meta["distractor"])
+    if exact(p, [a, f"{a} does"]):
         return 1, 1
-    return phrased(prediction, phrasings)
+    comes = "(comes|is)"
+    base = [f"{a} {comes} first", f"{d} {comes} second", f"{d} {comes} after", f"{a} {comes} before {d}",
+            f"{d} {comes} after {a}"]
+    prefixes = ["", "Alphabetically, ", "In an alphabetical order, ", "In alphabetical order, ",
+                f"Of the words {the_word(meta['word1'])} and {the_word(meta['word2'])}, "]
+    suffixes = ["", " alphabetically", " in an alphabetical order", " in alphabetical order", " in the dictionary"]
+    return phrased(p, base + shared(a), prefixes, suffixes)
+
+
+def _related_word(statements: Callable[[str, str, str], list[str]], extra: Callable[[str, str, str], list[str]],
+                  rejected: Callable[[str, str], bool]):
+    """rhyming_word/homophones: only whole-answer statements count (else uncertain 0)."""
+    def scorer(p: str, example: dict) -> Verdict:
+        meta = example["metadata"]
+        if rejected(p, meta["answer"]):
+            return 0, 1
+        a, q, d = the_word(meta["answer"]), the_word(meta["query"]), the_word(meta["distractor"])
+        forward = statements(a, q, d)
+        patterns = [a] + forward + [exchange(s, a, q) for s in forward] + extra(a, q, d)
+        return (1, 1) if exact(p, patterns) else (0, 0)
+    return scorer
+
+
+def _rhymes(a: str, q: str, d: str) -> list[str]:
+    the, while_, doesnt = "(a|the)", "(while|but|and)", "(does not|doesn't)"
+    return [f"{q} rhymes with {a}( and not with {d})?", f"{q} is {the} rhyme of {a}( and not of {d})?",
+            f"{q} and {a} rhyme", f"{q} and {a} are rhymes", f"{q} and {a} are words that rhyme",
+            f"{the} rhyme of {q} is {a}( and not {d})?", f"{the} word rhyming with {q} is {a}",
+            f"{the} word that rhymes with {q} is {a}",
+            f"{q} and {a}( both)? rhyme( with each other)?, {while_} {d} {doesnt} rhyme with either( word)?"]
+
+
+def _rhymes_denied(a: str, q: str, d: str) -> list[str]:
+    doesnt = "(does not|doesn't)"
+    return [rf"{d} {doesnt} rhyme with {q}(\s+{a} (rhymes|does rhyme) with {q})?",
+            rf"{q} {doesnt} rhyme with {d}(\s+{q} (rhymes|does rhyme) with {a})?",
+            rf"{a} rhymes with {q}\s+{d} {doesnt} rhyme with {q}"]
+
+
+def _sounds(a: str, q: str, d: str) -> list[str]:
+    but, like = r"(\.,)? (but|and)", "(like|similar to)"
+    return [f"{q} sounds {like} {a}", f"{q} sounds {like} {a}{but} not {like} {d}",
+            f"{q} sounds {like} {a}{but} {d} does not", f"{q} and {a} sound alike", f"{q} sounds more {like} {a}",
+            f"{q} sounds more {like} {a} than( like)? {d}( does)?", f"{q} sounds most {like} {a}",
+            f"{q} is a homophone of {a}", f"{q} and {a} are homophones( of each other)?",
+            f"The homophone of {q} is {a}"]
+
+
+def _associated(degree: str, category_dash: bool):
+    """most/least_associated_word: the word among the options that relates to a category."""
+    def scorer(p: str, example: dict) -> Verdict:
+        meta = example["metadata"]
+        if absent(p, meta["answer"]):
+            return 0, 1
+        a, c = the_word(meta["answer"]), the_word(meta["category"])
+        if exact(p, a) or (category_dash and exact(p, f"{c} - {a}")):
+            return 1, 1
+        i = meta["answer_index"]
+        options = meta["distractors"][:i] + [meta["answer"]] + meta["distractors"][i:]
+        given, kind = "(above|given|listed|following)", "(words|options)"
+        listing = f"(of|from) ({the_words(options)}|the {kind} {given}|the {given} {kind})"
+        to, rel, is_ = "(to|with)", f"{degree}( commonly)? (associated|related)", "(is|are)"
+        base = [f"The word {rel} {to} {c} is {a}", f"The word {rel} {to} {c} {listing} is {a}",
+                f"{c} {is_} {rel} {to} {a}", f"{a} {is_} the {rel} {to} {c}", f"{a} {is_} the word {rel} {to} {c}",
+                f"The word that relates to {c} the {degree} is {a}", f"{a} relates to {c} the {degree}"]
+        patterns = base + [exchange(s, a, c) for s in base] + shared(a)
+        return phrased(p, patterns, ["", f"{listing}{NOT_ALNUM}*"], ["", f"{NOT_ALNUM}*{listing}"])
+    return scorer
+
+
+def _letter_of_word(ordinal: str, verb: str, adjective: str):
+    """first/last_letter: name the letter at one end of a word."""
+    def scorer(p: str, example: dict) -> Verdict:
+        meta = example["metadata"]
+        if absent(p, meta["answer"]):
+            return 0, 1
+        a, w, of = the_letter(meta["answer"]), the_word(meta["word"]), "(of|in)"
+        if exact(p, a):
+            return 1, 1
+        base = [f"The {ordinal} letter is {a}", f"The {ordinal} letter {of} {w} is {a}",
+                f"{a} is the {ordinal} letter {of} {w}", f"{w} {verb} with {a}",
+                f"The letter that {w} {verb} with is {a}",
+                f"{a} is the {adjective} letter {of} {w}", f"{w}: {a}", f"{ordinal.capitalize()} letter: {a}"]
+        return phrased(p, base + shared(a))
+    return scorer
+
+
+def _word_of_sentence(ordinal: str, verb: str):
+    """first/last_word; both accept 'first word' + a word character + the answer (official `\\W`, lowercased)."""
+    def scorer(p: str, example: dict) -> Verdict:
+        meta = example["metadata"]
+        answer = meta["answer"].lower()
+        if absent(p, answer):
+            return 0, 1
+        a, s = the_word(answer), the_sentence(meta["sentence"].lower())
+        if exact(p, a):
+            return 1, 1
+        base = [f"The {ordinal} word is {a}", f"The {ordinal} word (of|in) {s} is {a}", f"{a} is the {ordinal} word",
+                f"{s} {verb} with {a}", rf"First word\W+{a}"]
+        return phrased(p, base + shared(a), ["", f"In {s} "], ["", f" (of|in) {s}"])
+    return scorer
+
+
+def _neighbour(statements: Callable[[str, str, str], list[str]], near: str, far: str):
+    """word_after/before; the official succeeds/precedes mirror never applies (it tests the other verb)."""
+    def scorer(p: str, example: dict) -> Verdict:
+        meta = example["metadata"]
+        answer, sentence = meta["answer"].lower(), meta["sentence"].lower()
+        if absent(p, answer) or re.sub(r"[^\w ]+", "", p) == sentence:
+            return 0, 1
+        a, q, s = the_word(answer), the_word(meta["query"].lower()), the_sentence(sentence)
+        if exact(p, a):
+            return 1, 1
+        base = statements(a, q, s)
+        near_, far_ = f"(immediately |right )?{near}", f"(immediately |right )?{far}"
+        return phrased(p, base + mirrored(base, a, q, near_, far_) + shared(a), ["", f"In {s} "], ["", f" (of|in) {s}"])
+    return scorer
+
+
+def _after(a: str, q: str, s: str) -> list[str]:
+    after, succeeds, follows = "(immediately |right )?after", "(immediately )?succeeds", "(immediately )?follows"
+    return [f"{a} comes {after} {q}", f"{a} is the word that comes {after} {q}", f"{a} {succeeds} {q}",
+            f"{a} is the word that {succeeds} {q}", f"{a} {follows} {q}", f"The word that comes {after} {q} is {a}",
+            f"The word that comes {after} {q} in {s} is {a}", f"The word that {succeeds} {q} is {a}",
+            f"The word that {follows} {q} is {a}", f"{q} is succeeded by {a}", f"{q} is followed by {a}"]
+
+
+def _before(a: str, q: str, s: str) -> list[str]:
+    before, precedes, follows = "(immediately |right )?before", "(immediately )?precedes", "(immediately )?follows"
+    return [f"{a} comes {before} {q}", f"{a} is the word that comes {before} {q}", f"{a} {precedes} {q}",
+            f"{a} is the word that {precedes} {q}", f"{a} is followed by {q}",
+            f"The word that comes {before} {q} is {a}",
+            f"The word that comes {before} {q} in {s} is {a}", f"The word that {precedes} {q} is {a}",
+            f"The word that {follows} {a} is {q}", f"{a} is succeeded by {q}", f"{q} {follows} {a}"]
+
+
+def _word_with_letter(first: bool):
+    """starts/ends_with_letter: write a word; no alphabetic word at that end is certainly wrong."""
+    def scorer(p: str, example: dict) -> Verdict:
+        letter = example["metadata"]["letter"]
+        if all((w[0] if first else w[-1]) != letter for w in re.findall(LETTERS_WORD, p)):
+            return 0, 1
+        rest = r"\w*" if letter in "ai" else r"\w+"
+        w = the_word(rf"{letter}-?{rest}" if first else rf"{rest}{letter}")
+        if exact(p, w):
+            return 1, 1
+        l_, a, possible = the_letter(letter), "(a|one)", r"possible( such)? (word|answer)"
+        base = [f"{a} {possible} is {w}", f"{w} is {a} {possible}"]
+        if first:
+            base += [f"{w} (starts|begins) with {l_}", f"{w} is {a} word that (starts|begins) with {l_}",
+                     f"{w} is {a} word (starting|beginning) with {l_}", f"A word starting with {l_} is {w}",
+                     f"{w} is {a} word whose first letter is {l_}", f"{l_} is for {w}", f"How about {w}"]
+        else:  # the official list misses a comma: "... last letter is <l>How about <w>" is one pattern
+            base += [f"{w} ends with {l_}", f"{w} is {a} word that ends with {l_}", f"{w} is {a} word ending with {l_}",
+                     f"A word ending with {l_} is {w}", f"{w} is {a} word whose last letter is {l_}How about {w}"]
+        return phrased(p, base + [f"May I suggest {w}"] + shared(w))
+    return scorer
+
+
+def _word_containing(p: str, example: dict) -> Verdict:
+    letter = example["metadata"]["letter"]
+    w = the_word(rf"\w*{letter}\w*" if letter in "ai" else rf"((\w+{letter}\w*)|(\w*{letter}\w+)|({letter}-\w+))")
+    if exact(p, w):
+        return 1, 1
+    return phrased(p, [rf"{w} (is a word (that|which) )?(contains|uses|has) {the_letter(letter)}"] + shared(w))
+
+
+def _word_not_containing(p: str, example: dict) -> Verdict:
+    letter = example["metadata"]["letter"]
+    question = normalize(example["input"]).replace(f'"{letter}"', r'"\w"')  # used as a regex, as upstream
+    if re.match(question + "$", p) or (not re.search(r"\W", p) and letter in p):
+        return 0, 1  # the question again (any letter), or one word holding the letter
+    others = string.ascii_lowercase.replace(letter, "")
+    w = the_word(f"((\\b[{others}]{{2,}}\\b)" + "".join(f"|({x})" for x in "ai" if x != letter) + ")")
+    if exact(p, w, repetitions=False):
+        return 1, 1
+    that, doesnt, l_ = "(that|which)", "((does not)|(doesn't))", the_letter(letter)
+    return phrased(p, [f"{w} (is a word {that} )?{doesnt} (contain|use|have) {l_}",
+                       f"A word {that} {doesnt} (contain|use|have) {l_} is {w}",
+                       f"A word not (containing|using|having) {l_} is {w}", f"{w} is a word without {l_}"])
 
 
 def _sentence_with_word(first: bool):
-    """starts_with_word / ends_with_word: a sentence (of 2+ words) beginning or ending with a word."""
-    def scorer(prediction: str, meta: dict) -> Verdict:
-        target = meta["word"].lower()
-        if not mentions(prediction, target):
+    """starts/ends_with_word: a sentence of 2+ words; phrasings need both a lead-in and a trailer."""
+    def scorer(p: str, example: dict) -> Verdict:
+        target = example["metadata"]["word"].lower()
+        if absent(p, target):
             return 0, 1
-        w, other = word(re.escape(target)), r"(a|i|\w\w+)"
-        body = rf"{NOT_ALNUM}*{w}{NOT_ALNUM}+{other}.*" if first else rf".*{other}{NOT_ALNUM}+{w}{NOT_ALNUM}*"
-        if states(prediction, body, repetitions=False):
+        w, valid, x = the_word(target), r"(a|i|\w\w+)", NOT_ALNUM
+        body = f"{x}*{w}{x}+{valid}.*" if first else f".*{valid}{x}+{w}{x}*"
+        if exact(p, body):
             return 1, 1
-        edge, ordinal = ("starts", "first") if first else ("ends", "last|final")
-        lead_ins = [r"the sentence( is)?", rf"(a|one) sentence that {edge} with {w}( is)?",
-                    rf"(a|one) sentence {edge[:-1]}ing with {w}( is)?", rf"(a|one) sentence whose ({ordinal}) word is {w}( is)?"]
-        trailers = [rf"{edge} with {w}", rf"is a sentence that {edge} with {w}",
-                    rf"is a sentence whose ({ordinal}) word is {w}"] if first else [r"$"]
-        return phrased(prediction, [body] + shared_phrasings(body), lead_ins, trailers)
+        edge, ordinal = ("starts", "first") if first else ("ends", "(last|final)")
+        lead_ins = ["The sentence( is)?",
+                    f"(a|one) sentence that {edge} with {w}" + ("( is)?" if first else " ( is)?"),
+                    f"(a|one) sentence {edge[:-1]}ing with {w}( is)?",
+                    f"(a|one) sentence whose {ordinal} word is {w}( is)?"]
+        trailers = ([f"starts with {w}", f"is a sentence that starts with {w}", f"is a sentence starting with {w}",
+                     f"is a sentence whose first word is {w}"] if first else ["$"])
+        return phrased(p, [body] + shared(body), lead_ins, trailers)
     return scorer
 
 
-def _sentence_containing(prediction: str, meta: dict) -> Verdict:
-    w = re.escape(meta["word"].lower())
-    return (1, 1) if re.search(sentence(rf"(.*\b{w}\b.+)|(.+\b{w}\b.*)"), prediction) else (0, 1)
+def _sentence_containing(p: str, example: dict) -> Verdict:
+    """Any line holding the word and one more character; the pattern is not lowercased, so its
+    alternative 'The sentence' never matches a (lowercased) answer."""
+    w = example["metadata"]["word"].lower()
+    return (1, 1) if re.search(the_sentence(rf"((.*\b{w}\b.+)|(.+\b{w}\b.*))"), p) else (0, 1)
 
 
-def _sentence_not_containing(prediction: str, meta: dict) -> Verdict:
-    target = meta["word"].lower()
-    if mentions(prediction, target):
+def _sentence_not_containing(p: str, example: dict) -> Verdict:
+    w = example["metadata"]["word"].lower()
+    if not absent(p, w):
         return 0, 1
-    words = re.findall(r"\b[a-z]+\b", prediction)
+    words = re.findall(LETTERS_WORD, p)
     if len(words) < 2:
         return 0, int(not words)  # one word is not a sentence, but that is arguable
-    return 1, int(target not in prediction)  # uncertain when it hides inside a longer word
+    return 1, int(w not in p)  # uncertain when it hides inside a longer word
 
 
-SCORERS: dict[str, Callable[..., Verdict]] = {
-    "all_words_from_category": _yes_no(lambda m: "yes" if m["num_distractors"] == 0 else "no"),
-    "any_words_from_category": _yes_no(lambda m: "yes" if m["num_words"] > m["num_distractors"] else "no"),
-    "bigger_number": _bigger_smaller("(bigger|larger)", "smaller", ">"),
-    "smaller_number": _bigger_smaller("smaller", "(bigger|larger)", "<"),
-    "more_letters": _more_less("more", "longer", "(less|fewer)", "shorter"),
-    "less_letters": _more_less("(less|fewer)", "shorter", "more", "longer"),
+SCORERS: dict[str, Callable[[str, dict], Verdict]] = {
+    "all_words_from_category": _yes_no(lambda m: "yes" if m["num_distractors"] == 0 else "no", True),
+    "any_words_from_category": _yes_no(lambda m: "yes" if m["num_words"] > m["num_distractors"] else "no", False),
+    "bigger_number": _pick_number("(bigger|larger)", "smaller"),
+    "smaller_number": _pick_number("smaller", "(bigger|larger)"),
+    "more_letters": _count_letters("more", "longer", "(less|fewer)", "shorter"),
+    "less_letters": _count_letters("(less|fewer)", "shorter", "more", "longer"),
     "first_alphabetically": _first_alphabetically,
-    "rhyming_word": _sounds_like("rhymes with"),
-    "homophones": _sounds_like("sounds (like|similar to)"),
-    "most_associated_word": _association("most"),
-    "least_associated_word": _association("least"),
-    "first_letter": _position_letter("first", "(starts|begins)"),
-    "last_letter": _position_letter("last", "ends"),
-    "first_word": _position_word("first", "(starts|begins)"),
-    "last_word": _position_word("last", "ends"),
-    "word_after": _neighbour_word("after", "before"),
-    "word_before": _neighbour_word("before", "after"),
-    "starts_with_letter": _word_at_end(first=True),
-    "ends_with_letter": _word_at_end(first=False),
+    "rhyming_word": _related_word(_rhymes, _rhymes_denied, one_other_word),
+    "homophones": _related_word(_sounds, lambda a, q, d: [], absent),
+    "most_associated_word": _associated("most", category_dash=True),
+    "least_associated_word": _associated("least", category_dash=False),
+    "first_letter": _letter_of_word("first", "(starts|begins)", "starting"),
+    "last_letter": _letter_of_word("last", "ends", "final"),
+    "first_word": _word_of_sentence("first", "begins"),
+    "last_word": _word_of_sentence("last", "ends"),
+    "word_after": _neighbour(_after, "after", "before"),
+    "word_before": _neighbour(_before, "before", "after"),
+    "starts_with_letter": _word_with_letter(first=True),
+    "ends_with_letter": _word_with_letter(first=False),
     "word_containing": _word_containing,
     "word_not_containing": _word_not_containing,
     "starts_with_word": _sentence_with_word(first=True),
@@ -402,11 +473,4 @@ def base_task(file_stem: str) -> str:
 
 def score_prediction(task: str, prediction: str, example: dict) -> Verdict:
     """Score one raw model answer to one LMentry example (`input` + `metadata`)."""
-    prompt = normalize(example["input"])
-    text = normalize(prediction, example["input"])
-    if not has_alphanumeric(text):
-        return 0, 1
-    scorer = SCORERS[base_task(task)]
-    if scorer is _word_not_containing:
-        return scorer(text, example["metadata"], prompt)
-    return scorer(text, example["metadata"])
+    return SCORERS[base_task(task)](normalize(prediction).replace("_", " "), example)
