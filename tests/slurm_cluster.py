@@ -1,0 +1,129 @@
+"""A real one-node SLURM cluster in a scratch directory, for tests/test_slurm.py.
+
+scripts/install_slurm.sh installs Debian's slurm-wlm and munge; this module writes a
+fresh munge key and a slurm.conf describing this machine (its CPUs and memory from
+`slurmd -C`, one partition `cpu`, no accounting database) into the directory, starts
+munged, slurmctld and slurmd in the foreground and stops exactly those processes.
+Clients (sbatch, squeue, scancel, the executor plugin) find it through SLURM_CONF.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def install() -> str | None:
+    """Install SLURM with the project's script; None on success, else why it cannot run here."""
+    result = subprocess.run([str(ROOT / "scripts" / "install_slurm.sh")], capture_output=True, text=True)
+    return None if result.returncode == 0 else (result.stderr.strip().splitlines() or ["install failed"])[-1]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def node_line() -> str:
+    """This machine as a SLURM node (CPUs, sockets, cores, RealMemory) from `slurmd -C`."""
+    line = subprocess.run(["slurmd", "-C"], capture_output=True, text=True, check=True).stdout.splitlines()[0]
+    return re.sub(r"^NodeName=\S+", f"NodeName={socket.gethostname()} NodeAddr=127.0.0.1", line)
+
+
+def slurm_conf(directory: Path, munge_socket: Path) -> str:
+    """A one-node cluster: partition `cpu`, cores and memory as consumable resources, no slurmdbd.
+
+    MinJobAge keeps finished jobs visible to `squeue` for 5 minutes, which the executor
+    plugin's squeue status command needs (it falls back to sacct below 3x its check interval).
+    """
+    return "\n".join([
+        "ClusterName=tuna-test",
+        f"SlurmctldHost={socket.gethostname()}(127.0.0.1)",
+        "SlurmUser=root",
+        f"SlurmctldPort={_free_port()}",
+        f"SlurmdPort={_free_port()}",
+        "AuthType=auth/munge",
+        "CredType=cred/munge",
+        f"AuthInfo=socket={munge_socket}",
+        f"StateSaveLocation={directory / 'state'}",
+        f"SlurmdSpoolDir={directory / 'spool'}",
+        f"SlurmctldPidFile={directory / 'slurmctld.pid'}",
+        f"SlurmdPidFile={directory / 'slurmd.pid'}",
+        f"SlurmctldLogFile={directory / 'slurmctld.log'}",
+        f"SlurmdLogFile={directory / 'slurmd.log'}",
+        "ProctrackType=proctrack/linuxproc",
+        "TaskPlugin=task/none",
+        "JobAcctGatherType=jobacct_gather/none",
+        "AccountingStorageType=accounting_storage/none",
+        "JobCompType=jobcomp/none",
+        "SelectType=select/cons_tres",
+        "SelectTypeParameters=CR_Core_Memory",
+        "SchedulerType=sched/backfill",
+        "MpiDefault=none",
+        "ReturnToService=2",
+        "MinJobAge=300",
+        "KillWait=10",
+        node_line() + " State=UNKNOWN",
+        "PartitionName=cpu Nodes=ALL Default=YES MaxTime=INFINITE State=UP",
+        "",
+    ])
+
+
+def _wait_for(check, what: str, logs: list[Path], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.5)
+    tails = "\n".join(f"--- {log}\n{log.read_text()[-2000:] if log.exists() else '(none)'}" for log in logs)
+    raise RuntimeError(f"{what} did not come up in {timeout:.0f} s\n{tails}")
+
+
+@contextmanager
+def cluster(directory: Path):
+    """Start munged, slurmctld and slurmd; yield the environment for SLURM clients; stop them by PID."""
+    for sub in ("state", "spool", "munge"):
+        (directory / sub).mkdir(parents=True, exist_ok=True)
+    munge_dir = directory / "munge"
+    munge_dir.chmod(0o700)
+    key = munge_dir / "munge.key"
+    subprocess.run(["mungekey", "--create", "--force", f"--keyfile={key}"], check=True, capture_output=True)
+    munge_socket = munge_dir / "munge.socket"
+    conf = directory / "slurm.conf"
+    conf.write_text(slurm_conf(directory, munge_socket))
+    env = {**os.environ, "SLURM_CONF": str(conf)}
+    logs = [munge_dir / "munged.log", directory / "slurmctld.log", directory / "slurmd.log"]
+    daemons: list[subprocess.Popen] = []
+    try:
+        daemons.append(subprocess.Popen(
+            ["munged", "--foreground", "--force", f"--key-file={key}", f"--socket={munge_socket}",
+             f"--pid-file={munge_dir / 'munged.pid'}", f"--log-file={logs[0]}", f"--seed-file={munge_dir / 'seed'}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT))
+        _wait_for(munge_socket.exists, "munged", logs)
+        daemons.append(subprocess.Popen(["slurmctld", "-D", "-i", "-f", str(conf)], env=env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT))
+        daemons.append(subprocess.Popen(["slurmd", "-D", "-f", str(conf)], env=env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT))
+
+        def node_idle() -> bool:
+            state = subprocess.run(["sinfo", "-h", "-o", "%T"], env=env, capture_output=True, text=True).stdout
+            return state.strip() == "idle"
+
+        _wait_for(node_idle, "the SLURM node", logs)
+        yield env
+    finally:
+        for daemon in reversed(daemons):
+            daemon.terminate()
+            try:
+                daemon.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                daemon.kill()
+                daemon.wait()
