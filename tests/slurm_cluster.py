@@ -4,7 +4,9 @@ scripts/install_slurm.sh installs Debian's slurm-wlm and munge; this module writ
 fresh munge key and a slurm.conf describing this machine (its CPUs and memory from
 `slurmd -C`, one partition `cpu`, no accounting database) into the directory, starts
 munged, slurmctld and slurmd in the foreground and stops exactly those processes.
-Clients (sbatch, squeue, scancel, the executor plugin) find it through SLURM_CONF.
+Clients find it through SLURM_CONF and at SLURM's default path /etc/slurm/slurm.conf (a
+link for the life of the cluster): the executor's job step drops SLURM_CONF before its
+`srun`, as a real cluster's configuration lives there.
 """
 
 from __future__ import annotations
@@ -18,12 +20,18 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONF = Path("/etc/slurm/slurm.conf")
+MARK = "# one-node test cluster of tuna's tests/slurm_cluster.py"
 
 
 def install() -> str | None:
-    """Install SLURM with the project's script; None on success, else why it cannot run here."""
+    """Install SLURM with the project's script; None on success, else why the cluster cannot run here."""
     result = subprocess.run([str(ROOT / "scripts" / "install_slurm.sh")], capture_output=True, text=True)
-    return None if result.returncode == 0 else (result.stderr.strip().splitlines() or ["install failed"])[-1]
+    if result.returncode:
+        return (result.stderr.strip().splitlines() or ["scripts/install_slurm.sh failed"])[-1]
+    if DEFAULT_CONF.exists() and MARK not in DEFAULT_CONF.read_text():
+        return f"{DEFAULT_CONF} configures a real SLURM here; the test cluster would replace it"
+    return None
 
 
 def _free_port() -> int:
@@ -41,10 +49,12 @@ def node_line() -> str:
 def slurm_conf(directory: Path, munge_socket: Path) -> str:
     """A one-node cluster: partition `cpu`, cores and memory as consumable resources, no slurmdbd.
 
-    MinJobAge keeps finished jobs visible to `squeue` for 5 minutes, which the executor
-    plugin's squeue status command needs (it falls back to sacct below 3x its check interval).
+    MinJobAge keeps finished jobs visible to `squeue` for an hour: the executor plugin's
+    squeue status command needs them (it falls back to sacct below 3x its check interval),
+    and the test counts every job of a run.
     """
     return "\n".join([
+        MARK,
         "ClusterName=tuna-test",
         f"SlurmctldHost={socket.gethostname()}(127.0.0.1)",
         "SlurmUser=root",
@@ -69,7 +79,7 @@ def slurm_conf(directory: Path, munge_socket: Path) -> str:
         "SchedulerType=sched/backfill",
         "MpiDefault=none",
         "ReturnToService=2",
-        "MinJobAge=300",
+        "MinJobAge=3600",
         "KillWait=10",
         node_line() + " State=UNKNOWN",
         "PartitionName=cpu Nodes=ALL Default=YES MaxTime=INFINITE State=UP",
@@ -99,6 +109,9 @@ def cluster(directory: Path):
     munge_socket = munge_dir / "munge.socket"
     conf = directory / "slurm.conf"
     conf.write_text(slurm_conf(directory, munge_socket))
+    DEFAULT_CONF.parent.mkdir(parents=True, exist_ok=True)
+    DEFAULT_CONF.unlink(missing_ok=True)  # a link left by a killed run (install() checked)
+    DEFAULT_CONF.symlink_to(conf)
     env = {**os.environ, "SLURM_CONF": str(conf)}
     logs = [munge_dir / "munged.log", directory / "slurmctld.log", directory / "slurmd.log"]
     daemons: list[subprocess.Popen] = []
@@ -120,6 +133,7 @@ def cluster(directory: Path):
         _wait_for(node_idle, "the SLURM node", logs)
         yield env
     finally:
+        DEFAULT_CONF.unlink(missing_ok=True)
         for daemon in reversed(daemons):
             daemon.terminate()
             try:

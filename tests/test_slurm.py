@@ -1,0 +1,94 @@
+"""profiles/slurm as shipped, on a real one-node SLURM (tests/slurm_cluster.py): the offline
+default's checkpoints/tuna_p goes through sbatch, a scancelled training job resumes from its
+saved state when Snakemake resubmits it, a rerun submits nothing, and a job the node can
+never satisfy stops the run with SLURM's reason."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import pytest
+import yaml
+
+import slurm_cluster
+from workflow_run import ROOT, write_config
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def slurm(tmp_path_factory):
+    reason = slurm_cluster.install()
+    if reason:
+        pytest.skip(reason)
+    with slurm_cluster.cluster(tmp_path_factory.mktemp("slurm")) as env:
+        yield env
+
+
+def slurm_snakemake(workdir, env, *args) -> list[str]:
+    """The command a user runs (`--profile profiles/slurm`), polling SLURM every few seconds."""
+    return ["snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(workdir), "--configfile",
+            str(workdir / "config.yaml"), "--profile", str(ROOT / "profiles" / "slurm"),
+            "--slurm-init-seconds-before-status-checks", "3", *args]
+
+
+def jobs(env) -> list[tuple[str, str, str]]:
+    """(job id, state, comment = rule_<name>...) of every job SLURM still remembers."""
+    out = subprocess.run(["squeue", "-h", "-t", "all", "-o", "%i|%T|%k"], env=env, capture_output=True, text=True,
+                         check=True).stdout
+    return [tuple(line.split("|")) for line in out.splitlines()]
+
+
+def cancel_training_once_it_saved(workdir, env, run: subprocess.Popen) -> str:
+    """scancel the running train job as soon as its first save_every state is on disk."""
+    state = workdir / "checkpoints" / "tuna_p.state" / "tuna_state.json"
+    while run.poll() is None:
+        if state.exists():
+            running = [job for job, status, comment in jobs(env) if comment.startswith("rule_train") and status == "RUNNING"]
+            subprocess.run(["scancel", *running], env=env, check=True)
+            return running[0]
+        time.sleep(0.5)
+    raise AssertionError("the run ended before training saved a state")
+
+
+@pytest.mark.timeout(1800)  # about 4 minutes on an idle 2-core machine
+def test_offline_default_runs_through_sbatch_and_training_resumes_after_scancel(slurm, tmp_path):
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config["train"]["save_every"] = 1
+    write_config(tmp_path, config)
+    run = subprocess.Popen(slurm_snakemake(tmp_path, slurm, "checkpoints/tuna_p"), env=slurm,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    cancelled = cancel_training_once_it_saved(tmp_path, slurm, run)
+    output, _ = run.communicate(timeout=1200)
+    assert run.returncode == 0, output
+
+    submitted = jobs(slurm)
+    rules = sorted(comment.split("_wildcards_")[0].removeprefix("rule_") for _, _, comment in submitted)
+    assert rules == ["import_gguf_model", "prepare_instructions", "prob_rank", "teacher", "teacher", "train", "train"]
+    assert [(job, state) for job, state, comment in submitted if state != "COMPLETED"] == [(cancelled, "CANCELLED")]
+    assert "resuming after step" in (tmp_path / "logs" / "train" / "tuna_p.log").read_text()
+    assert not (tmp_path / "checkpoints" / "tuna_p.state").exists()
+    assert (tmp_path / "checkpoints" / "tuna_p" / "model.safetensors").is_file()
+    assert len((tmp_path / "results" / "prob_rank" / "ranked.jsonl").read_text().splitlines()) == config["data"]["limit"]
+    for log in ("prepare_instructions.log", "import_model/alpaca.log", "teacher/0.log", "teacher/1.log",
+                "prob_rank.log", "train/tuna_p.log"):
+        assert (tmp_path / "logs" / log).is_file(), log
+    slurm_logs = sorted(path.parent.name for path in (tmp_path / "logs" / "slurm").rglob("*.log"))
+    assert len(slurm_logs) == len(submitted)
+
+    rerun = subprocess.run(slurm_snakemake(tmp_path, slurm, "checkpoints/tuna_p"), env=slurm, capture_output=True,
+                           text=True)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert "Nothing to be done" in rerun.stdout + rerun.stderr
+    assert len(jobs(slurm)) == len(submitted)
+
+
+def test_a_job_the_node_cannot_satisfy_stops_the_run_with_slurms_reason(slurm, tmp_path):
+    write_config(tmp_path, yaml.safe_load((ROOT / "config" / "config.yaml").read_text()))
+    result = subprocess.run(
+        slurm_snakemake(tmp_path, slurm, "--retries", "0", "--set-resources", "prepare_instructions:mem_mb=100000000",
+                        "results/data/instructions.jsonl"),
+        env=slurm, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    assert "Requested node configuration is not available" in result.stdout + result.stderr

@@ -1,0 +1,93 @@
+"""What jobs ask a cluster for (tuna/resources.py), and the two profiles that combine on a run."""
+
+import re
+import subprocess
+
+import pytest
+import yaml
+
+from tuna import resources as tr
+from workflow_run import ROOT
+
+
+def config(name="config.yaml"):
+    return yaml.safe_load((ROOT / "config" / name).read_text())
+
+
+def test_parameters_are_read_from_the_gguf_header_and_the_safetensors_headers(tmp_path):
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    cfg = config()
+    assert tr.parameters(cfg, "tuna") == 134_515_008  # SmolLM2-135M, as gguf.GGUFReader counts it
+    checkpoint = tmp_path / "hf"
+    checkpoint.mkdir()
+    save_file({"a": np.zeros((3, 4), np.float32), "b": np.zeros(5, np.float16)}, checkpoint / "model-1.safetensors")
+    save_file({"c": np.zeros((2, 2, 2), np.float32)}, checkpoint / "model-2.safetensors")
+    cfg["models"]["alpaca"] = {"import": str(checkpoint)}
+    assert tr.parameters(cfg, "tuna_p") == 12 + 5 + 8
+    cfg["models"]["alpaca"] = {"import": str(tmp_path / "elsewhere")}
+    assert tr.parameters(cfg, "tuna_p") == tr.UNKNOWN_PARAMETERS
+
+
+def test_cpu_training_asks_for_cpus_and_no_gpu_gpu_training_for_its_gpus_with_cpus_per_gpu():
+    cfg = config()
+    assert tr.train_job(cfg, "tuna_p").resources() == {"mem_mb": 5000, "runtime": 1440, "gpu": 0, "cpus_per_task": 2}
+    cfg["models"]["alpaca"]["import"] = "/not/here.gguf"  # sized as 7B
+    cfg["train"].update(num_gpus=8, deepspeed="zero3")
+    gpu = tr.train_job(cfg, "tuna_p")
+    assert gpu.resources() == {"mem_mb": 92000, "runtime": 1440, "gpu": 8, "cpus_per_gpu": 8}
+    assert gpu.threads == 64
+    cfg["train"]["deepspeed"] = "zero3_offload"  # the optimizer state lives in host memory
+    assert tr.train_job(cfg, "tuna_p").mem_mb == 176000
+
+
+def test_providers_ask_for_a_gpu_only_when_they_offload_layers():
+    cfg = config()
+    local = tr.provider_job(cfg, {"kind": "llamacpp", "model": "alpaca", "quant": "q8_0"})
+    assert local.resources() == {"mem_mb": 2000, "runtime": 480, "gpu": 0, "cpus_per_task": 2}
+    offloaded = tr.provider_job(cfg, {"kind": "llamacpp", "model": "alpaca", "quant": "q8_0", "n_gpu_layers": -1})
+    assert offloaded.resources()["gpu"] == 1 and offloaded.resources()["cpus_per_gpu"] == tr.CPUS_PER_GPU
+    assert "cpus_per_task" not in offloaded.resources()
+    api = tr.provider_job(cfg, {"kind": "openai", "model": "gpt-4"})
+    assert api.resources() == {"mem_mb": 2000, "runtime": 240, "gpu": 0, "cpus_per_task": 1}
+
+
+def test_the_two_profiles_share_no_key_so_neither_silently_overrides_the_other():
+    workflow_profile = yaml.safe_load((ROOT / "profiles" / "default" / "config.yaml").read_text())
+    cluster_profile = yaml.safe_load((ROOT / "profiles" / "slurm" / "config.yaml").read_text())
+    assert not set(workflow_profile) & set(cluster_profile)
+    partitions = yaml.safe_load((ROOT / "profiles" / "slurm" / cluster_profile["slurm-partition-config"]).read_text())
+    assert partitions["partitions"]["cpu"]["max_gpu"] == 0 < partitions["partitions"]["gpu"]["max_gpu"]
+
+
+def dry_run_resources(tmp_path, configfile) -> dict[str, set[str]]:
+    """rule -> the distinct `resources:` lines of `snakemake -n --profile profiles/slurm`."""
+    result = subprocess.run(
+        ["snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(tmp_path), "--configfile", str(configfile), "-n",
+         "--profile", str(ROOT / "profiles" / "slurm")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    jobs = re.findall(r"^rule (\w+):\n(?:    .*\n)*?    resources: (.*)$", result.stdout, re.M)
+    by_rule = {}
+    for rule, resources in jobs:
+        by_rule.setdefault(rule, set()).add(resources)
+    return by_rule
+
+
+@pytest.mark.slow
+def test_the_offline_default_fits_a_2_cpu_node_and_the_paper_asks_for_gpus_only_where_it_uses_them(tmp_path):
+    for rule, lines in dry_run_resources(tmp_path, ROOT / "config" / "config.yaml").items():
+        for line in lines:
+            values = dict(item.split("=", 1) for item in line.split(", "))
+            assert values["gpu"] == "0" and int(values["cpus_per_task"]) <= 2 and int(values["mem_mb"]) <= 8000, rule
+    (tmp_path / "alpaca-7b").mkdir()
+    paper = tmp_path / "paper.yaml"
+    paper.write_text((ROOT / "config" / "paper.yaml").read_text().replace("/models/alpaca-7b", str(tmp_path / "alpaca-7b")))
+    gpu_rules = set()
+    for rule, lines in dry_run_resources(tmp_path, paper).items():
+        for line in lines:
+            values = dict(item.split("=", 1) for item in line.split(", "))
+            if values["gpu"] != "0":
+                gpu_rules.add(rule)
+                assert "cpus_per_task" not in values and int(values["cpus_per_gpu"]) == tr.CPUS_PER_GPU, rule
+    assert gpu_rules == {"train", "sample", "generate_answers"}
