@@ -46,8 +46,9 @@ def cancel_training_once_it_saved(workdir, env, run: subprocess.Popen) -> str:
     while run.poll() is None:
         if state.exists():
             running = [job for job, status, comment in jobs(env) if comment.startswith("rule_train") and status == "RUNNING"]
-            subprocess.run(["scancel", *running], env=env, check=True)
-            return running[0]
+            if running:
+                subprocess.run(["scancel", running[0]], env=env, check=True)
+                return running[0]
         time.sleep(0.5)
     raise AssertionError("the run ended before training saved a state")
 
