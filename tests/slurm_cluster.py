@@ -97,6 +97,16 @@ def _wait_for(check, what: str, logs: list[Path], timeout: float = 60) -> None:
     raise RuntimeError(f"{what} did not come up in {timeout:.0f} s\n{tails}")
 
 
+def _cancel_all_jobs(env: dict, logs: list[Path]) -> None:
+    """scancel every job and wait until none runs: stopping slurmd would leave them running."""
+    def active() -> list[str]:
+        return subprocess.run(["squeue", "-h", "-o", "%i"], env=env, capture_output=True, text=True).stdout.split()
+
+    if active():
+        subprocess.run(["scancel", "--full", *active()], env=env, capture_output=True)
+        _wait_for(lambda: not active(), "the end of the cancelled jobs", logs)
+
+
 @contextmanager
 def cluster(directory: Path):
     """Start munged, slurmctld and slurmd; yield the environment for SLURM clients; stop them by PID."""
@@ -133,6 +143,8 @@ def cluster(directory: Path):
         _wait_for(node_idle, "the SLURM node", logs)
         yield env
     finally:
+        if len(daemons) == 3:
+            _cancel_all_jobs(env, logs)
         DEFAULT_CONF.unlink(missing_ok=True)
         for daemon in reversed(daemons):
             daemon.terminate()

@@ -58,11 +58,15 @@ def test_offline_default_runs_through_sbatch_and_training_resumes_after_scancel(
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     config["train"]["save_every"] = 1
     write_config(tmp_path, config)
-    run = subprocess.Popen(slurm_snakemake(tmp_path, slurm, "checkpoints/tuna_p"), env=slurm,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    cancelled = cancel_training_once_it_saved(tmp_path, slurm, run)
-    output, _ = run.communicate(timeout=1200)
-    assert run.returncode == 0, output
+    output = tmp_path / "snakemake.out"
+    with output.open("w") as out, subprocess.Popen(slurm_snakemake(tmp_path, slurm, "checkpoints/tuna_p"), env=slurm,
+                                                   stdout=out, stderr=subprocess.STDOUT) as run:
+        try:
+            cancelled = cancel_training_once_it_saved(tmp_path, slurm, run)
+            run.wait(timeout=1500)
+        finally:
+            run.kill()  # a no-op once it has ended; on a failure the fixture cancels its jobs
+    assert run.returncode == 0, output.read_text()
 
     submitted = jobs(slurm)
     rules = sorted(comment.split("_wildcards_")[0].removeprefix("rule_") for _, _, comment in submitted)
@@ -88,8 +92,8 @@ def test_offline_default_runs_through_sbatch_and_training_resumes_after_scancel(
 def test_a_job_the_node_cannot_satisfy_stops_the_run_with_slurms_reason(slurm, tmp_path):
     write_config(tmp_path, yaml.safe_load((ROOT / "config" / "config.yaml").read_text()))
     result = subprocess.run(
-        slurm_snakemake(tmp_path, slurm, "--retries", "0", "--set-resources", "prepare_instructions:mem_mb=100000000",
-                        "results/data/instructions.jsonl"),
+        slurm_snakemake(tmp_path, slurm, "results/data/instructions.jsonl", "--retries", "0",
+                        "--set-resources", "prepare_instructions:mem_mb=100000000"),
         env=slurm, capture_output=True, text=True, timeout=300)
     assert result.returncode != 0
     assert "Requested node configuration is not available" in result.stdout + result.stderr
