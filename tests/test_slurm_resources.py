@@ -26,8 +26,10 @@ def test_parameters_are_read_from_the_gguf_header_and_the_safetensors_headers(tm
     save_file({"c": np.zeros((2, 2, 2), np.float32)}, checkpoint / "model-2.safetensors")
     cfg["models"]["alpaca"] = {"import": str(checkpoint)}
     assert tr.parameters(cfg, "tuna_p") == 12 + 5 + 8
-    cfg["models"]["alpaca"] = {"import": str(tmp_path / "elsewhere")}
-    assert tr.parameters(cfg, "tuna_p") == tr.UNKNOWN_PARAMETERS
+    (tmp_path / "truncated.gguf").write_bytes(b"GGUF\x03\x00\x00\x00\x01")
+    for missing in ("elsewhere", "truncated.gguf"):  # sized as the paper's 7B
+        cfg["models"]["alpaca"] = {"import": str(tmp_path / missing)}
+        assert tr.parameters(cfg, "tuna_p") == tr.UNKNOWN_PARAMETERS
 
 
 def test_cpu_training_asks_for_cpus_and_no_gpu_gpu_training_for_its_gpus_with_cpus_per_gpu():

@@ -78,18 +78,21 @@ def _gguf_parameters(path: Path) -> int:
     """Sum of the tensor sizes in a GGUF header. gguf.GGUFReader would decode every metadata
     array (2.6 s for the vocabulary of a 135M model), too slow for each Snakemake start."""
     with path.open("rb") as handle:
-        magic, _version, n_tensors, n_kv = struct.unpack("<4sIQQ", handle.read(24))
-        if magic != b"GGUF":
-            raise TunaError(f"{path}: not a GGUF file")
-        for _ in range(n_kv):
-            _skip_gguf_value(handle, 8)  # the key
-            _skip_gguf_value(handle, struct.unpack("<I", handle.read(4))[0])
-        total = 0
-        for _ in range(n_tensors):
-            _skip_gguf_value(handle, 8)  # the name
-            n_dims = struct.unpack("<I", handle.read(4))[0]
-            total += math.prod(struct.unpack(f"<{n_dims}Q", handle.read(8 * n_dims)))
-            handle.seek(12, 1)  # type, offset
+        try:
+            magic, _version, n_tensors, n_kv = struct.unpack("<4sIQQ", handle.read(24))
+            if magic != b"GGUF":
+                raise KeyError(magic)
+            for _ in range(n_kv):
+                _skip_gguf_value(handle, 8)  # the key
+                _skip_gguf_value(handle, struct.unpack("<I", handle.read(4))[0])
+            total = 0
+            for _ in range(n_tensors):
+                _skip_gguf_value(handle, 8)  # the name
+                n_dims = struct.unpack("<I", handle.read(4))[0]
+                total += math.prod(struct.unpack(f"<{n_dims}Q", handle.read(8 * n_dims)))
+                handle.seek(12, 1)  # type, offset
+        except (struct.error, KeyError):
+            raise TunaError(f"{path}: not a readable GGUF header") from None
         return total
 
 
@@ -164,6 +167,10 @@ def train_job(config: dict, model: str) -> Job:
     if gpus:
         host = (16 if "offload" in (settings.get("deepspeed") or "") else 4) * params
         return Job(threads=CPUS_PER_GPU * gpus, mem_mb=_mb(host + gpus * 8000 * MB), runtime=1440, gpu=gpus)
+    return _cpu_training(params)
+
+
+def _cpu_training(params: int) -> Job:
     return Job(threads=cpu_threads(params), mem_mb=_mb(1.25 * 16 * params + 2000 * MB), runtime=1440)
 
 
@@ -175,8 +182,7 @@ def convert_job(config: dict, model: str) -> Job:
 
 def prm_train_job(config: dict) -> Job:
     """The proxy ranking model trains its backbone on CPU, like `train_job` without GPUs."""
-    params = parameters(config, config["prm"]["backbone"])
-    return Job(threads=cpu_threads(params), mem_mb=_mb(1.25 * 16 * params + 2000 * MB), runtime=1440)
+    return _cpu_training(parameters(config, config["prm"]["backbone"]))
 
 
 def prm_rank_job(config: dict) -> Job:
