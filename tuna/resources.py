@@ -1,6 +1,7 @@
 """What each job asks a cluster for (threads, memory, runtime, GPUs), derived from the config.
 
-The rules declare these so a CPU config requests no GPU, a GPU config requests exactly
+The rules declare these (through ClusterJobs, one Job per rule and wildcards, read from
+the config's Plan) so a CPU config requests no GPU, a GPU config requests exactly
 the GPUs it uses (with `cpus_per_gpu`, which the SLURM executor turns into
 --cpus-per-gpu), and memory follows the model: its parameter count is read from the
 imported GGUF or safetensors checkpoint when that is on this machine, else taken as
@@ -16,9 +17,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from tuna.config.models import ImportedModel, TrainedModel
+from tuna.config.plan import Plan, ResolvedProvider
 from tuna.errors import TunaError
 from tuna.sources import resolve
-from tuna.workflow import DEFAULT_QUANT, train_settings
 
 UNKNOWN_PARAMETERS = 7_000_000_000  # LLaMA-7B: a model whose files are not on this machine
 SMALL_MODEL = 1_000_000_000  # below this a model gains little from more than 2 threads
@@ -110,96 +112,108 @@ def _file_parameters(path: Path) -> int:
     return total or UNKNOWN_PARAMETERS
 
 
-def parameters(config: dict, model: str) -> int:
-    """A declared model's parameter count: that of the model it was imported as (via `init`)."""
-    spec = config["models"][model]
-    while "init" in spec:
-        spec = config["models"][spec["init"]]
-    try:
-        return _file_parameters(resolve(spec["import"]))
-    except TunaError:
-        return UNKNOWN_PARAMETERS
-
-
 def cpu_threads(params: int) -> int:
     return 2 if params < SMALL_MODEL else 8
 
 
-def _gguf_bytes(config: dict, spec: dict) -> float:
-    """Size of the GGUF a llama.cpp provider loads."""
-    model = spec["model"]
-    if model not in config["models"]:  # a user's file
-        path = Path(model).expanduser()
-        return path.stat().st_size if path.is_file() else 2 * UNKNOWN_PARAMETERS
-    quant = spec.get("quant", DEFAULT_QUANT)
-    if quant == "source":
-        try:
-            return resolve(config["models"][model]["import"]).stat().st_size
-        except TunaError:
-            quant = "f16"
-    return GGUF_BYTES[quant] * parameters(config, model)
-
-
-def provider_job(config: dict, spec: dict) -> Job:
-    """A job that generates with a provider: an API client, llama.cpp (GPU if it offloads layers), or transformers.
-
-    llama.cpp: the GGUF plus half again for the KV cache and buffers; transformers: fp32 weights.
-    """
-    if spec["kind"] == "openai":
-        return Job(threads=1, mem_mb=2000, runtime=240)
-    model = spec["model"]
-    params = parameters(config, model) if model in config["models"] else UNKNOWN_PARAMETERS
-    weights = _gguf_bytes(config, spec) if spec["kind"] == "llamacpp" else 4 * params
-    mem_mb = _mb(1.5 * weights + 1000 * MB)
-    if spec.get("n_gpu_layers", 0) != 0:
-        return Job(threads=CPUS_PER_GPU, mem_mb=mem_mb, runtime=240, gpu=1)
-    return Job(threads=cpu_threads(params), mem_mb=mem_mb, runtime=480)
-
-
-def train_job(config: dict, model: str) -> Job:
-    """Training: fp32 weights, gradients and two Adam moments (16 bytes per parameter) plus activations.
-
-    On GPUs (`num_gpus` DeepSpeed ranks) the host keeps those 16 bytes only when ZeRO offloads
-    them (`*_offload`), else a fp32 copy while loading; plus 8 GB per rank.
-    """
-    settings = train_settings(config, model)
-    params, gpus = parameters(config, model), settings.get("num_gpus", 0)
-    if gpus:
-        host = (16 if "offload" in (settings.get("deepspeed") or "") else 4) * params
-        return Job(threads=CPUS_PER_GPU * gpus, mem_mb=_mb(host + gpus * 8000 * MB), runtime=1440, gpu=gpus)
-    return _cpu_training(params)
-
-
 def _cpu_training(params: int) -> Job:
+    """fp32 weights, gradients and two Adam moments (16 bytes per parameter) plus activations."""
     return Job(threads=cpu_threads(params), mem_mb=_mb(1.25 * 16 * params + 2000 * MB), runtime=1440)
 
 
-def convert_job(config: dict, model: str) -> Job:
-    """Import (GGUF/HF -> fp32 checkpoint) or export (checkpoint -> GGUF): two fp32 copies at most."""
-    params = parameters(config, model)
-    return Job(threads=cpu_threads(params), mem_mb=_mb(8 * params + 1000 * MB), runtime=120)
+class ClusterJobs:
+    """What each rule's job asks for; every method takes the job's wildcards, so rules can use it
+    as `threads: threads_of(JOBS.train)` and `resources: **resources_of(JOBS.train)`."""
 
+    def __init__(self, plan: Plan):
+        self.plan = plan
 
-def prm_train_job(config: dict) -> Job:
-    """The proxy ranking model trains its backbone on CPU, like `train_job` without GPUs."""
-    return _cpu_training(parameters(config, config["prm"]["backbone"]))
+    def parameters(self, model: str) -> int:
+        """A declared model's parameter count: that of the model it was trained from (via `init`)."""
+        spec = self.plan.models.get(model)
+        while isinstance(spec, TrainedModel):
+            spec = self.plan.models[spec.init]
+        if not isinstance(spec, ImportedModel):
+            return UNKNOWN_PARAMETERS
+        try:
+            return _file_parameters(resolve(spec.import_))
+        except TunaError:
+            return UNKNOWN_PARAMETERS
 
+    def _gguf_bytes(self, provider: ResolvedProvider) -> float:
+        """Size of the GGUF a llama.cpp provider loads."""
+        model, quant = provider.spec.model, provider.spec.quant
+        if model not in self.plan.models:  # a user's file
+            path = Path(model or "").expanduser()
+            return path.stat().st_size if model and path.is_file() else 2 * UNKNOWN_PARAMETERS
+        if quant == "source":
+            try:
+                return resolve(self.plan.models[model].import_).stat().st_size
+            except TunaError:
+                quant = "f16"
+        return GGUF_BYTES[quant] * self.parameters(model)
 
-def prm_rank_job(config: dict) -> Job:
-    params = parameters(config, config["prm"]["backbone"])
-    return Job(threads=cpu_threads(params), mem_mb=_mb(4 * params + 2000 * MB), runtime=480)
+    def provider(self, provider: ResolvedProvider) -> Job:
+        """Generation: an API client; llama.cpp, the GGUF plus half again for the KV cache and
+        buffers (one GPU if it offloads layers); transformers, fp32 weights."""
+        if provider.is_api:
+            return Job(threads=1, mem_mb=2000, runtime=240)
+        params = self.parameters(provider.spec.model)
+        weights = self._gguf_bytes(provider) if provider.spec.kind == "llamacpp" else 4 * params
+        mem_mb = _mb(1.5 * weights + 1000 * MB)
+        if provider.uses_gpu:
+            return Job(threads=CPUS_PER_GPU, mem_mb=mem_mb, runtime=240, gpu=1)
+        return Job(threads=cpu_threads(params), mem_mb=mem_mb, runtime=480)
+
+    def teacher(self, wildcards) -> Job:
+        return self.provider(self.plan.teacher())
+
+    def judge(self, wildcards) -> Job:
+        return self.provider(self.plan.judge())
+
+    def vicuna_judge(self, wildcards) -> Job:
+        return self.provider(self.plan.vicuna_judge())
+
+    def sampler(self, wildcards) -> Job:
+        return self.provider(self.plan.sampler(wildcards.model))
+
+    def answerer(self, wildcards) -> Job:
+        return self.provider(self.plan.answerer(wildcards.model))
+
+    def train(self, wildcards) -> Job:
+        """On GPUs (`num_gpus` DeepSpeed ranks, 8 CPUs each) the host keeps the 16 bytes per
+        parameter only when ZeRO offloads them (`*_offload`), else a fp32 copy while loading;
+        plus 8 GB per rank."""
+        settings = self.plan.train(wildcards.model)
+        params, gpus = self.parameters(wildcards.model), settings.num_gpus
+        if not gpus:
+            return _cpu_training(params)
+        host = (16 if "offload" in (settings.deepspeed or "") else 4) * params
+        return Job(threads=CPUS_PER_GPU * gpus, mem_mb=_mb(host + gpus * 8000 * MB), runtime=1440, gpu=gpus)
+
+    def convert(self, wildcards) -> Job:
+        """Import (GGUF/HF -> fp32 checkpoint) or export (checkpoint -> GGUF): two fp32 copies at most."""
+        params = self.parameters(wildcards.model)
+        return Job(threads=cpu_threads(params), mem_mb=_mb(8 * params + 1000 * MB), runtime=120)
+
+    def prm_train(self, wildcards) -> Job:
+        """A proxy ranking model trains its backbone on CPU."""
+        return _cpu_training(self.parameters(self.plan.config.prms[wildcards.prm].backbone))
+
+    def prm_rank(self, wildcards) -> Job:
+        params = self.parameters(self.plan.config.prms[wildcards.prm].backbone)
+        return Job(threads=cpu_threads(params), mem_mb=_mb(4 * params + 2000 * MB), runtime=480)
 
 
 RESOURCES = ("mem_mb", "runtime", "gpu", "cpus_per_task", "cpus_per_gpu")
 
 
-def wildcard_resources(job_of) -> dict:
-    """Snakemake `resources:` that depend on the wildcards, job_of(wildcards) -> Job
-    (a resource a job does not have is None, which Snakemake drops)."""
+def resources_of(job_of) -> dict:
+    """Snakemake `resources:` from job_of(wildcards) -> Job (a resource a job does not have is
+    None, which Snakemake drops)."""
     return {name: (lambda wildcards, name=name: job_of(wildcards).resources().get(name)) for name in RESOURCES}
 
 
-def wildcard_threads(job_of):
-    """Snakemake `threads:` that depend on the wildcards."""
+def threads_of(job_of):
+    """Snakemake `threads:` from job_of(wildcards) -> Job."""
     return lambda wildcards: job_of(wildcards).threads
-

@@ -6,6 +6,7 @@ from tuna import config as tuna_config
 from tuna.config import cli_options, repeat_option
 from tuna.config.layout import cost_of
 from tuna.errors import TunaError
+from tuna.resources import LIGHT, ClusterJobs, resources_of, threads_of
 
 try:
     PLAN = tuna_config.load(config, source=CONFIG_SOURCE)
@@ -16,6 +17,8 @@ L = PLAN.layout
 SHARDS = PLAN.shards
 API_LIMITS = PLAN.api_limits()
 API_OPTIONS = PLAN.api_options()
+# What each job asks a cluster for (threads, mem_mb, runtime, GPUs), from the plan.
+JOBS = ClusterJobs(PLAN)
 
 
 wildcard_constraints:

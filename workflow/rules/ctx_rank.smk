@@ -24,10 +24,11 @@ rule sample:
         model=names(PLAN.sampled_models()),
     log:
         L.log("sample/{model}/{shard}"),
-    threads: 2
+    threads: threads_of(JOBS.sampler)
     resources:
         api_calls=lambda w: int(PLAN.sampler(w.model).is_api),
         **API_LIMITS,
+        **resources_of(JOBS.sampler),
     conda:
         lambda w: conda_env(PLAN.sampler(w.model).uses_gpu)
     shell:
@@ -49,10 +50,11 @@ rule judge:
         provider=lambda w: PLAN.judge().args(),
     log:
         L.log("judge/{model}/{shard}"),
-    threads: 2
+    threads: threads_of(JOBS.judge)
     resources:
         api_calls=lambda w: int(PLAN.judge().is_api),
         **API_LIMITS,
+        **resources_of(JOBS.judge),
     conda:
         "../../envs/cpu.yaml"
     shell:
@@ -71,6 +73,8 @@ rule ctx_rank:
         shards=lambda w, input: " ".join(f"--samples {s} --judged {j}" for s, j in zip(input.samples, input.judged)),
     log:
         L.log("ctx_rank/{model}"),
+    resources:
+        **LIGHT.resources(),
     conda:
         "../../envs/cpu.yaml"
     shell:
@@ -92,9 +96,9 @@ rule prm_train:
         prm=names(PLAN.config.prms),
     log:
         L.log("prm_train/{model}/{prm}"),
-    threads: 2
+    threads: threads_of(JOBS.prm_train)
     resources:
-        mem_mb=8000,
+        **resources_of(JOBS.prm_train),
     conda:
         "../../envs/cpu.yaml"
     shell:
@@ -116,7 +120,9 @@ rule prm_rank:
         prm=names(PLAN.config.prms),
     log:
         L.log("prm_rank/{model}/{prm}"),
-    threads: 2
+    threads: threads_of(JOBS.prm_rank)
+    resources:
+        **resources_of(JOBS.prm_rank),
     conda:
         "../../envs/cpu.yaml"
     shell:

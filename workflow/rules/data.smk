@@ -13,6 +13,7 @@ rule download:
         "logs/download/{name}.log",
     resources:
         downloads=1,
+        **LIGHT.resources(),
     conda:
         "../../envs/cpu.yaml"
     shell:
@@ -29,6 +30,8 @@ rule prepare_instructions:
         options=cli_options({"limit": PLAN.config.data.limit}),
     log:
         L.log("prepare_instructions"),
+    resources:
+        **LIGHT.resources(),
     conda:
         "../../envs/cpu.yaml"
     shell:
@@ -46,6 +49,8 @@ rule mix_data:
         model=names(PLAN.mixtures()),
     log:
         L.log("mix_data/{model}"),
+    resources:
+        **LIGHT.resources(),
     conda:
         "../../envs/cpu.yaml"
     shell:
@@ -62,6 +67,8 @@ rule import_released_prob:
         beta=PLAN.config.scoring.beta,
     log:
         L.log("import_released/prob"),
+    resources:
+        **LIGHT.resources(),
     conda:
         "../../envs/cpu.yaml"
     shell:
@@ -91,6 +98,8 @@ rule import_released_judge:
         source=lambda w: PLAN.released_source("judge"),
     log:
         L.log("import_released/judge"),
+    resources:
+        **LIGHT.resources(),
     conda:
         "../../envs/cpu.yaml"
     shell:

@@ -23,6 +23,7 @@ rule fetch_superni:
         "logs/fetch_superni.log",
     resources:
         downloads=1,
+        **LIGHT.resources(),
     conda:
         "../../envs/cpu.yaml"
     shell:
@@ -36,6 +37,7 @@ rule fetch_lmentry:
         "logs/fetch_lmentry.log",
     resources:
         downloads=1,
+        **LIGHT.resources(),
     conda:
         "../../envs/cpu.yaml"
     shell:
@@ -51,6 +53,8 @@ rule vicuna_prompts:
         data=lambda w, input: input[0] if input else "demo",
     log:
         L.log("eval_prompts/vicuna"),
+    resources:
+        **LIGHT.resources(),
     conda:
         "../../envs/cpu.yaml"
     shell:
@@ -67,6 +71,8 @@ rule superni_prompts:
         options=SUPERNI_OPTIONS,
     log:
         L.log("eval_prompts/superni_{shots}shot"),
+    resources:
+        **LIGHT.resources(),
     conda:
         "../../envs/cpu.yaml"
     shell:
@@ -83,6 +89,8 @@ rule lmentry_prompts:
         options=LMENTRY_OPTIONS,
     log:
         L.log("eval_prompts/lmentry"),
+    resources:
+        **LIGHT.resources(),
     conda:
         "../../envs/cpu.yaml"
     shell:
@@ -103,10 +111,11 @@ rule generate_answers:
         model=names(PLAN.eval_models),
     log:
         L.log("generate_answers/{model}/{prompts}"),
-    threads: 2
+    threads: threads_of(JOBS.answerer)
     resources:
         api_calls=lambda w: int(PLAN.answerer(w.model).is_api),
         **API_LIMITS,
+        **resources_of(JOBS.answerer),
     conda:
         lambda w: conda_env(PLAN.answerer(w.model).uses_gpu)
     shell:
@@ -139,10 +148,11 @@ rule judge_vicuna:
         model=names(PLAN.judged_models()),
     log:
         L.log("judge_vicuna/{model}"),
-    threads: 2
+    threads: threads_of(JOBS.vicuna_judge)
     resources:
         api_calls=lambda w: int(PLAN.vicuna_judge().is_api),
         **API_LIMITS,
+        **resources_of(JOBS.vicuna_judge),
     conda:
         "../../envs/cpu.yaml"
     shell:
@@ -167,6 +177,8 @@ rule eval_superni:
         model=names(PLAN.eval_models),
     log:
         L.log("eval_superni/{model}"),
+    resources:
+        **LIGHT.resources(),
     conda:
         "../../envs/cpu.yaml"
     shell:
@@ -187,6 +199,8 @@ rule eval_lmentry:
         model=names(PLAN.eval_models),
     log:
         L.log("eval_lmentry/{model}"),
+    resources:
+        **LIGHT.resources(),
     conda:
         "../../envs/cpu.yaml"
     shell:

@@ -15,9 +15,9 @@ rule export_gguf:
         quant=names(EXPORT_QUANTS),
     log:
         L.log("export_gguf/{model}.{quant}"),
-    threads: 2
+    threads: threads_of(JOBS.convert)
     resources:
-        mem_mb=4000,
+        **resources_of(JOBS.convert),
     conda:
         "../../envs/cpu.yaml"
     shell:

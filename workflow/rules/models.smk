@@ -15,8 +15,9 @@ rule import_gguf_model:
         model=names(PLAN.imported(gguf=True)),
     log:
         L.log("import_model/{model}"),
+    threads: threads_of(JOBS.convert)
     resources:
-        mem_mb=4000,
+        **resources_of(JOBS.convert),
     conda:
         "../../envs/cpu.yaml"
     shell:
@@ -34,6 +35,9 @@ rule import_hf_model:
         model=names(PLAN.imported(gguf=False)),
     log:
         L.log("import_model/{model}"),
+    threads: threads_of(JOBS.convert)
+    resources:
+        **resources_of(JOBS.convert),
     conda:
         "../../envs/cpu.yaml"
     shell:

@@ -18,10 +18,11 @@ rule teacher:
         provider=lambda w: PLAN.teacher().args(),
     log:
         L.log("teacher/{shard}"),
-    threads: 2
+    threads: threads_of(JOBS.teacher)
     resources:
         api_calls=lambda w: int(PLAN.teacher().is_api),
         **API_LIMITS,
+        **resources_of(JOBS.teacher),
     conda:
         "../../envs/cpu.yaml"
     shell:
@@ -40,6 +41,8 @@ rule prob_rank:
         truncated=PLAN.config.scoring.truncated,
     log:
         L.log("prob_rank"),
+    resources:
+        **LIGHT.resources(),
     conda:
         "../../envs/cpu.yaml"
     shell:

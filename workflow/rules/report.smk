@@ -79,6 +79,8 @@ rule report:
         out=lambda w, output: os.path.dirname(output.table1_csv),
     log:
         L.log("report"),
+    resources:
+        **LIGHT.resources(),
     conda:
         "../../envs/cpu.yaml"
     shell:

@@ -18,10 +18,9 @@ rule train:
         model=names(PLAN.trained()),
     log:
         L.log("train/{model}"),
-    threads: 8
+    threads: threads_of(JOBS.train)
     resources:
-        gpu=lambda w: PLAN.train(w.model).num_gpus,
-        mem_mb=8000,
+        **resources_of(JOBS.train),
     conda:
         lambda w: conda_env(PLAN.train(w.model).num_gpus > 0)
     shell:
