@@ -26,6 +26,9 @@ MARK = "# one-node test cluster of tuna's tests/slurm_cluster.py"
 
 def install() -> str | None:
     """Install SLURM with the project's script; None on success, else why the cluster cannot run here."""
+    for sbin in ("/usr/sbin", "/sbin"):  # the daemons' directories, absent from some PATHs
+        if sbin not in os.environ["PATH"].split(os.pathsep):
+            os.environ["PATH"] += os.pathsep + sbin
     result = subprocess.run([str(ROOT / "scripts" / "install_slurm.sh")], capture_output=True, text=True)
     if result.returncode:
         return (result.stderr.strip().splitlines() or ["scripts/install_slurm.sh failed"])[-1]
