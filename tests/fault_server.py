@@ -9,6 +9,7 @@ its list ("always:FAULT" repeats forever). Every attempt is logged.
 Faults: 429 (Retry-After: 1), 500, 401, 404, slow (sleeps past the client timeout),
 drop (closes the connection without answering), malformed (invalid JSON), truncated
 (Content-Length larger than the body sent), nologprobs (valid JSON, logprobs missing).
+`reply` scripts the answers instead (a judge that answers badly, then well).
 
 Run standalone for benchmarks: `python tests/fault_server.py --latency 0.1` prints its URL.
 """
@@ -41,8 +42,9 @@ class FaultServer:
     """Threaded server on 127.0.0.1; use as a context manager or call start()/stop()."""
 
     def __init__(self, latency: float = 0.0, faults: dict[str, list[str]] | None = None,
-                 slow_seconds: float = 3.0, port: int = 0):
+                 slow_seconds: float = 3.0, port: int = 0, reply=None):
         self.latency = latency
+        self.reply = reply  # body -> answer text (a scripted judge), or None for the deterministic answer
         self.faults = {marker: list(plan) for marker, plan in (faults or {}).items()}
         self.slow_seconds = slow_seconds
         self.log: list[dict] = []  # one entry per attempt: prompt, seed, outcome
@@ -148,7 +150,8 @@ class FaultServer:
                 self._send(200, json.dumps(result).encode())
 
             def _completion(self, body):
-                tokens, logprobs = deterministic_answer(body)
+                scripted = server.reply(body) if server.reply else None
+                tokens, logprobs = ([scripted], [-1.0]) if scripted is not None else deterministic_answer(body)
                 text = "".join(tokens)
                 finish = "length" if len(tokens) >= int(body.get("max_tokens") or 16) else "stop"
                 if self.path.endswith("/chat/completions"):
@@ -165,7 +168,7 @@ class FaultServer:
                 usage = {"prompt_tokens": len(prompt.split()), "completion_tokens": len(tokens),
                          "total_tokens": len(prompt.split()) + len(tokens)}
                 return {"id": "cmpl-test", "object": kind, "created": 0, "model": body.get("model"),
-                        "choices": [choice], "usage": usage}
+                        "system_fingerprint": "fp-fault-server", "choices": [choice], "usage": usage}
 
             def _send(self, status, payload, headers=None):
                 self.send_response(status)

@@ -120,11 +120,12 @@ def test_provider_resolution():
     assert default.resolve(settings.Provider(kind="hf", model="tuna")).location == "checkpoints/tuna"
     assert paper.judge().location is None and paper.judge().inputs == []
     assert paper.judge().args() == (
-        "--provider openai --model gpt-4 --template chat --api chat --api-key-env OPENAI_API_KEY "
+        "--provider openai --model gpt-4 --template chat --max-failed 0.02 --api chat --api-key-env OPENAI_API_KEY "
         "--constrain-with auto --price-prompt 0.03 --price-completion 0.06")
     local = default.resolve(settings.Provider(kind="openai", model="smollm2", api="chat", constrain_with="grammar",
                                               base_url="http://127.0.0.1:8080/v1"))
-    assert local.args() == ("--provider openai --model smollm2 --template chat --base-url http://127.0.0.1:8080/v1 "
+    assert local.args() == ("--provider openai --model smollm2 --template chat --max-failed 0.02 "
+                            "--base-url http://127.0.0.1:8080/v1 "
                             "--api chat --api-key-env OPENAI_API_KEY --constrain-with grammar")
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from fault_server import FaultServer
 from tuna.errors import TunaError
 from tuna.evaluate import vicuna
+from tuna.llm import Limits, RequestCache, make_provider
+from tuna.records import Attempt
 
 DEMO = vicuna.DATA
 
@@ -85,56 +88,61 @@ def test_parse_pairwise(text, expected):
     assert vicuna.parse_pairwise(text) == expected
 
 
-def scripted_judge(replies):
-    """A judge whose answers are given in advance (the thing under test is what we do with them)."""
-    replies, seen = list(replies), []
+def judge_pairs(tmp_path, reply, question, style, retries):
+    """Both orders of one question judged over HTTP by a judge whose answers `reply` scripts."""
+    prompts = vicuna.load_judge_prompts(DEMO / f"vicuna_demo_{'judge' if style == 'pairwise' else 'review'}_prompts"
+                                               ".jsonl", style)
+    with FaultServer(reply=reply) as server:
+        judge = make_provider("openai", "judge", base_url=server.url, template="alpaca",
+                              cache=RequestCache(tmp_path / "cache.sqlite"), limits=Limits(max_retries=0))
+        pair = vicuna.judge_pairs(judge, prompts, [question], {question.id: "MODEL"}, {question.id: "BASE"}, style,
+                                  retries, 64, False)
+        return pair, server.log
 
-    def ask(messages, attempt):
-        seen.append(messages)
-        return replies.pop(0)
 
-    return ask, seen
+def model_first(body) -> bool:
+    return body["prompt"].index("MODEL") < body["prompt"].index("BASE")
 
 
-def test_both_orders_agreeing_give_a_win():
-    question = vicuna.Question("1", "Q?", "generic")
-    prompts = vicuna.load_judge_prompts(DEMO / "vicuna_demo_judge_prompts.jsonl", "pairwise")
+def test_both_orders_agreeing_give_a_win(tmp_path):
     # model first -> A is the model; baseline first -> B is the model.
-    ask, seen = scripted_judge(["A is better. [[A]]", "B is better. [[B]]"])
-    pair = vicuna.judge_question(ask, prompts, question, "MODEL", "BASE", "pairwise", "j", retries=0)
-    assert [j.verdict for j in pair] == ["model", "model"]
+    pair, log = judge_pairs(tmp_path, lambda body: "[[A]]" if model_first(body) else "[[B]]",
+                            vicuna.Question("1", "Q?", "generic"), "pairwise", retries=0)
+    assert [j.order for j in pair] == list(vicuna.ORDERS)
+    assert [j.verdict for j in pair] == ["model", "model"] and len(log) == 2
     assert vicuna.combine([j.verdict for j in pair]) == "model"
-    first_user, second_user = seen[0][1]["content"], seen[1][1]["content"]
-    assert first_user.index("MODEL") < first_user.index("BASE")
-    assert second_user.index("BASE") < second_user.index("MODEL")
 
 
-def test_verdict_flipping_with_order_is_a_tie():
-    question = vicuna.Question("1", "Q?", "generic")
-    prompts = vicuna.load_judge_prompts(DEMO / "vicuna_demo_review_prompts.jsonl", "review")
-    ask, _ = scripted_judge(["9 5\nFirst is better.", "9 5\nFirst is better."])  # always prefers position 1
-    pair = vicuna.judge_question(ask, prompts, question, "MODEL", "BASE", "review", "j", retries=0)
+def test_verdict_flipping_with_order_is_a_tie(tmp_path):
+    pair, _ = judge_pairs(tmp_path, lambda body: "9 5\nFirst is better.",  # always prefers position 1
+                          vicuna.Question("1", "Q?", "generic"), "review", retries=0)
     assert [j.verdict for j in pair] == ["model", "baseline"]
     assert vicuna.combine([j.verdict for j in pair]) == "tie"
     assert pair[0].scores == [9.0, 5.0]
 
 
-def test_unparseable_answer_is_reasked_then_counted():
-    question = vicuna.Question("7", "Q?", "coding")
-    prompts = vicuna.load_judge_prompts(DEMO / "vicuna_demo_review_prompts.jsonl", "review")
-    ask, seen = scripted_judge(["Hmm, hard to say.", "8 3\nok", "no idea", "still no idea"])
-    pair = vicuna.judge_question(ask, prompts, question, "MODEL", "BASE", "review", "j", retries=1)
-    assert "write code" in seen[0][1]["content"]  # the coding prompt for a coding question
-    assert pair[0].verdict == "model" and pair[0].raw == ["Hmm, hard to say.", "8 3\nok"]
-    assert pair[1].verdict is None and pair[1].raw == ["no idea", "still no idea"]
+def test_unparseable_answer_is_reasked_then_counted(tmp_path):
+    def reply(body):
+        if model_first(body):
+            return "Hmm, hard to say." if body["temperature"] == 0 else "8 3\nok"
+        return "no idea"
+
+    pair, log = judge_pairs(tmp_path, reply, vicuna.Question("7", "Q?", "coding"), "review", retries=1)
+    assert "write code" in log[0]["prompt"]  # the coding prompt for a coding question
+    assert pair[0].verdict == "model" and pair[0].used == 1
+    assert [(a.raw, a.outcome, a.temperature) for a in pair[0].attempts] == [
+        ("Hmm, hard to say.", "unusable", 0.0), ("8 3\nok", "ok", 0.7)]
+    assert pair[1].verdict is None and pair[1].used is None
+    assert [a.outcome for a in pair[1].attempts] == ["unusable", "unusable"]
     summary = vicuna.summarize(pair)
     assert summary["unparsed"] == 1 and summary["win"] == summary["lose"] == summary["tie"] == 0
-    assert summary["attempts"] == 4
+    assert summary["attempts"] == 4 and summary["failed_calls"] == 0
 
 
 def test_summary_rates_and_categories():
     def pair(qid, category, first, second):
-        return [vicuna.PairJudgement(id=qid, category=category, order=o, judge="j", style="pairwise", raw=["x"],
+        return [vicuna.PairJudgement(id=qid, category=category, order=o, judge="j", style="pairwise",
+                                     attempts=[Attempt(raw="x", outcome="ok")],
                                      verdict=v) for o, v in zip(vicuna.ORDERS, (first, second))]
 
     judgements = (pair("1", "generic", "model", "model") + pair("2", "generic", "baseline", "baseline")

@@ -46,8 +46,8 @@ def test_retries_are_bounded_and_failures_recorded(tmp_path):
         requests = [Request("bad", n=1), Request("junk", n=1), Request("good", n=1)]
         results = llm.generate(requests)
         outcomes = Counter(e["outcome"] for e in server.log)
-        assert results[0][0].finish_reason == "error" and "InternalServerError" in results[0][0].error
-        assert results[1][0].finish_reason == "error" and "unparseable" in results[1][0].error
+        assert results[0][0].finish_reason == "error" and results[0][0].error.startswith("HTTP 500 from ")
+        assert results[1][0].finish_reason == "error" and results[1][0].error.startswith("bad body: unparseable")
         assert results[2][0].finish_reason in ("stop", "length")
         assert outcomes["500"] == 3 and outcomes["malformed"] == 3  # 1 try + max_retries 2
         assert llm.meter.failed == 2
@@ -70,6 +70,27 @@ def test_auth_and_unknown_model_fail_fast(tmp_path, monkeypatch, status, message
         with pytest.raises(TunaError, match=message):
             llm.generate([Request(f"q{i}") for i in range(20)])
         assert len(server.log) <= 2  # no retries, the other calls are not sent
+
+
+@pytest.mark.parametrize("fault, words", [("drop", "connection dropped: "), ("slow", "timed out: no answer from "),
+                                          ("truncated", "bad body: the answer from "),
+                                          ("nologprobs", "bad body: answer without token logprobs")])
+def test_a_failed_call_says_what_happened(tmp_path, fault, words):
+    with FaultServer(faults={"q": [f"always:{fault}"]}, slow_seconds=1.0) as server:
+        [[candidate]] = provider(server, tmp_path, max_retries=0).generate([Request("q")])
+    assert candidate.finish_reason == "error" and candidate.error.startswith(words), candidate.error
+
+
+def test_a_refused_connection_is_not_called_a_timeout(tmp_path):
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}/v1"
+    llm = make_provider("openai", "fake", base_url=url, template="alpaca", cache=RequestCache(tmp_path / "c.sqlite"),
+                        limits=Limits(max_retries=0))
+    [[candidate]] = llm.generate([Request("q")])
+    assert candidate.error == f"connection refused: nothing listens at {url}"
 
 
 def test_missing_key_for_openai_names_the_variable(monkeypatch, tmp_path):

@@ -76,8 +76,8 @@ def test_teacher_records_failures_and_score_ranks(tmp_path):
     env = {**os.environ, "TQDM_DISABLE": "1"}
     with FaultServer(faults={"Task 1:": ["always:500"]}) as server:
         cmd = teacher_cmd(instructions, tmp_path / "t.jsonl", server.url, tmp_path / "c.sqlite")
-        subprocess.run(cmd + ["--max-retries", "1", "--price-prompt", "1", "--price-completion", "2"],
-                       check=True, env=env)
+        subprocess.run(cmd + ["--max-retries", "1", "--price-prompt", "1", "--price-completion", "2",
+                              "--max-failed", "0.5"], check=True, env=env)
     rows = [json.loads(line) for line in (tmp_path / "t.jsonl").read_text().splitlines()]
     assert [r["id"] for r in rows] == ["id0", "id1", "id2"]
     assert [c["finish_reason"] for c in rows[1]["candidates"]] == ["error", "error"]

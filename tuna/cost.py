@@ -35,10 +35,16 @@ def usd(prompt_tokens: int, completion_tokens: int, price: dict | None) -> float
 
 def write_cost(output: str | os.PathLike, provider: str, model: str, meter: Meter, price: dict | None) -> Path:
     """Write the cost file of `output`; local providers have no price (usd null)."""
+    path = cost_path(output)
+    write_json(path, cost_record(provider, model, meter, price))
+    return path
+
+
+def cost_record(provider: str, model: str, meter: Meter, price: dict | None) -> dict:
+    """What a cost file holds: all the answers an output holds (`total`), and this run's calls."""
     total_prompt = meter.prompt_tokens + meter.cached_prompt_tokens
     total_completion = meter.completion_tokens + meter.cached_completion_tokens
-    path = cost_path(output)
-    write_json(path, {
+    return {
         "provider": provider,
         "model": model,
         "price_per_1k": price,
@@ -47,8 +53,7 @@ def write_cost(output: str | os.PathLike, provider: str, model: str, meter: Mete
         "this_run": {"calls": meter.calls, "cached": meter.cached, "failed": meter.failed,
                      "prompt_tokens": meter.prompt_tokens, "completion_tokens": meter.completion_tokens,
                      "usd": usd(meter.prompt_tokens, meter.completion_tokens, price)},
-    })
-    return path
+    }
 
 
 def estimate_teacher(plan, instructions: list) -> dict:

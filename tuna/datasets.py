@@ -7,6 +7,7 @@ the data is re-downloaded, re-ordered or truncated with a different `limit`.
 from __future__ import annotations
 
 import hashlib
+import sys
 import urllib.request
 from collections import Counter
 from collections.abc import Iterable
@@ -54,6 +55,18 @@ def download(url: str, out: str | Path, sha256_hex: str | None = None, git_sha1:
     with atomic_output(out, "wb") as handle:
         handle.write(data)
     return digest
+
+
+def fetch_all(files: dict[str, tuple[str, str | None]], out: Path) -> dict[str, str]:
+    """Download name -> (url, git blob sha1 or None) into OUT/<name>.json, keeping files already
+    there (an interrupted download resumes, each kept file verified); return each file's sha256."""
+    out.mkdir(parents=True, exist_ok=True)
+    digests = {}
+    for number, (name, (url, blob)) in enumerate(files.items(), start=1):
+        path = out / f"{name}.json"
+        digests[name] = verify_checksum(path, git_sha1=blob) if path.exists() else download(url, path, git_sha1=blob)
+        print(f"[{number}/{len(files)}] {name}", file=sys.stderr)
+    return digests
 
 
 def instruction_id(instruction: str, input: str) -> str:

@@ -52,6 +52,12 @@ class Candidate(Record):
     error: str | None = None  # why the request failed, for finish_reason == "error"
 
 
+def answered(candidate: Candidate) -> bool:
+    """A real answer: its call did not fail and it is not empty. Only these are ever ranked or
+    trained on; the others are kept in their stage's output, marked, and counted where left out."""
+    return candidate.finish_reason not in ("error", "empty")
+
+
 class Generation(Record):
     """N responses of one model to one instruction (teacher output, self samples)."""
 
@@ -80,16 +86,36 @@ class Ranking(Record):
     source: str  # "prob" (Eq. 3 scores), "judge", "prm", ...
 
 
+class Attempt(Record):
+    """One answer of a judge as it was parsed: usable (`ok`), `unusable` (no verdict in it),
+    or `failed` (the call itself failed after its retries: no answer, a rerun asks again)."""
+
+    raw: str
+    temperature: float | None = None
+    outcome: Literal["ok", "unusable", "failed"]
+    error: str | None = None
+
+
 class Judgement(Record):
-    """A judge's answer about one instruction's candidates, raw text always kept."""
+    """A judge's answer about one instruction's candidates, every attempt kept."""
 
     id: str
     judge: str
-    raw: str
-    ok: bool  # False: the answer could not be parsed after the allowed retries
+    raw: str  # the answer used (or, with none usable, the last one)
+    ok: bool  # False: no usable answer after the allowed re-asks (or the call failed)
     scores: dict[str, float] = Field(default_factory=dict)  # candidate index -> score
     rank: list[int] = Field(default_factory=list)  # candidate indices, best first
     error: str | None = None
+    attempts: list[Attempt] = Field(default_factory=list)  # in the order asked
+    used: int | None = None  # index of the attempt the rank comes from
+
+
+class QuarantinedAnswer(Attempt):
+    """An unusable judge answer (one line of a quarantine file), with what it was about."""
+
+    id: str
+    judge: str
+    attempt: int  # 0: the first ask, k: the k-th re-ask
 
 
 R = TypeVar("R", bound=BaseModel)

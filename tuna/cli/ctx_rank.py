@@ -7,21 +7,15 @@ from pathlib import Path
 import click
 
 from tuna import provenance
-from tuna.cost import write_cost
-from tuna.cli.options import open_provider, price_of, provider_options, section_options, shard_option
+from tuna.cli.options import provider_options, section_options, shard_option
 from tuna.config.settings import Judge, Sampling
-from tuna.datasets import select_shard
 from tuna.errors import TunaError
-from tuna.records import Generation, Instruction, Judgement, Ranking, read_jsonl, write_jsonl
+from tuna.records import Ranking, read_jsonl
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 OUT = click.Path(dir_okay=False, path_type=Path)
 first_option = click.option("--first", type=click.IntRange(min=0), default=None,
                             help="Use only the first K instructions (the paper judged 13K of 52K).")
-
-
-def _instructions(path: Path, first: int | None) -> list[Instruction]:
-    return read_jsonl(path, Instruction)[:first]
 
 
 @click.command("sample")
@@ -32,32 +26,18 @@ def _instructions(path: Path, first: int | None) -> list[Instruction]:
 @provider_options
 @click.option("-o", "--out", type=OUT, required=True,
               help="Samples of this shard (jsonl of generations); usage and cost go to OUT stem + .cost.json.")
-def sample(instructions, shard, first, n, temperature, temperature_step, max_trials, tau, max_tokens, seed, out,
-           **provider_opts):
+def sample(instructions, shard, first, out, **options):
     """Draw N mutually dissimilar responses of the model itself per instruction (Sec. 2.3).
 
     A draw whose ROUGE-L F1 with a kept sample reaches --tau is redrawn at a higher
     temperature; after --max-trials draws, the least similar one is kept. Trials,
-    temperatures and the final pairwise ROUGE-L matrix are recorded.
+    temperatures and the final pairwise ROUGE-L matrix are recorded. Failed draws are
+    kept and marked (never ranked) unless more fail than --max-failed allows.
     """
-    from tuna.ranking.contextual import provider_draw
-    from tuna.ranking.sampling import SamplingRule, sample_diverse
+    from tuna import stages
 
-    records = select_shard(_instructions(instructions, first), *shard)
-    provider = open_provider(**provider_opts)
-    rule = SamplingRule(n=n, temperature=temperature, temperature_step=temperature_step, max_trials=max_trials,
-                        tau=tau)
-    generations = sample_diverse(records, provider_draw(provider, max_tokens, seed), rule, model=provider.name)
-    failed = sum(c.finish_reason == "error" for g in generations for c in g.candidates)
-    if failed:
-        raise TunaError(f"{failed} sampling calls failed; answers so far are cached, rerun to retry")
-    write_jsonl(out, generations)
-    cost = write_cost(out, provider.kind, provider.name, provider.meter, price_of(**provider_opts))
-    provenance.stamp([out, cost], inputs=[instructions], params={"shard": list(shard), "first": first, "n": n,
-                     "temperature": temperature, "temperature_step": temperature_step, "max_trials": max_trials,
-                     "tau": tau, "max_tokens": max_tokens, "seed": seed, "model": provider.name})
-    redrawn = sum(g.trials - n for g in generations)
-    click.echo(f"{out}: {len(generations)} instructions x {n} samples ({redrawn} redraws)")
+    settings = Sampling(**{key: options.pop(key) for key in list(options) if key in Sampling.model_fields})
+    click.echo(stages.sample(instructions, shard, first, settings, out, options))
 
 
 @click.command("judge")
@@ -68,29 +48,22 @@ def sample(instructions, shard, first, n, temperature, temperature_step, max_tri
 @click.option("--seed", type=int, default=0, show_default=True)
 @provider_options
 @click.option("-o", "--out", type=OUT, required=True,
-              help="Judgements (jsonl): raw answer, scores, rank; usage and cost go to OUT stem + .cost.json.")
+              help="Judgements (jsonl): every attempt, the one used, scores, rank; usage and cost go to OUT stem "
+                   "+ .cost.json.")
 @click.option("--quarantine", type=OUT, required=True,
-              help="Judgements with no usable ranking after the retries, raw text kept (jsonl).")
+              help="Every unusable judge answer, one per line with its instruction id and attempt (jsonl).")
 def judge(instructions, samples, first, max_tokens, retries, constrained, seed, out, quarantine, **provider_opts):
     """Rank each instruction's samples with a judge LLM and the paper's Table 9 prompt.
 
-    The judge answers at temperature 0; answers without a valid ranking are re-asked
-    and, if still unusable, written to --quarantine and counted, never dropped.
+    The judge answers at temperature 0; answers without a valid ranking are re-asked.
+    OUT keeps every attempt of every instruction (raw text, parse outcome,
+    temperature) and which one was used; every unusable answer also goes to
+    --quarantine. A failed call is not re-asked (a rerun asks it again).
     """
-    from tuna.ranking.contextual import judge_samples
+    from tuna import stages
 
-    wanted = {r.id: r for r in _instructions(instructions, first)}
-    generations = [g for g in read_jsonl(samples, Generation) if g.id in wanted]
-    provider = open_provider(**provider_opts)
-    judgements = judge_samples(provider, wanted, generations, max_tokens, retries, constrained, seed)
-    write_jsonl(out, judgements)
-    failed = [j for j in judgements if not j.ok]
-    write_jsonl(quarantine, failed)
-    cost = write_cost(out, provider.kind, provider.name, provider.meter, price_of(**provider_opts))
-    provenance.stamp([out, quarantine, cost], inputs=[instructions, samples], params={
-        "first": first, "max_tokens": max_tokens, "retries": retries, "constrained": constrained, "seed": seed,
-        "judge": provider.name})
-    click.echo(f"{out}: {len(judgements) - len(failed)} ranked, {len(failed)} quarantined ({quarantine})")
+    settings = Judge(max_tokens=max_tokens, retries=retries, constrained=constrained)
+    click.echo(stages.judge(instructions, samples, first, settings, seed, out, quarantine, provider_opts))
 
 
 @click.command("ctx-rank")
@@ -99,17 +72,14 @@ def judge(instructions, samples, first, max_tokens, retries, constrained, seed, 
 @click.option("--judged", type=FILE, multiple=True, required=True, help="Judgement shards (repeat).")
 @click.option("-o", "--out", type=OUT, required=True, help="Training-ready rankings (jsonl).")
 def ctx_rank(instructions, samples, judged, out):
-    """Gather judged shards into training-ready rankings (samples in the judge's order)."""
-    from tuna.ranking.contextual import judged_rankings
+    """Gather judged shards into training-ready rankings (samples in the judge's order).
 
-    records = {r.id: r for r in read_jsonl(instructions, Instruction)}
-    generations = [g for path in samples for g in read_jsonl(path, Generation)]
-    judgements = [j for path in judged for j in read_jsonl(path, Judgement)]
-    rankings = judged_rankings(records, generations, judgements)
-    write_jsonl(out, rankings)
-    provenance.stamp([out], inputs=[instructions, *samples, *judged])
-    failed = sum(not j.ok for j in judgements)
-    click.echo(f"{out}: {len(rankings)} rankings; {failed} judgements quarantined")
+    Judgements without a usable answer and failed or empty samples are left out and
+    counted (in the log and the provenance stamp).
+    """
+    from tuna import stages
+
+    click.echo(stages.ctx_rank(instructions, list(samples), list(judged), out))
 
 
 @click.command("prm-train")
@@ -152,19 +122,11 @@ def prm_rank(prm_dir, instructions, samples, judged_ranked, out):
     """Rank the samples the judge did not see with the proxy ranking model (Tuna_c(PRM) data).
 
     The output holds PRM ranks only; a model trains on judge + PRM ranks with the
-    mixture `data: [ctx_rank:M, prm_rank:M]`.
+    mixture `data: [ctx_rank:M, prm_rank:M]`. Failed or empty samples are left out.
     """
-    from tuna.ranking.prm import PRM
+    from tuna import stages
 
-    records = {r.id: r for r in read_jsonl(instructions, Instruction)}
-    judged = read_jsonl(judged_ranked, Ranking)
-    seen = {r.id for r in judged}
-    unseen = [g for path in samples for g in read_jsonl(path, Generation) if g.id not in seen]
-    position = {record_id: index for index, record_id in enumerate(records)}
-    ranked = sorted(PRM.load(prm_dir).rank(records, unseen), key=lambda r: position[r.id])
-    write_jsonl(out, ranked)
-    provenance.stamp([out], inputs=[prm_dir, instructions, *samples, judged_ranked])
-    click.echo(f"{out}: {len(ranked)} PRM rankings (the judge ranked {len(judged)})")
+    click.echo(stages.prm_rank(prm_dir, instructions, list(samples), judged_ranked, out))
 
 
 COMMANDS = [sample, judge, ctx_rank, prm_train, prm_rank]

@@ -2,49 +2,25 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 
 import click
-from tqdm import tqdm
 
-from tuna import provenance
-from tuna.cli.options import open_provider, price_of, provider_options, section_options
+from tuna import datasets, provenance
+from tuna.cli.options import provider_options, section_options
 from tuna.config.settings import BENCHMARKS, VICUNA_STYLES, Judge, Vicuna, default, doc
 from tuna.errors import TunaError
-from tuna.records import Generation, Instruction, read_jsonl, write_json, write_jsonl
+from tuna.records import write_json, write_jsonl
+from tuna.stages import answers_of
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 OUT = click.Path(dir_okay=False, path_type=Path)
 
-def _answers(path: Path) -> dict[str, str]:
-    """id -> answer text of a `generate-answers` file."""
-    return {g.id: g.candidates[0].text if g.candidates else "" for g in read_jsonl(path, Generation)}
-
-
 def _vicuna_questions(location: str) -> Path:
     from tuna.evaluate import vicuna
 
     return vicuna.DEMO_QUESTIONS if location == "demo" else Path(location)
-
-
-def _fetch(files: dict[str, tuple[str, str | None]], out: Path) -> dict[str, str]:
-    """Download name -> (url, git blob sha1 or None) into OUT/<name>.json, keeping files already
-    there (an interrupted download resumes); return each file's sha256."""
-    from tuna import datasets
-
-    out.mkdir(parents=True, exist_ok=True)
-    digests = {}
-    for number, (name, (url, blob)) in enumerate(files.items(), start=1):
-        path = out / f"{name}.json"
-        if path.exists():
-            digests[name] = datasets.verify_checksum(path, git_sha1=blob)
-        else:
-            digests[name] = datasets.download(url, path, git_sha1=blob)
-        click.echo(f"[{number}/{len(files)}] {name}", err=True)
-    return digests
 
 
 @click.command("fetch-superni")
@@ -62,7 +38,7 @@ def fetch_superni(split, commit, out):
 
     commit = commit or superni.UPSTREAM_COMMIT
     names = superni.read_task_names(split)
-    digests = _fetch({n: (superni.TASK_URL.format(commit=commit, task=n), None) for n in names}, out)
+    digests = datasets.fetch_all({n: (superni.TASK_URL.format(commit=commit, task=n), None) for n in names}, out)
     provenance.stamp([out], inputs=[split], params={"commit": commit}, extra={"sha256": digests})
     click.echo(f"{out}: {len(names)} task files at allenai/natural-instructions@{commit}")
 
@@ -75,8 +51,8 @@ def fetch_lmentry(out):
     from tuna.evaluate import lmentry
 
     commit = lmentry.UPSTREAM_COMMIT
-    digests = _fetch({n: (lmentry.FILE_URL.format(commit=commit, name=n), lmentry.FILE_BLOBS[n])
-                      for n in lmentry.FILES}, out)
+    digests = datasets.fetch_all({n: (lmentry.FILE_URL.format(commit=commit, name=n), lmentry.FILE_BLOBS[n])
+                                  for n in lmentry.FILES}, out)
     provenance.stamp([out], params={"commit": commit}, extra={"sha256": digests})
     click.echo(f"{out}: {len(digests)} LMentry files at aviaefrat/lmentry@{commit}")
 
@@ -123,26 +99,13 @@ def eval_prompts(benchmark, data, split, shots, instances_per_task, limit_per_ta
 def generate_answers(prompts, max_tokens, out, **provider_opts):
     """Greedy answers of a model to benchmark prompts, in the model's prompt template.
 
-    Answers are cached as they arrive: a killed run resumes, a rerun is free. Writes
-    OUT, its cost file and a provenance stamp.
+    Answers are cached as they arrive: a killed run resumes, a rerun is free. A failed
+    answer is kept and marked unless more fail than --max-failed allows. Writes OUT,
+    its cost file and a provenance stamp naming the model.
     """
-    from tuna.cost import write_cost
-    from tuna.llm import Request
+    from tuna import stages
 
-    records = read_jsonl(prompts, Instruction)
-    provider = open_provider(**provider_opts)
-    requests = [Request(r.instruction, r.input, n=1, temperature=0.0, max_tokens=max_tokens, seed=0, logprobs=False)
-                for r in records]
-    candidates = provider.generate(requests, desc="answers")
-    failed = sum(c[0].finish_reason == "error" for c in candidates)
-    if failed:
-        raise TunaError(f"{failed} of {len(records)} answers failed; the others are cached, rerun to retry")
-    count = write_jsonl(out, [Generation(id=r.id, model=provider.name, candidates=c)
-                              for r, c in zip(records, candidates)])
-    cost = write_cost(out, provider.kind, provider.name, provider.meter, price_of(**provider_opts))
-    provenance.stamp([out, cost], inputs=[prompts], params={"max_tokens": max_tokens, "model": provider.name,
-                                                             "template": provider.template, "temperature": 0})
-    click.echo(f"{out}: {count} answers ({provider.meter.calls} generated, {provider.meter.cached} from cache)")
+    click.echo(stages.generate_answers(prompts, max_tokens, out, provider_opts))
 
 
 def _shot_answers(ctx, param, values) -> dict[int, Path]:
@@ -168,7 +131,7 @@ def eval_superni(tasks_dir, split, answers, instances_per_task, model_name, out)
     from tuna.evaluate import superni
 
     tasks = superni.load_tasks(tasks_dir, superni.read_task_names(split), instances_per_task)
-    shots = {str(k): superni.score(tasks, _answers(path)) for k, path in sorted(answers.items())}
+    shots = {str(k): superni.score(tasks, answers_of(path)) for k, path in sorted(answers.items())}
     write_json(out, {"benchmark": "superni", "model": model_name, "tasks": len(tasks),
                      "instances_per_task": instances_per_task, "shots": shots})
     provenance.stamp([out], inputs=[split, *answers.values()], params={"instances_per_task": instances_per_task})
@@ -187,7 +150,7 @@ def eval_lmentry(data_dir, answers, limit_per_task, model_name, out):
     """Score LMentry answers: accuracy per task, the four robustness aspects, LMentry score."""
     from tuna.evaluate import lmentry
 
-    result = lmentry.score(lmentry.load(data_dir, limit_per_task), _answers(answers))
+    result = lmentry.score(lmentry.load(data_dir, limit_per_task), answers_of(answers))
     write_json(out, {"benchmark": "lmentry", "model": model_name, "limit_per_task": limit_per_task, **result})
     provenance.stamp([out], inputs=[answers], params={"limit_per_task": limit_per_task})
     click.echo(f"{out}: LMentry score {result['lmentry_score']:.1f} (accuracy {result['accuracy']:.1f} x "
@@ -215,46 +178,15 @@ def judge_vicuna(questions, answers, baseline_answers, model_name, baseline_name
     A verdict that changes with the order is a tie; an answer with no verdict is
     re-asked, then counted as unparsed. The judge sees its system prompt and the
     question in one turn of its template. Writes OUT (win/lose/tie rates and counts,
-    per category), --judgements, a cost file and provenance stamps.
+    per category), --judgements (every attempt as parsed), a cost file and provenance stamps.
     """
-    from tuna.cost import write_cost
+    from tuna import stages
     from tuna.evaluate import vicuna
-    from tuna.llm import Request
 
-    question_file = _vicuna_questions(questions)
     prompt_file = vicuna.DEMO_JUDGE_PROMPTS[style] if judge_prompts == "demo" else Path(judge_prompts)
-    items = vicuna.load_questions(question_file)
-    prompts = vicuna.load_judge_prompts(prompt_file, style)
-    model, baseline = _answers(answers), _answers(baseline_answers)
-    missing = [q.id for q in items if q.id not in model or q.id not in baseline]
-    if missing:
-        raise TunaError(f"no answer to question {missing[0]} in {answers} or {baseline_answers} "
-                        f"({len(missing)} missing)")
-    provider = open_provider(**provider_opts)
-
-    def ask(messages: list[dict], attempt: int) -> str:
-        text = "\n\n".join(m["content"] for m in messages)
-        request = Request(text, n=1, temperature=0.0 if attempt == 0 else 0.7, max_tokens=max_tokens,
-                          seed=attempt, logprobs=False,
-                          json_schema=vicuna.VERDICT_SCHEMAS[style] if constrained else None)
-        [[candidate]] = provider.generate([request], desc="judge")
-        if candidate.finish_reason == "error":
-            raise TunaError(f"judge call failed ({candidate.error}); answers so far are cached, rerun to retry")
-        return candidate.text
-
-    raw = [j for q in tqdm(items, desc="vicuna questions", file=sys.stderr, disable=None)
-           for j in vicuna.judge_question(ask, prompts, q, model[q.id], baseline[q.id], style, provider.name, retries)]
-    write_jsonl(judgements, raw)
-    cost = write_cost(out, provider.kind, provider.name, provider.meter, price_of(**provider_opts))
-    summary = vicuna.summarize(raw)
-    write_json(out, {"benchmark": "vicuna", "model": model_name, "baseline": baseline_name, "judge": provider.name,
-                     "style": style, "constrained": constrained, "judge_prompts": str(prompt_file), "questions_file": str(question_file),
-                     **summary, "cost_usd": json.loads(cost.read_text(encoding="utf-8"))["total"]["usd"]})
-    provenance.stamp([out, judgements, cost], inputs=[question_file, prompt_file, answers, baseline_answers],
-                     params={"style": style, "retries": retries, "max_tokens": max_tokens, "constrained": constrained,
-                             "judge": provider.name})
-    click.echo(f"{out}: {model_name} vs {baseline_name}: win {summary['win']} / lose {summary['lose']} / "
-               f"tie {summary['tie']}, unparsed {summary['unparsed']}")
+    settings = Judge(max_tokens=max_tokens, retries=retries, constrained=constrained)
+    click.echo(stages.judge_vicuna(_vicuna_questions(questions), answers, baseline_answers, (model_name, baseline_name),
+                                   style, prompt_file, settings, out, judgements, provider_opts))
 
 
 def _named_files(ctx, param, values) -> list[tuple[str, Path]]:
@@ -367,7 +299,7 @@ def human_export(questions, answers, seed, out, key):
     from tuna.evaluate import human, vicuna
 
     source = _vicuna_questions(questions)
-    count = human.export(vicuna.load_questions(source), {m: _answers(p) for m, p in answers}, out, key, seed)
+    count = human.export(vicuna.load_questions(source), {m: answers_of(p) for m, p in answers}, out, key, seed)
     provenance.stamp([out, key], inputs=[source, *(p for _, p in answers)], params={"seed": seed})
     click.echo(f"{out}: {count} questions x {len(answers)} responses (key: {key})")
 

@@ -45,6 +45,8 @@ def provider_options(function):
                      help="USD per 1K prompt tokens, for the cost file (config `prices:`)."),
         click.option("--price-completion", type=click.FloatRange(min=0), default=None,
                      help="USD per 1K completion tokens, for the cost file (config `prices:`)."),
+        click.option("--max-failed", type=click.FloatRange(min=0, max=1), default=None,
+                     help=doc(Provider, "max_failed").replace("`", "")),
     ]
     for option in reversed(options):
         function = option(function)
@@ -66,23 +68,6 @@ shard_option = click.option(
     "--shard", default="0/1", show_default=True, callback=lambda ctx, param, value: parse_shard(value),
     help="Process only shard INDEX of COUNT (instructions i with i % COUNT == INDEX).",
 )
-
-
-def open_provider(provider_kind: str, provider_model: str, *, concurrency: int, rpm: float, tpm: float,
-                  timeout: float, max_retries: int, price_prompt=None, price_completion=None, **options):
-    """The provider that `provider_options` describe (the other options are make_provider's keywords)."""
-    from tuna.llm import Limits, make_provider
-
-    limits = Limits(concurrency=concurrency, requests_per_minute=rpm or None, tokens_per_minute=tpm or None,
-                    timeout=timeout, max_retries=max_retries)
-    return make_provider(provider_kind, provider_model, limits=limits, **options)
-
-
-def price_of(price_prompt: float | None, price_completion: float | None, **_) -> dict | None:
-    """The price table entry given by --price-prompt/--price-completion (None unless both are set)."""
-    if price_prompt is None or price_completion is None:
-        return None
-    return {"prompt": price_prompt, "completion": price_completion}
 
 
 def section_options(section, exclude: tuple[str, ...] = ()):

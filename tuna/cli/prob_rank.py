@@ -8,8 +8,7 @@ import click
 
 from tuna import provenance
 from tuna.config.settings import TRUNCATED_RULES, Scoring, Teacher, default, doc
-from tuna.datasets import select_shard
-from tuna.cli.options import beta_option, open_provider, price_of, provider_options, shard_option
+from tuna.cli.options import beta_option, provider_options, shard_option
 from tuna.records import Generation, Instruction, iter_jsonl, read_jsonl, write_jsonl
 
 
@@ -33,29 +32,14 @@ def teacher(instructions: Path, shard, n: int, temperature: float, max_tokens: i
 
     Every answer is stored in the request cache as it arrives, so a killed run
     resumes where it stopped and a rerun makes no requests. Failed or empty
-    responses are kept (finish_reason 'error'/'empty'), never dropped. Writes OUT,
-    its cost file (OUT stem + .cost.json) and a provenance stamp.
+    responses are kept (finish_reason 'error'/'empty') and never ranked; more failed
+    calls than --max-failed allows fail the stage. Writes OUT, its cost file (OUT
+    stem + .cost.json) and a provenance stamp naming the model.
     """
-    from tuna.cost import write_cost
-    from tuna.llm import Request, derive_seed
+    from tuna import stages
 
-    index, count = shard
-    records = select_shard(read_jsonl(instructions, Instruction), index, count)
-    provider = open_provider(**provider_opts)
-    requests = [Request(r.instruction, r.input, n=n, temperature=temperature, max_tokens=max_tokens,
-                        seed=derive_seed(seed, r.id)) for r in records]
-    results = provider.generate(requests, desc=f"teacher {index}/{count}")
-    write_jsonl(out, (Generation(id=r.id, model=provider.name, candidates=c) for r, c in zip(records, results)))
-    cost = write_cost(out, provider.kind, provider.name, provider.meter, price_of(**provider_opts))
-    provider.close()
-    params = {"shard": f"{index}/{count}", "n": n, "temperature": temperature, "max_tokens": max_tokens,
-              "seed": seed, "provider": provider.kind, "model": provider.name, "template": provider.template}
-    provenance.stamp([out, cost], inputs=[instructions, provider_opts["provider_model"]], params=params)
-    kinds = [c.finish_reason for cands in results for c in cands]
-    meter = provider.meter
-    click.echo(f"{out}: {len(records)} instructions, {len(kinds)} responses "
-               f"({kinds.count('error')} failed, {kinds.count('empty')} empty, {kinds.count('length')} truncated); "
-               f"{meter.calls} calls made, {meter.cached} from cache")
+    settings = Teacher(n=n, temperature=temperature, max_tokens=max_tokens, seed=seed)
+    click.echo(stages.teacher(instructions, shard, settings, out, provider_opts))
 
 
 @click.command("score")

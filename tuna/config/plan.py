@@ -72,7 +72,8 @@ class ResolvedProvider:
     def args(self) -> str:
         """The `tuna` options that select this provider."""
         spec = self.spec
-        options = {"provider": spec.kind, "model": self.location or spec.model, "template": self.template}
+        options = {"provider": spec.kind, "model": self.location or spec.model, "template": self.template,
+                   "max_failed": s.failure_budget(spec.kind, spec.max_failed)}
         if spec.kind == "openai":
             options.update(base_url=spec.base_url, api=spec.api, api_key_env=spec.api_key_env,
                            constrain_with=spec.constrain_with)

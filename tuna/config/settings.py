@@ -46,6 +46,7 @@ BENCHMARKS = get_args(Benchmark)
 VICUNA_STYLES = get_args(VicunaStyle)
 
 DEFAULT_QUANT = "q8_0"
+API_FAILURE_BUDGET = 0.02  # `max_failed` of an openai provider unless set: endpoints drop a few calls
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 
 
@@ -86,6 +87,15 @@ class Provider(Section):
     """`llamacpp`: layers offloaded to the GPU (-1: all; needs a CUDA build of llama-cpp-python)."""
     n_ctx: int = Field(4096, ge=256)
     """`llamacpp`: context window in tokens."""
+    max_failed: float | None = Field(None, ge=0, le=1)
+    """Failure budget of a stage on this provider: the fraction of its calls that may fail (after the retries) before the stage exits non-zero, naming how many failed and the most common error. Under the budget, failed answers are kept in the output, marked, and never ranked or trained on; a rerun re-asks only them. `null`: 0.02 for `openai`, 0 for the local providers."""
+
+
+def failure_budget(kind: str, max_failed: float | None) -> float:
+    """A provider's `max_failed`, its default filled in (API endpoints fail now and then, local models do not)."""
+    if max_failed is not None:
+        return max_failed
+    return API_FAILURE_BUDGET if kind == "openai" else 0.0
 
 
 class Data(Section):

@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 from num2words import num2words
 
-Verdict = tuple[int, int]  # (score, certainty), each 0 or 1
+ScoreCertainty = tuple[int, int]  # (score, certainty), each 0 or 1
 NOT_ALNUM = "[^a-zA-Z0-9_]"
 ASCII_WORD = r"\b[a-z\d]+\b"
 LETTERS_WORD = r"\b[a-z]+\b"
@@ -111,7 +111,7 @@ def exact(prediction: str, patterns: str | list[str], repetitions: bool = True) 
     return any(all(re.match(p + "$", w) for w in words) for p in patterns)
 
 
-def phrased(prediction: str, patterns: list[str], prefixes=("",), suffixes=("",)) -> Verdict:
+def phrased(prediction: str, patterns: list[str], prefixes=("",), suffixes=("",)) -> ScoreCertainty:
     """Step 4: certain 1 if a lowercased prefix + phrasing + suffix is the whole answer,
     uncertain 1 if one is inside it. Parts have no top-level '|' and no space at their
     joints, so the product of the three lists is one regex of three alternations."""
@@ -132,11 +132,11 @@ def one_other_word(prediction: str, answer: str) -> bool:
     return len(words) == 1 and words[0] != answer
 
 
-# ----- task scorers: (normalised prediction, example) -> Verdict --------------------------
+# ----- task scorers: (normalised prediction, example) -> ScoreCertainty --------------------------
 
 def _yes_no(answer_of: Callable[[dict], str], category_phrasings: bool):
     """all/any_words_from_category: 'yes'/'no' first; the opposite alone is certainly wrong."""
-    def scorer(p: str, example: dict) -> Verdict:
+    def scorer(p: str, example: dict) -> ScoreCertainty:
         meta = example["metadata"]
         answer = answer_of(meta)
         if re.match(("no" if answer == "yes" else "yes") + r"\.?$", p):
@@ -158,7 +158,7 @@ def _yes_no(answer_of: Callable[[dict], str], category_phrasings: bool):
 
 def _pick_number(relation: str, opposite: str):
     """bigger/smaller_number: a single distinct word that is not the answer is certainly wrong."""
-    def scorer(p: str, example: dict) -> Verdict:
+    def scorer(p: str, example: dict) -> ScoreCertainty:
         meta = example["metadata"]
         tokens = re.findall(ASCII_WORD, p)
         if len(set(tokens)) == 1 and tokens[0] != str(meta["answer"]):
@@ -175,7 +175,7 @@ def _pick_number(relation: str, opposite: str):
 
 def _count_letters(more: str, longer: str, fewer: str, shorter: str):
     """more/less_letters; a stated letter difference that is wrong is certainly wrong."""
-    def scorer(p: str, example: dict) -> Verdict:
+    def scorer(p: str, example: dict) -> ScoreCertainty:
         meta = example["metadata"]
         gap = number(abs(len(meta["answer"]) - len(meta["distractor"])))
         a, d = the_word(meta["answer"]), the_word(meta["distractor"])
@@ -207,7 +207,7 @@ def _count_letters(more: str, longer: str, fewer: str, shorter: str):
     return scorer
 
 
-def _first_alphabetically(p: str, example: dict) -> Verdict:
+def _first_alphabetically(p: str, example: dict) -> ScoreCertainty:
     meta = example["metadata"]
     if one_other_word(p, meta["answer"]):
         return 0, 1
@@ -226,7 +226,7 @@ def _first_alphabetically(p: str, example: dict) -> Verdict:
 def _related_word(statements: Callable[[str, str, str], list[str]], extra: Callable[[str, str, str], list[str]],
                   rejected: Callable[[str, str], bool]):
     """rhyming_word/homophones: only whole-answer statements count (else uncertain 0)."""
-    def scorer(p: str, example: dict) -> Verdict:
+    def scorer(p: str, example: dict) -> ScoreCertainty:
         meta = example["metadata"]
         if rejected(p, meta["answer"]):
             return 0, 1
@@ -264,7 +264,7 @@ def _sounds(a: str, q: str, d: str) -> list[str]:
 
 def _associated(degree: str, category_dash: bool):
     """most/least_associated_word: the word among the options that relates to a category."""
-    def scorer(p: str, example: dict) -> Verdict:
+    def scorer(p: str, example: dict) -> ScoreCertainty:
         meta = example["metadata"]
         if absent(p, meta["answer"]):
             return 0, 1
@@ -286,7 +286,7 @@ def _associated(degree: str, category_dash: bool):
 
 def _letter_of_word(ordinal: str, verb: str, adjective: str):
     """first/last_letter: name the letter at one end of a word."""
-    def scorer(p: str, example: dict) -> Verdict:
+    def scorer(p: str, example: dict) -> ScoreCertainty:
         meta = example["metadata"]
         if absent(p, meta["answer"]):
             return 0, 1
@@ -303,7 +303,7 @@ def _letter_of_word(ordinal: str, verb: str, adjective: str):
 
 def _word_of_sentence(ordinal: str, verb: str):
     """first/last_word; both accept 'first word' + a word character + the answer (official `\\W`, lowercased)."""
-    def scorer(p: str, example: dict) -> Verdict:
+    def scorer(p: str, example: dict) -> ScoreCertainty:
         meta = example["metadata"]
         answer = meta["answer"].lower()
         if absent(p, answer):
@@ -319,7 +319,7 @@ def _word_of_sentence(ordinal: str, verb: str):
 
 def _neighbour(statements: Callable[[str, str, str], list[str]], near: str, far: str):
     """word_after/before; the official succeeds/precedes mirror never applies (it tests the other verb)."""
-    def scorer(p: str, example: dict) -> Verdict:
+    def scorer(p: str, example: dict) -> ScoreCertainty:
         meta = example["metadata"]
         answer, sentence = meta["answer"].lower(), meta["sentence"].lower()
         if absent(p, answer) or re.sub(r"[^\w ]+", "", p) == sentence:
@@ -352,7 +352,7 @@ def _before(a: str, q: str, s: str) -> list[str]:
 
 def _word_with_letter(first: bool):
     """starts/ends_with_letter: write a word; no alphabetic word at that end is certainly wrong."""
-    def scorer(p: str, example: dict) -> Verdict:
+    def scorer(p: str, example: dict) -> ScoreCertainty:
         letter = example["metadata"]["letter"]
         if all((w[0] if first else w[-1]) != letter for w in re.findall(LETTERS_WORD, p)):
             return 0, 1
@@ -373,7 +373,7 @@ def _word_with_letter(first: bool):
     return scorer
 
 
-def _word_containing(p: str, example: dict) -> Verdict:
+def _word_containing(p: str, example: dict) -> ScoreCertainty:
     letter = example["metadata"]["letter"]
     w = the_word(rf"\w*{letter}\w*" if letter in "ai" else rf"((\w+{letter}\w*)|(\w*{letter}\w+)|({letter}-\w+))")
     if exact(p, w):
@@ -381,7 +381,7 @@ def _word_containing(p: str, example: dict) -> Verdict:
     return phrased(p, [rf"{w} (is a word (that|which) )?(contains|uses|has) {the_letter(letter)}"] + shared(w))
 
 
-def _word_not_containing(p: str, example: dict) -> Verdict:
+def _word_not_containing(p: str, example: dict) -> ScoreCertainty:
     letter = example["metadata"]["letter"]
     question = normalize(example["input"]).replace(f'"{letter}"', r'"\w"')  # used as a regex, as upstream
     if re.match(question + "$", p) or (not re.search(r"\W", p) and letter in p):
@@ -398,7 +398,7 @@ def _word_not_containing(p: str, example: dict) -> Verdict:
 
 def _sentence_with_word(first: bool):
     """starts/ends_with_word: a sentence of 2+ words; phrasings need both a lead-in and a trailer."""
-    def scorer(p: str, example: dict) -> Verdict:
+    def scorer(p: str, example: dict) -> ScoreCertainty:
         target = example["metadata"]["word"].lower()
         if absent(p, target):
             return 0, 1
@@ -417,14 +417,14 @@ def _sentence_with_word(first: bool):
     return scorer
 
 
-def _sentence_containing(p: str, example: dict) -> Verdict:
+def _sentence_containing(p: str, example: dict) -> ScoreCertainty:
     """Any line holding the word and one more character; the pattern is not lowercased, so its
     alternative 'The sentence' never matches a (lowercased) answer."""
     w = example["metadata"]["word"].lower()
     return (1, 1) if re.search(the_sentence(rf"((.*\b{w}\b.+)|(.+\b{w}\b.*))"), p) else (0, 1)
 
 
-def _sentence_not_containing(p: str, example: dict) -> Verdict:
+def _sentence_not_containing(p: str, example: dict) -> ScoreCertainty:
     w = example["metadata"]["word"].lower()
     if not absent(p, w):
         return 0, 1
@@ -434,7 +434,7 @@ def _sentence_not_containing(p: str, example: dict) -> Verdict:
     return 1, int(w not in p)  # uncertain when it hides inside a longer word
 
 
-SCORERS: dict[str, Callable[[str, dict], Verdict]] = {
+SCORERS: dict[str, Callable[[str, dict], ScoreCertainty]] = {
     "all_words_from_category": _yes_no(lambda m: "yes" if m["num_distractors"] == 0 else "no", True),
     "any_words_from_category": _yes_no(lambda m: "yes" if m["num_words"] > m["num_distractors"] else "no", False),
     "bigger_number": _pick_number("(bigger|larger)", "smaller"),
@@ -471,6 +471,6 @@ def base_task(file_stem: str) -> str:
     raise KeyError(f"no LMentry scorer for '{file_stem}'")
 
 
-def score_prediction(task: str, prediction: str, example: dict) -> Verdict:
+def score_prediction(task: str, prediction: str, example: dict) -> ScoreCertainty:
     """Score one raw model answer to one LMentry example (`input` + `metadata`)."""
     return SCORERS[base_task(task)](normalize(prediction).replace("_", " "), example)

@@ -18,20 +18,21 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from tuna.errors import TunaError
-from tuna.records import Instruction, Record
+from tuna.judging import ask_until_usable, temperature
+from tuna.llm.base import Provider, Request
+from tuna.records import Attempt, Instruction, Record
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 # The offline default: tuna's own questions and judge prompts, in the upstream formats.
 DEMO_QUESTIONS = DATA / "vicuna_demo_questions.jsonl"
 DEMO_JUDGE_PROMPTS = {"review": DATA / "vicuna_demo_review_prompts.jsonl",
                       "pairwise": DATA / "vicuna_demo_judge_prompts.jsonl"}
-Verdict = Literal["model", "baseline", "tie"]
+Outcome = Literal["model", "baseline", "tie"]
 ORDERS = ("model_first", "baseline_first")
 # Constrained output for weak local judges: the JSON they are held to still parses as a verdict.
 VERDICT_SCHEMAS = {
@@ -63,8 +64,9 @@ class PairJudgement(Record):
     order: Literal["model_first", "baseline_first"]
     judge: str
     style: str
-    raw: list[str]
-    verdict: Verdict | None = None  # None: no attempt could be parsed
+    attempts: list[Attempt]  # in the order asked, each as parsed
+    used: int | None = None  # the attempt the verdict comes from
+    verdict: Outcome | None = None  # None: no usable answer (or the call failed)
     scores: list[float] | None = None  # review style: (first, second) as written
 
 
@@ -155,7 +157,7 @@ def parse_pairwise(text: str) -> str | None:
     return None
 
 
-def order_verdict(style: str, text: str, order: str) -> tuple[Verdict | None, list[float] | None]:
+def order_verdict(style: str, text: str, order: str) -> tuple[Outcome | None, list[float] | None]:
     """The model's result in one judged order, or (None, None) if the text has no verdict."""
     if style == "review":
         scores = parse_review(text)
@@ -174,37 +176,44 @@ def order_verdict(style: str, text: str, order: str) -> tuple[Verdict | None, li
     return ("model" if (winner == "first") == model_is_first else "baseline"), scores and list(scores)
 
 
-Ask = Callable[[list[dict], int], str]  # (messages, attempt number) -> the judge's text
+def judge_pairs(provider: Provider, prompts: dict[str, JudgePrompt], questions: list[Question],
+                model: dict[str, str], baseline: dict[str, str], style: str, retries: int, max_tokens: int,
+                constrained: bool) -> list[PairJudgement]:
+    """Both orders of every question, each asked until it has a verdict (tuna.judging), every attempt kept.
 
-
-def judge_order(ask: Ask, prompt: JudgePrompt, question: Question, model_answer: str,
-                baseline_answer: str, order: str, style: str, judge: str, retries: int) -> PairJudgement:
-    """Ask the judge about one order; re-ask (up to `retries` times) while no verdict is found.
-
-    `ask` gets the attempt number so a re-ask can differ (e.g. sample instead of greedy).
+    A question gets the judge prompt of its category (else the general one); the system
+    prompt and the question go to the judge as one turn of its template.
     """
-    first, second = (model_answer, baseline_answer) if order == "model_first" else (baseline_answer, model_answer)
-    messages = judge_messages(prompt, question.text, first, second)
-    raw = []
-    for attempt in range(retries + 1):
-        raw.append(ask(messages, attempt))
-        verdict, scores = order_verdict(style, raw[-1], order)
-        if verdict is not None:
-            return PairJudgement(id=question.id, category=question.category, order=order, judge=judge,
-                                 style=style, raw=raw, verdict=verdict, scores=scores)
-    return PairJudgement(id=question.id, category=question.category, order=order, judge=judge, style=style, raw=raw)
+    keys = [(q, order) for q in questions for order in ORDERS]
+
+    def request(key, attempt: int) -> Request:
+        question, order = key
+        prompt = prompts.get(prompt_category(question.category), prompts["general"])
+        first, second = model[question.id], baseline[question.id]
+        if order == "baseline_first":
+            first, second = second, first
+        text = "\n\n".join(m["content"] for m in judge_messages(prompt, question.text, first, second))
+        return Request(text, n=1, temperature=temperature(attempt), max_tokens=max_tokens, seed=attempt,
+                       logprobs=False, json_schema=VERDICT_SCHEMAS[style] if constrained else None)
+
+    def parse(key, text: str):
+        verdict, scores = order_verdict(style, text, key[1])
+        if verdict is None:
+            raise ValueError(f"no {style} verdict in the answer")
+        return verdict, scores
+
+    attempts, verdicts = ask_until_usable(provider, keys, request, parse, retries, desc="vicuna judge")
+    out = []
+    for key in keys:
+        question, order = key
+        verdict, scores = verdicts.get(key, (None, None))
+        out.append(PairJudgement(id=question.id, category=question.category, order=order, judge=provider.name,
+                                 style=style, attempts=attempts[key], verdict=verdict, scores=scores,
+                                 used=len(attempts[key]) - 1 if verdict else None))
+    return out
 
 
-def judge_question(ask: Ask, prompts: dict[str, JudgePrompt], question: Question,
-                   model_answer: str, baseline_answer: str, style: str, judge: str,
-                   retries: int) -> list[PairJudgement]:
-    """Both orders of one question, with the prompt for its category (else the general one)."""
-    prompt = prompts.get(prompt_category(question.category), prompts["general"])
-    return [judge_order(ask, prompt, question, model_answer, baseline_answer, order, style, judge, retries)
-            for order in ORDERS]
-
-
-def combine(verdicts: list[Verdict | None]) -> Verdict | None:
+def combine(verdicts: list[Outcome | None]) -> Outcome | None:
     """Both orders agree: that verdict; they disagree: tie; any order unparsed: None."""
     if None in verdicts:
         return None
@@ -229,4 +238,5 @@ def summarize(judgements: list[PairJudgement]) -> dict:
     categories = sorted({category for category, _ in outcomes.values()})
     return {**tally(list(outcomes.values())),
             "per_category": {c: tally([o for o in outcomes.values() if o[0] == c]) for c in categories},
-            "attempts": sum(len(j.raw) for j in judgements)}
+            "attempts": sum(len(j.attempts) for j in judgements),
+            "failed_calls": sum(a.outcome == "failed" for j in judgements for a in j.attempts)}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -72,8 +73,12 @@ class Meter:
     completion_tokens: int = 0
     cached_prompt_tokens: int = 0
     cached_completion_tokens: int = 0
+    errors: Counter = field(default_factory=Counter)  # why calls failed: message -> count
+    served: Counter = field(default_factory=Counter)  # (model, fingerprint) an endpoint said answered
 
     def add(self, answer: dict, cached: bool) -> None:
+        if answer.get("served"):
+            self.served[tuple(answer["served"])] += 1
         if cached:
             self.cached += 1
             self.cached_prompt_tokens += answer["prompt_tokens"]
@@ -221,6 +226,7 @@ class Provider:
             if result is None:
                 failures[call.key] = error or "failed"
                 self.meter.failed += 1
+                self.meter.errors[failures[call.key]] += 1
                 return
             self.cache.put(call.key, call.described, result)
             answers[call.key] = result

@@ -4,7 +4,8 @@ Calls run on `concurrency` workers sharing one client, paced by optional
 requests/tokens-per-minute limits. Transport faults (429 with Retry-After, 5xx,
 timeouts, dropped connections, truncated bodies) are retried by the openai client
 itself; answers that arrive but are unusable (malformed JSON, no choices, missing
-logprobs) are retried by tenacity. A bad key (401/403) or an unknown model (404)
+logprobs) are retried by tenacity. A call that still fails says what happened
+(connection refused / dropped / timed out / bad body / HTTP status). A bad key (401/403) or an unknown model (404)
 stops the run at once with one line naming what to fix.
 """
 
@@ -16,6 +17,7 @@ import json
 import os
 import sys
 
+import aiohttp
 import openai
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 from tqdm import tqdm
@@ -124,7 +126,30 @@ class OpenAIProvider(Provider):
             raise TunaError(f"{self.base_url}: model '{self.model}' not found (404): "
                             "check the provider's model and base_url") from None
         except (openai.APIError, BadResponse) as exc:
-            raise CallFailed(f"{type(exc).__name__}: {exc}") from None
+            raise CallFailed(self._failure(exc)) from None
+
+    def _failure(self, exc: Exception) -> str:
+        """What happened to a call, in words that point at the cause (the SDK calls a refused
+        or dropped connection a time-out under its aiohttp transport)."""
+        if isinstance(exc, BadResponse):
+            return f"bad body: {exc}"
+        if isinstance(exc, openai.APIStatusError):
+            return f"HTTP {exc.status_code} from {self.base_url}: {exc.message.removeprefix(f'Error code: {exc.status_code} - ')}"
+        causes = []
+        while exc is not None:
+            causes.append(exc)
+            exc = exc.__cause__ or exc.__context__
+        if any(isinstance(c, ConnectionRefusedError) for c in causes):
+            return f"connection refused: nothing listens at {self.base_url}"
+        if any(isinstance(c, aiohttp.ServerDisconnectedError) for c in causes):
+            return f"connection dropped: {self.base_url} closed it without answering"
+        if any(isinstance(c, aiohttp.ClientPayloadError) for c in causes):
+            return f"bad body: the answer from {self.base_url} was cut off"
+        if any(isinstance(c, aiohttp.ClientConnectorError) for c in causes):
+            return f"cannot connect to {self.base_url}: {causes[-1]}"
+        if any(isinstance(c, (TimeoutError, openai.APITimeoutError)) for c in causes):
+            return f"timed out: no answer from {self.base_url} within {self.limits.timeout:g}s"
+        return f"{type(causes[0]).__name__}: {causes[0]}"
 
     async def _request(self, client: openai.AsyncOpenAI, call: Call) -> dict:
         request = call.request
@@ -181,8 +206,17 @@ class OpenAIProvider(Provider):
         if request.logprobs and (logprobs is None or any(not isinstance(v, (int, float)) for v in logprobs)):
             raise BadResponse("answer without token logprobs")
         usage = response.get("usage") or {}
-        return answer(text, [float(v) for v in logprobs] if request.logprobs else None, choice.get("finish_reason"),
-                      prompt_tokens=usage.get("prompt_tokens") or 0, completion_tokens=usage.get("completion_tokens"))
+        result = answer(text, [float(v) for v in logprobs] if request.logprobs else None, choice.get("finish_reason"),
+                        prompt_tokens=usage.get("prompt_tokens") or 0, completion_tokens=usage.get("completion_tokens"))
+        return {**result, **_served(response)}
+
+
+def _served(response: dict) -> dict:
+    """Which model the endpoint says answered (`model`, `system_fingerprint`), for provenance."""
+    if not isinstance(response.get("model"), str):
+        return {}
+    fingerprint = response.get("system_fingerprint")
+    return {"served": [response["model"], fingerprint if isinstance(fingerprint, str) else None]}
 
 
 def _token_estimate(call: Call) -> float:

@@ -82,7 +82,7 @@ class VerdictError(ValueError):
 
 
 @dataclass(frozen=True)
-class Verdict:
+class RankVerdict:
     """Candidate indices best first (duplicates the judge dropped are absent) and their scores."""
 
     rank: list[int]
@@ -95,7 +95,7 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _OUT_OF_15 = re.compile(r"/\s*15\b|\bout of 15\b", re.IGNORECASE)
 
 
-def parse_verdict(text: str, n: int) -> Verdict:
+def parse_verdict(text: str, n: int) -> RankVerdict:
     """Read the rank and scores of N candidates from a judge's answer; raise VerdictError."""
     data = _json_object(text)
     if data is not None and ("rank" in data or "scores" in data):
@@ -142,7 +142,7 @@ def _text_scores(text: str) -> dict[int, float]:
     return scores
 
 
-def checked_verdict(rank: list[int] | None, scores: dict[int, float], n: int) -> Verdict:
+def checked_verdict(rank: list[int] | None, scores: dict[int, float], n: int) -> RankVerdict:
     """The rank without the judge's own reference (index n), validated against the scores.
 
     Also the check of ranks parsed elsewhere (the authors' released GPT-4 ranks).
@@ -162,4 +162,4 @@ def checked_verdict(rank: list[int] | None, scores: dict[int, float], n: int) ->
     known = [candidate_scores[k] for k in rank if k in candidate_scores]
     if any(better < worse for better, worse in zip(known, known[1:])):
         raise VerdictError(f"the rank {rank} contradicts the scores {candidate_scores}")
-    return Verdict(rank=rank, scores=candidate_scores)
+    return RankVerdict(rank=rank, scores=candidate_scores)

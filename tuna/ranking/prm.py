@@ -22,7 +22,7 @@ from tqdm import tqdm
 from transformers import AutoModel, AutoTokenizer
 
 from tuna.prompts import build_prompt
-from tuna.records import Generation, Instruction, RankedCandidate, Ranking
+from tuna.records import Generation, Instruction, RankedCandidate, Ranking, answered
 
 HEAD_FILE = "score_head.safetensors"
 PRM_CONFIG = "prm.json"
@@ -113,12 +113,13 @@ class PRM:
 
     @torch.no_grad()
     def rank(self, instructions: dict[str, Instruction], samples: list[Generation]) -> list[Ranking]:
-        """Order each instruction's samples by PRM score, best first (source 'prm')."""
+        """Order each instruction's samples by PRM score, best first (source 'prm'); failed or empty
+        samples are left out."""
         self.model.eval()
         out = []
         for generation in tqdm(samples, desc="prm rank", file=sys.stderr, disable=None):
             record = instructions[generation.id]
-            usable = [c for c in generation.candidates if c.finish_reason != "error"]
+            usable = [c for c in generation.candidates if answered(c)]  # failed/empty: never ranked
             if not usable:
                 continue
             scores = self.model(**self.encode(record.instruction, record.input, [c.text for c in usable])).tolist()

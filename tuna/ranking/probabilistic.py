@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from tuna.errors import TunaError
-from tuna.records import Candidate, Generation, Instruction, RankedCandidate, Ranking
+from tuna.records import Candidate, Generation, Instruction, RankedCandidate, Ranking, answered
 
 
 def eq3_score(logprobs: list[float], beta: float) -> float:
@@ -27,8 +27,7 @@ def eq3_score(logprobs: list[float], beta: float) -> float:
 
 
 def scorable(candidate: Candidate) -> bool:
-    return (candidate.finish_reason not in ("error", "empty") and bool(candidate.logprobs)
-            and bool(candidate.n_tokens))
+    return answered(candidate) and bool(candidate.logprobs) and bool(candidate.n_tokens)
 
 
 def rank_candidates(candidates: list[Candidate], beta: float, truncated: str = "score") -> list[RankedCandidate]:

@@ -5,6 +5,8 @@ tuna.prompts.build_prompt with the model's template, then the response tokens an
 the tokenizer's EOS token (the paper's |r| counts the EOS).
 
 Bad data never reaches torch; each rule is counted and the counts are logged:
+  - failed or empty candidates (finish_reason 'error'/'empty'): left out of the ranking
+    ("failed or empty responses left out");
   - objective rank and fewer than 2 candidates: skipped ("fewer than 2 candidates");
   - candidate counts differ between examples: N is the most common count (ties: the
     larger); examples with more keep their N best ("truncated to the N best"),
@@ -28,7 +30,7 @@ from pathlib import Path
 
 from tuna.errors import TunaError
 from tuna.prompts import build_prompt
-from tuna.records import Ranking, read_records
+from tuna.records import Ranking, answered, read_records
 from tuna.train.loss import TunaLoss
 
 
@@ -71,6 +73,7 @@ def load_examples(path: Path, tokenizer, template: str, loss: TunaLoss, max_leng
     if tokenizer.eos_token_id is None:
         raise TunaError("the tokenizer has no EOS token; responses must end with one")
     report = Counter(read=len(records))
+    records = [_answered_only(r, report) for r in records]
     records = [r for r in records if _keep(r, loss, report)]
     n = 0
     if loss.uses_candidates and records and isinstance(records[0], Ranking):
@@ -99,6 +102,15 @@ def load_examples(path: Path, tokenizer, template: str, loss: TunaLoss, max_leng
         examples = examples[:max_examples]
     report["kept"] = len(examples)
     return examples, report
+
+
+def _answered_only(record, report: Counter):
+    """The record without failed or empty candidates (stages mark them; they are never trained on)."""
+    if not isinstance(record, Ranking):
+        return record
+    kept = [c for c in record.candidates if answered(c)]
+    report["failed or empty responses left out"] += len(record.candidates) - len(kept)
+    return record if len(kept) == len(record.candidates) else record.model_copy(update={"candidates": kept})
 
 
 def _keep(record, loss: TunaLoss, report: Counter) -> bool:
