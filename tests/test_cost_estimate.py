@@ -39,7 +39,7 @@ def test_teacher_projection():
 def test_judge_and_human_projection_count_every_sampled_model():
     row = estimate_judge(plan(), RECORDS)
     assert (row["model"], row["calls"], row["prompt_tokens"], row["completion_tokens"]) == ("gpt-4", 4, 1714, 336)
-    assert row["usd"] == pytest.approx((1714 * 0.03 + 336 * 0.06) / 1000)
+    assert row["usd"] == pytest.approx(0.07158)  # gpt-4: 1714 x 0.03 + 336 x 0.06 per 1K
     human = human_row(plan(), RECORDS)  # Table 6: 6 comparisons per example at 0.25 USD
     assert (human["instructions"], human["calls"], human["usd"]) == (4, 24, 6.0)
     config = copy.deepcopy(SMALL)

@@ -31,8 +31,9 @@ def test_ids_are_stable_and_duplicates_distinct(tmp_path):
 
 
 @pytest.mark.parametrize("content, message", [
-    ('[{"instruction": "x", "output": 3}]', "record 0: field 'output' must be a string"),
-    ('[{"input": "x"}]', "record 0: field 'instruction' is missing"),
+    ('[{"instruction": "x", "output": 3}]', "bad.json:1: field 'output' must be a string"),
+    ('[\n  {"instruction": "x"},\n  {"instruction": "y"},\n\n  {"input": "x"}\n]',
+     "bad.json:5: field 'instruction' is missing"),  # the 1-based line the record starts on
     ('{"instruction": "x"}', "expected a JSON array"),
     ('[{"instruction": "x"},\n oops]', ":2: not valid JSON"),
 ])

@@ -89,3 +89,15 @@ def test_malformed_line_names_file_and_line(tmp_path, tokenizer):
     path.write_text(json.dumps(ranking("a", 2)) + "\n" + json.dumps({**ranking("b", 2), "candidates": "x"}) + "\n")
     with pytest.raises(TunaError, match=r"r.jsonl:2: field 'candidates'"):
         load_examples(path, tokenizer, "chat", TunaLoss(), max_length=128)
+
+
+def test_failed_or_empty_candidates_are_never_trained_on(tmp_path, tokenizer):
+    rows = [ranking("a", 3), ranking("b", 3)]
+    rows[0]["candidates"][1].update(text="", finish_reason="error", error="HTTP 500")
+    rows[1]["candidates"][2].update(text=" ", finish_reason="empty")
+    path = write(tmp_path / "r.jsonl", rows)
+    examples, report = load_examples(path, tokenizer, "chat", TunaLoss(), max_length=128)
+    assert report["failed or empty responses left out"] == 2 and report["kept"] == 2
+    eos = tokenizer.eos_token_id
+    assert examples[0].candidates == [tokenizer(t)["input_ids"] + [eos] for t in ("answer 0", "answer 2")]
+    assert "failed or empty responses left out: 2" in describe(report)

@@ -7,6 +7,7 @@ the data is re-downloaded, re-ordered or truncated with a different `limit`.
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 import urllib.request
 from collections import Counter
@@ -95,7 +96,7 @@ def load_alpaca(path: str | Path) -> list[Instruction]:
     if not isinstance(rows, list):
         raise TunaError(f"{path}: expected a JSON array of {{instruction, input, output}} objects")
     for index, row in enumerate(rows):
-        where = f"{path}: record {index}"
+        where = f"{path}:{_element_line(path, index)}"
         if not isinstance(row, dict):
             raise TunaError(f"{where}: expected an object, got {type(row).__name__}")
         for key in ("instruction", "input", "output"):
@@ -106,6 +107,16 @@ def load_alpaca(path: str | Path) -> list[Instruction]:
     ids = stable_ids((row["instruction"], row.get("input", "")) for row in rows)
     return [Instruction(id=ident, instruction=row["instruction"], input=row.get("input", ""),
                         output=row.get("output", "")) for ident, row in zip(ids, rows)]
+
+
+def _element_line(path: Path, index: int) -> int:
+    """The 1-based line where element `index` of the JSON array in `path` starts (for error messages)."""
+    text, decoder = path.read_text(encoding="utf-8"), json.JSONDecoder()
+    position = text.index("[") + 1
+    for _ in range(index):
+        _, position = decoder.raw_decode(text, len(text) - len(text[position:].lstrip(" \t\r\n,")))
+    position = len(text) - len(text[position:].lstrip(" \t\r\n,"))
+    return text.count("\n", 0, position) + 1
 
 
 def source_path(source: str) -> Path:

@@ -1,0 +1,71 @@
+"""The judges' re-ask loop (tuna.judging) and the ranking judge on top of it
+(tuna.ranking.contextual.judge_samples), over the real loopback OpenAI-protocol server."""
+
+from collections import Counter
+
+from fault_server import FaultServer
+from tuna.judging import REASK_TEMPERATURE, ask_until_usable, temperature
+from tuna.llm import Limits, Request, RequestCache, make_provider
+from tuna.ranking.contextual import judge_samples, quarantined
+from tuna.records import Candidate, Generation, Instruction
+
+
+def judge(server, tmp_path):
+    return make_provider("openai", "judge", base_url=server.url, template="alpaca",
+                         cache=RequestCache(tmp_path / "cache.sqlite"), limits=Limits(max_retries=0))
+
+
+def parse(key, text):
+    if text != "GOOD":
+        raise ValueError(f"'{text}' is no verdict")
+    return key.upper()
+
+
+def test_unusable_answers_are_reasked_sampled_until_the_retries_run_out(tmp_path):
+    asked = Counter()
+
+    def reply(body):  # item "a" answers well on its third try, "b" never, "c" at once
+        item = body["prompt"].split("ITEM ")[1][0]
+        asked[item] += 1
+        return "GOOD" if (item, asked[item]) in {("a", 3), ("c", 1)} else "bad"
+
+    with FaultServer(reply=reply) as server:
+        attempts, verdicts = ask_until_usable(
+            judge(server, tmp_path), ["a", "b", "c"],
+            lambda key, attempt: Request(f"ITEM {key}", temperature=temperature(attempt), seed=attempt,
+                                         logprobs=False), parse, retries=2)
+    assert verdicts == {"a": "A", "c": "C"}
+    assert [(x.raw, x.outcome, x.temperature) for x in attempts["a"]] == [
+        ("bad", "unusable", 0.0), ("bad", "unusable", REASK_TEMPERATURE), ("GOOD", "ok", REASK_TEMPERATURE)]
+    assert [x.outcome for x in attempts["b"]] == ["unusable"] * 3 and attempts["b"][0].error == "'bad' is no verdict"
+    assert len(attempts["c"]) == 1 and asked == Counter(a=3, b=3, c=1)
+
+
+def test_a_failed_call_is_recorded_and_not_reasked(tmp_path):
+    with FaultServer(faults={"ITEM a": ["always:500"]}, reply=lambda body: "GOOD") as server:
+        attempts, verdicts = ask_until_usable(
+            judge(server, tmp_path), ["a", "b"], lambda key, attempt: Request(f"ITEM {key}", logprobs=False),
+            parse, retries=3)
+        sent = Counter(e["prompt"].split("ITEM ")[1][0] for e in server.log)
+    assert verdicts == {"b": "B"} and sent == Counter(a=1, b=1)
+    [failed] = attempts["a"]
+    assert failed.outcome == "failed" and failed.raw == "" and failed.error.startswith("HTTP 500")
+
+
+def test_judge_samples_uses_the_answer_that_parsed_and_quarantines_the_others(tmp_path):
+    records = {i: Instruction(id=i, instruction=f"Q{i}: say hi.") for i in ("x", "y")}
+    samples = [Generation(id=i, model="m", candidates=[Candidate(text="hi"), Candidate(text="hello")])
+               for i in records]
+
+    def reply(body):  # x: a rank that contradicts its scores, then a good one; y: a good one
+        if "Qx:" in body["prompt"] and body["temperature"] == 0:
+            return "Response 0: 3\nResponse 1: 9\nrank: [0, 1]"
+        return "Response 0: 9\nResponse 1: 3\nrank: [0, 1]"
+
+    with FaultServer(reply=reply) as server:
+        x, y = judge_samples(judge(server, tmp_path), records, samples, max_tokens=64, retries=1, constrained=False)
+    assert x.ok and x.used == 1 and x.rank == [0, 1] and x.scores == {"0": 9.0, "1": 3.0}
+    assert x.attempts[0].outcome == "unusable" and "contradicts the scores" in x.attempts[0].error
+    assert y.ok and y.used == 0 and len(y.attempts) == 1
+    [bad] = quarantined([x, y])
+    assert (bad.id, bad.attempt, bad.temperature, bad.raw) == ("x", 0, 0.0, x.attempts[0].raw)
