@@ -5,7 +5,8 @@ import subprocess
 
 import pytest
 
-from tuna.records import Generation, Judgement, Ranking, read_jsonl
+from tuna.provenance import sha256_file
+from tuna.records import Generation, Judgement, QuarantinedAnswer, Ranking, read_jsonl
 
 pytestmark = pytest.mark.slow
 
@@ -46,16 +47,35 @@ def test_samples_are_diverse_and_recorded(ranked):
 
 
 def test_every_judgement_is_kept_ranked_or_quarantined(ranked):
-    work, _, _ = ranked
+    work, _, summary = ranked
     judgements = read_jsonl(work / "judged.jsonl", Judgement)
-    quarantined = read_jsonl(work / "quarantine.jsonl", Judgement)
-    assert len(judgements) == 3 and all(j.raw for j in judgements)
-    assert [j.id for j in quarantined] == [j.id for j in judgements if not j.ok]
+    assert len(judgements) == 3
+    for judgement in judgements:  # the used attempt is the last, and the only usable one
+        outcomes = [a.outcome for a in judgement.attempts]
+        assert set(outcomes[:-1]) <= {"unusable"} and len(outcomes) <= 2  # --retries 1
+        assert judgement.ok == (outcomes[-1] == "ok") == (judgement.used == len(outcomes) - 1)
+        assert all(a.temperature == (0.0 if k == 0 else 0.7) for k, a in enumerate(judgement.attempts))
+        assert all(json.loads(a.raw) for a in judgement.attempts)  # constrained: the schema's JSON
+    quarantined = read_jsonl(work / "quarantine.jsonl", QuarantinedAnswer)
+    assert [(q.id, q.attempt, q.raw) for q in quarantined] == [
+        (j.id, k, a.raw) for j in judgements for k, a in enumerate(j.attempts) if a.outcome == "unusable"]
+    ok = [j for j in judgements if j.ok]
+    assert ok, "the constrained SmolLM2 judge ranked none of the 3 instructions"
+    assert f"{len(ok)} of 3 instructions ranked" in summary and f"{len(quarantined)} unusable answers" in summary
     rankings = read_jsonl(work / "ranked.jsonl", Ranking)
-    assert [r.id for r in rankings] == [j.id for j in judgements if j.ok]
-    for ranking, judgement in zip(rankings, [j for j in judgements if j.ok]):
+    assert [r.id for r in rankings] == [j.id for j in ok]
+    for ranking, judgement in zip(rankings, ok):
         assert ranking.source == "judge" and len(ranking.candidates) == len(judgement.rank)
-        assert json.loads(judgement.raw)["rank"]  # constrained: the answer is the schema's JSON
+
+
+def test_provenance_names_the_model_file(ranked, smollm2_gguf):
+    work, _, _ = ranked
+    digest = sha256_file(smollm2_gguf)
+    for output in ("samples.jsonl", "judged.jsonl", "quarantine.jsonl", "samples.cost.json"):
+        stamp = json.loads((work / f"{output}.provenance.json").read_text())
+        assert stamp["model"] == {"kind": "llamacpp", "model": str(smollm2_gguf), "template": "chat",
+                                  "sha256": digest}
+        assert stamp["calls"]["max_failed"] == 0  # a local model may not fail
 
 
 def test_rerun_is_answered_from_the_cache(ranked):
