@@ -226,7 +226,7 @@ class Judge(Section):
     max_tokens: int = Field(1024, ge=1)
     """Longest judge answer in tokens."""
     retries: int = Field(2, ge=0)
-    """Re-asks (at temperature 0.7) of an answer that cannot be parsed; after that it is quarantined and counted."""
+    """Re-asks (at temperature 0.7) of an answer that cannot be parsed. Every attempt is kept in the judged file; every unusable answer also goes to the quarantine file, and an instruction with none usable is counted and never ranked."""
     constrained: bool = False
     """Constrain the answer (llama.cpp grammar / JSON schema) so small local judges return a parseable ranking."""
 

@@ -35,9 +35,7 @@ def instance_scores(predictions: Sequence[str], references: Sequence[Sequence[st
     for prediction, refs in zip(predictions, references, strict=True):
         if not refs:
             raise ValueError("an instance has no reference output")
-        predicted = rouge.encode(prediction)
-        scores.append((max(exact_match(prediction, r) for r in refs),
-                       max(rouge.score_ids(rouge.encode(r), predicted).fmeasure for r in refs)))
+        scores.append((max(exact_match(prediction, r) for r in refs), rouge.score_multi(refs, prediction).fmeasure))
     return scores
 
 

@@ -24,9 +24,6 @@ from tuna.prompts import build_prompt, user_message
 from tuna.records import Candidate
 
 
-# How an openai provider asks for an answer held to a JSON schema (--constrain-with);
-# auto: json_schema on chat, grammar on completions.
-
 
 @dataclass(frozen=True)
 class Request:
