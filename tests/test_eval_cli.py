@@ -37,7 +37,7 @@ def test_benchmarks_end_to_end_with_smollm2(tmp_path, shared_data, smollm2_gguf,
              "--template", template, "-o", tmp_path / name / "answers" / "vicuna.jsonl")
     again = tuna("generate-answers", "--prompts", tmp_path / "vq.jsonl", "--max-tokens", 24, *model,
                  "--template", "chat", "-o", tmp_path / "again.jsonl")
-    assert "0 generated, 3 from cache" in again
+    assert "0 calls made, 3 from cache" in again
     tuna("judge-vicuna", "--questions", questions, "--judge-prompts",
          shared_data / "vicuna_qa" / "llm_judge" / "judge_prompts.jsonl", "--constrained", "--max-tokens", 16,
          "--answers", tmp_path / "tuna" / "answers" / "vicuna.jsonl",
@@ -49,7 +49,9 @@ def test_benchmarks_end_to_end_with_smollm2(tmp_path, shared_data, smollm2_gguf,
     assert result["win"] + result["lose"] + result["tie"] == 3
     raw = [json.loads(line) for line in (tmp_path / "tuna" / "judgements.jsonl").read_text().splitlines()]
     assert len(raw) == 6 and {r["order"] for r in raw} == {"model_first", "baseline_first"}
-    assert all(r["raw"] and r["verdict"] for r in raw)
+    assert all(r["verdict"] and r["attempts"][r["used"]]["outcome"] == "ok" for r in raw)
+    stamp = json.loads((tmp_path / "tuna" / "vicuna.json.provenance.json").read_text())
+    assert stamp["model"]["kind"] == "llamacpp" and len(stamp["model"]["sha256"]) == 64
     assert (tmp_path / "tuna" / "vicuna.cost.json").exists()
 
     # Super-NI (0-shot) and LMentry for both models.

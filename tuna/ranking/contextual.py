@@ -1,8 +1,9 @@
 """Contextual ranking end to end (Sec. 2.3): self-samples in, judge ranks out.
 
 Glue between the provider layer and the pure pieces (`sampling`, `judge`): how a
-round of self-sampling becomes provider requests, how unparseable judge answers
-are re-asked, and how judged samples become training-ready rankings.
+round of self-sampling becomes provider requests, how the judge is asked (re-asks
+by tuna.judging, every attempt kept, unusable answers quarantined), and how judged
+samples become training-ready rankings (failed or empty samples never among them).
 """
 
 from __future__ import annotations

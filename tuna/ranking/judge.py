@@ -5,7 +5,7 @@ writes its own reference "###Response N", drops duplicates, scores each response
 0-15 and ends with `rank: [...]`. Real judges wrap that in prose and markdown, so
 `parse_verdict` reads what they write and then checks it: the rank must name each
 surviving candidate once and agree with the scores. What fails the check is
-re-asked by the caller and, after that, quarantined with the raw text.
+re-asked (tuna.judging); every unusable answer is kept and quarantined with its raw text.
 """
 
 from __future__ import annotations
