@@ -38,7 +38,7 @@ def test_benchmarks_end_to_end_with_smollm2(tmp_path, shared_data, smollm2_gguf,
     again = tuna("generate-answers", "--prompts", tmp_path / "vq.jsonl", "--max-tokens", 24, *model,
                  "--template", "chat", "-o", tmp_path / "again.jsonl")
     assert "0 calls made, 3 from cache" in again
-    tuna("judge-vicuna", "--questions", questions, "--judge-prompts",
+    tuna("judge-vicuna", "--questions", questions, "--style", "pairwise", "--judge-prompts",
          shared_data / "vicuna_qa" / "llm_judge" / "judge_prompts.jsonl", "--constrained", "--max-tokens", 16,
          "--answers", tmp_path / "tuna" / "answers" / "vicuna.jsonl",
          "--baseline-answers", tmp_path / "alpaca" / "answers" / "vicuna.jsonl",
