@@ -135,16 +135,16 @@ def test_clear_errors(tmp_path, checkpoint):
 
 @pytest.mark.slow  # loads SmolLM2-135M
 def test_a_real_model_prefers_fluent_answers_to_scrambled_ones(tmp_path, smollm2_checkpoint):
-    """SmolLM2 ranks a fluent answer above the same words scrambled, above random characters."""
+    """SmolLM2 ranks a fluent answer above the same words scrambled. (Not above random letters:
+    a repetitive letter string gets a higher per-token likelihood than scrambled words.)"""
     answers = {"What is the capital of France?": "The capital of France is Paris.",
                "Name three primary colors.": "The three primary colors are red, yellow and blue.",
                "What do bees make?": "Bees make honey from the nectar of flowers."}
     rows = []
     for i, (question, answer) in enumerate(answers.items()):
         scrambled = " ".join(sorted(answer.split(), key=lambda w: (len(w), w)))
-        noise = "".join("qzxjkvwpfy"[(i * 7 + k * 3) % 10] for k in range(len(answer)))
         rows.append({"id": f"q{i}", "instruction": question, "source": "prob",
-                     "candidates": [{"text": t, "n_tokens": 1} for t in (answer, scrambled, noise)]})
+                     "candidates": [{"text": t, "n_tokens": 1} for t in (answer, scrambled)]})
     ranked = write_ranked(tmp_path / "ranked.jsonl", rows)
     run("eval-agreement", "--checkpoint", smollm2_checkpoint, "--ranked", ranked, "--model-name", "smollm2",
         "-o", tmp_path / "a.json")

@@ -71,8 +71,9 @@ def assert_matches_plain(workdir, out):
     plain, ranks = log(workdir / "plain"), log(out)
     assert len(ranks) == 4 and [s["lr"] for s in ranks] == [s["lr"] for s in plain]
     torch.testing.assert_close([s["loss"] for s in ranks], [s["loss"] for s in plain], rtol=1e-4, atol=0)
-    for key in ("rank", "mle", "pair_accuracy", "margin", "grad_norm"):  # reduced over ranks
-        torch.testing.assert_close([s[key] for s in ranks], [s[key] for s in plain], rtol=1e-3, atol=1e-6)
+    # reduced over ranks; margins are differences of v ~ -6, so float noise is absolute, not relative
+    for key in ("rank", "mle", "pair_accuracy", "margin", "grad_norm"):
+        torch.testing.assert_close([s[key] for s in ranks], [s[key] for s in plain], rtol=1e-3, atol=1e-4)
     assert (out / "metrics.jsonl").read_text().count("\n") == 4
     stamp = json.loads((out / "provenance.json").read_text())
     assert stamp["params"]["world_size"] == 2 and stamp["params"]["backend"] == "deepspeed"

@@ -17,7 +17,8 @@ def scoring_options(function):
     """The options both commands share: which checkpoint, how it was prompted, which split."""
     options = [
         click.option("--checkpoint", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
-                     help="Model checkpoint directory (transformers format)."),
+                     help="Model checkpoint directory (transformers format); for eval-agreement also a proxy "
+                          "ranking model (prm-train), scored by its head."),
         click.option("--held-out", "held_out_file", type=FILE, default=None,
                      help="Score only the examples whose id is in this instruction jsonl (prepare-data "
                           "--held-out-out) [default: every example of --data]."),
@@ -49,10 +50,18 @@ def _held_out(path: Path | None) -> frozenset[str]:
 @scoring_options
 def eval_agreement(ranked, data_name, checkpoint, held_out_file, template, max_length, batch_size, model_name, out):
     """How often the model's length-normalised log-likelihood orders a pair of ranked
-    responses as the ranking does (pair accuracy, Kendall tau, Spearman, mean margin)."""
-    from tuna.evaluate.agreement import model_agreement
+    responses as the ranking does (pair accuracy, Kendall tau, Spearman, mean margin).
 
-    result = model_agreement(checkpoint, ranked, _held_out(held_out_file), template, max_length, batch_size)
+    A proxy ranking model's scores are compared with the ranking the same way (its own
+    template and max_length apply).
+    """
+    from tuna.evaluate.agreement import model_agreement, prm_agreement
+    from tuna.ranking.prm import PRM_CONFIG
+
+    if (checkpoint / PRM_CONFIG).exists():
+        result = prm_agreement(checkpoint, ranked, _held_out(held_out_file))
+    else:
+        result = model_agreement(checkpoint, ranked, _held_out(held_out_file), template, max_length, batch_size)
     result = {"benchmark": "agreement", "model": model_name, "ranking": data_name or str(ranked),
               "held_out": held_out_file is not None, **result}
     write_json(out, result)

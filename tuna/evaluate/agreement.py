@@ -21,8 +21,11 @@ import numpy as np
 import torch
 from scipy import stats
 
+from tuna.errors import TunaError
+from tuna.records import Ranking, read_jsonl
+
 from tuna.evaluate.likelihood import score_file
-from tuna.train.data import describe
+from tuna.train.data import common_count, describe
 from tuna.train.loss import TunaLoss, pair_agreement
 
 
@@ -60,3 +63,22 @@ def model_agreement(checkpoint: Path, ranked: Path, held_out: frozenset[str], te
     means = torch.stack([s / torch.tensor([len(r) for r in e.responses]) for e, s in zip(examples, sums)])
     return {**agreement_stats(means), "data": describe(report),
             "per_example": [{"id": e.id, "v": [round(v, 6) for v in row]} for e, row in zip(examples, means.tolist())]}
+
+
+def prm_agreement(prm_dir: Path, ranked: Path, held_out: frozenset[str]) -> dict:
+    """Agreement of a proxy ranking model's scores with the ranks of `ranked` (its judge's)
+    on the held-out examples (all when `held_out` is empty), with at least two candidates."""
+    from tuna.ranking.prm import PRM
+
+    rankings = [r for r in read_jsonl(ranked, Ranking) if (not held_out or r.id in held_out) and len(r.candidates) > 1]
+    if not rankings:
+        raise TunaError(f"{ranked}: no held-out ranking with two or more candidates to score")
+    n = common_count([len(r.candidates) for r in rankings])
+    rankings = [r for r in rankings if len(r.candidates) == n]  # one N, as the trainer's data rule
+    prm = PRM.load(prm_dir)
+    prm.model.eval()
+    with torch.inference_mode():
+        scores = torch.stack([prm.model(**prm.encode(r.instruction, r.input, [c.text for c in r.candidates]))
+                              for r in rankings])
+    return {**agreement_stats(scores), "data": f"{len(rankings)} rankings with {n} candidates scored",
+            "per_example": [{"id": r.id, "score": [round(v, 6) for v in row]} for r, row in zip(rankings, scores.tolist())]}

@@ -92,6 +92,8 @@ def plot_agreement(results: pd.DataFrame, out: str | Path) -> None:
 
 def plot_training_curves(curves: dict[str, pd.DataFrame], out: str | Path) -> None:
     """Loss, L_rank, in-batch pair accuracy and gradient norm against the step, one line per model."""
+    from matplotlib.ticker import MaxNLocator
+
     from tuna.evaluate.plots import _pyplot, _save
 
     plt = _pyplot()
@@ -101,6 +103,7 @@ def plot_training_curves(curves: dict[str, pd.DataFrame], out: str | Path) -> No
             if key in frame and frame[key].notna().any():
                 ax.plot(frame["step"], frame[key], marker="o", markersize=3, label=model)
         ax.set_xlabel("optimizer step")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize="small")
