@@ -442,8 +442,11 @@ class Plan:
                 raise self._error(key, f"slice past the end: {part.label()} of a set of {size} records")
 
     def set_size(self, part: DataPart) -> int | None:
-        """Records in a data set when the config fixes it (one per instruction used), else None."""
+        """Records in a data set when the config fixes it (one per instruction used: the `limit`
+        training ones and a held-out count; a held-out fraction depends on the source), else None."""
+        held_out = self.config.data.held_out
         limit = self.config.data.limit
+        limit = None if limit is None or 0 < held_out < 1 else limit + int(held_out)
         judged = self.config.data.ctx_rank_limit
         if part.name == "prob_rank" or part.name == "instructions":
             return limit
