@@ -124,6 +124,14 @@ def split_held_out(records: list[Instruction], held_out: float, seed: int) -> tu
     return [r for r in records if r.id not in chosen], [r for r in records if r.id in chosen]
 
 
+def limit_with_held_out(records: list[Instruction], limit: int | None, held_out: float,
+                        seed: int) -> tuple[list[Instruction], list[Instruction]]:
+    """The instructions every stage works on (the first `limit` training ones, then the
+    held-out ones) and the held-out ones alone."""
+    training, kept_out = split_held_out(records, held_out, seed)
+    return training[:limit] + kept_out, kept_out
+
+
 def read_ids(path: str | Path) -> frozenset[str]:
     """The ids of an instruction jsonl (e.g. the held-out split written by prepare-data)."""
     return frozenset(record.id for record in iter_jsonl(path, Instruction))

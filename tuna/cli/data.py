@@ -60,8 +60,8 @@ def prepare_data(source: str, limit: int | None, held_out: float, held_out_seed:
     if held_out and held_out_out is None:
         raise click.UsageError("--held-out needs --held-out-out FILE")
     path = datasets.source_path(source)
-    training, kept_out = datasets.split_held_out(datasets.load_alpaca(path), held_out, held_out_seed)
-    count = write_jsonl(out, training[:limit] + kept_out)
+    used, kept_out = datasets.limit_with_held_out(datasets.load_alpaca(path), limit, held_out, held_out_seed)
+    count = write_jsonl(out, used)
     params = {"source": source, "limit": limit, "held_out": held_out, "held_out_seed": held_out_seed}
     extra = {"held_out_count": len(kept_out)}
     provenance.stamp([out], inputs=[path], params=params, extra=extra)
