@@ -28,6 +28,7 @@ def test_report_has_heldout_columns_agreement_plot_and_training_curves(tmp_path)
     write(results / "tuna" / "agreement_prob_rank.json", agreement(0.75, 0.5))
     write(results / "tuna" / "agreement_ctx_rank_tuna_p.json", agreement(0.6, 0.2))
     write(results / "tuna" / "nll.json", {"nll": 2.25})
+    write(results / "tuna" / "agreement_prob_rank.json.provenance.json", {"params": {}})  # a stamp, not a result
     write(results / "tuna" / "vicuna.json", {"win_rate": 0.0, "lose_rate": 0.0, "tie_rate": 100.0, "unparsed": 0})
     checkpoint = tmp_path / "checkpoints" / "tuna"
     checkpoint.mkdir(parents=True)

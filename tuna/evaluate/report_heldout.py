@@ -23,7 +23,8 @@ CURVES = {"loss": "loss", "rank": "L_rank", "pair_accuracy": "in-batch pair accu
 def agreement_files(results_dir: str | Path, model: str) -> dict[str, Path]:
     """ranking -> the agreement result of `model` on it."""
     files = sorted((Path(results_dir) / model).glob(f"{AGREEMENT_PREFIX}*.json"))
-    return {path.stem.removeprefix(AGREEMENT_PREFIX): path for path in files}
+    return {path.stem.removeprefix(AGREEMENT_PREFIX): path for path in files
+            if not path.name.endswith(".provenance.json")}
 
 
 def heldout_columns(results_dir: str | Path, models: list[str]) -> pd.DataFrame:
