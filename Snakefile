@@ -30,6 +30,7 @@ include: "workflow/rules/ctx_rank.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/export.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/heldout.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -102,7 +102,7 @@ def test_a_stage_that_is_needed_needs_its_provider():
     with pytest.raises(TunaError, match=r"^config: teacher.provider: required by models.tuna_p.data \(prob_rank\)"):
         load(config)
     del config["models"]["tuna_p"], config["models"]["tuna"]
-    config["evaluation"]["models"] = ["alpaca", "tuna_c"]
+    config["evaluation"]["models"] = config["evaluation"]["held_out"]["models"] = ["alpaca", "tuna_c"]
     load(config)  # no model learns from teacher responses: no teacher needed
 
 

@@ -31,6 +31,7 @@ def sweep_config() -> dict:
     cfg["models"]["tuna_p_l0"] = {"init": "alpaca", "data": "prob_rank", "train": {"mle_weight": 0.0}}
     cfg["models"]["tuna_c_prm"] = {"init": "alpaca", "data": "prm_rank:alpaca"}
     cfg["evaluation"].update(benchmarks=["vicuna", "lmentry"], models=["alpaca", "tuna_p", "tuna_p_l0"])
+    cfg["evaluation"]["held_out"]["models"] = ["alpaca", "tuna_p"]
     return cfg
 
 
@@ -71,6 +72,20 @@ def write_inputs(workdir):
     for model in ("alpaca", "tuna_p", "tuna_p_l0"):
         for answers in ("vicuna", "lmentry"):
             cost(results / model / "answers" / f"{answers}.cost.json", 4)
+    for model, accuracy in (("alpaca", 0.5), ("tuna_p", 0.75)):
+        result(results / model / "agreement_prob_rank.json", {"pair_accuracy": accuracy, "pair_accuracy_se": 0.1,
+                                                              "kendall_tau": 0.2, "examples": 4})
+        result(results / model / "nll.json", {"nll": 2.0})
+    for model in ("tuna_p", "tuna_p_l0"):
+        trained(workdir, model)
+
+
+def trained(workdir, model):
+    """A checkpoint directory with the step metrics `tuna train` writes (for the training curves)."""
+    checkpoint = workdir / "checkpoints" / model
+    checkpoint.mkdir(parents=True, exist_ok=True)
+    (checkpoint / "metrics.jsonl").write_text("".join(json.dumps({"step": step, "loss": 1.0 / step}) + "\n"
+                                                      for step in (1, 2)))
 
 
 @pytest.mark.slow
@@ -93,6 +108,10 @@ def test_report_rule_and_snakemake_report(tmp_path):
     assert costs[("total", "")]["calls"] == str(96 + 2 * 64 + 2 * 16 + 2 * 8 + 6 * 4)
     assert costs[("teacher", "teacher")]["usd"] == ""  # a local model has no price
     assert report.joinpath("lambda_sweep.png").read_bytes()[:4] == b"\x89PNG"
+    for plot in ("agreement.png", "training_curves.png"):
+        assert report.joinpath(plot).read_bytes()[:4] == b"\x89PNG"
+    assert {row["model"]: row["agree_prob_rank"] for row in csv.DictReader(report.joinpath("table1.csv").open())} == {
+        "alpaca": "0.5", "tuna_p": "0.75", "tuna_p_l0": ""}
     stamp = json.loads(report.joinpath("provenance.json").read_text())
     assert stamp["params"]["sweeps"] == {"alpaca+prob_rank": {"tuna_p": 1.0, "tuna_p_l0": 0.0}}
 
@@ -104,7 +123,8 @@ def test_report_rule_and_snakemake_report(tmp_path):
         snakemake(tmp_path, "--report", str(tmp_path / name))
     html = (tmp_path / "report.html").read_text()
     for caption in ("Table 1 style results", "Table 4 style", "The cost of every stage", "Lambda sweep:",
-                    "Provenance of the report", "Vicuna QA result of", "LMentry result of"):
+                    "Provenance of the report", "Vicuna QA result of", "LMentry result of",
+                    "Held-out pair accuracy of each model", "Held-out ranking agreement of", "Token-level NLL"):
         assert caption in html, caption
     assert "test_eval_report_workflow" in html  # a result's provenance stamp, included in its caption
     with zipfile.ZipFile(tmp_path / "report.zip") as archive:
@@ -127,9 +147,9 @@ def test_report_rule_draws_a_data_amount_sweep(tmp_path):
     cost(results / "tuna_p_2" / "vicuna.cost.json", 8, model="judge")
     for answers in ("vicuna", "lmentry"):
         cost(results / "tuna_p_2" / "answers" / f"{answers}.cost.json", 4)
+    trained(tmp_path, "tuna_p_2")
     for model, kept in (("tuna_p", 3), ("tuna_p_2", 2)):  # as `tuna train` stamps them
         checkpoint = tmp_path / "checkpoints" / model
-        checkpoint.mkdir(parents=True)
         provenance.stamp([checkpoint], params={"made_by": "test_eval_report_workflow"}, extra={"data": {"kept": kept}})
     snakemake(tmp_path, "--allowed-rules", "report", "all")
     report = results / "report"

@@ -72,3 +72,31 @@ def test_prm_commands_keep_judge_ranks_and_rank_the_rest(tmp_path):
     rankings = read_jsonl(out, Ranking)
     assert [r.source for r in rankings] == ["prm"] * 2  # the judged ones stay in the judge's file
     assert all(len(r.candidates) == 4 for r in rankings)
+
+
+def test_prm_never_trains_on_the_held_out_split_and_agrees_with_its_judge_there(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from tuna.cli import main
+    from tuna.records import write_jsonl
+
+    checkpoint = save_tiny_checkpoint(tmp_path / "base")
+    judged_file, held_out = tmp_path / "ranked.jsonl", tmp_path / "held_out.jsonl"
+    write_jsonl(judged_file, [judged(i) for i in range(8)])
+    write_jsonl(held_out, [Instruction(id=f"j{i}", instruction="?") for i in (6, 7)])
+
+    def tuna(*args):
+        result = CliRunner().invoke(main, list(map(str, args)))
+        assert result.exit_code == 0, result.output
+
+    tuna("prm-train", "--ranked", judged_file, "--backbone", checkpoint, "--lr", 3e-3, "--epochs", 4,
+         "--max-length", 64, "--held-out", held_out, "-o", tmp_path / "prm")
+    stamp = json.loads((tmp_path / "prm" / "provenance.json").read_text())
+    assert stamp["held_out_rankings"] == 2 and stamp["params"]["held_out"] == str(held_out)
+    tuna("eval-agreement", "--checkpoint", tmp_path / "prm", "--ranked", judged_file, "--held-out", held_out,
+         "--model-name", "prm", "-o", tmp_path / "agreement.json")
+    result = json.loads((tmp_path / "agreement.json").read_text())
+    assert [e["id"] for e in result["per_example"]] == ["j6", "j7"]
+    assert result["pair_accuracy"] == 1.0 and result["kendall_tau"] == 1.0

@@ -1,5 +1,6 @@
 """The training loop on a tiny llama: it learns, micro-batching is exact, a killed run resumes exactly."""
 
+import importlib.util
 import json
 import os
 import signal
@@ -39,8 +40,8 @@ def run(*args):
     return result
 
 
-def losses(out):
-    return [step["loss"] for step in json.loads((out / "provenance.json").read_text())["log"]]
+def losses(out, key="loss"):
+    return [step[key] for step in json.loads((out / "provenance.json").read_text())["log"]]
 
 
 def test_training_lowers_the_loss_and_saves_a_loadable_checkpoint(tmp_path, init):
@@ -71,9 +72,45 @@ def test_micro_batches_pad_and_accumulate_exactly(tmp_path, init):
         out = tmp_path / f"micro{micro}"
         run("--init", init, "--data", data, "-o", out, "--lr", "1e-3", "--batch-size", 4, "--micro-batch-size", micro,
             "--epochs", 2, "--warmup-steps", 0, "--rank-reduction", "gap_mean", "--mle-target", "all")
-        results.append(losses(out))
-    torch.testing.assert_close(results[1], results[0], rtol=1e-5, atol=0)
-    torch.testing.assert_close(results[2], results[0], rtol=1e-5, atol=0)
+        results.append([losses(out, key) for key in ("loss", "grad_norm", "pair_accuracy", "margin")])
+    torch.testing.assert_close(results[1], results[0], rtol=1e-5, atol=1e-7)
+    torch.testing.assert_close(results[2], results[0], rtol=1e-5, atol=1e-7)
+
+
+def test_step_metrics_are_saved_as_jsonl_csv_and_tensorboard_events(tmp_path, init):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    data = ranked_file(tmp_path / "ranked.jsonl", 8)
+    out = tmp_path / "out"
+    result = run("--init", init, "--data", data, "-o", out, "--batch-size", 2, "--lr", "1e-3", "--warmup-steps", 0)
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [row["step"] for row in rows] == [1, 2, 3, 4]
+    for row in rows:
+        assert 0 <= row["pair_accuracy"] <= 1 and row["grad_norm"] > 0 and 0 < row["lr"] <= 1e-3
+        assert row["tokens_per_s"] > row["examples_per_s"] > 0
+        assert row["loss"] == pytest.approx(row["rank"] + row["mle"])
+    assert rows == json.loads((out / "provenance.json").read_text())["log"]
+    csv = (out / "metrics.csv").read_text().splitlines()
+    assert csv[0].split(",") == list(rows[0]) and len(csv) == 5
+    events = EventAccumulator(str(out))
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    assert tags == {"train/loss", "train/L_rank", "train/L_MLE", "train/pair_accuracy", "train/mean_margin",
+                    "train/grad_norm", "train/lr", "speed/tokens_per_s", "speed/examples_per_s"}
+    assert [e.value for e in events.Scalars("train/loss")] == pytest.approx([row["loss"] for row in rows])
+    assert [e.step for e in events.Scalars("train/grad_norm")] == [1, 2, 3, 4]
+    assert "pair_accuracy" in result.output and "grad_norm" in result.output  # the log line of each step
+
+
+def test_wandb_is_only_used_when_asked_for(tmp_path, init):
+    """Never required (every other test trains without it); asked for without the package: one line."""
+    if importlib.util.find_spec("wandb"):
+        pytest.skip("wandb is installed here")
+    data = ranked_file(tmp_path / "ranked.jsonl", 4)
+    result = CliRunner().invoke(main, ["train", "--init", str(init), "--data", str(data), "-o", str(tmp_path / "o"),
+                                       "--batch-size", "4", "--wandb-project", "tuna-test"])
+    assert result.exit_code == 1 and "--wandb-project needs the wandb package" in result.output
 
 
 @pytest.mark.slow  # three `tuna train` processes

@@ -150,7 +150,7 @@ def human_row(plan, instructions: list) -> dict:
 def estimate(plan, instructions: list | None = None) -> list[dict]:
     """Projected cost rows of a config: teacher, ranking judge, Vicuna QA judge, human labelling.
 
-    Instructions default to the config's data source and limit; upstream files must be
+    Instructions default to the config's data source, limit and held-out split; upstream files must be
     downloaded first (a TunaError names them and the command that fetches them).
     """
     from tuna import datasets
@@ -167,7 +167,9 @@ def estimate(plan, instructions: list | None = None) -> list[dict]:
                         f"`snakemake {' '.join(missing)}` (free) first")
     if instructions is None:
         source = (plan.instructions_source() or ["demo"])[0]
-        instructions = datasets.load_alpaca(datasets.source_path(source))[: plan.config.data.limit]
+        data = plan.config.data
+        instructions, _ = datasets.limit_with_held_out(datasets.load_alpaca(datasets.source_path(source)), data.limit,
+                                                       data.held_out, data.held_out_seed)
     rows = []
     if plan.uses_teacher():
         rows.append(estimate_teacher(plan, instructions))

@@ -1,7 +1,8 @@
 """Instruction data: downloads verified by checksum, Alpaca JSON normalized to records.
 
 Ids are derived from the content (instruction + input), so they stay the same when
-the data is re-downloaded, re-ordered or truncated with a different `limit`.
+the data is re-downloaded, re-ordered or truncated with a different `limit`. The
+held-out split is chosen from those ids, so it is as stable.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from tuna.errors import TunaError
-from tuna.records import Instruction, atomic_output, read_json
+from tuna.records import Instruction, atomic_output, iter_jsonl, read_json
 
 DEMO = Path(__file__).resolve().parent / "data" / "demo_instructions.json"
 
@@ -127,3 +128,34 @@ def source_path(source: str) -> Path:
 def select_shard(records: list, index: int, count: int) -> list:
     """Records i with i % count == index: shards stay balanced and stable."""
     return records[index::count]
+
+
+def split_held_out(records: list[Instruction], held_out: float, seed: int) -> tuple[list[Instruction], list[Instruction]]:
+    """(training, held-out) records, each in source order. held_out >= 1 holds out that many
+    instructions, 0 < held_out < 1 that fraction of the source (rounded), 0 none.
+
+    The held-out ones are those whose seeded hash of the id is smallest over the whole
+    source, chosen before any `limit`: the split does not move with `limit`, shards or
+    the order of the data, and every model is evaluated on the same instructions.
+    """
+    if held_out < 0 or (held_out >= 1 and held_out != int(held_out)):
+        raise TunaError(f"held_out {held_out}: use a count (1, 2, ...) or a fraction in (0, 1)")
+    count = int(held_out) if held_out >= 1 else round(held_out * len(records))
+    if count >= len(records) > 0:
+        raise TunaError(f"held_out {held_out}: holds out all {len(records)} instructions; nothing is left to train on")
+    key = lambda r: hashlib.sha256(f"{seed}\x1f{r.id}".encode()).digest()  # noqa: E731
+    chosen = {r.id for r in sorted(records, key=key)[:count]}
+    return [r for r in records if r.id not in chosen], [r for r in records if r.id in chosen]
+
+
+def limit_with_held_out(records: list[Instruction], limit: int | None, held_out: float,
+                        seed: int) -> tuple[list[Instruction], list[Instruction]]:
+    """The instructions every stage works on (the first `limit` training ones, then the
+    held-out ones) and the held-out ones alone."""
+    training, kept_out = split_held_out(records, held_out, seed)
+    return training[:limit] + kept_out, kept_out
+
+
+def read_ids(path: str | Path) -> frozenset[str]:
+    """The ids of an instruction jsonl (e.g. the held-out split written by prepare-data)."""
+    return frozenset(record.id for record in iter_jsonl(path, Instruction))

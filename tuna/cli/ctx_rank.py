@@ -91,22 +91,29 @@ def ctx_rank(instructions, samples, judged, out):
 @click.option("--epochs", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--max-length", type=click.IntRange(min=16), default=1024, show_default=True)
 @click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--held-out", type=FILE, default=None,
+              help="Instruction jsonl of the held-out split: its ids are never trained on.")
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Directory for the trained proxy ranking model.")
-def prm_train(ranked, backbone, template, lr, epochs, max_length, seed, out):
+def prm_train(ranked, backbone, template, lr, epochs, max_length, seed, held_out, out):
     """Train a proxy ranking model (score head on a causal LM) on a judge's rankings."""
+    from tuna.datasets import read_ids
     from tuna.ranking.prm import PRM
     from tuna.records import atomic_dir
 
-    rankings = read_jsonl(ranked, Ranking)
+    excluded = read_ids(held_out) if held_out else frozenset()
+    everything = read_jsonl(ranked, Ranking)
+    rankings = [r for r in everything if r.id not in excluded]
     if not any(len(r.candidates) >= 2 for r in rankings):
         raise TunaError(f"{ranked}: no ranking with two or more candidates to learn from")
     prm = PRM.from_backbone(backbone, template, max_length, seed)
     history = prm.train(rankings, lr=lr, epochs=epochs, seed=seed)
     with atomic_dir(out) as tmp:
         prm.save(tmp)
-    provenance.stamp([out], inputs=[ranked, backbone], params={"lr": lr, "epochs": epochs, "max_length": max_length,
-                     "seed": seed, "template": template}, extra={"epoch_loss": history})
+    provenance.stamp([out], inputs=[ranked, backbone, held_out], params={
+        "lr": lr, "epochs": epochs, "max_length": max_length, "seed": seed, "template": template,
+        "held_out": str(held_out) if held_out else None,
+    }, extra={"epoch_loss": history, "held_out_rankings": len(everything) - len(rankings)})
     click.echo(f"{out}: pairwise loss by epoch {', '.join(f'{x:.4f}' for x in history)}")
 
 

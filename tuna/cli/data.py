@@ -38,16 +38,37 @@ def download(url: str, out: Path, sha256_hex: str | None, git_sha1: str | None):
 @click.command("prepare-data")
 @click.option("--source", default="demo", show_default=True,
               help="'demo' (tuna's own 40 instructions) or a path to Alpaca-format JSON.")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="Keep the first N instructions.")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Keep the first N instructions (not counting the held-out ones).")
+@click.option("--held-out", type=click.FloatRange(min=0), default=0, show_default=True,
+              help="Instructions no model trains on, for held-out evaluation: a count (>= 1) or a fraction "
+                   "of the source (< 1), chosen by a seeded hash of the ids before --limit.")
+@click.option("--held-out-seed", type=int, default=0, show_default=True, help="Seed of the held-out choice.")
+@click.option("--held-out-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where the held-out instructions go (also appended to --out, so every stage ranks them); "
+                   "required with --held-out.")
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Output jsonl of instruction records.")
-def prepare_data(source: str, limit: int | None, out: Path):
-    """Normalize Alpaca-format data into instruction records with stable content ids."""
+def prepare_data(source: str, limit: int | None, held_out: float, held_out_seed: int, held_out_out: Path | None,
+                 out: Path):
+    """Normalize Alpaca-format data into instruction records with stable content ids.
+
+    With --held-out, OUT holds the first --limit training instructions followed by the
+    held-out ones; the held-out ones are also written to --held-out-out, which
+    `tuna train --held-out` and the held-out evaluations read.
+    """
+    if held_out and held_out_out is None:
+        raise click.UsageError("--held-out needs --held-out-out FILE")
     path = datasets.source_path(source)
-    records = datasets.load_alpaca(path)[:limit]
-    count = write_jsonl(out, records)
-    provenance.stamp([out], inputs=[path], params={"source": source, "limit": limit})
-    click.echo(f"{out}: {count} instructions from {path}")
+    used, kept_out = datasets.limit_with_held_out(datasets.load_alpaca(path), limit, held_out, held_out_seed)
+    count = write_jsonl(out, used)
+    params = {"source": source, "limit": limit, "held_out": held_out, "held_out_seed": held_out_seed}
+    extra = {"held_out_count": len(kept_out)}
+    provenance.stamp([out], inputs=[path], params=params, extra=extra)
+    if held_out_out is not None:
+        write_jsonl(held_out_out, kept_out)
+        provenance.stamp([held_out_out], inputs=[path], params=params, extra=extra)
+    click.echo(f"{out}: {count} instructions from {path}" + (f", {len(kept_out)} of them held out" if held_out else ""))
 
 
 @click.command("mix-data")

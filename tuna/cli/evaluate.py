@@ -189,14 +189,22 @@ def judge_vicuna(questions, answers, baseline_answers, model_name, baseline_name
                                    style, prompt_file, settings, out, judgements, provider_opts))
 
 
-def _named_files(ctx, param, values) -> list[tuple[str, Path]]:
-    parsed = []
-    for value in values:
-        name, sep, path = value.partition("=")
-        if not sep or not Path(path).is_file():
-            raise click.BadParameter(f"{value!r}: expected NAME=FILE with an existing FILE")
-        parsed.append((name, Path(path)))
-    return parsed
+def _named_paths(exists, what: str):
+    """A click callback parsing NAME=PATH values (PATH an existing `what`) into [(name, path)]."""
+
+    def parse(ctx, param, values) -> list[tuple[str, Path]]:
+        parsed = []
+        for value in values:
+            name, sep, path = value.partition("=")
+            if not sep or not exists(Path(path)):
+                raise click.BadParameter(f"{value!r}: expected NAME={what} with an existing {what}")
+            parsed.append((name, Path(path)))
+        return parsed
+
+    return parse
+
+
+_named_files = _named_paths(Path.is_file, "FILE")
 
 
 def _sweep_points(expected: str, convert):
@@ -261,10 +269,12 @@ def _directory(text: str) -> Path | None:
 @click.option("--human-price", type=(click.FloatRange(min=0), click.IntRange(min=1)), default=None,
               metavar="USD COMPARISONS",
               help="Table 6's human-labelling row: USD per comparison and comparisons per judge-ranked example.")
+@click.option("--training", multiple=True, callback=_named_paths(Path.is_dir, "CHECKPOINT"),
+              help="MODEL=CHECKPOINT: a trained model whose metrics.jsonl is drawn in training_curves.png (repeat).")
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Report directory (results/report).")
 def report_command(results_dir, models, baseline, ranked, costs, quarantine, sweeps, data_sweeps, tables,
-                   human_price, out):
+                   human_price, training, out):
     """Tables and plots of the evaluated models, each table as CSV, Markdown and HTML.
 
     \b
@@ -274,12 +284,13 @@ def report_command(results_dir, models, baseline, ranked, costs, quarantine, swe
     cost      calls, tokens and USD per stage and model; unusable judge answers
     sources   sha256, commit and command of every file the numbers come from
     NAME      each --table: Table 1's layout over its models (the paper's Tables 3, 8)
-    vicuna_win_lose_tie.png, lambda_sweep.png (with --sweep), data_sweep.png (with --data-sweep)
+    vicuna_win_lose_tie.png, lambda_sweep.png (with --sweep), data_sweep.png (with --data-sweep),
+    agreement.png (with results/{model}/agreement_*.json), training_curves.png (with --training)
     """
     from tuna.evaluate import report
 
     made, inputs = report.build(out, results_dir, list(models), baseline, ranked, costs, list(quarantine), sweeps,
-                                data_sweeps, tables, human_price)
+                                data_sweeps, tables, human_price, dict(training))
     data_points = {label: {model: str(path) for model, path in points.items()} for label, points in data_sweeps.items()}
     provenance.stamp([out], inputs=inputs, params={"models": list(models), "baseline": baseline, "sweeps": sweeps,
                                                    "data_sweeps": data_points, "tables": tables,

@@ -26,20 +26,28 @@ from tuna.config.settings import TEMPLATES, Train
 @click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where resumable state goes [default: OUT.state]; deleted after a successful run.")
 @click.option("--resume", is_flag=True, help="Continue from the state in --state-dir, if there is one.")
+@click.option("--held-out", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Instruction jsonl of the held-out split (prepare-data --held-out-out): its ids are never "
+                   "trained on (counted in the log and provenance).")
+@click.option("--wandb-project", default=None,
+              help="Also log the step metrics to this Weights & Biases project (needs `pip install wandb`).")
 @click.option("--local_rank", "local_rank", type=int, default=None, hidden=True,
               help="Set by the deepspeed launcher (the rank also comes from LOCAL_RANK).")
 def train(init: Path, data: Path, out: Path, template: str, state_dir: Path | None, resume: bool,
-          local_rank: int | None, **settings):
+          held_out: Path | None, wandb_project: str | None, local_rank: int | None, **settings):
     """Fine-tune INIT on ranked responses (Tuna, Eq. 4-6) or instruction data (--objective mle).
 
     Each example is one packed sequence [prompt, r0, r1, ..., original] with a block
     attention mask, so the prompt is encoded once per example. Bad data is skipped or
     truncated by documented rules with counts in the log. On CPU this is plain torch in
     fp32; on GPUs start it with the `deepspeed` launcher and --deepspeed zero2|zero3.
+    Each step's metrics are logged and saved in OUT as metrics.jsonl, metrics.csv and
+    TensorBoard events (live in the state directory while training).
     """
     from tuna.train.trainer import train as run
 
-    run(init, data, out, template, Train(**settings), state_dir=state_dir, resume=resume)
+    run(init, data, out, template, Train(**settings), state_dir=state_dir, resume=resume, held_out=held_out,
+        wandb_project=wandb_project)
 
 
 COMMANDS = [train]

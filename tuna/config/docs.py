@@ -36,11 +36,12 @@ SECTIONS = [
     ("prices.MODEL", s.Price, set()),
     ("downloads.NAME", s.Download, set()),
     ("released", s.Released, set()),
-    ("evaluation", s.Evaluation, {"generation", "vicuna", "superni", "lmentry"}),
+    ("evaluation", s.Evaluation, {"generation", "vicuna", "superni", "lmentry", "held_out"}),
     ("evaluation.generation", s.Generation, set()),
     ("evaluation.vicuna", s.Vicuna, set()),
     ("evaluation.superni", s.SuperNI, set()),
     ("evaluation.lmentry", s.LMentry, set()),
+    ("evaluation.held_out", s.HeldOut, set()),
     ("human", s.Human, set()),
 ]
 

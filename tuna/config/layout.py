@@ -49,6 +49,9 @@ class Layout:
     def instructions(self) -> str:
         return self._("results/data/instructions.jsonl")
 
+    def held_out(self) -> str:
+        return self._("results/data/held_out.jsonl")
+
     def teacher(self, shard) -> str:
         return self._(f"results/prob_rank/teacher/{shard}.jsonl")
 
@@ -99,6 +102,10 @@ class Layout:
 
     def result(self, model, benchmark) -> str:
         return self._(f"results/{model}/{benchmark}.json")
+
+    def agreement(self, model, ranking) -> str:
+        """Held-out agreement of a model with a ranking data set (`ctx_rank:M` written `ctx_rank-M`)."""
+        return self._(f"results/{model}/agreement_{str(ranking).replace(':', '-')}.json")
 
     def vicuna_judgements(self, model) -> str:
         return self._(f"results/{model}/vicuna_judgements.jsonl")

@@ -355,6 +355,29 @@ class Plan:
         return [self.layout.result(m, b) for m in self.eval_models for b in self.benchmarks
                 if not (b == "vicuna" and m == self.baseline)]
 
+    # -- held-out evaluation ---------------------------------------------------------
+    def heldout_models(self) -> list[str]:
+        """Models whose held-out agreement and NLL are evaluated (none without a held-out split)."""
+        if not self.config.data.held_out:
+            return []
+        chosen = self.config.evaluation.held_out.models
+        return list(self.eval_models if chosen is None else chosen)
+
+    def agreement_rankings(self) -> dict[str, str]:
+        """Ranking data set (as in a result's file name, `ctx_rank-M`) -> its file."""
+        return {ranking.replace(":", "-"): self.set_file(DataPart(set=ranking))
+                for ranking in self.config.evaluation.held_out.rankings}
+
+    def heldout_max_length(self, model: str) -> int:
+        """The max_length a model is scored with: its own training's, else the `train:` default."""
+        return (self.train(model) if model in self.trained() else s.Train(**self.config.train)).max_length
+
+    def heldout_results(self) -> list[str]:
+        """Every held-out agreement and NLL result file."""
+        L, nll = self.layout, self.config.evaluation.held_out.nll
+        return [path for m in self.heldout_models()
+                for path in [L.agreement(m, r) for r in self.agreement_rankings()] + ([L.result(m, "nll")] if nll else [])]
+
     # -- checks ----------------------------------------------------------------------
     def check(self) -> None:
         """References, cycles, and what each data set needs, before any job runs."""
@@ -378,6 +401,14 @@ class Plan:
             self._must_be_model(self.baseline, "evaluation.baseline")
         for name, prm in config.prms.items():
             self._must_be_model(prm.backbone, f"prms.{name}.backbone", (ImportedModel, TrainedModel))
+        for index, name in enumerate(config.evaluation.held_out.models or []):
+            self._must_be_model(name, f"evaluation.held_out.models.{index}", (ImportedModel, TrainedModel))
+        for index, ranking in enumerate(config.evaluation.held_out.rankings):
+            try:
+                DataPart(set=ranking)
+            except ValueError as exc:
+                message = exc.errors()[0]["msg"].removeprefix("Value error, ")
+                raise self._error(f"evaluation.held_out.rankings.{index}", message) from None
         for key, spec in self._providers():
             self._check_provider(key, spec)
         if "vicuna" in self.benchmarks and self.judged_models() and not (
@@ -412,8 +443,11 @@ class Plan:
                 raise self._error(key, f"slice past the end: {part.label()} of a set of {size} records")
 
     def set_size(self, part: DataPart) -> int | None:
-        """Records in a data set when the config fixes it (one per instruction used), else None."""
+        """Records in a data set when the config fixes it (one per instruction used: the `limit`
+        training ones and a held-out count; a held-out fraction depends on the source), else None."""
+        held_out = self.config.data.held_out
         limit = self.config.data.limit
+        limit = None if limit is None or 0 < held_out < 1 else limit + int(held_out)
         judged = self.config.data.ctx_rank_limit
         if part.name == "prob_rank" or part.name == "instructions":
             return limit

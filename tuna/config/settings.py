@@ -109,6 +109,10 @@ class Data(Section):
     """Jobs each generation stage (teacher, self-sampling, judge) is split into; shard *k* takes instructions *i* with *i* mod `shards` = *k*. On a cluster, the shards run in parallel."""
     ctx_rank_limit: int | None = Field(13000, ge=0)
     """Only the first K instructions are self-sampled and judged for contextual ranking (the paper: 13,000 of 52K; `null`: all)."""
+    held_out: float = Field(0, ge=0)
+    """Instructions set aside for held-out evaluation (`evaluation.held_out`): a count (1, 2, ...) or a fraction of the source (below 1); 0: none. They are the ones whose seeded hash of the id is smallest over the whole source, chosen before `limit` (so the split does not move with `limit` or `shards`), appended after the `limit` training instructions so the teacher, judge and PRM rank them too, and never trained on by any model."""
+    held_out_seed: int = 0
+    """Seed of the held-out choice."""
 
 
 class Train(Section):
@@ -328,6 +332,17 @@ class LMentry(Section):
     """Prompts per task (`null`: all)."""
 
 
+class HeldOut(Section):
+    """Held-out evaluation without generation, on the held-out split (`data.held_out` > 0): does the model prefer what the ranking preferred, and how likely are the reference responses?"""
+
+    models: list[str] | None = None
+    """Declared models evaluated (`null`: `evaluation.models`)."""
+    rankings: list[str] = ["prob_rank"]
+    """Data sets whose held-out ranks each model's length-normalised log-likelihoods are compared with (`tuna eval-agreement`): `prob_rank`, `ctx_rank:M`, `prm_rank:M`, ... (`ctx_rank:M` covers the held-out instructions only if `data.ctx_rank_limit` reaches them). Result: `results/{model}/agreement_{ranking}.json` (`:` written as `-`)."""
+    nll: bool = True
+    """Also the token-level NLL of the held-out reference responses (`tuna eval-nll`, Table 5): `results/{model}/nll.json`."""
+
+
 class Evaluation(Section):
     """Which models are evaluated on which benchmarks, and against which baseline."""
 
@@ -347,6 +362,8 @@ class Evaluation(Section):
     """Super-NaturalInstructions."""
     lmentry: LMentry = LMentry()
     """LMentry."""
+    held_out: HeldOut = HeldOut()
+    """Held-out ranking agreement and NLL."""
 
 
 class Human(Section):

@@ -229,18 +229,20 @@ def build(out: Path, results_dir: Path, models: list[str], baseline: str, ranked
           costs: list[tuple[str, Path]], quarantine: list[Path],
           sweeps: dict[str, dict[str, float]],
           data_sweeps: dict[str, dict[str, Path]], tables: dict[str, list[str]] | None = None,
-          human: tuple[float, int] | None = None) -> tuple[list[Path], list[Path]]:
+          human: tuple[float, int] | None = None,
+          training: dict[str, Path] | None = None) -> tuple[list[Path], list[Path]]:
     """Write every table and plot of the report into OUT; return (files made, files read).
 
     sweeps: label -> {model: lambda}; data_sweeps: label -> {model: its checkpoint}, whose
     provenance stamp says how many examples it was trained on; tables: more tables in
     Table 1's layout (name -> models); human: (USD per comparison, comparisons per
-    example) for Table 6's human-labelling row over the judge-ranked sets (`ctx_rank:M`).
+    example) for Table 6's human-labelling row over the judge-ranked sets (`ctx_rank:M`);
+    training: model -> its checkpoint, whose metrics.jsonl gives the training curves.
     """
-    from tuna.evaluate import plots
+    from tuna.evaluate import plots, report_heldout
 
     out.mkdir(parents=True, exist_ok=True)
-    table = table1(results_dir, models, baseline)
+    table = table1(results_dir, models, baseline).join(report_heldout.heldout_columns(results_dir, models))
     linked = table1_links(table, results_dir, out)
     made = write_table(table, out / "table1", "Table 1: evaluation results", md_table=linked)
     for name, subset in (tables or {}).items():
@@ -255,7 +257,9 @@ def build(out: Path, results_dir: Path, models: list[str], baseline: str, ranked
     made += write_table(costs_table, out / "cost", "Cost per stage and model")
     read = ([("table1", p) for p in results] + [("lengths", p) for _, p in ranked]
             + [("cost", p) for _, p in costs] + [("cost", p) for p in quarantine]
-            + [("data_sweep", provenance.stamp_path(c)) for points in data_sweeps.values() for c in points.values()])
+            + [("data_sweep", provenance.stamp_path(c)) for points in data_sweeps.values() for c in points.values()]
+            + report_heldout.heldout_sources(results_dir, models)
+            + [("training_curves", Path(c) / "metrics.jsonl") for c in (training or {}).values()])
     made += write_table(sources(read), out / "sources", "Sources of the report's numbers")
     vicuna = {m: r for m in models if m != baseline
               and (r := read_result(result_path(results_dir, m, "vicuna"))) is not None}
@@ -270,4 +274,5 @@ def build(out: Path, results_dir: Path, models: list[str], baseline: str, ranked
                     for label, points in data_sweeps.items()}
         plots.plot_data_sweep(table, examples, out / "data_sweep.png")
         made.append(out / "data_sweep.png")
+    made += report_heldout.plots(results_dir, models, training or {}, out)
     return made, [p for _, p in read if Path(p).exists()]

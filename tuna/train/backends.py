@@ -93,13 +93,17 @@ class PlainBackend:
         dtype = DTYPES[self.settings.precision]
         return torch.autocast(self.device.type, dtype=dtype) if dtype != torch.float32 else nullcontext()
 
-    def learn(self, loss: torch.Tensor, last: bool) -> None:
-        """Accumulate one micro-batch's gradient; step the optimizer after the last one."""
+    def learn(self, loss: torch.Tensor, last: bool) -> float | None:
+        """Accumulate one micro-batch's gradient; step the optimizer after the last one and
+        return the gradient's L2 norm (None before the last)."""
         (loss / self.accumulation).backward()
-        if last:
-            self.optimizer.step()
-            self.scheduler.step()
-            self.optimizer.zero_grad(set_to_none=True)
+        if not last:
+            return None
+        norm = torch.nn.utils.get_total_norm([p.grad for p in self.module.parameters() if p.grad is not None])
+        self.optimizer.step()
+        self.scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return norm.item()
 
     @property
     def lr(self) -> float:
@@ -169,10 +173,13 @@ class DeepSpeedBackend:
     def autocast(self):
         return nullcontext()  # the engine holds the weights in the training precision
 
-    def learn(self, loss: torch.Tensor, last: bool) -> None:
-        """DeepSpeed divides by the accumulation steps and steps only at its own boundary (== `last`)."""
+    def learn(self, loss: torch.Tensor, last: bool) -> float | None:
+        """DeepSpeed divides by the accumulation steps and steps only at its own boundary (== `last`),
+        where it has the global gradient norm (over all ranks' shards)."""
         self.engine.backward(loss)
         self.engine.step()
+        norm = self.engine.get_global_grad_norm() if last else None
+        return None if norm is None else float(norm)
 
     @property
     def lr(self) -> float:

@@ -20,6 +20,8 @@ Bad data never reaches torch; each rule is counted and the counts are logged:
   - max_examples K set: only the first K usable examples in file order are kept, before
     any shuffling, so a smaller K trains on a prefix of a larger K's data ("beyond
     max_examples").
+The held-out split (tuna.datasets.split_held_out) is applied first: training drops the
+held-out ids ("held out"), evaluation on the split keeps only them ("not held out").
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from tuna.datasets import load_alpaca
 from tuna.errors import TunaError
 from tuna.prompts import build_prompt
 from tuna.records import Ranking, answered, read_records
@@ -64,16 +67,21 @@ def common_count(counts: list[int]) -> int:
 
 
 def load_examples(path: Path, tokenizer, template: str, loss: TunaLoss, max_length: int,
-                  max_examples: int | None = None) -> tuple[list[Example], Counter]:
+                  max_examples: int | None = None, held_out: frozenset[str] = frozenset(),
+                  only_held_out: bool = False) -> tuple[list[Example], Counter]:
     """Tokenized examples (the first max_examples usable ones, if set) and a Counter of the
-    bad-data rules applied (see module doc)."""
-    records = read_records(path)
+    bad-data rules applied (see module doc). `path` is ranked or instruction jsonl, or an
+    Alpaca-format .json array. Records whose id is in `held_out` are dropped,
+    or, with only_held_out, are the only ones kept."""
+    records = load_alpaca(path) if path.suffix == ".json" else read_records(path)
     if loss.objective == "rank" and records and not isinstance(records[0], Ranking):
         raise TunaError(f"{path}: objective 'rank' needs ranked records (with 'candidates'), got plain instructions")
     if tokenizer.eos_token_id is None:
         raise TunaError("the tokenizer has no EOS token; responses must end with one")
     report = Counter(read=len(records))
-    records = [_answered_only(r, report) for r in records]
+    selected = [r for r in records if (r.id in held_out) == only_held_out]
+    report["not held out" if only_held_out else "held out"] = len(records) - len(selected)
+    records = [_answered_only(r, report) for r in selected]
     records = [r for r in records if _keep(r, loss, report)]
     n = 0
     if loss.uses_candidates and records and isinstance(records[0], Ranking):

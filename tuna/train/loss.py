@@ -28,7 +28,6 @@ from torch import Tensor, nn
 from tuna.config.settings import MLE_TARGETS, OBJECTIVES, RANK_REDUCTIONS
 
 
-
 class LossParts(NamedTuple):
     loss: Tensor  # scalar, what is back-propagated
     rank: Tensor  # scalar, batch mean of L_rank (0 for objective mle)
@@ -45,6 +44,14 @@ def ranking_loss(scores: Tensor, margin: float, reduction: str = "sum") -> Tenso
     if not per_gap:
         return scores.new_zeros(scores.shape[0])
     return torch.stack(per_gap, 1).sum(1)
+
+
+def pair_agreement(scores: Tensor) -> tuple[Tensor, Tensor]:
+    """How far the scores already follow the ranking. scores: (B, N) best first -> per example
+    (B,) the fraction of pairs j<k with v_j > v_k, and (B,) the mean margin v_j - v_k."""
+    j, k = torch.triu_indices(scores.shape[1], scores.shape[1], offset=1)
+    margins = scores[:, j] - scores[:, k]  # (B, N(N-1)/2)
+    return (margins > 0).to(scores.dtype).mean(1), margins.mean(1)
 
 
 def mle_loss(candidates: Tensor, original: Tensor, candidate_lengths: Tensor | None = None,

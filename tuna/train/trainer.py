@@ -9,6 +9,9 @@ State for `--resume` lives in a directory beside the output: one `step<K>/` save
 `save_every` optimizer steps and `tuna_state.json` naming it (written last, so a run
 killed while saving resumes from the previous state). The state is tied to the data,
 init checkpoint and settings by a fingerprint and deleted after a successful run.
+
+Each step's metrics (tuna.train.metrics) are averaged over micro-batches and ranks
+(tokens and examples summed) and logged by the main rank only.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import hashlib
 import json
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import torch
@@ -28,7 +32,8 @@ from tuna.records import atomic_dir, write_json
 from tuna.train.backends import DeepSpeedBackend, PlainBackend
 from tuna.train.data import describe, load_examples
 from tuna.train.forward import ResponseScorer, enable_activation_checkpointing, pack
-from tuna.train.loss import TunaLoss
+from tuna.train.loss import TunaLoss, pair_agreement
+from tuna.train.metrics import LiveMetrics, save_metrics
 from tuna.config.settings import Train
 
 STATE_FILE = "tuna_state.json"
@@ -50,9 +55,13 @@ def rank_micro_batches(step_examples: list[int], micro_batch_size: int, world: i
 
 
 def train(init: Path, data: Path, out: Path, template: str, settings: Train,
-          state_dir: Path | None = None, resume: bool = False) -> None:
-    """Train from checkpoint `init` on `data` and save a from_pretrained-loadable checkpoint to `out`."""
+          state_dir: Path | None = None, resume: bool = False, held_out: Path | None = None,
+          wandb_project: str | None = None) -> None:
+    """Train from checkpoint `init` on `data` (never on the ids of the `held_out` instruction
+    file) and save a from_pretrained-loadable checkpoint to `out`."""
     from transformers import AutoTokenizer
+
+    from tuna.datasets import read_ids
 
     backend = DeepSpeedBackend(settings) if settings.deepspeed else PlainBackend(settings)
     log = (lambda message: tqdm.write(message, file=sys.stderr)) if backend.is_main else (lambda message: None)
@@ -62,7 +71,8 @@ def train(init: Path, data: Path, out: Path, template: str, settings: Train,
     except (OSError, ValueError) as exc:
         raise TunaError(f"{init}: cannot load the tokenizer ({exc})") from exc
     loss_fn = settings.loss()
-    examples, report = load_examples(data, tokenizer, template, loss_fn, settings.max_length, settings.max_examples)
+    examples, report = load_examples(data, tokenizer, template, loss_fn, settings.max_length, settings.max_examples,
+                                     held_out=read_ids(held_out) if held_out else frozenset())
     log(f"{data}: {describe(report)}")
     order = example_order(len(examples), settings.epochs, settings.seed)
     steps = len(order) // settings.batch_size
@@ -78,50 +88,77 @@ def train(init: Path, data: Path, out: Path, template: str, settings: Train,
     model.train()
     backend.prepare(ResponseScorer(model), steps)
     state_dir = state_dir or out.with_name(out.name + ".state")
-    fingerprint = _fingerprint(init, data, template, settings, backend)
+    fingerprint = _fingerprint(init, data, template, settings, backend, held_out)
     start, history = _resume(backend, state_dir, fingerprint, log) if resume else (0, [])
+    params = {**settings.model_dump(), "template": template, "world_size": backend.world, "backend": backend.kind,
+              "held_out": str(held_out) if held_out else None}
+    live = LiveMetrics(state_dir / "tensorboard", history, params, wandb_project, out.name) if backend.is_main else None
     log(f"training {steps} steps of {settings.batch_size} examples on {backend.world} {backend.kind} rank(s)"
         + (f", resuming after step {start}" if start else ""))
 
     for step in tqdm(range(start, steps), desc="train", unit="step", disable=not backend.is_main, initial=start,
                      total=steps):
         batch = order[step * settings.batch_size:(step + 1) * settings.batch_size]
-        micro_batches = rank_micro_batches(batch, settings.micro_batch_size, backend.world, backend.rank)
-        totals, lr = torch.zeros(3, dtype=torch.float64), backend.lr
-        for index, ids in enumerate(micro_batches):
-            parts = _micro_batch_loss(backend, loss_fn, pack([examples[i] for i in ids]))
-            backend.learn(parts.loss, last=index == len(micro_batches) - 1)
-            totals += torch.tensor([p.item() for p in parts], dtype=torch.float64)
-        loss, rank, mle = (backend.mean(totals / len(micro_batches))).tolist()
-        history.append({"step": step + 1, "loss": loss, "rank": rank, "mle": mle, "lr": lr})
-        log(f"step {step + 1}/{steps} loss {loss:.6f} rank {rank:.6f} mle {mle:.6f} lr {lr:.3g}")
+        row = _step(backend, loss_fn, examples, batch, settings.micro_batch_size)
+        row = {"step": step + 1, **row}
+        history.append(row)
+        if live:
+            live.add(row)
+        log(f"step {step + 1}/{steps} " + " ".join(f"{key} {value:.4g}" for key, value in row.items()
+                                                   if key != "step" and value is not None))
         if settings.save_every and (step + 1) % settings.save_every == 0 and step + 1 < steps:
             _save_state(backend, state_dir, step + 1, fingerprint, history)
 
-    _save_checkpoint(backend, model, tokenizer, out, inputs=[data, init], params={
-        **settings.model_dump(), "template": template, "world_size": backend.world, "backend": backend.kind,
-    }, extra={"data": dict(report), "steps": steps, "log": history})
+    inputs = [data, init] + ([held_out] if held_out else [])
+    _save_checkpoint(backend, model, tokenizer, out, inputs=inputs, params=params,
+                     extra={"data": dict(report), "steps": steps, "log": history})
     backend.barrier()
     if backend.is_main:
+        live.close()
         shutil.rmtree(state_dir, ignore_errors=True)
     backend.close()
     log(f"{out}: trained {steps} steps, final loss {history[-1]['loss']:.6f}")
 
 
+def _step(backend, loss_fn: TunaLoss, examples: list, batch: list[int], micro_batch_size: int) -> dict:
+    """One optimizer step over this rank's micro-batches; its metrics, reduced over ranks."""
+    started = time.perf_counter()
+    micro_batches = rank_micro_batches(batch, micro_batch_size, backend.world, backend.rank)
+    totals, tokens, lr = torch.zeros(5, dtype=torch.float64), 0, backend.lr
+    for index, ids in enumerate(micro_batches):
+        packed = pack([examples[i] for i in ids])
+        parts, candidates = _micro_batch_loss(backend, loss_fn, packed)
+        grad_norm = backend.learn(parts.loss, last=index == len(micro_batches) - 1)
+        accuracy, margin = pair_agreement(candidates.detach())
+        totals += torch.tensor([*(p.item() for p in parts), accuracy.mean().item(), margin.mean().item()],
+                               dtype=torch.float64)
+        tokens += sum(p + sum(end - start for start, end in spans) for p, spans in packed.blocks)
+    means = backend.mean(torch.cat([totals / len(micro_batches), torch.tensor([tokens], dtype=torch.float64)]))
+    loss, rank, mle, accuracy, margin, tokens = means.tolist()
+    seconds = time.perf_counter() - started  # ranks wait for each other in the gradient all-reduce
+    ranked = loss_fn.objective == "rank"
+    return {"loss": loss, "rank": rank, "mle": mle, "pair_accuracy": accuracy if ranked else None,
+            "margin": margin if ranked else None, "grad_norm": grad_norm, "lr": lr,
+            "tokens_per_s": tokens * backend.world / seconds, "examples_per_s": len(batch) / seconds}
+
+
 def _micro_batch_loss(backend, loss_fn: TunaLoss, packed):
+    """The loss parts and the candidates' mean log-probs (B, N) of one packed micro-batch."""
     with backend.autocast():
         sums = backend.module(**packed.inputs(backend.device)).float().cpu()
     means, lengths = sums / packed.lengths, packed.lengths
     original = packed.original
-    return loss_fn(means[packed.candidates], None if original is None else means[original],
-                   lengths[packed.candidates], None if original is None else lengths[original])
+    candidates = means[packed.candidates]
+    return loss_fn(candidates, None if original is None else means[original],
+                   lengths[packed.candidates], None if original is None else lengths[original]), candidates
 
 
-def _fingerprint(init: Path, data: Path, template: str, settings: Train, backend) -> str:
+def _fingerprint(init: Path, data: Path, template: str, settings: Train, backend, held_out: Path | None) -> str:
     """What a resumed run must share with the saved state (not save_every)."""
     identity = {"settings": {**settings.model_dump(), "save_every": None}, "template": template, "world": backend.world,
                 "backend": backend.kind, "data": provenance.describe_input(data),
-                "init": provenance.describe_input(init)}
+                "init": provenance.describe_input(init),
+                "held_out": provenance.describe_input(held_out) if held_out else None}
     return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -151,7 +188,7 @@ def _resume(backend, state_dir: Path, fingerprint: str, log) -> tuple[int, list]
 
 
 def _save_checkpoint(backend, model, tokenizer, out: Path, inputs, params: dict, extra: dict) -> None:
-    """save_pretrained (safetensors) + tokenizer + provenance.json, moved into place whole."""
+    """save_pretrained (safetensors) + tokenizer + metrics + provenance.json, moved into place whole."""
     weights = backend.full_state_dict()  # collective under ZeRO-3: every rank takes part
     if not backend.is_main:
         return
@@ -159,4 +196,5 @@ def _save_checkpoint(backend, model, tokenizer, out: Path, inputs, params: dict,
     with atomic_dir(out) as tmp:
         model.save_pretrained(tmp, state_dict=weights, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
+        save_metrics(tmp, extra["log"])
         provenance.stamp([tmp], inputs=inputs, params=params, extra=extra)

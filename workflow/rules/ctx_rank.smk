@@ -85,6 +85,7 @@ rule prm_train:
     input:
         ranked=L.ctx_ranked("{model}"),
         backbone=lambda w: L.checkpoint(prm_settings(w).backbone),
+        held_out=L.held_out(),
     output:
         directory(L.prm("{model}", "{prm}")),
     params:
@@ -103,7 +104,7 @@ rule prm_train:
         "../../envs/cpu.yaml"
     shell:
         "tuna prm-train --ranked {input.ranked} --backbone {input.backbone} {params.training} "
-        "-o {output} > {log} 2>&1"
+        "--held-out {input.held_out} -o {output} > {log} 2>&1"
 
 
 rule prm_rank:

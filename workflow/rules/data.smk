@@ -24,10 +24,11 @@ rule prepare_instructions:
     input:
         PLAN.instructions_source(),
     output:
-        L.instructions(),
+        instructions=L.instructions(),
+        held_out=L.held_out(),
     params:
         source=lambda w, input: input[0] if input else "demo",
-        options=cli_options({"limit": PLAN.config.data.limit}),
+        options=cli_options(PLAN.config.data.model_dump(include={"limit", "held_out", "held_out_seed"})),
     log:
         L.log("prepare_instructions"),
     resources:
@@ -35,7 +36,8 @@ rule prepare_instructions:
     conda:
         "../../envs/cpu.yaml"
     shell:
-        "tuna prepare-data --source {params.source:q} {params.options} -o {output} > {log} 2>&1"
+        "tuna prepare-data --source {params.source:q} {params.options} --held-out-out {output.held_out} "
+        "-o {output.instructions} > {log} 2>&1"
 
 
 rule mix_data:

@@ -4,7 +4,9 @@
 # `snakemake --report report.html` shows the HTML tables, the plots and each model's results.
 from tuna.evaluate import report_inputs
 
-REPORT_RESULTS = PLAN.results()
+REPORT_RESULTS = PLAN.results() + PLAN.heldout_results()
+# Training curves of every evaluated model that is trained (from its checkpoint's metrics.jsonl).
+REPORT_TRAINING = {model: L.checkpoint(model) for model in PLAN.eval_models if model in PLAN.trained()}
 REPORT_RANKED = report_inputs.ranking_datasets(PLAN)
 REPORT_COSTS = report_inputs.cost_files(PLAN)
 REPORT_QUARANTINE = report_inputs.quarantine_files(PLAN)
@@ -29,6 +31,8 @@ REPORT_PLOTS = {
         ("vicuna_win_lose_tie", "Vicuna QA", PLAN.judged_models()),
         ("lambda_sweep", "Lambda sweep", REPORT_SWEEPS),
         ("data_sweep", "Data-amount sweep", REPORT_DATA_SWEEPS),
+        ("agreement", "Held-out agreement", PLAN.heldout_models() and PLAN.agreement_rankings()),
+        ("training_curves", "Training curves", REPORT_TRAINING),
     )
     if drawn
 }
@@ -40,7 +44,8 @@ rule report:
         ranked=list(REPORT_RANKED.values()),
         costs=[path for _, path in REPORT_COSTS],
         quarantine=REPORT_QUARANTINE,
-        checkpoints=[path for points in REPORT_DATA_SWEEPS.values() for path in points.values()],
+        checkpoints=[path for points in REPORT_DATA_SWEEPS.values() for path in points.values()]
+        + list(REPORT_TRAINING.values()),
     output:
         **{f"{name}_{ext}": L.report(f"{name}.{ext}") for name in REPORT_TABLES for ext in ("csv", "md")},
         **{
@@ -75,6 +80,7 @@ rule report:
             "--data-sweep",
             [f"{label}={model}:{path}" for label, points in REPORT_DATA_SWEEPS.items() for model, path in points.items()],
         ),
+        training=repeat_option("--training", [f"{model}={path}" for model, path in REPORT_TRAINING.items()]),
         results=lambda w, output: os.path.dirname(os.path.dirname(output.table1_csv)),
         out=lambda w, output: os.path.dirname(output.table1_csv),
     log:
@@ -86,4 +92,4 @@ rule report:
     shell:
         "tuna report --results {params.results} {params.models} --baseline {params.baseline} {params.ranked} "
         "{params.costs} {params.quarantine} {params.sweeps} {params.data_sweeps} {params.tables} {params.human} "
-        "-o {params.out} > {log} 2>&1"
+        "{params.training} -o {params.out} > {log} 2>&1"

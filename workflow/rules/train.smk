@@ -2,12 +2,14 @@
 # init checkpoint and its training data (a data set, or the mixture mix_data builds).
 # CPU (num_gpus 0) runs plain torch; GPUs run one DeepSpeed rank each. A killed job
 # resumes from the state saved every `save_every` steps (deleted once training ends).
+# No model trains on the held-out split (data.held_out); its step metrics are in the checkpoint.
 
 
 rule train:
     input:
         init=lambda w: L.checkpoint(PLAN.models[w.model].init),
         data=lambda w: PLAN.train_input(w.model),
+        held_out=L.held_out(),
     output:
         directory(L.checkpoint("{model}")),
     params:
@@ -25,4 +27,4 @@ rule train:
         lambda w: conda_env(PLAN.train(w.model).num_gpus > 0)
     shell:
         "OMP_NUM_THREADS={threads} {params.launcher} --init {input.init} --data {input.data} "
-        "--template {params.template} {params.training} --resume -o {output} > {log} 2>&1"
+        "--template {params.template} {params.training} --held-out {input.held_out} --resume -o {output} > {log} 2>&1"

@@ -1,0 +1,60 @@
+"""Log-likelihoods of responses under a checkpoint, for the held-out agreement and NLL.
+
+The same shared-prompt packed forward the trainer learns with (tuna.train.forward),
+run without gradients: every response of an example is scored in one packed row, so
+a model is measured exactly as it was trained (prompt template, EOS, max_length
+truncation). Examples are batched by packed length so little of a batch is padding.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import torch
+
+from tuna.errors import TunaError
+from tuna.train.data import Example, load_examples
+from tuna.train.forward import ResponseScorer, pack
+
+
+def load_scorer(checkpoint: Path) -> tuple[ResponseScorer, object]:
+    """The checkpoint as a packed-row scorer in eval mode (fp32), and its tokenizer."""
+    from transformers import AutoTokenizer
+
+    from tuna.train.backends import load_model
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(checkpoint)
+    except (OSError, ValueError) as exc:
+        raise TunaError(f"{checkpoint}: cannot load the tokenizer ({exc})") from exc
+    return ResponseScorer(load_model(checkpoint, torch.float32).eval()), tokenizer
+
+
+def response_logprobs(scorer: ResponseScorer, examples: list[Example], batch_size: int = 4) -> list[torch.Tensor]:
+    """Per example, the summed log-prob of each of its responses (in `Example.responses` order)."""
+    order = sorted(range(len(examples)), key=lambda i: len(examples[i].prompt) + sum(map(len, examples[i].responses)))
+    sums: list[torch.Tensor | None] = [None] * len(examples)
+    device = next(scorer.parameters()).device
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            ids = order[start:start + batch_size]
+            packed = pack([examples[i] for i in ids])
+            scores = scorer(**packed.inputs(device)).float().cpu()
+            first = 0
+            for i in ids:
+                n = len(examples[i].responses)
+                sums[i] = scores[first:first + n]
+                first += n
+    return sums
+
+
+def score_file(checkpoint: Path, data: Path, template: str, loss, max_length: int, held_out: frozenset[str],
+               only_held_out: bool, batch_size: int) -> tuple[list[Example], list[torch.Tensor], Counter]:
+    """Load a checkpoint, tokenize `data` as the trainer would and score every response."""
+    scorer, tokenizer = load_scorer(checkpoint)
+    examples, report = load_examples(data, tokenizer, template, loss, max_length, held_out=held_out,
+                                     only_held_out=only_held_out)
+    if not examples:
+        raise TunaError(f"{data}: no usable examples to score ({dict(report)})")
+    return examples, response_logprobs(scorer, examples, batch_size), report
