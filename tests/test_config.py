@@ -54,7 +54,7 @@ def broken(path: str, value, base=DEFAULT):
 @pytest.mark.parametrize("path, value, message", [
     ("scoring.beta", "high", "config: scoring.beta: Input should be a valid number"),
     ("teacher.n", 0, "config: teacher.n: Input should be greater than or equal to 1"),
-    ("teacher.provider.kind", "vllmx", "config: teacher.provider.kind: Input should be 'openai', 'llamacpp' or 'hf'"),
+    ("teacher.provider.kind", "vllmx", "config: teacher.provider.kind: Input should be 'openai', 'llamacpp', 'hf' or 'vllm'"),
     ("train.rank_reduction", "mean", "config: train.rank_reduction: Input should be 'sum' or 'gap_mean'"),
     ("data.shard", 3, "config: data.shard: unknown key"),
     ("prms.prm.backbone", KeyError, "config: prms.prm.backbone: required key missing"),
