@@ -126,6 +126,11 @@ def test_provider_resolution():
                                               base_url="http://127.0.0.1:8080/v1"))
     assert local.args() == ("--provider openai --model smollm2 --template chat --base-url http://127.0.0.1:8080/v1 "
                             "--api chat --api-key-env OPENAI_API_KEY --constrain-with grammar")
+    engine = default.resolve(settings.Provider(kind="vllm", n_ctx=1024, kv_cache_gib=2), "tuna_p")
+    assert engine.location == "checkpoints/tuna_p" and engine.args() == (
+        "--provider vllm --model checkpoints/tuna_p --template chat --n-ctx 1024 --dtype auto "
+        "--tensor-parallel-size 1 --gpu-memory-utilization 0.9 --kv-cache-gib 2.0")
+    assert default.resolve(settings.Provider(kind="hf", batch_size=8), "tuna").args().endswith("--batch-size 8")
 
 
 def test_every_path_is_under_the_experiments_root():
