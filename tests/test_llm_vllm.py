@@ -4,6 +4,8 @@ Each vLLM engine takes about a minute to start on two cores, so the tests share 
 in-process engine and start one server.
 """
 
+import importlib.util
+import json
 import os
 import signal
 import socket
@@ -12,15 +14,14 @@ import subprocess
 import sys
 import time
 
-import json
-
 import httpx
 import pytest
 
 from tuna.llm import Limits, Request, RequestCache, make_provider
 
-pytestmark = pytest.mark.slow
-pytest.importorskip("vllm")
+# find_spec, not importorskip: importing vLLM takes seconds, even for `-m "not slow"`.
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(importlib.util.find_spec("vllm") is None,
+                                                   reason="vLLM is not installed (pip install -e '.[vllm]')")]
 
 QUESTIONS = ["Name three colors.", "What is the capital of France?", "Write a haiku about rain."]
 

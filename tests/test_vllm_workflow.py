@@ -1,14 +1,16 @@
 """The default target with vLLM as the self-sampling engine (`sampling.provider.kind: vllm`)."""
 
 import copy
+import importlib.util
 import json
 
 import pytest
 import yaml
 from workflow_run import ROOT, planned_jobs, snakemake, write_config
 
-pytestmark = pytest.mark.slow
-pytest.importorskip("vllm")
+# find_spec, not importorskip: importing vLLM takes seconds, even for `-m "not slow"`.
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(importlib.util.find_spec("vllm") is None,
+                                                   reason="vLLM is not installed (pip install -e '.[vllm]')")]
 
 
 def test_default_target_samples_with_vllm(tmp_path):
