@@ -104,23 +104,23 @@ def main() -> None:
         except ImportError:
             print("vLLM is not installed (pip install -e '.[vllm]'): skipping it", file=sys.stderr)
             engines.remove("vllm")
+    print(f"self-sampling, SmolLM2-135M-Instruct, {args.instructions} instructions x {args.n} samples "
+          f"(T=1, up to {args.max_tokens} tokens), {args.threads} threads, batched transformers: "
+          f"{args.batch_size} sequences")
+    print(f"{'engine':34} {'tokens/s':>9} {'vs llama.cpp':>12} {'tokens':>7} {'load s':>7} {'peak RSS':>9}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         args.workdir = Path(tmp)
         checkpoint, gguf = args.workdir / "smollm2", args.workdir / "smollm2.q8_0.gguf"
         subprocess.run(["tuna", "import-model", SMOLLM2, "-o", checkpoint], check=True, capture_output=True)
         subprocess.run(["tuna", "export", checkpoint, "--quant", "q8_0", "--threads", str(args.threads),
                         "-o", gguf], check=True, capture_output=True)
-        results = {engine: measure(engine, args) for engine in ["llamacpp", *[e for e in engines if e != "llamacpp"]]}
-
-    print(f"self-sampling, SmolLM2-135M-Instruct, {args.instructions} instructions x {args.n} samples "
-          f"(T=1, up to {args.max_tokens} tokens), {args.threads} threads, batched transformers: "
-          f"{args.batch_size} sequences")
-    baseline = results["llamacpp"]["tokens"] / results["llamacpp"]["seconds"]
-    print(f"{'engine':34} {'tokens/s':>9} {'vs llama.cpp':>12} {'tokens':>7} {'load s':>7} {'peak RSS':>9}")
-    for engine, result in results.items():
-        rate = result["tokens"] / result["seconds"]
-        print(f"{ENGINES[engine][0]:34} {rate:9.1f} {rate / baseline:11.2f}x {result['tokens']:7d} "
-              f"{result['load']:7.1f} {result['peak_rss'] / 2**20:6.0f} MiB")
+        baseline = None
+        for engine in ["llamacpp", *[e for e in engines if e != "llamacpp"]]:  # each row as soon as it is measured
+            result = measure(engine, args)
+            rate = result["tokens"] / result["seconds"]
+            baseline = baseline or rate
+            print(f"{ENGINES[engine][0]:34} {rate:9.1f} {rate / baseline:11.2f}x {result['tokens']:7d} "
+                  f"{result['load']:7.1f} {result['peak_rss'] / 2**20:6.0f} MiB", flush=True)
 
 
 if __name__ == "__main__":
