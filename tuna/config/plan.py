@@ -79,6 +79,11 @@ class ResolvedProvider:
                            constrain_with=spec.constrain_with)
         elif spec.kind == "llamacpp":
             options.update(n_gpu_layers=spec.n_gpu_layers, n_ctx=spec.n_ctx)
+        elif spec.kind == "hf":
+            options.update(batch_size=spec.batch_size)
+        elif spec.kind == "vllm":
+            options.update(n_ctx=spec.n_ctx, dtype=spec.dtype, tensor_parallel_size=spec.tensor_parallel_size,
+                           gpu_memory_utilization=spec.gpu_memory_utilization, kv_cache_gib=spec.kv_cache_gib)
         if self.price:
             options.update(price_prompt=self.price.prompt, price_completion=self.price.completion)
         return cli_options(options)
@@ -218,7 +223,7 @@ class Plan:
         location = None
         if spec.kind != "openai":
             if name in self.models:
-                location = (self.layout.checkpoint(name) if spec.kind == "hf"
+                location = (self.layout.checkpoint(name) if spec.kind in ("hf", "vllm")
                             else self.layout.gguf(name, spec.quant))
             else:
                 location = name

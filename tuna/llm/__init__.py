@@ -1,4 +1,4 @@
-"""LLM providers: one interface over OpenAI-compatible endpoints, llama.cpp and transformers.
+"""LLM providers: one interface over OpenAI-compatible endpoints, llama.cpp, transformers and vLLM.
 
     provider = make_provider("llamacpp", "checkpoints/alpaca.source.gguf")
     [candidates] = provider.generate([Request("Name three colors.", n=4, seed=0)])
@@ -22,7 +22,8 @@ __all__ = ["KINDS", "CallFailed", "Limits", "Meter", "Provider", "Request", "Req
 
 def make_provider(kind: str, model: str, *, base_url: str | None = None, api: str = "completions",
                   api_key_env: str = "OPENAI_API_KEY", constrain_with: str = "auto", n_gpu_layers: int = 0,
-                  n_ctx: int = 4096,
+                  n_ctx: int = 4096, batch_size: int = 16, dtype: str = "auto", tensor_parallel_size: int = 1,
+                  gpu_memory_utilization: float = 0.9, kv_cache_gib: float | None = None,
                   template: str = "chat", cache: RequestCache | str | None = None,
                   limits: Limits | None = None) -> Provider:
     """The provider for `kind`; keyword names match the CLI's provider options.
@@ -45,5 +46,10 @@ def make_provider(kind: str, model: str, *, base_url: str | None = None, api: st
     if kind == "hf":
         from tuna.llm.hf import HFProvider
 
-        return HFProvider(model, template=template, **common)
+        return HFProvider(model, template=template, batch_size=batch_size, **common)
+    if kind == "vllm":
+        from tuna.llm.vllm import VLLMProvider
+
+        return VLLMProvider(model, template=template, n_ctx=n_ctx, dtype=dtype, tensor_parallel_size=tensor_parallel_size,
+                            gpu_memory_utilization=gpu_memory_utilization, kv_cache_gib=kv_cache_gib, **common)
     raise TunaError(f"unknown provider kind '{kind}' (expected one of {', '.join(KINDS)})")

@@ -50,7 +50,7 @@ class Score:
 
 @dataclass(frozen=True)
 class Limits:
-    """How hard an HTTP provider may push an endpoint (local providers run one call at a time)."""
+    """How hard an HTTP provider may push an endpoint (local providers batch as their engine does)."""
 
     concurrency: int = default(Api, "concurrency")
     requests_per_minute: float | None = None
@@ -242,7 +242,7 @@ class Provider:
         return out
 
     def _run(self, calls: list[Call], record: Callable, desc: str) -> None:
-        """Answer calls one at a time (local models); HTTP providers override this."""
+        """Answer calls one at a time (llama.cpp); batched and HTTP providers override this."""
         for call in tqdm(calls, desc=desc, unit="call", file=sys.stderr, disable=None):
             try:
                 result = self._answer(call)
