@@ -12,6 +12,8 @@ from rouge_score import rouge_scorer
 
 from tuna.errors import TunaError
 from tuna.evaluate import metrics, superni
+from tuna.llm.tokenizer import load_tokenizer
+from tiny_llama import tiny_tokenizer
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +71,7 @@ def test_tasks_keep_first_100_instances_and_first_category(tasks):
 def test_zero_shot_encoding_is_definition_then_input(tasks):
     task = next(t for t in tasks if t.name == "task1344_glue_entailment_classification")
     instance = task.instances[0]
-    prompt = superni.encode(task, instance, shots=0)
+    prompt = superni.encode(task, instance, shots=0).text
     assert prompt == (f"Definition: {task.definition.strip()}\n\n"
                       f"Now complete the following example -\nInput: {instance['input'].strip()}\nOutput: ")
     assert "Positive Example" not in prompt
@@ -77,7 +79,7 @@ def test_zero_shot_encoding_is_definition_then_input(tasks):
 
 def test_two_shot_encoding_adds_two_positive_examples_with_periods(tasks):
     task = next(t for t in tasks if t.name == "task1344_glue_entailment_classification")
-    prompt = superni.encode(task, task.instances[0], shots=2)
+    prompt = superni.encode(task, task.instances[0], shots=2).text
     first, second = task.positive_examples[:2]
     assert prompt.count("Positive Example") == 2
     # Outputs '0'/'1' end without punctuation, so the encoding closes them with a period.
@@ -88,13 +90,14 @@ def test_two_shot_encoding_adds_two_positive_examples_with_periods(tasks):
 
 def test_punctuation_rule_does_not_double_periods():
     task = superni.Task("t", "c", "Answer it.", ({"input": "Is it?", "output": "Yes."},), ())
-    prompt = superni.encode(task, {"input": "Why", "output": ["x"]}, shots=2)
+    prompt = superni.encode(task, {"input": "Why", "output": ["x"]}, shots=2).text
     assert prompt == ("Definition: Answer it.\n\n Positive Example 1 -\nInput: Is it?\n Output: Yes.\n\n"
                       "Now complete the following example -\nInput: Why.\nOutput: ")
 
 
 def test_prompts_use_upstream_instance_ids(tasks):
-    records = superni.prompts(tasks, shots=0)
+    records, changed = superni.prompts(tasks, shots=0)
+    assert changed == {"fewer_examples": 0, "cut": 0}
     assert len(records) == 800 and len({r.id for r in records}) == 800
     assert records[0].id == tasks[0].instances[0]["id"]
 
@@ -148,3 +151,83 @@ def test_bad_task_file_names_file_and_key(tmp_path):
         superni.load_task(tmp_path / "task1_x.json")
     with pytest.raises(TunaError, match="1 task file"):
         superni.load_tasks(tmp_path, ["task1_x", "task2_missing"])
+
+
+# ----- Tk-Instruct's token budget, on a made-up long task -----------------------------------
+
+def long_task(example_words: int, input_words: int) -> superni.Task:
+    """A task whose positive examples and instance inputs are as long as asked."""
+    def words(n, tag):
+        return " ".join(f"{tag}{i % 50}" for i in range(n))
+
+    examples = tuple({"input": words(example_words, "ex"), "output": "yes"} for _ in range(3))
+    instance = {"id": "long-1", "input": words(input_words, "in"), "output": ["yes"]}
+    return superni.Task("task9999_long", "Made Up", "Say yes.", examples, (instance,))
+
+
+@pytest.fixture(scope="module")
+def hf_tokenizer(tmp_path_factory):
+    path = tmp_path_factory.mktemp("tok")
+    tiny_tokenizer().save_pretrained(path)
+    return load_tokenizer(path)
+
+
+def n_tokens(tokenizer, text):
+    return len(tokenizer.encode(text))
+
+
+def test_budget_keeps_examples_that_fit_and_drops_the_first_that_does_not(hf_tokenizer):
+    task = long_task(example_words=60, input_words=20)
+    unbounded = superni.encode(task, task.instances[0], shots=2)
+    budget_tokens = n_tokens(hf_tokenizer, unbounded.text)
+    assert budget_tokens > 300  # the made-up task is long in this tokenizer
+    # Exactly the size of the 2-shot prompt: both examples fit, nothing is cut.
+    whole = superni.encode(task, task.instances[0], 2, superni.Budget(hf_tokenizer, budget_tokens))
+    assert whole == unbounded and whole.examples == 2 and not whole.cut
+    # One token less: the second example no longer fits, the 1-shot prompt does.
+    one = superni.encode(task, task.instances[0], 2, superni.Budget(hf_tokenizer, budget_tokens - 1))
+    assert one.examples == 1 and not one.cut
+    assert one.text.count("Positive Example") == 1 and one.text.endswith("\nOutput: ")
+    assert n_tokens(hf_tokenizer, one.text) <= budget_tokens - 1
+
+
+def test_budget_cuts_an_over_long_prompt_to_the_budget_at_its_end(hf_tokenizer):
+    task = long_task(example_words=60, input_words=400)
+    for shots in (0, 2):
+        encoded = superni.encode(task, task.instances[0], shots, superni.Budget(hf_tokenizer, 256))
+        assert encoded.cut and encoded.examples == 0  # no example fits beside a 400-word input
+        assert encoded.text.startswith("Definition: Say yes.\n\nNow complete the following example -\nInput: in0 in1")
+        assert "Output: " not in encoded.text  # the end goes first, as in Tk-Instruct
+        assert 250 <= n_tokens(hf_tokenizer, encoded.text) <= 256
+
+
+def test_zero_shot_within_the_budget_is_unchanged(hf_tokenizer):
+    task = long_task(example_words=10, input_words=10)
+    for shots in (0, 2):
+        assert superni.encode(task, task.instances[0], shots, superni.Budget(hf_tokenizer)) == superni.encode(
+            task, task.instances[0], shots)
+
+
+def test_prompts_count_what_the_budget_changed(hf_tokenizer):
+    short, long = long_task(10, 10), long_task(60, 400)
+    records, changed = superni.prompts([short, long], 2, superni.Budget(hf_tokenizer, 256))
+    assert len(records) == 2 and changed == {"fewer_examples": 1, "cut": 1}
+
+
+@pytest.mark.slow
+def test_budget_in_the_tokens_of_a_gguf_model(smollm2_gguf):
+    """llama.cpp's own vocabulary of the evaluated GGUF measures the budget."""
+    tokenizer = load_tokenizer(smollm2_gguf)
+    task = long_task(example_words=60, input_words=400)
+    encoded = superni.encode(task, task.instances[0], 2, superni.Budget(tokenizer, 300))
+    assert encoded.cut and encoded.examples == 0 and 290 <= n_tokens(tokenizer, encoded.text) <= 300
+    fitting = long_task(example_words=60, input_words=20)
+    size = n_tokens(tokenizer, superni.encode(fitting, fitting.instances[0], 2).text)
+    assert superni.encode(fitting, fitting.instances[0], 2, superni.Budget(tokenizer, size)).examples == 2
+    assert superni.encode(fitting, fitting.instances[0], 2, superni.Budget(tokenizer, size - 1)).examples == 1
+
+
+def test_tokenizer_location_must_be_a_gguf_or_a_directory(tmp_path):
+    (tmp_path / "model.bin").write_text("x")
+    with pytest.raises(TunaError, match="not a tokenizer"):
+        load_tokenizer(tmp_path / "model.bin")

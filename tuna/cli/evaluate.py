@@ -66,29 +66,57 @@ def fetch_lmentry(out):
               help="superni: positive examples in the prompt.")
 @click.option("--instances-per-task", type=click.IntRange(min=1), default=100, show_default=True,
               help="superni: first N instances of each task (the official test set: 100).")
+@click.option("--tokenizer", default=None,
+              help="superni: the evaluated model (GGUF file or transformers directory) whose tokenizer "
+                   "measures the token budget.")
+@click.option("--max-source-length", type=click.IntRange(min=0), default=1024, show_default=True,
+              help="superni: Tk-Instruct's token budget of a prompt: positive examples only while the prompt fits, "
+                   "then the prompt is cut to it (0: no budget, no --tokenizer needed).")
 @click.option("--limit-per-task", type=click.IntRange(min=1), default=None,
               help="lmentry: at most N examples per data file, spread over templates (default: all).")
 @click.option("-o", "--out", type=OUT, required=True, help="Prompt records (jsonl).")
-def eval_prompts(benchmark, data, split, shots, instances_per_task, limit_per_task, out):
-    """Write a benchmark's prompts as instruction records, ready for `tuna generate-answers`."""
+def eval_prompts(benchmark, data, split, shots, instances_per_task, tokenizer, max_source_length, limit_per_task,
+                 out):
+    """Write a benchmark's prompts as instruction records, ready for `tuna generate-answers`.
+
+    Super-NI prompts are the evaluated model's own: its tokenizer measures the budget.
+    """
     from tuna.evaluate import lmentry, superni, vicuna
 
+    inputs, note = [], ""
     if benchmark == "vicuna":
-        source = _vicuna_questions(data)
-        records, params = vicuna.prompts(vicuna.load_questions(source)), {}
+        inputs.append(_vicuna_questions(data))
+        records, params = vicuna.prompts(vicuna.load_questions(inputs[0])), {}
     elif benchmark == "superni":
-        if split is None:
-            raise TunaError("eval-prompts --benchmark superni needs --tasks (the split's test_tasks.txt)")
-        source = Path(data)
-        tasks = superni.load_tasks(source, superni.read_task_names(split), instances_per_task)
-        records, params = superni.prompts(tasks, int(shots)), {"shots": int(shots),
-                                                                "instances_per_task": instances_per_task}
+        records, params = _superni_prompts(Path(data), split, int(shots), instances_per_task, tokenizer,
+                                           max_source_length)
+        inputs += [Path(data), split, params.get("tokenizer")]
+        if max_source_length:
+            note = (f" ({params['cut']} cut to {max_source_length} tokens, {params['fewer_examples']} with fewer "
+                    f"than {shots} examples)")
     else:
-        source = Path(data)
-        records, params = lmentry.prompts(lmentry.load(source, limit_per_task)), {"limit_per_task": limit_per_task}
+        inputs.append(Path(data))
+        records, params = lmentry.prompts(lmentry.load(data, limit_per_task)), {"limit_per_task": limit_per_task}
     count = write_jsonl(out, records)
-    provenance.stamp([out], inputs=[source, split], params={"benchmark": benchmark, **params})
-    click.echo(f"{out}: {count} {benchmark} prompts")
+    provenance.stamp([out], inputs=inputs, params={"benchmark": benchmark, **params})
+    click.echo(f"{out}: {count} {benchmark} prompts{note}")
+
+
+def _superni_prompts(task_dir: Path, split: Path | None, shots: int, instances_per_task: int, tokenizer: str | None,
+                     max_source_length: int) -> tuple[list[Instruction], dict]:
+    from tuna.evaluate import superni
+    from tuna.llm.tokenizer import load_tokenizer
+
+    if split is None:
+        raise TunaError("eval-prompts --benchmark superni needs --tasks (the split's test_tasks.txt)")
+    if max_source_length and tokenizer is None:
+        raise TunaError("eval-prompts --benchmark superni needs --tokenizer (the evaluated model) to measure the "
+                        f"{max_source_length}-token budget, or --max-source-length 0 for none")
+    tasks = superni.load_tasks(task_dir, superni.read_task_names(split), instances_per_task)
+    budget = superni.Budget(load_tokenizer(tokenizer), max_source_length) if max_source_length else None
+    records, changed = superni.prompts(tasks, shots, budget)
+    return records, {"shots": shots, "instances_per_task": instances_per_task, "max_source_length": max_source_length,
+                     **({"tokenizer": budget.tokenizer.name} if budget else {}), **changed}
 
 
 @click.command("generate-answers")

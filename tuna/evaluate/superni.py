@@ -4,7 +4,9 @@ Each task file (upstream `tasks/<name>.json`) holds a definition, positive examp
 and instances; the official test set is the first 100 instances of each test task.
 Prompts follow the Tk-Instruct encoding the paper used ("Definition: ...", then
 optional " Positive Example k -" blocks, then "Now complete the following example -");
-0-shot has the definition only, 2-shot adds the first two positive examples.
+0-shot has the definition only, 2-shot adds the first two positive examples, each only
+while the prompt stays within Tk-Instruct's token budget (`max_source_length`, 1,024
+tokens of the evaluated model's tokenizer); an over-long prompt is then cut to the budget.
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tuna.errors import TunaError
-from tuna.evaluate import metrics
+from tuna.evaluate import bertscore, metrics
+from tuna.llm.tokenizer import Tokenizer
 from tuna.records import Instruction, read_json
 
 # Upstream pin: the commit of splits/default/test_tasks.txt in tuna/config/downloads.yaml.
 UPSTREAM_COMMIT = "b00871c954282e35d14de77c546918ee8b9d90da"
 TASK_URL = "https://raw.githubusercontent.com/allenai/natural-instructions/{commit}/tasks/{task}.json"
 SHOTS = (0, 2)
+MAX_SOURCE_LENGTH = 1024  # Tk-Instruct's evaluation scripts (--max_source_length 1024)
 
 
 @dataclass(frozen=True)
@@ -74,25 +78,66 @@ def _end_with_punctuation(text: str) -> str:
     return text if text and text[-1] in string.punctuation else text + "."
 
 
-def encode(task: Task, instance: dict, shots: int) -> str:
-    """The Tk-Instruct prompt of one instance: definition, `shots` positive examples, the input."""
+@dataclass(frozen=True)
+class Budget:
+    """Tk-Instruct's `max_source_length`: a prompt's size in the evaluated model's tokens."""
+
+    tokenizer: Tokenizer
+    max_tokens: int = MAX_SOURCE_LENGTH
+
+    def fits(self, text: str) -> bool:
+        return len(self.tokenizer.encode(text)) <= self.max_tokens
+
+    def cut(self, text: str) -> tuple[str, bool]:
+        """The text's first `max_tokens` tokens (decoded without special tokens), and whether it was cut."""
+        ids = self.tokenizer.encode(text)
+        return (text, False) if len(ids) <= self.max_tokens else (self.tokenizer.decode(ids[:self.max_tokens]), True)
+
+
+@dataclass(frozen=True)
+class Encoded:
+    text: str
+    examples: int  # positive examples in the prompt
+    cut: bool  # the prompt was over the budget and lost its end
+
+
+def encode(task: Task, instance: dict, shots: int, budget: Budget | None = None) -> Encoded:
+    """The Tk-Instruct prompt of one instance: definition, up to `shots` positive examples, the input.
+
+    With a budget, as Tk-Instruct's collator: each example is added only while the whole
+    prompt stays within it (the first one that does not fit ends the examples), then the
+    prompt is cut to the budget, which drops its end ("Output: " first).
+    """
     if shots not in SHOTS:
         raise ValueError(f"shots must be one of {SHOTS}, got {shots}")
-    parts = [_end_with_punctuation("Definition: " + task.definition.strip()) + "\n\n"]
+    definition = _end_with_punctuation("Definition: " + task.definition.strip()) + "\n\n"
+    task_input = (_end_with_punctuation(f"Now complete the following example -\nInput: {instance['input'].strip()}")
+                  + "\nOutput: ")
+    examples: list[str] = []
     for number, example in enumerate(task.positive_examples[:shots], start=1):
-        parts.append(
-            _end_with_punctuation(f" Positive Example {number} -\nInput: {example['input'].strip()}") + "\n"
-            + _end_with_punctuation(f" Output: {example['output'].strip()}") + "\n\n"
-        )
-    parts.append(_end_with_punctuation(f"Now complete the following example -\nInput: {instance['input'].strip()}")
-                 + "\nOutput: ")
-    return "".join(parts)
+        block = (_end_with_punctuation(f" Positive Example {number} -\nInput: {example['input'].strip()}") + "\n"
+                 + _end_with_punctuation(f" Output: {example['output'].strip()}") + "\n\n")
+        # Upstream measures the examples so far joined by " " (but prompts them joined by ""):
+        # the same text for up to two examples.
+        if budget is not None and not budget.fits(definition + " ".join(examples) + block + task_input):
+            break
+        examples.append(block)
+    text = definition + "".join(examples) + task_input
+    text, cut = budget.cut(text) if budget is not None else (text, False)
+    return Encoded(text, len(examples), cut)
 
 
-def prompts(tasks: list[Task], shots: int) -> list[Instruction]:
-    """One prompt record per test instance; ids are the upstream instance ids."""
-    return [Instruction(id=instance["id"], instruction=encode(task, instance, shots))
-            for task in tasks for instance in task.instances]
+def prompts(tasks: list[Task], shots: int, budget: Budget | None = None) -> tuple[list[Instruction], dict]:
+    """One prompt record per test instance (ids are the upstream instance ids), and how the
+    budget changed them: prompts with fewer than `shots` examples, prompts cut."""
+    records, short, cut = [], 0, 0
+    for task in tasks:
+        for instance in task.instances:
+            encoded = encode(task, instance, shots, budget)
+            records.append(Instruction(id=instance["id"], instruction=encoded.text))
+            short += encoded.examples < min(shots, len(task.positive_examples))
+            cut += encoded.cut
+    return records, {"fewer_examples": short, "cut": cut}
 
 
 def category_key(category: str) -> str:

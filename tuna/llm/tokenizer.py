@@ -1,0 +1,60 @@
+"""A model's own tokenizer without its weights, for budgets counted in the model's tokens.
+
+Super-NI prompts (tuna.evaluate.superni) follow Tk-Instruct's `max_source_length`,
+which counts tokens as the evaluated model's tokenizer makes them: a GGUF's own
+vocabulary for llama.cpp models, the checkpoint's tokenizer for transformers ones.
+Special tokens are added as the model adds them (`tokenizer(text)` in transformers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tuna.errors import TunaError
+from tuna.sources import resolve
+
+
+@dataclass(frozen=True)
+class Tokenizer:
+    name: str
+    encode: Callable[[str], list[int]]  # text -> ids, with the model's special tokens (BOS/EOS)
+    decode: Callable[[list[int]], str]  # ids -> text, special tokens skipped
+
+
+def load_tokenizer(location: str | Path) -> Tokenizer:
+    """The tokenizer of a GGUF file or a transformers directory (also `pkg:` resources)."""
+    path = resolve(str(location))
+    if path.is_dir():
+        return _transformers(path)
+    if path.suffix == ".gguf":
+        return _gguf(path)
+    raise TunaError(f"{location}: not a tokenizer (expected a .gguf file or a transformers directory)")
+
+
+def _transformers(path: Path) -> Tokenizer:
+    from transformers import AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+    except (OSError, ValueError) as exc:
+        raise TunaError(f"{path}: no transformers tokenizer there ({exc})") from exc
+    return Tokenizer(str(path), lambda text: tokenizer(text)["input_ids"],
+                     lambda ids: tokenizer.decode(ids, skip_special_tokens=True))
+
+
+def _gguf(path: Path) -> Tokenizer:
+    import llama_cpp
+
+    try:
+        llm = llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=False)
+    except ValueError as exc:
+        raise TunaError(f"{path}: llama.cpp cannot read its vocabulary ({exc})") from exc
+
+    def decode(ids: list[int]) -> str:
+        # A cut can split a multi-byte character: drop the partial bytes.
+        return llm.detokenize(ids, special=False).decode("utf-8", errors="ignore")
+
+    # add_bos=True is llama.cpp's add_special: BOS/EOS only where the vocabulary asks for them.
+    return Tokenizer(str(path), lambda text: llm.tokenize(text.encode("utf-8"), add_bos=True, special=False), decode)
