@@ -239,4 +239,6 @@ def summarize(judgements: list[PairJudgement]) -> dict:
     return {**tally(list(outcomes.values())),
             "per_category": {c: tally([o for o in outcomes.values() if o[0] == c]) for c in categories},
             "attempts": sum(len(j.attempts) for j in judgements),
-            "failed_calls": sum(a.outcome == "failed" for j in judgements for a in j.attempts)}
+            "failed_calls": sum(a.outcome == "failed" for j in judgements for a in j.attempts),
+            # question id -> model / baseline / tie / None (unparsed), for the paired tests of the report
+            "per_question": {qid: verdict for qid, (_, verdict) in outcomes.items()}}
