@@ -289,7 +289,9 @@ def test_human_export_is_shuffled_anonymized_and_import_scores(tmp_path):
         writer.writeheader()
         writer.writerows(rows)
     scores = human.import_ranks(sheet, key, top=6)
-    assert scores["tuna"] == {"score": 5.0, "mean_rank": 1.0, "ratings": 20}
+    assert scores["tuna"] | {"per_question": None} == {"score": 5.0, "mean_rank": 1.0, "ratings": 20,
+                                                       "per_question": None}
+    assert scores["tuna"]["per_question"] == {q.id: 5 for q in questions}  # kept for the paired tests
     assert scores["alpaca"]["score"] == 3.0
 
 

@@ -152,18 +152,31 @@ def _shot_answers(ctx, param, values) -> dict[int, Path]:
 @click.option("--answers", multiple=True, required=True, callback=_shot_answers,
               help="SHOTS=FILE: answers to the SHOTS-shot prompts (repeat for 0 and 2).")
 @click.option("--instances-per-task", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--bertscore-model", default=None,
+              help="Also BERTScore with this model: a hub id bert-score knows (the paper: roberta-large, downloaded "
+                   "on first use) or a local transformers directory (default: no BERTScore).")
+@click.option("--bertscore-layers", type=click.IntRange(min=0), default=None,
+              help="BERTScore: the representation layer (default: bert-score's tuned layer; needed for local models).")
+@click.option("--bertscore-batch-size", type=click.IntRange(min=1), default=32, show_default=True)
 @click.option("--model-name", required=True, help="Name of the evaluated model in the result.")
 @click.option("-o", "--out", type=OUT, required=True, help="Result JSON (results/{model}/superni.json).")
-def eval_superni(tasks_dir, split, answers, instances_per_task, model_name, out):
-    """Score Super-NaturalInstructions answers: ROUGE-L and exact match, overall, per task and category."""
+def eval_superni(tasks_dir, split, answers, instances_per_task, bertscore_model, bertscore_layers,
+                 bertscore_batch_size, model_name, out):
+    """Score Super-NaturalInstructions answers: ROUGE-L and exact match, overall, per task and category
+    (and BERTScore with --bertscore-model); every instance's scores are kept for the report's bootstrap."""
     from tuna.evaluate import superni
+    from tuna.evaluate.bertscore import BertScoreModel
 
+    bert = BertScoreModel(bertscore_model, bertscore_layers, bertscore_batch_size) if bertscore_model else None
     tasks = superni.load_tasks(tasks_dir, superni.read_task_names(split), instances_per_task)
-    shots = {str(k): superni.score(tasks, answers_of(path)) for k, path in sorted(answers.items())}
+    shots = {str(k): superni.score(tasks, answers_of(path), bert) for k, path in sorted(answers.items())}
     write_json(out, {"benchmark": "superni", "model": model_name, "tasks": len(tasks),
                      "instances_per_task": instances_per_task, "shots": shots})
-    provenance.stamp([out], inputs=[split, *answers.values()], params={"instances_per_task": instances_per_task})
+    provenance.stamp([out], inputs=[split, *answers.values()],
+                     params={"instances_per_task": instances_per_task, "bertscore_model": bertscore_model,
+                             "bertscore_layers": bertscore_layers})
     click.echo(f"{out}: " + ", ".join(f"{k}-shot ROUGE-L {v['rougeL']:.2f} EM {v['exact_match']:.2f}"
+                                      + (f" BERTScore F1 {v['bertscore']['f1']:.2f}" if "bertscore" in v else "")
                                       for k, v in shots.items()))
 
 
@@ -175,11 +188,16 @@ def eval_superni(tasks_dir, split, answers, instances_per_task, model_name, out)
 @click.option("--model-name", required=True, help="Name of the evaluated model in the result.")
 @click.option("-o", "--out", type=OUT, required=True, help="Result JSON (results/{model}/lmentry.json).")
 def eval_lmentry(data_dir, answers, limit_per_task, model_name, out):
-    """Score LMentry answers: accuracy per task, the four robustness aspects, LMentry score."""
-    from tuna.evaluate import lmentry
+    """Score LMentry answers: accuracy per task, the four robustness aspects, LMentry score.
 
-    result = lmentry.score(lmentry.load(data_dir, limit_per_task), answers_of(answers))
-    write_json(out, {"benchmark": "lmentry", "model": model_name, "limit_per_task": limit_per_task, **result})
+    The result also keeps every example's verdict (per_instance), for the report's paired bootstrap.
+    """
+    from tuna.evaluate import lmentry, lmentry_bootstrap
+
+    data, predictions = lmentry.load(data_dir, limit_per_task), answers_of(answers)
+    result = lmentry.score(data, predictions)
+    write_json(out, {"benchmark": "lmentry", "model": model_name, "limit_per_task": limit_per_task, **result,
+                     "per_instance": lmentry_bootstrap.instances(data, predictions)})
     provenance.stamp([out], inputs=[answers], params={"limit_per_task": limit_per_task})
     click.echo(f"{out}: LMentry score {result['lmentry_score']:.1f} (accuracy {result['accuracy']:.1f} x "
                f"robustness {result['robustness']:.1f}, rounded as upstream); {result['missing']} answers missing")
@@ -299,15 +317,28 @@ def _directory(text: str) -> Path | None:
               help="Table 6's human-labelling row: USD per comparison and comparisons per judge-ranked example.")
 @click.option("--training", multiple=True, callback=_named_paths(Path.is_dir, "CHECKPOINT"),
               help="MODEL=CHECKPOINT: a trained model whose metrics.jsonl is drawn in training_curves.png (repeat).")
+@click.option("--bootstrap-resamples", type=click.IntRange(min=100), default=10_000, show_default=True,
+              help="Paired bootstrap resamples behind every delta's 95% interval and p-value.")
+@click.option("--bootstrap-seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
+@click.option("--human", type=FILE, default=None, help="Human scores (`tuna human-import`): Table 2.")
+@click.option("--human-focus", default="tuna", show_default=True,
+              help="Table 2: the model tested against every other one (the paper's †).")
+@click.option("--ranking-agreement", type=FILE, default=None,
+              help="Judge vs human ranking agreement (`tuna human-agreement`): Appendix G.")
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Report directory (results/report).")
 def report_command(results_dir, models, baseline, ranked, costs, quarantine, sweeps, data_sweeps, tables,
-                   human_price, training, out):
+                   human_price, training, bootstrap_resamples, bootstrap_seed, human, human_focus, ranking_agreement,
+                   out):
     """Tables and plots of the evaluated models, each table as CSV, Markdown and HTML.
 
     \b
-    table1    benchmarks x models, deltas vs the baseline (Markdown links every number
-              to its result file and provenance stamp)
+    table1    benchmarks x models, deltas vs the baseline with 95% paired bootstrap
+              intervals and p-values (bootstrap test; Vicuna: sign test); Markdown links
+              every number to its result file and provenance stamp
+    table11   Super-NI BERTScore beside ROUGE-L (when eval-superni computed it)
+    table2    human scores with significance marks (with --human)
+    appendix_g  Spearman of judge vs human rankings (with --ranking-agreement)
     lengths   Table 4: mean response length per rank position, per ranking data set
     cost      calls, tokens and USD per stage and model; unusable judge answers
     sources   sha256, commit and command of every file the numbers come from
@@ -316,13 +347,17 @@ def report_command(results_dir, models, baseline, ranked, costs, quarantine, swe
     agreement.png (with results/{model}/agreement_*.json), training_curves.png (with --training)
     """
     from tuna.evaluate import report
+    from tuna.evaluate.significance import Settings
 
+    uncertainty = report.Uncertainty(Settings(bootstrap_resamples, bootstrap_seed), human, human_focus,
+                                     ranking_agreement)
     made, inputs = report.build(out, results_dir, list(models), baseline, ranked, costs, list(quarantine), sweeps,
-                                data_sweeps, tables, human_price, dict(training))
+                                data_sweeps, tables, human_price, dict(training), uncertainty)
     data_points = {label: {model: str(path) for model, path in points.items()} for label, points in data_sweeps.items()}
     provenance.stamp([out], inputs=inputs, params={"models": list(models), "baseline": baseline, "sweeps": sweeps,
                                                    "data_sweeps": data_points, "tables": tables,
-                                                   "human_price": human_price})
+                                                   "human_price": human_price, "bootstrap_resamples": bootstrap_resamples,
+                                                   "bootstrap_seed": bootstrap_seed, "human_focus": human_focus})
     click.echo(f"{out}: " + ", ".join(p.name for p in made))
 
 
@@ -350,7 +385,7 @@ def human_export(questions, answers, seed, out, key):
               help="Score of rank i is TOP - i (the paper: 6 - i).")
 @click.option("-o", "--out", type=OUT, required=True, help="Scores per model (JSON).")
 def human_import(sheet, key, top, out):
-    """Turn annotators' rankings into per-model scores (TOP - rank, averaged)."""
+    """Turn annotators' rankings into per-model scores (TOP - rank, averaged; each question's kept)."""
     from tuna.evaluate import human
 
     scores = human.import_ranks(sheet, key, top)
@@ -359,5 +394,37 @@ def human_import(sheet, key, top, out):
     click.echo(f"{out}: " + ", ".join(f"{m} {s['score']:.2f}" for m, s in scores.items()))
 
 
-COMMANDS = [fetch_superni, fetch_lmentry, eval_prompts, generate_answers, eval_superni, eval_lmentry, judge_vicuna, report_command,
-            human_export, human_import]
+@click.command("human-export-ranking")
+@click.option("--ranked", type=FILE, required=True,
+              help="Judge-ranked contextual-ranking examples (results/ctx_rank/{model}/ranked.jsonl).")
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Examples to export (a seeded sample).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sample and the shuffling.")
+@click.option("-o", "--out", type=OUT, required=True, help="Annotation sheet (CSV, the judge's ranks hidden).")
+@click.option("--key", type=OUT, required=True, help="The judge's rank of each response (CSV; keep from annotators).")
+def human_export_ranking(ranked, limit, seed, out, key):
+    """Export judge-ranked examples, candidates shuffled and anonymized, for human ranking (Appendix G)."""
+    from tuna.evaluate import human
+    from tuna.records import Ranking
+
+    count = human.export_rankings(read_jsonl(ranked, Ranking), out, key, limit, seed)
+    provenance.stamp([out, key], inputs=[ranked], params={"limit": limit, "seed": seed})
+    click.echo(f"{out}: {count} ranking examples (key: {key})")
+
+
+@click.command("human-agreement")
+@click.option("--sheet", type=FILE, required=True, help="The ranking sheet with rank_* columns filled (1 = best).")
+@click.option("--key", type=FILE, required=True, help="The key written by `tuna human-export-ranking`.")
+@click.option("-o", "--out", type=OUT, required=True, help="Agreement (JSON): Spearman's rho per example and mean.")
+def human_agreement(sheet, key, out):
+    """Spearman correlation between the judge's and the annotators' rankings (Appendix G)."""
+    from tuna.evaluate import human
+
+    agreement = human.ranking_agreement(sheet, key)
+    write_json(out, agreement)
+    provenance.stamp([out], inputs=[sheet, key])
+    click.echo(f"{out}: mean Spearman {agreement['mean_spearman']} over {agreement['examples']} examples")
+
+
+COMMANDS = [fetch_superni, fetch_lmentry, eval_prompts, generate_answers, eval_superni, eval_lmentry, judge_vicuna,
+            report_command, human_export, human_import, human_export_ranking, human_agreement]

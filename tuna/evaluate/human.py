@@ -1,10 +1,14 @@
-"""Human evaluation (the paper's Table 2): annotators rank the models' Vicuna answers.
+"""Human evaluation: annotators rank responses they cannot attribute.
 
-Export writes, per question, the answers of the selected models in a seeded random
-order under neutral labels (Response 1..k) plus empty rank columns; the label->model
-key goes to a separate file that annotators never see. Import reads the filled-in
-ranks (1 = best) and gives the answer at rank i the score `top - i` (6 - i in the
-paper), averaged per model.
+Two kinds of sheets, written and read the same way. Table 2: per Vicuna question, the
+answers of the compared models. Appendix G: per contextual-ranking example, the
+candidates the judge ranked, so the judge's ranks can be checked against humans'.
+Export writes, per item, the responses in a seeded random order under neutral labels
+(Response 1..k) plus empty rank columns; the label -> source key (the model, or the
+judge's rank) goes to a separate file that annotators never see. Import reads the
+filled-in ranks (1 = best). Table 2 gives the answer at rank i the score `top - i`
+(6 - i in the paper), averaged per model, and keeps each question's score for the
+paired tests; Appendix G correlates each example's human ranks with the judge's.
 """
 
 from __future__ import annotations
@@ -14,30 +18,55 @@ import random
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
+from scipy import stats
+
 from tuna.errors import TunaError
 from tuna.evaluate.vicuna import Question
-from tuna.records import atomic_output
+from tuna.prompts import user_message
+from tuna.records import Ranking, atomic_output
+
+JUDGE_RANK = "judge_rank"  # key column of ranking sheets: the judge's rank of the response (1 = best)
+
+
+def export_items(items: list[tuple[str, str, dict[str, str]]], sheet: str | Path, key: str | Path, seed: int = 0,
+                 source: str = "model") -> int:
+    """Write the sheet and its key for items (id, prompt, {source: response}); return how many."""
+    rng = random.Random(seed)
+    sheet_rows, key_rows = [], []
+    for item_id, prompt, responses in items:
+        labels = [f"response_{i}" for i in range(1, len(responses) + 1)]
+        order = rng.sample(list(responses), len(responses))
+        sheet_rows.append({"question_id": item_id, "question": prompt,
+                           **{label: responses[s] for label, s in zip(labels, order)},
+                           **{f"rank_{label}": "" for label in labels}})
+        key_rows += [{"question_id": item_id, "label": label, source: s} for label, s in zip(labels, order)]
+    _write_csv(sheet, sheet_rows)
+    _write_csv(key, key_rows)
+    return len(sheet_rows)
 
 
 def export(questions: list[Question], answers: dict[str, dict[str, str]], sheet: str | Path, key: str | Path,
            seed: int = 0) -> int:
-    """Write the annotation sheet and its key; return the number of questions exported."""
-    models = list(answers)
-    rng = random.Random(seed)
-    labels = [f"response_{i}" for i in range(1, len(models) + 1)]
-    sheet_rows, key_rows = [], []
+    """Table 2: the Vicuna answers of every model in `answers`, per question."""
+    items = []
     for question in questions:
-        missing = [m for m in models if question.id not in answers[m]]
+        missing = [m for m in answers if question.id not in answers[m]]
         if missing:
             raise TunaError(f"model '{missing[0]}' has no answer to question {question.id}")
-        order = rng.sample(models, len(models))
-        sheet_rows.append({"question_id": question.id, "question": question.text,
-                           **{label: answers[m][question.id] for label, m in zip(labels, order)},
-                           **{f"rank_{label}": "" for label in labels}})
-        key_rows += [{"question_id": question.id, "label": label, "model": m} for label, m in zip(labels, order)]
-    _write_csv(sheet, sheet_rows)
-    _write_csv(key, key_rows)
-    return len(sheet_rows)
+        items.append((question.id, question.text, {m: answers[m][question.id] for m in answers}))
+    return export_items(items, sheet, key, seed)
+
+
+def export_rankings(rankings: list[Ranking], sheet: str | Path, key: str | Path, limit: int, seed: int = 0) -> int:
+    """Appendix G: `limit` judge-ranked examples (a seeded sample), their candidates shuffled."""
+    judged = [r for r in rankings if r.source == "judge" and len(r.candidates) >= 2]
+    if not judged:
+        raise TunaError("no judge-ranked example with two or more candidates to export")
+    chosen = sorted(random.Random(seed).sample(range(len(judged)), min(limit, len(judged))))
+    items = [(judged[i].id, user_message(judged[i].instruction, judged[i].input),
+              {str(rank): c.text for rank, c in enumerate(judged[i].candidates, start=1)}) for i in chosen]
+    return export_items(items, sheet, key, seed, source=JUDGE_RANK)
 
 
 def _write_csv(path: str | Path, rows: list[dict]) -> None:
@@ -55,16 +84,19 @@ def _read_csv(path: str | Path) -> list[dict]:
         raise TunaError(f"{path}: cannot read ({exc.strerror})") from exc
 
 
-def import_ranks(sheet: str | Path, key: str | Path, top: int = 6) -> dict[str, dict]:
-    """Mean score (top - rank) and mean rank per model from a filled-in sheet."""
-    labels = {(row["question_id"], row["label"]): row["model"] for row in _read_csv(key)}
-    scores, ranks = defaultdict(list), defaultdict(list)
+def read_ranks(sheet: str | Path, key: str | Path, source: str = "model", top: int = 6) -> dict[str, dict[str, int]]:
+    """Item id -> {source: the annotator's rank} from a filled-in sheet (empty cells skipped)."""
+    try:
+        labels = {(row["question_id"], row["label"]): row[source] for row in _read_csv(key)}
+    except KeyError as exc:
+        raise TunaError(f"{key}: not a key file (needs columns question_id, label, {source})") from exc
+    ranks: dict[str, dict[str, int]] = defaultdict(dict)
     for line, row in enumerate(_read_csv(sheet), start=2):
         for column, value in row.items():
             if not column.startswith("rank_") or not (value or "").strip():
                 continue
-            model = labels.get((row["question_id"], column[len("rank_"):]))
-            if model is None:
+            origin = labels.get((row["question_id"], column[len("rank_"):]))
+            if origin is None:
                 raise TunaError(f"{sheet}:{line}: {column}: no such response in the key {key}")
             try:
                 rank = int(value)
@@ -72,9 +104,37 @@ def import_ranks(sheet: str | Path, key: str | Path, top: int = 6) -> dict[str, 
                 raise TunaError(f"{sheet}:{line}: {column}: rank must be a whole number, got {value!r}") from None
             if not 1 <= rank < top:
                 raise TunaError(f"{sheet}:{line}: {column}: rank {rank} outside 1..{top - 1}")
-            scores[model].append(top - rank)
-            ranks[model].append(rank)
-    if not scores:
+            ranks[row["question_id"]][origin] = rank
+    if not ranks:
         raise TunaError(f"{sheet}: no ranks filled in")
-    return {m: {"score": round(sum(s) / len(s), 3), "mean_rank": round(sum(ranks[m]) / len(ranks[m]), 3),
-                "ratings": len(s)} for m, s in scores.items()}
+    return dict(ranks)
+
+
+def import_ranks(sheet: str | Path, key: str | Path, top: int = 6) -> dict[str, dict]:
+    """Per model: mean score (top - rank), mean rank, and each question's score (paired tests)."""
+    per_question: dict[str, dict[str, int]] = defaultdict(dict)
+    for question, ranks in read_ranks(sheet, key, "model", top).items():
+        for model, rank in ranks.items():
+            per_question[model][question] = top - rank
+    return {m: {"score": round(float(np.mean(list(s.values()))), 3),
+                "mean_rank": round(top - float(np.mean(list(s.values()))), 3),
+                "ratings": len(s), "per_question": s} for m, s in per_question.items()}
+
+
+def ranking_agreement(sheet: str | Path, key: str | Path) -> dict:
+    """Appendix G: Spearman's rho between the judge's and the annotators' ranks of each
+    example's candidates, and its mean over examples (examples with fewer than two ranks,
+    or one side all tied, have no rho and are counted apart)."""
+    per_example, undefined = {}, 0
+    for example, ranks in read_ranks(sheet, key, JUDGE_RANK, top=10**6).items():
+        judge = [int(position) for position in ranks]
+        human = list(ranks.values())
+        if len(ranks) < 2 or len(set(human)) < 2:
+            undefined += 1
+            continue
+        per_example[example] = float(stats.spearmanr(judge, human).statistic)
+    rhos = list(per_example.values())
+    return {"examples": len(rhos), "undefined": undefined,
+            "mean_spearman": round(float(np.mean(rhos)), 4) if rhos else None,
+            "median_spearman": round(float(np.median(rhos)), 4) if rhos else None,
+            "per_example": per_example}

@@ -5,6 +5,7 @@ baseline), Table 4 (average response length per rank position), the cost table
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +13,7 @@ import pandas as pd
 from tuna import provenance
 from tuna.cost import cost_path
 from tuna.errors import TunaError
+from tuna.evaluate.significance import Settings
 from tuna.records import Ranking, atomic_output, read_json, read_jsonl
 from tuna.config.settings import BENCHMARKS
 
@@ -19,6 +21,8 @@ from tuna.config.settings import BENCHMARKS
 TABLE1 = {
     "superni_0shot": ("superni", ("shots", "0", "rougeL")),
     "superni_2shot": ("superni", ("shots", "2", "rougeL")),
+    "superni_0shot_bertscore": ("superni", ("shots", "0", "bertscore", "f1")),
+    "superni_2shot_bertscore": ("superni", ("shots", "2", "bertscore", "f1")),
     "lmentry": ("lmentry", ("lmentry_score",)),
     "vicuna_win": ("vicuna", ("win_rate",)),
     "vicuna_lose": ("vicuna", ("lose_rate",)),
@@ -27,6 +31,7 @@ TABLE1 = {
 }
 DELTAS = ("superni_0shot", "superni_2shot", "lmentry")
 COUNTS = ("calls", "prompt_tokens", "completion_tokens")
+P_DIGITS = 4
 
 
 def read_result(path: Path) -> dict | None:
@@ -47,7 +52,7 @@ def result_path(results_dir: str | Path, model: str, benchmark: str) -> Path:
 
 
 def table1(results_dir: str | Path, models: list[str], baseline: str) -> pd.DataFrame:
-    """One row per model: Super-NI ROUGE-L (0/2-shot), LMentry score, Vicuna win/lose/tie
+    """One row per model: Super-NI ROUGE-L (0/2-shot; BERTScore F1 where scored), LMentry score, Vicuna win/lose/tie
     rates vs the baseline (over parsed verdicts) and the unparsed count; `delta_*`
     columns subtract the baseline's row (benchmarks it has)."""
     rows = []
@@ -69,7 +74,7 @@ def table1_links(table: pd.DataFrame, results_dir: str | Path, out_dir: str | Pa
     def link(text: str, path: Path) -> str:
         return f"[{text}]({Path(os.path.relpath(path, out_dir)).as_posix()})"
 
-    cells = table.astype(object).map(format_cell)
+    cells = table.astype(object).apply(lambda column: column.map(lambda v: format_cell(v, column_digits(column.name))))
     for model in table.index:
         for column in table.columns.intersection(list(TABLE1)):
             if cells.loc[model, column]:
@@ -182,33 +187,43 @@ def format_cell(value, digits: int = 2) -> str:
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
+def column_digits(column, digits: int = 2) -> int:
+    """Decimals of a column: p-values (`*_p_*`, `p_*`) get 4, everything else `digits`."""
+    name = str(column)
+    return P_DIGITS if "_p_" in name or name.startswith("p_") else digits
+
+
 def markdown(table: pd.DataFrame, digits: int = 2) -> str:
     """A GitHub-flavoured Markdown table (empty cells for missing values)."""
     frame = table.reset_index()
+    places = [column_digits(c, digits) for c in frame.columns]
     lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
-    lines += ["| " + " | ".join(format_cell(v, digits) for v in row) + " |" for row in frame.itertuples(index=False)]
+    lines += ["| " + " | ".join(format_cell(v, d) for v, d in zip(row, places)) + " |"
+              for row in frame.itertuples(index=False)]
     return "\n".join(lines) + "\n"
 
 
 def html(table: pd.DataFrame, title: str, digits: int = 2) -> str:
     """A standalone HTML page of the table (what `snakemake --report` shows inline)."""
-    body = table.to_html(na_rep="", float_format=lambda v: f"{v:.{digits}f}", border=0, classes="tuna")
+    formatters = {c: (lambda v, d=column_digits(c, digits): format_cell(v, d)) for c in table.columns}
+    body = table.to_html(na_rep="", formatters=formatters, border=0, classes="tuna")
     return (f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{title}</title><style>"
             "body{font-family:sans-serif} table{border-collapse:collapse} "
             "th,td{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right} th{background:#f4f4f4}"
             f"</style></head><body><h3>{title}</h3>\n{body}\n</body></html>\n")
 
 
-def write_table(table: pd.DataFrame, stem: str | Path, title: str, md_table: pd.DataFrame | None = None) -> list[Path]:
+def write_table(table: pd.DataFrame, stem: str | Path, title: str, md_table: pd.DataFrame | None = None,
+                digits: int = 2) -> list[Path]:
     """STEM.csv (numbers), STEM.md (`md_table` if given, e.g. with links) and STEM.html."""
     stem = Path(stem)
     paths = [stem.with_suffix(suffix) for suffix in (".csv", ".md", ".html")]
     with atomic_output(paths[0]) as handle:
         table.to_csv(handle)
     with atomic_output(paths[1]) as handle:
-        handle.write(markdown(table if md_table is None else md_table))
+        handle.write(markdown(table if md_table is None else md_table, digits))
     with atomic_output(paths[2]) as handle:
-        handle.write(html(table, title))
+        handle.write(html(table, title, digits))
     return paths
 
 
@@ -225,28 +240,80 @@ def trained_examples(checkpoint: Path) -> int:
     return kept
 
 
+@dataclass(frozen=True)
+class Uncertainty:
+    """What the uncertainty tables need beyond the result files."""
+
+    bootstrap: Settings = Settings()
+    human: Path | None = None  # `tuna human-import` scores: Table 2
+    human_focus: str = "tuna"  # the model Table 2 tests against every other one
+    agreement: Path | None = None  # `tuna human-agreement` output: Appendix G
+
+    def inputs(self) -> list[tuple[str, Path]]:
+        return [(role, path) for role, path in (("table2", self.human), ("appendix_g", self.agreement)) if path]
+
+
+def _all_results(results_dir: Path, models: list[str]) -> dict[str, dict[str, dict | None]]:
+    return {m: {b: read_result(result_path(results_dir, m, b)) for b in BENCHMARKS} for m in models}
+
+
+def with_uncertainty(table: pd.DataFrame, results_dir: Path, models: list[str], baseline: str,
+                     uncertainty: Uncertainty) -> pd.DataFrame:
+    """Table 1 with each delta's paired bootstrap interval and test (tuna.evaluate.report_significance)."""
+    from tuna.evaluate import report_significance
+
+    extra = report_significance.table1_uncertainty(_all_results(results_dir, models), baseline, uncertainty.bootstrap)
+    return table.join(extra.reindex(table.index)).dropna(axis="columns", how="all")
+
+
+def significance_tables(out: Path, results_dir: Path, models: list[str], baseline: str,
+                        uncertainty: Uncertainty) -> list[Path]:
+    """Table 11 (BERTScore) when the results have it; Table 2 and Appendix G when their files are given."""
+    from tuna.evaluate import report_significance as rs
+
+    made = []
+    superni = {m: r["superni"] for m, r in _all_results(results_dir, models).items()}
+    bert = rs.table11(superni, baseline, uncertainty.bootstrap)
+    if not bert.empty:
+        made += write_table(bert, out / "table11", "Table 11: Super-NI BERTScore and ROUGE-L")
+    if uncertainty.human:
+        scores = read_json(uncertainty.human).get("models", {})
+        made += write_table(rs.table2(scores, baseline, uncertainty.human_focus), out / "table2",
+                            "Table 2: human evaluation (* better than the baseline, † better than every other "
+                            f"model, Wilcoxon p < {rs.MARK_ALPHA})")
+    if uncertainty.agreement:
+        made += write_table(rs.appendix_g(read_json(uncertainty.agreement)), out / "appendix_g",
+                            "Appendix G: Spearman correlation of judge and human rankings", digits=4)
+    return made
+
+
 def build(out: Path, results_dir: Path, models: list[str], baseline: str, ranked: list[tuple[str, Path]],
           costs: list[tuple[str, Path]], quarantine: list[Path],
           sweeps: dict[str, dict[str, float]],
           data_sweeps: dict[str, dict[str, Path]], tables: dict[str, list[str]] | None = None,
           human: tuple[float, int] | None = None,
-          training: dict[str, Path] | None = None) -> tuple[list[Path], list[Path]]:
+          training: dict[str, Path] | None = None,
+          uncertainty: Uncertainty | None = None) -> tuple[list[Path], list[Path]]:
     """Write every table and plot of the report into OUT; return (files made, files read).
 
     sweeps: label -> {model: lambda}; data_sweeps: label -> {model: its checkpoint}, whose
     provenance stamp says how many examples it was trained on; tables: more tables in
     Table 1's layout (name -> models); human: (USD per comparison, comparisons per
     example) for Table 6's human-labelling row over the judge-ranked sets (`ctx_rank:M`);
-    training: model -> its checkpoint, whose metrics.jsonl gives the training curves.
+    training: model -> its checkpoint, whose metrics.jsonl gives the training curves;
+    uncertainty: the bootstrap settings and the human-evaluation files (Table 2, Appendix G).
     """
     from tuna.evaluate import plots, report_heldout
 
+    uncertainty = uncertainty or Uncertainty()
     out.mkdir(parents=True, exist_ok=True)
     table = table1(results_dir, models, baseline).join(report_heldout.heldout_columns(results_dir, models))
+    table = with_uncertainty(table, results_dir, models, baseline, uncertainty)
     linked = table1_links(table, results_dir, out)
     made = write_table(table, out / "table1", "Table 1: evaluation results", md_table=linked)
     for name, subset in (tables or {}).items():
         made += write_table(table.loc[subset], out / name, f"{name}: evaluation results", md_table=linked.loc[subset])
+    made += significance_tables(out, results_dir, models, baseline, uncertainty)
     made += write_table(lengths(dict(ranked)), out / "lengths", "Table 4: average response length per rank position")
     results = [result_path(results_dir, m, b) for m in models for b in BENCHMARKS]
     judged = [path for path in results if path.name == "vicuna.json" and path.exists()]
@@ -259,7 +326,8 @@ def build(out: Path, results_dir: Path, models: list[str], baseline: str, ranked
             + [("cost", p) for _, p in costs] + [("cost", p) for p in quarantine]
             + [("data_sweep", provenance.stamp_path(c)) for points in data_sweeps.values() for c in points.values()]
             + report_heldout.heldout_sources(results_dir, models)
-            + [("training_curves", Path(c) / "metrics.jsonl") for c in (training or {}).values()])
+            + [("training_curves", Path(c) / "metrics.jsonl") for c in (training or {}).values()]
+            + uncertainty.inputs())
     made += write_table(sources(read), out / "sources", "Sources of the report's numbers")
     vicuna = {m: r for m in models if m != baseline
               and (r := read_result(result_path(results_dir, m, "vicuna"))) is not None}
