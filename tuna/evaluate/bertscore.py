@@ -5,7 +5,8 @@ bert-score's English default, roberta-large with the representation of layer 17
 (downloaded from the Hugging Face hub on first use); any local transformers
 directory works too, with its layer given explicitly. No idf weighting, no baseline
 rescaling (bert-score's defaults). An instance with several references takes
-bert-score's best over them, as ROUGE-L takes its best.
+bert-score's best over them (precision, recall and F1 each), as ROUGE-L takes its best;
+an empty answer scores 0, as bert-score scores it.
 """
 
 from __future__ import annotations
@@ -34,15 +35,23 @@ def instance_scores(predictions: Sequence[str], references: Sequence[Sequence[st
     if model.layers is None and model.name not in model2layers:
         raise TunaError(f"BERTScore model {model.name!r}: give its layer (--bertscore-layers); bert-score only "
                         "knows the layers of the hub models it was tuned on")
-    if not predictions:
-        return []
+    # bert-score scores an empty text 0; its own code path for one fails on transformers 5
+    # (no build_inputs_with_special_tokens), so empty texts are scored 0 here.
+    scored = [i for i, (p, refs) in enumerate(zip(predictions, references, strict=True))
+              if p.strip() and any(r.strip() for r in refs)]
+    scores = [(0.0, 0.0, 0.0)] * len(predictions)
+    if not scored:
+        return scores
     try:
         scorer = BERTScorer(model_type=model.name, num_layers=model.layers, batch_size=model.batch_size)
     except (OSError, ValueError) as exc:
         raise TunaError(f"BERTScore model {model.name!r} cannot be loaded ({exc})") from exc
-    precision, recall, f1 = scorer.score(list(predictions), [list(refs) for refs in references],
+    precision, recall, f1 = scorer.score([predictions[i] for i in scored],
+                                         [[r for r in references[i] if r.strip()] for i in scored],
                                          batch_size=model.batch_size)
-    return list(zip(precision.tolist(), recall.tolist(), f1.tolist()))
+    for i, values in zip(scored, zip(precision.tolist(), recall.tolist(), f1.tolist())):
+        scores[i] = values
+    return scores
 
 
 def aggregate(scores: Sequence[tuple[float, float, float]]) -> dict:
