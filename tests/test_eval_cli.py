@@ -55,8 +55,9 @@ def test_benchmarks_end_to_end_with_smollm2(tmp_path, shared_data, smollm2_gguf,
     assert (tmp_path / "tuna" / "vicuna.cost.json").exists()
 
     # Super-NI (0-shot) and LMentry for both models.
-    tuna("eval-prompts", "--benchmark", "superni", "--data", tasks, "--tasks", tmp_path / "split.txt",
-         "--instances-per-task", 2, "-o", tmp_path / "s0.jsonl")
+    made = tuna("eval-prompts", "--benchmark", "superni", "--data", tasks, "--tasks", tmp_path / "split.txt",
+                "--instances-per-task", 2, "--tokenizer", smollm2_gguf, "-o", tmp_path / "s0.jsonl")
+    assert "4 superni prompts (0 cut to 1024 tokens" in made
     tuna("eval-prompts", "--benchmark", "lmentry", "--data", shared_data / "lmentry" / "data",
          "--limit-per-task", 1, "-o", tmp_path / "lm.jsonl")
     for name, template in (("tuna", "chat"), ("alpaca", "alpaca")):
@@ -73,12 +74,18 @@ def test_benchmarks_end_to_end_with_smollm2(tmp_path, shared_data, smollm2_gguf,
     assert superni["shots"]["0"]["instances"] == 4 and superni["shots"]["0"]["missing"] == 0
     assert set(superni["shots"]["0"]["per_task"]) == {"task1344_glue_entailment_classification",
                                                       "task219_rocstories_title_answer_generation"}
+    assert set(superni["shots"]["0"]["per_instance"]["task219_rocstories_title_answer_generation"]) == {
+        i["id"] for i in json.loads((tasks / "task219_rocstories_title_answer_generation.json").read_text())[
+            "Instances"][:2]}
     lm = json.loads((tmp_path / "tuna" / "lmentry.json").read_text())
     assert lm["missing"] == 0 and len(lm["per_task"]) == 25 and 0 <= lm["lmentry_score"] <= 100
+    assert sum(len(examples) for examples in lm["per_instance"].values()) == 41  # one verdict per example
 
     tuna("report", "--results", tmp_path, "--model", "alpaca", "--model", "tuna", "--baseline", "alpaca",
          "-o", tmp_path / "report")
     table = (tmp_path / "report" / "table1.md").read_text()
     assert "| tuna |" in table and "delta_superni_0shot" in table
+    assert "delta_superni_0shot_p_bootstrap" in table and "delta_lmentry_p_bootstrap" in table
+    assert "delta_vicuna_net_p_sign" in table
     assert (tmp_path / "report" / "vicuna_win_lose_tie.png").stat().st_size > 0
     assert (tmp_path / "report" / "provenance.json").exists()

@@ -1,6 +1,8 @@
 # Evaluation (Sec. 3): benchmark prompts, greedy answers of every evaluated model, scores
 # (Super-NI, LMentry) and Vicuna QA judged against the baseline; the report is report.smk.
 
+from tuna.config.models import ExternalModel
+
 EVAL = PLAN.config.evaluation
 BASELINE = PLAN.baseline
 VICUNA_FILES = PLAN.vicuna_files()
@@ -61,23 +63,49 @@ rule vicuna_prompts:
         "tuna eval-prompts --benchmark vicuna --data {params.data} -o {output} > {log} 2>&1"
 
 
+def superni_tokenizer(model):
+    """The file whose tokenizer measures a model's Super-NI token budget: the GGUF or checkpoint
+    it answers with; for a model answering through an API, its checkpoint if the workflow
+    makes one, else `evaluation.superni.tokenizer`."""
+    answerer = PLAN.answerer(model)
+    if answerer.location:
+        return answerer.inputs
+    if not isinstance(PLAN.models[model], ExternalModel):
+        return [L.checkpoint(model)]
+    if EVAL.superni.tokenizer:
+        return [EVAL.superni.tokenizer]
+    raise WorkflowError(f"evaluation.superni.tokenizer: {model} answers through an API; give a tokenizer "
+                        "(GGUF or transformers directory) to measure its Super-NI token budget")
+
+
+def prompt_file(wildcards):
+    """Super-NI prompts are each model's own (its tokenizer measures the budget); the others are shared."""
+    if wildcards.prompts.startswith("superni"):
+        return L.model_prompts(wildcards.model, wildcards.prompts)
+    return L.eval_prompts(wildcards.prompts)
+
+
 rule superni_prompts:
     input:
         tasks=L.superni_tasks(),
         split=L.download("superni_test_tasks.txt"),
+        tokenizer=lambda w: superni_tokenizer(w.model),
     output:
-        L.eval_prompts("superni_{shots}shot"),
+        L.model_prompts("{model}", "superni_{shots}shot"),
     params:
-        options=SUPERNI_OPTIONS,
+        options=cli_options({"instances_per_task": EVAL.superni.instances_per_task,
+                             "max_source_length": EVAL.superni.max_source_length}),
+    wildcard_constraints:
+        model=names(PLAN.eval_models),
     log:
-        L.log("eval_prompts/superni_{shots}shot"),
+        L.log("eval_prompts/{model}/superni_{shots}shot"),
     resources:
         **LIGHT.resources(),
     conda:
         "../../envs/cpu.yaml"
     shell:
         "tuna eval-prompts --benchmark superni --data {input.tasks} --tasks {input.split} --shots {wildcards.shots} "
-        "{params.options} -o {output} > {log} 2>&1"
+        "--tokenizer {input.tokenizer} {params.options} -o {output} > {log} 2>&1"
 
 
 rule lmentry_prompts:
@@ -99,7 +127,7 @@ rule lmentry_prompts:
 
 rule generate_answers:
     input:
-        prompts=L.eval_prompts("{prompts}"),
+        prompts=prompt_file,
         model=lambda w: PLAN.answerer(w.model).inputs,
     output:
         answers=L.answers("{model}", "{prompts}"),
