@@ -8,6 +8,7 @@ import random
 import numpy as np
 import pytest
 
+from tuna.errors import TunaError
 from tuna.evaluate import lmentry, lmentry_bootstrap, significance
 from tuna.evaluate.significance import Settings
 
@@ -116,3 +117,10 @@ def test_lmentry_identical_models_and_a_clearly_better_one(lmentry_data, weak_an
     assert better.low > 0 and better.p_value < 0.01 and better.low < better.delta < better.high
     worse = lmentry_bootstrap.delta(weak, strong, FAST)
     assert worse.delta == pytest.approx(-better.delta) and worse.high < 0
+
+
+def test_lmentry_results_without_common_examples_are_refused(weak_and_strong):
+    (_, weak), _ = weak_and_strong
+    other = {name: {f"other-{k}": v for k, v in examples.items()} for name, examples in weak.items()}
+    with pytest.raises(TunaError, match="no example scored for both systems"):
+        lmentry_bootstrap.delta(weak, other, FAST)

@@ -11,8 +11,11 @@ computes it, for both systems at once.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
+from tuna.errors import TunaError
 from tuna.evaluate import lmentry
 from tuna.evaluate.lmentry_scoring import score_prediction
 from tuna.evaluate.significance import Delta, Settings, from_resamples
@@ -78,30 +81,27 @@ def delta(model: dict[str, dict[str, list]], baseline: dict[str, dict[str, list]
 
     Examples are paired by file and id; an example one system lacks is left out.
     """
+    keys = {name: sorted(model.get(name, {}).keys() & baseline.get(name, {}).keys()) for name in lmentry.FILES}
+    empty = [name for name, shared in keys.items() if not shared]
+    if empty:
+        raise TunaError(f"LMentry file {empty[0]}: no example scored for both systems (were both evaluated with "
+                        "the same --limit-per-task?)")
     rng = np.random.default_rng(settings.seed)
-    observed = {0: ({}, {}), 1: ({}, {})}
     resampled = {0: ({}, {}), 1: ({}, {})}
-    paired = 0
-    for name in lmentry.FILES:
-        keys = sorted(model.get(name, {}).keys() & baseline.get(name, {}).keys())
-        if not keys:
-            raise ValueError(f"LMentry file {name}: no example scored for both systems")
-        rows = [(model[name][k][0], baseline[name][k][0], *model[name][k][1:]) for k in keys]
-        kinds, counts = _kinds(rows)
-        draws = rng.multinomial(len(keys), counts / len(keys), size=settings.resamples)
+    for name, shared in keys.items():
+        kinds, counts = _kinds([(model[name][k][0], baseline[name][k][0], *model[name][k][1:]) for k in shared])
+        draws = rng.multinomial(len(shared), counts / len(shared), size=settings.resamples)
         for system in (0, 1):
-            _file_accuracies(kinds, counts[None, :], system, name, *observed[system])
             _file_accuracies(kinds, draws, system, name, *resampled[system])
-        paired += len(keys)
-    observed_delta = float((score(*observed[0]) - score(*observed[1]))[0])
-    return from_resamples(observed_delta, score(*resampled[0]) - score(*resampled[1]), paired, settings)
+    observed = (observed_score({name: {k: model[name][k] for k in shared} for name, shared in keys.items()})
+                - observed_score({name: {k: baseline[name][k] for k in shared} for name, shared in keys.items()}))
+    return from_resamples(observed, score(*resampled[0]) - score(*resampled[1]),
+                          sum(map(len, keys.values())), settings)
 
 
 def _kinds(rows: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
     """The distinct rows (an object array, one kind per row) and how often each occurs."""
-    counted: dict[tuple, int] = {}
-    for row in rows:
-        counted[row] = counted.get(row, 0) + 1
+    counted = Counter(rows)
     kinds = np.empty((len(counted), len(rows[0])), dtype=object)
     kinds[:] = list(counted)
     return kinds, np.array(list(counted.values()))
