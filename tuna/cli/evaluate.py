@@ -8,7 +8,7 @@ import click
 
 from tuna import datasets, provenance
 from tuna.cli.options import provider_options, section_options
-from tuna.config.settings import BENCHMARKS, VICUNA_STYLES, Judge, Vicuna, default, doc
+from tuna.config.settings import BENCHMARKS, VICUNA_STYLES, Bootstrap, Judge, SuperNI, Vicuna, default, doc
 from tuna.errors import TunaError
 from tuna.records import write_json, write_jsonl
 from tuna.stages import answers_of
@@ -69,9 +69,8 @@ def fetch_lmentry(out):
 @click.option("--tokenizer", default=None,
               help="superni: the evaluated model (GGUF file or transformers directory) whose tokenizer "
                    "measures the token budget.")
-@click.option("--max-source-length", type=click.IntRange(min=0), default=1024, show_default=True,
-              help="superni: Tk-Instruct's token budget of a prompt: positive examples only while the prompt fits, "
-                   "then the prompt is cut to it (0: no budget, no --tokenizer needed).")
+@click.option("--max-source-length", type=click.IntRange(min=0), default=default(SuperNI, "max_source_length"),
+              show_default=True, help="superni: " + doc(SuperNI, "max_source_length").replace("`", ""))
 @click.option("--limit-per-task", type=click.IntRange(min=1), default=None,
               help="lmentry: at most N examples per data file, spread over templates (default: all).")
 @click.option("-o", "--out", type=OUT, required=True, help="Prompt records (jsonl).")
@@ -317,9 +316,10 @@ def _directory(text: str) -> Path | None:
               help="Table 6's human-labelling row: USD per comparison and comparisons per judge-ranked example.")
 @click.option("--training", multiple=True, callback=_named_paths(Path.is_dir, "CHECKPOINT"),
               help="MODEL=CHECKPOINT: a trained model whose metrics.jsonl is drawn in training_curves.png (repeat).")
-@click.option("--bootstrap-resamples", type=click.IntRange(min=100), default=10_000, show_default=True,
-              help="Paired bootstrap resamples behind every delta's 95% interval and p-value.")
-@click.option("--bootstrap-seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
+@click.option("--bootstrap-resamples", type=click.IntRange(min=100), default=default(Bootstrap, "resamples"),
+              show_default=True, help="Paired bootstrap resamples behind every delta's 95% interval and p-value.")
+@click.option("--bootstrap-seed", type=int, default=default(Bootstrap, "seed"), show_default=True,
+              help=doc(Bootstrap, "seed"))
 @click.option("--human", type=FILE, default=None, help="Human scores (`tuna human-import`): Table 2.")
 @click.option("--human-focus", default="tuna", show_default=True,
               help="Table 2: the model tested against every other one (the paper's †).")

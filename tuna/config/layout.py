@@ -97,6 +97,10 @@ class Layout:
     def eval_prompts(self, prompts) -> str:
         return self._(f"results/eval/prompts/{prompts}.jsonl")
 
+    def model_prompts(self, model, prompts) -> str:
+        """A model's own benchmark prompts (Super-NI: its tokenizer measures the budget)."""
+        return self._(f"results/{model}/prompts/{prompts}.jsonl")
+
     def answers(self, model, prompts) -> str:
         return self._(f"results/{model}/answers/{prompts}.jsonl")
 

@@ -327,7 +327,7 @@ class Vicuna(Section):
 
 
 class SuperNI(Section):
-    """Super-NaturalInstructions (119 test tasks), ROUGE-L."""
+    """Super-NaturalInstructions (119 test tasks), ROUGE-L (and BERTScore)."""
 
     shots: list[Literal[0, 2]] = [0, 2]
     """Positive examples in the prompt: 0 and/or 2."""
@@ -335,6 +335,23 @@ class SuperNI(Section):
     """Test instances per task."""
     max_tokens: int = Field(128, ge=1)
     """Longest answer in tokens."""
+    max_source_length: int = Field(1024, ge=0)
+    """Tk-Instruct's token budget of a prompt, in the evaluated model's tokens: positive examples only while the prompt fits, then the prompt is cut to it (`0`: no budget)."""
+    tokenizer: str = "gpt2"
+    """Tokenizer measuring the budget of models that answer through an API and have no checkpoint in the workflow: a GGUF file, a transformers directory or a hub id (Tk-Instruct measured GPT-3's prompts with `gpt2`'s, downloaded on first use)."""
+    bertscore_model: str | None = "roberta-large"
+    """BERTScore model: a hub id bert-score knows (the paper: `roberta-large`, downloaded on first use), a local transformers directory (give `bertscore_layers`), or `null` for no BERTScore."""
+    bertscore_layers: int | None = Field(None, ge=0)
+    """BERTScore representation layer (`null`: bert-score's tuned layer, 17 for roberta-large)."""
+
+
+class Bootstrap(Section):
+    """The paired bootstrap behind every delta's 95% interval and p-value in the report."""
+
+    resamples: int = Field(10_000, ge=100)
+    """Resamples of the paired per-instance scores."""
+    seed: int = 0
+    """Seed of the resampling."""
 
 
 class LMentry(Section):
@@ -376,6 +393,8 @@ class Evaluation(Section):
     """LMentry."""
     held_out: HeldOut = HeldOut()
     """Held-out ranking agreement and NLL."""
+    bootstrap: Bootstrap = Bootstrap()
+    """Uncertainty of the deltas against the baseline."""
 
 
 class Human(Section):

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 
 from tuna.errors import TunaError
 
-DEFAULT_MODEL = "roberta-large"
-
 
 @dataclass(frozen=True)
 class BertScoreModel:

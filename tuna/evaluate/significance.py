@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-RESAMPLES = 10_000
-SEED = 0
+from tuna.config.settings import Bootstrap, default
+
 CONFIDENCE = 0.95
 _CHUNK = 2_000_000  # resampled indices held at once (16 MB)
 
@@ -28,8 +28,8 @@ _CHUNK = 2_000_000  # resampled indices held at once (16 MB)
 class Settings:
     """How the bootstrap runs (config: the report's bootstrap settings)."""
 
-    resamples: int = RESAMPLES
-    seed: int = SEED
+    resamples: int = default(Bootstrap, "resamples")
+    seed: int = default(Bootstrap, "seed")
     confidence: float = CONFIDENCE
 
 

@@ -15,6 +15,7 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
+from tuna.config.settings import SuperNI, default
 from tuna.errors import TunaError
 from tuna.evaluate import bertscore, metrics
 from tuna.llm.tokenizer import Tokenizer
@@ -24,7 +25,7 @@ from tuna.records import Instruction, read_json
 UPSTREAM_COMMIT = "b00871c954282e35d14de77c546918ee8b9d90da"
 TASK_URL = "https://raw.githubusercontent.com/allenai/natural-instructions/{commit}/tasks/{task}.json"
 SHOTS = (0, 2)
-MAX_SOURCE_LENGTH = 1024  # Tk-Instruct's evaluation scripts (--max_source_length 1024)
+MAX_SOURCE_LENGTH = default(SuperNI, "max_source_length")  # Tk-Instruct's evaluation scripts use 1024
 
 
 @dataclass(frozen=True)

@@ -24,23 +24,27 @@ class Tokenizer:
 
 
 def load_tokenizer(location: str | Path) -> Tokenizer:
-    """The tokenizer of a GGUF file or a transformers directory (also `pkg:` resources)."""
-    path = resolve(str(location))
+    """The tokenizer of a GGUF file or a transformers directory (also `pkg:` resources), or
+    a hub id such as `gpt2` (Tk-Instruct's measure for GPT-3), downloaded on first use."""
+    location = str(location)
+    if not (location.startswith("pkg:") or Path(location).expanduser().exists()):
+        return _transformers(location)
+    path = resolve(location)
     if path.is_dir():
-        return _transformers(path)
+        return _transformers(str(path))
     if path.suffix == ".gguf":
         return _gguf(path)
     raise TunaError(f"{location}: not a tokenizer (expected a .gguf file or a transformers directory)")
 
 
-def _transformers(path: Path) -> Tokenizer:
+def _transformers(location: str) -> Tokenizer:
     from transformers import AutoTokenizer
 
     try:
-        tokenizer = AutoTokenizer.from_pretrained(path)
+        tokenizer = AutoTokenizer.from_pretrained(location)
     except (OSError, ValueError) as exc:
-        raise TunaError(f"{path}: no transformers tokenizer there ({exc})") from exc
-    return Tokenizer(str(path), lambda text: tokenizer(text)["input_ids"],
+        raise TunaError(f"{location}: no transformers tokenizer there or of that name ({exc})") from exc
+    return Tokenizer(location, lambda text: tokenizer(text)["input_ids"],
                      lambda ids: tokenizer.decode(ids, skip_special_tokens=True))
 
 

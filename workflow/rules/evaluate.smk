@@ -64,18 +64,15 @@ rule vicuna_prompts:
 
 
 def superni_tokenizer(model):
-    """The file whose tokenizer measures a model's Super-NI token budget: the GGUF or checkpoint
-    it answers with; for a model answering through an API, its checkpoint if the workflow
-    makes one, else `evaluation.superni.tokenizer`."""
+    """What measures a model's Super-NI token budget, and the files it is read from: the GGUF or
+    checkpoint the model answers with; for a model answering through an API, its checkpoint
+    if the workflow makes one, else `evaluation.superni.tokenizer` (a file or a hub id)."""
     answerer = PLAN.answerer(model)
     if answerer.location:
-        return answerer.inputs
+        return answerer.location, answerer.inputs
     if not isinstance(PLAN.models[model], ExternalModel):
-        return [L.checkpoint(model)]
-    if EVAL.superni.tokenizer:
-        return [EVAL.superni.tokenizer]
-    raise WorkflowError(f"evaluation.superni.tokenizer: {model} answers through an API; give a tokenizer "
-                        "(GGUF or transformers directory) to measure its Super-NI token budget")
+        return L.checkpoint(model), [L.checkpoint(model)]
+    return EVAL.superni.tokenizer, planned_input(EVAL.superni.tokenizer)
 
 
 def prompt_file(wildcards):
@@ -89,10 +86,11 @@ rule superni_prompts:
     input:
         tasks=L.superni_tasks(),
         split=L.download("superni_test_tasks.txt"),
-        tokenizer=lambda w: superni_tokenizer(w.model),
+        tokenizer=lambda w: superni_tokenizer(w.model)[1],
     output:
         L.model_prompts("{model}", "superni_{shots}shot"),
     params:
+        tokenizer=lambda w: superni_tokenizer(w.model)[0],
         options=cli_options({"instances_per_task": EVAL.superni.instances_per_task,
                              "max_source_length": EVAL.superni.max_source_length}),
     wildcard_constraints:
@@ -105,7 +103,7 @@ rule superni_prompts:
         "../../envs/cpu.yaml"
     shell:
         "tuna eval-prompts --benchmark superni --data {input.tasks} --tasks {input.split} --shots {wildcards.shots} "
-        "--tokenizer {input.tokenizer} {params.options} -o {output} > {log} 2>&1"
+        "--tokenizer {params.tokenizer} {params.options} -o {output} > {log} 2>&1"
 
 
 rule lmentry_prompts:
@@ -201,6 +199,8 @@ rule eval_superni:
     params:
         answers=lambda w, input: " ".join(f"--answers {s}={a}" for s, a in zip(SUPERNI_SHOTS, input.answers)),
         options=SUPERNI_OPTIONS,
+        bertscore=cli_options({"bertscore_model": EVAL.superni.bertscore_model,
+                               "bertscore_layers": EVAL.superni.bertscore_layers}),
     wildcard_constraints:
         model=names(PLAN.eval_models),
     log:
@@ -211,7 +211,7 @@ rule eval_superni:
         "../../envs/cpu.yaml"
     shell:
         "tuna eval-superni --tasks-dir {input.tasks} --tasks {input.split} {params.answers} {params.options} "
-        "--model-name {wildcards.model} -o {output} > {log} 2>&1"
+        "{params.bertscore} --model-name {wildcards.model} -o {output} > {log} 2>&1"
 
 
 rule eval_lmentry:

@@ -81,6 +81,8 @@ rule report:
             [f"{label}={model}:{path}" for label, points in REPORT_DATA_SWEEPS.items() for model, path in points.items()],
         ),
         training=repeat_option("--training", [f"{model}={path}" for model, path in REPORT_TRAINING.items()]),
+        bootstrap=cli_options({"bootstrap_resamples": PLAN.config.evaluation.bootstrap.resamples,
+                               "bootstrap_seed": PLAN.config.evaluation.bootstrap.seed}),
         results=lambda w, output: os.path.dirname(os.path.dirname(output.table1_csv)),
         out=lambda w, output: os.path.dirname(output.table1_csv),
     log:
@@ -92,4 +94,4 @@ rule report:
     shell:
         "tuna report --results {params.results} {params.models} --baseline {params.baseline} {params.ranked} "
         "{params.costs} {params.quarantine} {params.sweeps} {params.data_sweeps} {params.tables} {params.human} "
-        "{params.training} -o {params.out} > {log} 2>&1"
+        "{params.training} {params.bootstrap} -o {params.out} > {log} 2>&1"
