@@ -36,12 +36,13 @@ SECTIONS = [
     ("prices.MODEL", s.Price, set()),
     ("downloads.NAME", s.Download, set()),
     ("released", s.Released, set()),
-    ("evaluation", s.Evaluation, {"generation", "vicuna", "superni", "lmentry", "held_out"}),
+    ("evaluation", s.Evaluation, {"generation", "vicuna", "superni", "lmentry", "held_out", "bootstrap"}),
     ("evaluation.generation", s.Generation, set()),
     ("evaluation.vicuna", s.Vicuna, set()),
     ("evaluation.superni", s.SuperNI, set()),
     ("evaluation.lmentry", s.LMentry, set()),
     ("evaluation.held_out", s.HeldOut, set()),
+    ("evaluation.bootstrap", s.Bootstrap, set()),
     ("human", s.Human, set()),
 ]
 
