@@ -6,7 +6,7 @@ A resample of a file's examples only changes how many examples of each kind it h
 a kind being (template, answer position, model verdict, baseline verdict) since
 verdicts are 0/1; so one multinomial draw over a file's kinds is that file's resample,
 exactly and cheaply. The score is then recomputed on the drawn counts, as lmentry.score
-computes it, for both systems at once.
+computes it (the official analysis' rounding included), for both systems at once.
 """
 
 from __future__ import annotations
@@ -17,17 +17,19 @@ import numpy as np
 
 from tuna.errors import TunaError
 from tuna.evaluate import lmentry
-from tuna.evaluate.lmentry_scoring import score_prediction
 from tuna.evaluate.significance import Delta, Settings, from_resamples
 
 FIELDS = ("template_id", "answer_index")
+# The official analysis rounds before combining: task accuracies to 2 decimals, template
+# accuracies to 1, answer-position accuracies to 2, the mean robustness to 1 (lmentry.score).
+DIGITS = {"task": 2, "template_id": 1, "answer_index": 2}
 
 
 def instances(data: dict[str, dict[str, dict]], predictions: dict[str, str]) -> dict[str, dict[str, list]]:
     """Per data file: example id -> [verdict, template_id, answer_index or None], for the
     result file (the bootstrap pairs two models' verdicts by example id)."""
-    return {name: {key: [score_prediction(name, predictions.get(f"{name}{lmentry.SEPARATOR}{key}", ""), example)[0],
-                         *(example["metadata"].get(field) for field in FIELDS)]
+    verdicts = lmentry.verdicts(data, predictions)
+    return {name: {key: [verdicts[name][key][0], *(example["metadata"].get(field) for field in FIELDS)]
                    for key, example in examples.items()}
             for name, examples in data.items()}
 
@@ -48,22 +50,26 @@ def score(accuracy: dict[str, np.ndarray], by: dict[tuple[str, str], list[np.nda
         np.mean([_robustness(by[(t, "template_id")]) for t in lmentry.TASKS], axis=0),
         np.mean([_robustness([accuracy[a], accuracy[b]]) for a, b in lmentry.ADJACENT_PAIRS], axis=0),
     ]
-    return np.mean([accuracy[t] for t in lmentry.TASKS], axis=0) * np.mean(aspects, axis=0) / 100
+    robustness = np.round(np.mean(aspects, axis=0), 1)
+    return np.mean([accuracy[t] for t in lmentry.TASKS], axis=0) * (robustness / 100)
 
 
-def _percent(correct: np.ndarray, total: np.ndarray) -> np.ndarray:
-    return np.divide(100.0 * correct, total, out=np.zeros(correct.shape), where=total > 0)
+def _percent(correct: np.ndarray, total: np.ndarray, digits: int) -> np.ndarray:
+    """correct / total * 100 rounded as the official analysis rounds it (0 for an empty group)."""
+    ratio = np.divide(correct, total, out=np.zeros(correct.shape), where=total > 0)
+    return np.round(ratio * 100, digits)
 
 
 def _file_accuracies(kinds: np.ndarray, counts: np.ndarray, system: int, name: str, accuracy: dict, by: dict):
     """Accuracies of one file's drawn `counts` (resamples x kinds) for verdict column `system`."""
     correct = (kinds[:, system] == 1).astype(bool)
-    accuracy[name] = _percent(counts @ correct, counts.sum(axis=1))
+    accuracy[name] = _percent(counts @ correct, counts.sum(axis=1), DIGITS["task"])
     for column, field in enumerate(FIELDS, start=2):
         groups = sorted(set(kinds[:, column]) - {None}, key=str)
         for group in groups:
             member = (kinds[:, column] == group).astype(bool)
-            by.setdefault((name, field), []).append(_percent(counts @ (correct & member), counts @ member))
+            by.setdefault((name, field), []).append(_percent(counts @ (correct & member), counts @ member,
+                                                             DIGITS[field]))
 
 
 def observed_score(instances: dict[str, dict[str, list]]) -> float:
