@@ -405,7 +405,7 @@ def human_import(sheet, key, top, out):
 def human_export_ranking(ranked, limit, seed, out, key):
     """Export judge-ranked examples, candidates shuffled and anonymized, for human ranking (Appendix G)."""
     from tuna.evaluate import human
-    from tuna.records import Ranking
+    from tuna.records import Ranking, read_jsonl
 
     count = human.export_rankings(read_jsonl(ranked, Ranking), out, key, limit, seed)
     provenance.stamp([out, key], inputs=[ranked], params={"limit": limit, "seed": seed})
