@@ -5,6 +5,7 @@ import os
 from tuna import config as tuna_config
 from tuna.config import cli_options, repeat_option
 from tuna.config.layout import cost_of
+from tuna.config.models import ExternalModel
 from tuna.errors import TunaError
 from tuna.resources import LIGHT, ClusterJobs, resources_of, threads_of
 
@@ -59,3 +60,22 @@ def prm_settings(wildcards):
 def optional(path):
     """[path], or nothing for a file that is not needed (None)."""
     return [path] if path else []
+
+
+def superni_tokenizer(model):
+    """What measures a model's Super-NI token budget, and the files it is read from: the GGUF or
+    checkpoint the model answers with; for a model answering through an API, its checkpoint
+    if the workflow makes one, else `evaluation.superni.tokenizer` (a file or a hub id)."""
+    answerer = PLAN.answerer(model)
+    if answerer.location:
+        return answerer.location, answerer.inputs
+    if not isinstance(PLAN.models[model], ExternalModel):
+        return L.checkpoint(model), [L.checkpoint(model)]
+    return PLAN.config.evaluation.superni.tokenizer, planned_input(PLAN.config.evaluation.superni.tokenizer)
+
+
+def prompt_file(wildcards):
+    """Super-NI prompts are each model's own (its tokenizer measures the budget); the others are shared."""
+    if wildcards.prompts.startswith("superni"):
+        return L.model_prompts(wildcards.model, wildcards.prompts)
+    return L.eval_prompts(wildcards.prompts)

@@ -1,7 +1,6 @@
 # Evaluation (Sec. 3): benchmark prompts, greedy answers of every evaluated model, scores
 # (Super-NI, LMentry) and Vicuna QA judged against the baseline; the report is report.smk.
 
-from tuna.config.models import ExternalModel
 
 EVAL = PLAN.config.evaluation
 BASELINE = PLAN.baseline
@@ -61,25 +60,6 @@ rule vicuna_prompts:
         "../../envs/cpu.yaml"
     shell:
         "tuna eval-prompts --benchmark vicuna --data {params.data} -o {output} > {log} 2>&1"
-
-
-def superni_tokenizer(model):
-    """What measures a model's Super-NI token budget, and the files it is read from: the GGUF or
-    checkpoint the model answers with; for a model answering through an API, its checkpoint
-    if the workflow makes one, else `evaluation.superni.tokenizer` (a file or a hub id)."""
-    answerer = PLAN.answerer(model)
-    if answerer.location:
-        return answerer.location, answerer.inputs
-    if not isinstance(PLAN.models[model], ExternalModel):
-        return L.checkpoint(model), [L.checkpoint(model)]
-    return EVAL.superni.tokenizer, planned_input(EVAL.superni.tokenizer)
-
-
-def prompt_file(wildcards):
-    """Super-NI prompts are each model's own (its tokenizer measures the budget); the others are shared."""
-    if wildcards.prompts.startswith("superni"):
-        return L.model_prompts(wildcards.model, wildcards.prompts)
-    return L.eval_prompts(wildcards.prompts)
 
 
 rule superni_prompts:
