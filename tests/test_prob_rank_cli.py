@@ -107,7 +107,7 @@ def jobs_run(stdout: str) -> Counter:
 @pytest.mark.slow
 def test_changing_beta_reruns_scoring_never_the_teacher(tmp_path):
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    config["data"]["limit"] = 4
+    config["data"].update(limit=4, held_out=0)  # 4 instructions, none held out
     config["teacher"].update(n=2, max_tokens=16, provider={**config["teacher"]["provider"], "n_ctx": 1024})
     write_config(tmp_path, config)
 

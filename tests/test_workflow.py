@@ -20,7 +20,7 @@ def built(tmp_path_factory):
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     source = workdir / "my_data.json"
     source.write_text(json.dumps([{"instruction": f"Count to {n}.", "input": "", "output": str(n)} for n in range(10)]))
-    config["data"].update(source=str(source), limit=6)
+    config["data"].update(source=str(source), limit=6, held_out=0)
     write_config(workdir, config)
     snakemake(workdir, *TARGETS)
     return workdir, config
@@ -32,7 +32,7 @@ def test_outputs_and_provenance(built):
     assert len(lines) == 6
     stamp = json.loads((workdir / "results/data/instructions.jsonl.provenance.json").read_text())
     assert stamp["code"]["tuna"] and len(stamp["code"]["git_commit"]) == 40
-    assert stamp["params"] == {"source": str(workdir / "my_data.json"), "limit": 6}
+    assert stamp["params"] == {"source": str(workdir / "my_data.json"), "limit": 6, "held_out": 0.0, "held_out_seed": 0}
     assert json.loads((workdir / "checkpoints/alpaca/provenance.json").read_text())["inputs"][0]["sha256"]
     assert (workdir / "checkpoints/alpaca.source.gguf").stat().st_size > 50_000_000
     assert (workdir / "logs/import_model/alpaca.log").exists()
@@ -80,6 +80,7 @@ def test_a_configfile_stands_alone(tmp_path):
                         "sft": {"init": "alpaca", "data": "instructions", "train": {"objective": "mle"}}}
     config["evaluation"] = {"benchmarks": ["vicuna"], "models": ["alpaca", "sft"], "baseline": "alpaca",
                             "vicuna": {"questions": "demo", "style": "pairwise"}}
+    config["data"]["held_out"] = 0
     write_config(tmp_path, config)
     jobs = planned_jobs(tmp_path)
     assert jobs["train"] == 1 and "teacher" not in jobs and "sample" not in jobs

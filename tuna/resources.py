@@ -201,7 +201,14 @@ class ClusterJobs:
         return _cpu_training(self.parameters(self.plan.config.prms[wildcards.prm].backbone))
 
     def prm_rank(self, wildcards) -> Job:
-        params = self.parameters(self.plan.config.prms[wildcards.prm].backbone)
+        return self._forward(self.parameters(self.plan.config.prms[wildcards.prm].backbone))
+
+    def held_out(self, wildcards) -> Job:
+        """Held-out agreement and NLL: forward passes of the model, no gradients."""
+        return self._forward(self.parameters(wildcards.model))
+
+    @staticmethod
+    def _forward(params: int) -> Job:
         return Job(threads=cpu_threads(params), mem_mb=_mb(4 * params + 2000 * MB), runtime=480)
 
 

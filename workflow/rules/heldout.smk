@@ -20,7 +20,9 @@ rule eval_agreement:
         ranking=names(PLAN.agreement_rankings()),
     log:
         L.log("eval_agreement/{model}/{ranking}"),
-    threads: 2
+    threads: threads_of(JOBS.held_out)
+    resources:
+        **resources_of(JOBS.held_out),
     conda:
         "../../envs/cpu.yaml"
     shell:
@@ -42,7 +44,9 @@ rule eval_nll:
         model=names(PLAN.heldout_models()),
     log:
         L.log("eval_nll/{model}"),
-    threads: 2
+    threads: threads_of(JOBS.held_out)
+    resources:
+        **resources_of(JOBS.held_out),
     conda:
         "../../envs/cpu.yaml"
     shell:
