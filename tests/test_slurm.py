@@ -76,7 +76,8 @@ def test_offline_default_runs_through_sbatch_and_training_resumes_after_scancel(
     assert "resuming after step" in (tmp_path / "logs" / "train" / "tuna_p.log").read_text()
     assert not (tmp_path / "checkpoints" / "tuna_p.state").exists()
     assert (tmp_path / "checkpoints" / "tuna_p" / "model.safetensors").is_file()
-    assert len((tmp_path / "results" / "prob_rank" / "ranked.jsonl").read_text().splitlines()) == config["data"]["limit"]
+    data = config["data"]
+    assert len((tmp_path / "results" / "prob_rank" / "ranked.jsonl").read_text().splitlines()) == data["limit"] + data["held_out"]
     for log in ("prepare_instructions.log", "import_model/alpaca.log", "teacher/0.log", "teacher/1.log",
                 "prob_rank.log", "train/tuna_p.log"):
         assert (tmp_path / "logs" / log).is_file(), log
