@@ -3,11 +3,10 @@
 import socket
 import subprocess
 import sys
-import time
 
-import httpx
 import pytest
 
+from local_servers import wait_until_serving
 from tuna.llm import Limits, Request, RequestCache, make_provider
 
 pytestmark = pytest.mark.slow
@@ -33,14 +32,7 @@ def server_url(smollm2_gguf):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/v1"
     try:
-        for _ in range(240):
-            try:
-                if httpx.get(f"{url}/models", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("llama_cpp.server did not come up")
+        wait_until_serving(url, proc, 120, "llama_cpp.server")
         yield url
     finally:
         proc.terminate()

@@ -9,14 +9,13 @@ import json
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
 
-import httpx
 import pytest
 
+from local_servers import journaled_answers, wait_until_serving
 from tuna.llm import Limits, Request, RequestCache, make_provider
 
 # find_spec, not importorskip: importing vLLM takes seconds, even for `-m "not slow"`.
@@ -97,16 +96,6 @@ if __name__ == "__main__":
 """
 
 
-def journaled(cache) -> int:
-    if not cache.exists():
-        return 0
-    with sqlite3.connect(cache) as db:
-        try:
-            return db.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
-        except sqlite3.OperationalError:
-            return 0
-
-
 def test_kill_9_then_resume_from_the_journal(smollm2_checkpoint, tmp_path):
     cache = tmp_path / "requests.sqlite"
     report = tmp_path / "report.json"
@@ -115,11 +104,11 @@ def test_kill_9_then_resume_from_the_journal(smollm2_checkpoint, tmp_path):
     job = subprocess.Popen(command, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 600
-    while journaled(cache) < 1 and job.poll() is None and time.monotonic() < deadline:
+    while journaled_answers(cache) < 1 and job.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     os.killpg(job.pid, signal.SIGKILL)  # the job and vLLM's engine processes, as a scheduler kills a job
     job.wait()
-    kept = journaled(cache)
+    kept = journaled_answers(cache)
     assert 1 <= kept < 4
     subprocess.run(command, env=env, check=True, capture_output=True)
     resumed = json.loads(report.read_text())
@@ -144,15 +133,7 @@ def vllm_server(smollm2_checkpoint):
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + 900
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                if httpx.get(f"{url}/models", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(1)
-        else:
-            pytest.fail("vllm serve did not come up")
+        wait_until_serving(url, proc, 900, "vllm serve")
         yield url
     finally:
         if proc.poll() is None:

@@ -3,7 +3,6 @@
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import time
 from collections import Counter
@@ -13,6 +12,7 @@ import pytest
 import yaml
 
 from fault_server import FaultServer
+from local_servers import journaled_answers
 from workflow_run import snakemake as run_snakemake
 from workflow_run import write_config
 
@@ -31,16 +31,6 @@ def teacher_cmd(instructions, out, url, cache):
             "--concurrency", "1", "--cache", str(cache), "-o", str(out)]
 
 
-def cached_answers(cache: Path) -> int:
-    if not cache.exists():
-        return 0
-    with sqlite3.connect(cache) as db:
-        try:
-            return db.execute("SELECT COUNT(*) FROM answers").fetchone()[0]
-        except sqlite3.OperationalError:
-            return 0
-
-
 def test_kill_9_midway_then_rerun_equals_an_uninterrupted_run(tmp_path):
     instructions = write_instructions(tmp_path / "instructions.jsonl", 6)
     env = {**os.environ, "TQDM_DISABLE": "1"}
@@ -53,9 +43,9 @@ def test_kill_9_midway_then_rerun_equals_an_uninterrupted_run(tmp_path):
         out, cache = tmp_path / "out.jsonl", tmp_path / "cache.sqlite"
         job = subprocess.Popen(teacher_cmd(instructions, out, server.url, cache), env=env)
         deadline = time.monotonic() + 60
-        while cached_answers(cache) < 5 and time.monotonic() < deadline:
+        while journaled_answers(cache) < 5 and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert cached_answers(cache) == 5
+        assert journaled_answers(cache) == 5
         job.send_signal(signal.SIGKILL)
         job.wait()
         assert not out.exists()

@@ -135,16 +135,22 @@ def estimate_vicuna(plan, questions: list, judge_prompts: dict) -> dict:
                 calls * min(VICUNA_REPLY_TOKENS, cap), calls * cap)
 
 
+HUMAN_STAGE = "human labelling (instead of the judge)"
+
+
+def human_cost(examples: int, usd_per_comparison: float, comparisons_per_example: int) -> tuple[int, float]:
+    """(comparisons, USD) of annotators ranking `examples` judge-ranked examples (Table 6's pricing)."""
+    comparisons = examples * comparisons_per_example
+    return comparisons, round(comparisons * usd_per_comparison, 2)
+
+
 def human_row(plan, instructions: list) -> dict:
-    """What human labelling of the contextual-ranking data would cost instead of the judge
-    (Table 6: `human.usd_per_comparison` per pairwise comparison, `comparisons_per_example` each)."""
+    """What human labelling of the contextual-ranking data would cost instead of the judge."""
     human = plan.config.human
     judged = len(instructions[: plan.config.data.ctx_rank_limit]) * len(plan.sampled_models())
-    comparisons = judged * human.comparisons_per_example
-    return {"stage": "human labelling (instead of the judge)", "provider": "human", "model": None,
-            "instructions": judged, "calls": comparisons, "prompt_tokens": 0, "completion_tokens": 0,
-            "usd": round(comparisons * human.usd_per_comparison, 2),
-            "usd_if_max_tokens": round(comparisons * human.usd_per_comparison, 2), "priced": True}
+    comparisons, dollars = human_cost(judged, human.usd_per_comparison, human.comparisons_per_example)
+    return {"stage": HUMAN_STAGE, "provider": "human", "model": None, "instructions": judged, "calls": comparisons,
+            "prompt_tokens": 0, "completion_tokens": 0, "usd": dollars, "usd_if_max_tokens": dollars, "priced": True}
 
 
 def estimate(plan, instructions: list | None = None) -> list[dict]:

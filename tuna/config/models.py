@@ -102,11 +102,13 @@ class DataPart(Section):
             return f"range:{self.range[0]}:{self.range[1]}"
         return "all"
 
+    def set_label(self) -> str:
+        """The whole data set's name for reports: `prob_rank(beta 0.9)`, `prm_rank:alpaca(prm_7b)`."""
+        return self.set + (f"(beta {self.beta})" if self.beta is not None else "") + (f"({self.prm})" if self.prm else "")
+
     def label(self) -> str:
-        """A short name for reports: `prob_rank[last 39000]`, `prob_rank(beta 0.9)`."""
-        text = self.set + (f"(beta {self.beta})" if self.beta is not None else "")
-        text += f"({self.prm})" if self.prm else ""
-        return text + ("" if not self.sliced else f"[{self.slice_arg().replace(':', ' ', 1)}]")
+        """This part's name for reports, with its slice: `prob_rank[last 39000]`."""
+        return self.set_label() + ("" if not self.sliced else f"[{self.slice_arg().replace(':', ' ', 1)}]")
 
 
 class ImportedModel(Section):

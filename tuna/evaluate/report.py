@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from tuna import provenance
-from tuna.cost import cost_path
+from tuna.cost import HUMAN_STAGE, cost_path, human_cost
 from tuna.errors import TunaError
 from tuna.evaluate.significance import Settings
 from tuna.records import Ranking, atomic_output, read_json, read_jsonl
@@ -157,9 +157,9 @@ def human_labelling(judged: list[str | Path], usd_per_comparison: float, compari
     """Table 6's comparison: what annotators would cost for the examples the judge ranked
     (`comparisons` pairwise comparisons per example at `usd_per_comparison`)."""
     examples = sum(len(read_jsonl(path, Ranking)) for path in judged)
-    return pd.DataFrame([{"stage": "human labelling (instead of the judge)", "provider": "human", "model": "",
-                          "files": len(judged), "calls": examples * comparisons, "prompt_tokens": 0,
-                          "completion_tokens": 0, "usd": round(examples * comparisons * usd_per_comparison, 2),
+    calls, dollars = human_cost(examples, usd_per_comparison, comparisons)
+    return pd.DataFrame([{"stage": HUMAN_STAGE, "provider": "human", "model": "", "files": len(judged),
+                          "calls": calls, "prompt_tokens": 0, "completion_tokens": 0, "usd": dollars,
                           "unparsed": 0}]).set_index(["stage", "provider", "model"])
 
 

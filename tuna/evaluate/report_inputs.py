@@ -15,9 +15,7 @@ def ranking_datasets(plan) -> dict[str, str]:
     datasets = {}
     for part in plan.all_parts():
         if part.name in RANKING_KINDS:
-            label = part.set + (f"(beta {part.beta})" if part.beta is not None else "")
-            label += f"({part.prm})" if part.prm else ""
-            datasets.setdefault(label, plan.set_file(part))
+            datasets.setdefault(part.set_label(), plan.set_file(part))
     return datasets
 
 
