@@ -5,8 +5,9 @@ import subprocess
 
 import pytest
 
+from tuna.datasets import read_ids
 from tuna.provenance import sha256_file
-from tuna.records import Generation, Judgement, QuarantinedAnswer, Ranking, read_jsonl
+from tuna.records import Generation, Instruction, Judgement, QuarantinedAnswer, Ranking, read_jsonl
 
 pytestmark = pytest.mark.slow
 
@@ -20,17 +21,27 @@ def tuna(*args):
 @pytest.fixture(scope="module")
 def ranked(tmp_path_factory, smollm2_gguf):
     work = tmp_path_factory.mktemp("ctx")
-    instructions = work / "instructions.jsonl"
-    tuna("prepare-data", "--limit", 3, "-o", instructions)
+    instructions, held_out = work / "instructions.jsonl", work / "held_out.jsonl"
+    tuna("prepare-data", "--limit", 3, "--held-out", 1, "--held-out-out", held_out, "-o", instructions)
     provider = ["--provider", "llamacpp", "--model", smollm2_gguf, "--cache", work / "cache.sqlite"]
-    tuna("sample", "--instructions", instructions, "--n", 3, "--max-tokens", 24, "--tau", 0.5, *provider,
+    first = ["--first", 2, "--held-out", held_out]  # the first 2 training instructions and the held-out one
+    tuna("sample", "--instructions", instructions, *first, "--n", 3, "--max-tokens", 24, "--tau", 0.5, *provider,
          "-o", work / "samples.jsonl")
-    judged = tuna("judge", "--instructions", instructions, "--samples", work / "samples.jsonl", "--constrained",
-                  "--max-tokens", 200, "--retries", 1, *provider,
+    judged = tuna("judge", "--instructions", instructions, "--samples", work / "samples.jsonl", *first,
+                  "--constrained", "--max-tokens", 200, "--retries", 1, *provider,
                   "-o", work / "judged.jsonl", "--quarantine", work / "quarantine.jsonl")
     tuna("ctx-rank", "--instructions", instructions, "--samples", work / "samples.jsonl",
          "--judged", work / "judged.jsonl", "-o", work / "ranked.jsonl")
     return work, provider, judged.stdout
+
+
+def test_the_first_instructions_and_the_held_out_ones_are_ranked(ranked):
+    work, _, _ = ranked
+    ids = [r.id for r in read_jsonl(work / "instructions.jsonl", Instruction)]
+    assert len(ids) == 4 and read_ids(work / "held_out.jsonl") == {ids[3]}
+    expected = [ids[0], ids[1], ids[3]]
+    assert [g.id for g in read_jsonl(work / "samples.jsonl", Generation)] == expected
+    assert [j.id for j in read_jsonl(work / "judged.jsonl", Judgement)] == expected
 
 
 def test_samples_are_diverse_and_recorded(ranked):

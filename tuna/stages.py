@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tuna.config.settings import Judge, Sampling, Teacher
-from tuna.datasets import select_shard
+from tuna.datasets import contextual_instructions, read_ids, select_shard
 from tuna.errors import TunaError
 from tuna.llm import Request, derive_seed
 from tuna.records import Generation, Instruction, Judgement, read_jsonl
@@ -42,19 +42,24 @@ def teacher(instructions: Path, shard: tuple[int, int], settings: Teacher, out: 
                 f"({_counts(c for cands in results for c in cands)}); {stage.summary()}")
 
 
+def _contextual(instructions: Path, first: int | None, held_out: Path | None) -> list[Instruction]:
+    return contextual_instructions(read_jsonl(instructions, Instruction), first,
+                                   read_ids(held_out) if held_out else frozenset())
+
+
 def sample(instructions: Path, shard: tuple[int, int], first: int | None, settings: Sampling, out: Path,
-           provider_options: dict) -> str:
+           provider_options: dict, held_out: Path | None = None) -> str:
     """N mutually dissimilar self samples per instruction (Sec. 2.3), trials and ROUGE-L recorded."""
     from tuna.ranking.contextual import provider_draw
     from tuna.ranking.sampling import SamplingRule, sample_diverse
 
-    records = select_shard(read_jsonl(instructions, Instruction)[:first], *shard)
+    records = select_shard(_contextual(instructions, first, held_out), *shard)
     rule = SamplingRule(n=settings.n, temperature=settings.temperature, temperature_step=settings.temperature_step,
                         max_trials=settings.max_trials, tau=settings.tau)
     with Stage("sample", provider_options) as stage:
         draw = provider_draw(stage.provider, settings.max_tokens, settings.seed)
         generations = sample_diverse(records, draw, rule, model=stage.provider.name)
-        stage.finish({out: generations}, inputs=[instructions],
+        stage.finish({out: generations}, inputs=[instructions, *([held_out] if held_out else [])],
                      params={"shard": list(shard), "first": first, **settings.model_dump(exclude={"provider"})})
         redrawn = sum(g.trials - settings.n for g in generations)
         return (f"{out}: {len(generations)} instructions x {settings.n} samples ({redrawn} redraws; "
@@ -62,18 +67,19 @@ def sample(instructions: Path, shard: tuple[int, int], first: int | None, settin
 
 
 def judge(instructions: Path, samples: Path, first: int | None, settings: Judge, seed: int, out: Path,
-          quarantine: Path, provider_options: dict) -> str:
+          quarantine: Path, provider_options: dict, held_out: Path | None = None) -> str:
     """Rank each instruction's samples with a judge and the Table 9 prompt, every attempt kept;
     every unusable answer also goes to `quarantine`."""
     from tuna.ranking.contextual import judge_samples, quarantined
 
-    wanted = {r.id: r for r in read_jsonl(instructions, Instruction)[:first]}
+    wanted = {r.id: r for r in _contextual(instructions, first, held_out)}
     generations = [g for g in read_jsonl(samples, Generation) if g.id in wanted]
     with Stage("judge", provider_options) as stage:
         judgements = judge_samples(stage.provider, wanted, generations, settings.max_tokens, settings.retries,
                                    settings.constrained, seed)
         unusable = quarantined(judgements)
-        stage.finish({out: judgements, quarantine: unusable}, inputs=[instructions, samples],
+        stage.finish({out: judgements, quarantine: unusable},
+                     inputs=[instructions, samples, *([held_out] if held_out else [])],
                      params={"first": first, "seed": seed, **settings.model_dump(exclude={"provider"})})
         ranked = sum(j.ok for j in judgements)
         failed = sum(j.attempts[-1].outcome == "failed" for j in judgements)

@@ -16,17 +16,21 @@ FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 OUT = click.Path(dir_okay=False, path_type=Path)
 first_option = click.option("--first", type=click.IntRange(min=0), default=None,
                             help="Use only the first K instructions (the paper judged 13K of 52K).")
+held_out_option = click.option("--held-out", type=FILE, default=None,
+                               help="With --first: also the instructions of this held-out split beyond the first K "
+                                    "(ranked for the held-out agreement; never trained on).")
 
 
 @click.command("sample")
 @click.option("--instructions", type=FILE, required=True, help="Instruction records (jsonl).")
 @shard_option
 @first_option
+@held_out_option
 @section_options(Sampling, exclude=("provider",))
 @provider_options
 @click.option("-o", "--out", type=OUT, required=True,
               help="Samples of this shard (jsonl of generations); usage and cost go to OUT stem + .cost.json.")
-def sample(instructions, shard, first, out, **options):
+def sample(instructions, shard, first, held_out, out, **options):
     """Draw N mutually dissimilar responses of the model itself per instruction (Sec. 2.3).
 
     A draw whose ROUGE-L F1 with a kept sample reaches --tau is redrawn at a higher
@@ -37,13 +41,14 @@ def sample(instructions, shard, first, out, **options):
     from tuna import stages
 
     settings = Sampling(**{key: options.pop(key) for key in list(options) if key in Sampling.model_fields})
-    click.echo(stages.sample(instructions, shard, first, settings, out, options))
+    click.echo(stages.sample(instructions, shard, first, settings, out, options, held_out))
 
 
 @click.command("judge")
 @click.option("--instructions", type=FILE, required=True, help="Instruction records (jsonl).")
 @click.option("--samples", type=FILE, required=True, help="Self samples of one shard (from `tuna sample`).")
 @first_option
+@held_out_option
 @section_options(Judge, exclude=("provider",))
 @click.option("--seed", type=int, default=0, show_default=True)
 @provider_options
@@ -52,7 +57,8 @@ def sample(instructions, shard, first, out, **options):
                    "+ .cost.json.")
 @click.option("--quarantine", type=OUT, required=True,
               help="Every unusable judge answer, one per line with its instruction id and attempt (jsonl).")
-def judge(instructions, samples, first, max_tokens, retries, constrained, seed, out, quarantine, **provider_opts):
+def judge(instructions, samples, first, held_out, max_tokens, retries, constrained, seed, out, quarantine,
+          **provider_opts):
     """Rank each instruction's samples with a judge LLM and the paper's Table 9 prompt.
 
     The judge answers at temperature 0; answers without a valid ranking are re-asked.
@@ -63,7 +69,7 @@ def judge(instructions, samples, first, max_tokens, retries, constrained, seed, 
     from tuna import stages
 
     settings = Judge(max_tokens=max_tokens, retries=retries, constrained=constrained)
-    click.echo(stages.judge(instructions, samples, first, settings, seed, out, quarantine, provider_opts))
+    click.echo(stages.judge(instructions, samples, first, settings, seed, out, quarantine, provider_opts, held_out))
 
 
 @click.command("ctx-rank")

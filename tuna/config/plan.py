@@ -456,8 +456,10 @@ class Plan:
         judged = self.config.data.ctx_rank_limit
         if part.name == "prob_rank" or part.name == "instructions":
             return limit
-        if part.name == "ctx_rank":
-            return judged if limit is None or judged is None else min(judged, limit)
+        if part.name == "ctx_rank":  # the first ctx_rank_limit training instructions and the held-out ones
+            if judged is None or 0 < held_out < 1:
+                return limit if judged is None else None
+            return min(judged, self.config.data.limit or judged) + int(held_out)
         if part.name == "prm_rank" and limit is not None:
             return max(0, limit - (judged or limit))
         return None

@@ -166,6 +166,8 @@ class Train(Section):
     """`null` (plain torch), `zero2`, `zero2_offload`, `zero3`, `zero3_offload` (configs in `tuna/train/deepspeed/`) or a DeepSpeed JSON file. Needed when `num_gpus` > 0."""
     num_gpus: int = Field(0, ge=0)
     """GPUs (DeepSpeed ranks) per training job; 0 trains on the CPU."""
+    validate_held_out: bool = True
+    """With a held-out split: score the held-out examples of the training data (never trained on) before the first step and after the last: agreement with the data's ranking and NLL of the references, and the paired change, in the checkpoint's `validation.json` and TensorBoard (`validation/*`)."""
     save_every: int = Field(0, ge=0)
     """Write a resumable checkpoint every K optimizer steps (0: never); a killed job resumes from it."""
 

@@ -36,7 +36,7 @@ def response_logprobs(scorer: ResponseScorer, examples: list[Example], batch_siz
     order = sorted(range(len(examples)), key=lambda i: len(examples[i].prompt) + sum(map(len, examples[i].responses)))
     sums: list[torch.Tensor | None] = [None] * len(examples)
     device = next(scorer.parameters()).device
-    with torch.inference_mode():
+    with torch.no_grad():  # not inference_mode: ZeRO-3 gathers parameters during the forward
         for start in range(0, len(order), batch_size):
             ids = order[start:start + batch_size]
             packed = pack([examples[i] for i in ids])

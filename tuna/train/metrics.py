@@ -25,31 +25,43 @@ TAGS = {
     "margin": "train/mean_margin", "grad_norm": "train/grad_norm", "lr": "train/lr",
     "tokens_per_s": "speed/tokens_per_s", "examples_per_s": "speed/examples_per_s",
 }
+# Validation (tuna.train.validation) key -> TensorBoard tag, at step 0 and the last step.
+VALIDATION_TAGS = {
+    "pair_accuracy": "validation/pair_accuracy", "kendall_tau": "validation/kendall_tau",
+    "spearman": "validation/spearman", "mean_margin": "validation/mean_margin", "nll": "validation/nll",
+}
 
 
-def write_events(directory: Path, rows: list[dict]):
-    """A TensorBoard writer on `directory` that has written `rows` (kept open for more)."""
+def write_events(directory: Path, rows: list[dict], validation: dict[int, dict] | None = None):
+    """A TensorBoard writer on `directory` that has written `rows` and the `validation`
+    results by step (kept open for more)."""
     from torch.utils.tensorboard import SummaryWriter
 
     writer = SummaryWriter(str(directory))
     for row in rows:
         add_row(writer, row)
+    for step, result in (validation or {}).items():
+        add_scalars(writer, VALIDATION_TAGS, result, step)
     writer.flush()
     return writer
 
 
 def add_row(writer, row: dict) -> None:
-    for key, tag in TAGS.items():
-        if row.get(key) is not None:
-            writer.add_scalar(tag, row[key], row["step"])
+    add_scalars(writer, TAGS, row, row["step"])
 
 
-def save_metrics(directory: Path, rows: list[dict]) -> None:
+def add_scalars(writer, tags: dict[str, str], values: dict, step: int) -> None:
+    for key, tag in tags.items():
+        if values.get(key) is not None:
+            writer.add_scalar(tag, values[key], step)
+
+
+def save_metrics(directory: Path, rows: list[dict], validation: dict[int, dict] | None = None) -> None:
     """metrics.jsonl, metrics.csv and TensorBoard events of a finished run into `directory`."""
     with open(directory / "metrics.jsonl", "w", encoding="utf-8") as handle:
         handle.writelines(json.dumps(row) + "\n" for row in rows)
     pd.DataFrame(rows).to_csv(directory / "metrics.csv", index=False)
-    write_events(directory, rows).close()
+    write_events(directory, rows, validation).close()
 
 
 class LiveMetrics:
@@ -73,6 +85,13 @@ class LiveMetrics:
         self.writer.flush()
         if self.wandb is not None:
             self.wandb.log({TAGS[k]: v for k, v in row.items() if k in TAGS and v is not None}, step=row["step"])
+
+    def add_validation(self, step: int, result: dict) -> None:
+        add_scalars(self.writer, VALIDATION_TAGS, result, step)
+        self.writer.flush()
+        if self.wandb is not None:
+            self.wandb.log({tag: result[k] for k, tag in VALIDATION_TAGS.items() if result.get(k) is not None},
+                           step=step)
 
     def close(self) -> None:
         self.writer.close()

@@ -11,7 +11,9 @@ killed while saving resumes from the previous state). The state is tied to the d
 init checkpoint and settings by a fingerprint and deleted after a successful run.
 
 Each step's metrics (tuna.train.metrics) are averaged over micro-batches and ranks
-(tokens and examples summed) and logged by the main rank only.
+(tokens and examples summed) and logged by the main rank only. With a held-out split,
+the held-out examples of the data are scored before the first step and after the last
+(tuna.train.validation): the checkpoint's validation.json says what the run did.
 """
 
 from __future__ import annotations
@@ -34,9 +36,11 @@ from tuna.train.data import describe, load_examples
 from tuna.train.forward import ResponseScorer, enable_activation_checkpointing, pack
 from tuna.train.loss import TunaLoss, pair_agreement
 from tuna.train.metrics import LiveMetrics, save_metrics
+from tuna.train.validation import summary, validate
 from tuna.config.settings import Train
 
 STATE_FILE = "tuna_state.json"
+VALIDATION_FILE = "validation.json"
 
 
 def example_order(n: int, epochs: float, seed: int) -> list[int]:
@@ -71,9 +75,12 @@ def train(init: Path, data: Path, out: Path, template: str, settings: Train,
     except (OSError, ValueError) as exc:
         raise TunaError(f"{init}: cannot load the tokenizer ({exc})") from exc
     loss_fn = settings.loss()
+    held_out_ids = read_ids(held_out) if held_out else frozenset()
     examples, report = load_examples(data, tokenizer, template, loss_fn, settings.max_length, settings.max_examples,
-                                     held_out=read_ids(held_out) if held_out else frozenset())
+                                     held_out=held_out_ids)
     log(f"{data}: {describe(report)}")
+    validation_examples, validation_data = _validation_examples(data, tokenizer, template, loss_fn, settings,
+                                                                held_out_ids, log)
     order = example_order(len(examples), settings.epochs, settings.seed)
     steps = len(order) // settings.batch_size
     if steps == 0:
@@ -89,10 +96,14 @@ def train(init: Path, data: Path, out: Path, template: str, settings: Train,
     backend.prepare(ResponseScorer(model), steps)
     state_dir = state_dir or out.with_name(out.name + ".state")
     fingerprint = _fingerprint(init, data, template, settings, backend, held_out)
-    start, history = _resume(backend, state_dir, fingerprint, log) if resume else (0, [])
+    start, history, before = _resume(backend, state_dir, fingerprint, log) if resume else (0, [], None)
     params = {**settings.model_dump(), "template": template, "world_size": backend.world, "backend": backend.kind,
               "held_out": str(held_out) if held_out else None}
     live = LiveMetrics(state_dir / "tensorboard", history, params, wandb_project, out.name) if backend.is_main else None
+    if validation_examples and before is None:
+        before = _validate(backend, validation_examples, settings, "before training", log)
+    if live and before:
+        live.add_validation(0, before)
     log(f"training {steps} steps of {settings.batch_size} examples on {backend.world} {backend.kind} rank(s)"
         + (f", resuming after step {start}" if start else ""))
 
@@ -107,11 +118,17 @@ def train(init: Path, data: Path, out: Path, template: str, settings: Train,
         log(f"step {step + 1}/{steps} " + " ".join(f"{key} {value:.4g}" for key, value in row.items()
                                                    if key != "step" and value is not None))
         if settings.save_every and (step + 1) % settings.save_every == 0 and step + 1 < steps:
-            _save_state(backend, state_dir, step + 1, fingerprint, history)
+            _save_state(backend, state_dir, step + 1, fingerprint, history, before)
 
+    validation = None
+    if validation_examples:
+        after = _validate(backend, validation_examples, settings, "after training", log)
+        if live:
+            live.add_validation(steps, after)
+        validation = summary(before, after, len(validation_examples), validation_data)
     inputs = [data, init] + ([held_out] if held_out else [])
     _save_checkpoint(backend, model, tokenizer, out, inputs=inputs, params=params,
-                     extra={"data": dict(report), "steps": steps, "log": history})
+                     extra={"data": dict(report), "steps": steps, "log": history}, validation=validation)
     backend.barrier()
     if backend.is_main:
         live.close()
@@ -142,6 +159,28 @@ def _step(backend, loss_fn: TunaLoss, examples: list, batch: list[int], micro_ba
             "tokens_per_s": tokens * backend.world / seconds, "examples_per_s": len(batch) / seconds}
 
 
+def _validation_examples(data: Path, tokenizer, template: str, loss_fn: TunaLoss, settings: Train,
+                         held_out_ids: frozenset[str], log) -> tuple[list, str]:
+    """The training data's held-out examples, tokenized as for training, and how they were
+    chosen ([] when there is nothing to validate on)."""
+    if not settings.validate_held_out or not held_out_ids:
+        return [], ""
+    examples, report = load_examples(data, tokenizer, template, loss_fn, settings.max_length,
+                                     held_out=held_out_ids, only_held_out=True)
+    if not examples:
+        log(f"{data}: no held-out examples to validate on ({describe(report)})")
+    return examples, describe(report)
+
+
+def _validate(backend, examples: list, settings: Train, when: str, log) -> dict:
+    with backend.autocast():
+        result = validate(backend.module, examples, settings.micro_batch_size)
+    log(f"validation {when} on {len(examples)} held-out examples: "
+        + " ".join(f"{key} {result[key]:.4g}" for key in ("pair_accuracy", "kendall_tau", "nll")
+                   if result.get(key) is not None))
+    return result
+
+
 def _micro_batch_loss(backend, loss_fn: TunaLoss, packed):
     """The loss parts and the candidates' mean log-probs (B, N) of one packed micro-batch."""
     with backend.autocast():
@@ -162,33 +201,36 @@ def _fingerprint(init: Path, data: Path, template: str, settings: Train, backend
     return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _save_state(backend, state_dir: Path, step: int, fingerprint: str, history: list) -> None:
+def _save_state(backend, state_dir: Path, step: int, fingerprint: str, history: list, before: dict | None) -> None:
     tag = f"step{step}"
     backend.save_state(state_dir / tag)
     backend.barrier()
     if backend.is_main:
-        write_json(state_dir / STATE_FILE, {"step": step, "tag": tag, "fingerprint": fingerprint, "history": history})
+        write_json(state_dir / STATE_FILE, {"step": step, "tag": tag, "fingerprint": fingerprint, "history": history,
+                                            "validation_before": before})
         for old in state_dir.glob("step*"):
             if old.name != tag:
                 shutil.rmtree(old, ignore_errors=True)
     backend.barrier()
 
 
-def _resume(backend, state_dir: Path, fingerprint: str, log) -> tuple[int, list]:
+def _resume(backend, state_dir: Path, fingerprint: str, log) -> tuple[int, list, dict | None]:
+    """The step to continue after, the metrics so far and the validation before training."""
     marker = state_dir / STATE_FILE
     if not marker.exists():
         log(f"{state_dir}: no saved state, starting from the beginning")
-        return 0, []
+        return 0, [], None
     state = json.loads(marker.read_text(encoding="utf-8"))
     if state["fingerprint"] != fingerprint:
         raise TunaError(f"{state_dir}: saved by a run with other data, init or settings; "
                         f"delete it to start over, or run without --resume")
     backend.load_state(state_dir / state["tag"])
-    return state["step"], state["history"]
+    return state["step"], state["history"], state.get("validation_before")
 
 
-def _save_checkpoint(backend, model, tokenizer, out: Path, inputs, params: dict, extra: dict) -> None:
-    """save_pretrained (safetensors) + tokenizer + metrics + provenance.json, moved into place whole."""
+def _save_checkpoint(backend, model, tokenizer, out: Path, inputs, params: dict, extra: dict,
+                     validation: dict | None) -> None:
+    """save_pretrained (safetensors) + tokenizer + metrics (+ validation.json) + provenance.json, moved into place whole."""
     weights = backend.full_state_dict()  # collective under ZeRO-3: every rank takes part
     if not backend.is_main:
         return
@@ -196,5 +238,7 @@ def _save_checkpoint(backend, model, tokenizer, out: Path, inputs, params: dict,
     with atomic_dir(out) as tmp:
         model.save_pretrained(tmp, state_dict=weights, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
-        save_metrics(tmp, extra["log"])
-        provenance.stamp([tmp], inputs=inputs, params=params, extra=extra)
+        save_metrics(tmp, extra["log"], validation and {0: validation["before"], extra["steps"]: validation["after"]})
+        if validation:
+            write_json(tmp / VALIDATION_FILE, validation)
+        provenance.stamp([tmp], inputs=inputs, params=params, extra={**extra, "validation": validation})

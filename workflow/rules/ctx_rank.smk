@@ -1,20 +1,33 @@
 # Contextual ranking (Sec. 2.3-2.4): each model samples itself (sharded), a judge ranks
-# the samples of the first `data.ctx_rank_limit` instructions, and proxy ranking models
-# (for `prm_rank:` data) rank the samples of the rest.
+# the samples of the first `data.ctx_rank_limit` instructions (and of the held-out split,
+# for the held-out agreement), and proxy ranking models (for `prm_rank:` data) rank the
+# samples of the rest.
 
 CTX_FIRST = PLAN.config.data.ctx_rank_limit
 JUDGE = PLAN.config.judge
 
 
+def judged_held_out(first):
+    """The held-out split, judged beyond the first `data.ctx_rank_limit` instructions (for held-out agreement)."""
+    return [L.held_out()] if first is not None and PLAN.config.data.held_out else []
+
+
+def held_out_option(input):
+    return f"--held-out {input.held_out}" if input.held_out else ""
+
+
+
 rule sample:
     input:
         instructions=L.instructions(),
+        held_out=lambda w: judged_held_out(None if PLAN.samples_all(w.model) else CTX_FIRST),
         model=lambda w: PLAN.sampler(w.model).inputs,
     output:
         samples=L.samples("{model}", "{shard}"),
         cost=cost_of(L.samples("{model}", "{shard}")),
     params:
         shard=lambda w: f"{w.shard}/{len(SHARDS)}",
+        held_out=lambda w, input: held_out_option(input),
         sampling=lambda w: cli_options({
             "first": None if PLAN.samples_all(w.model) else CTX_FIRST,
             **PLAN.config.sampling.model_dump(exclude={"provider"}),
@@ -32,7 +45,7 @@ rule sample:
     conda:
         lambda w: conda_env(PLAN.sampler(w.model).uses_gpu)
     shell:
-        "tuna sample --instructions {input.instructions} --shard {params.shard} {params.sampling} "
+        "tuna sample --instructions {input.instructions} --shard {params.shard} {params.held_out} {params.sampling} "
         f"{{params.provider}} {API_OPTIONS} -o {{output.samples}} > {{log}} 2>&1"
 
 
@@ -40,6 +53,7 @@ rule judge:
     input:
         instructions=L.instructions(),
         samples=L.samples("{model}", "{shard}"),
+        held_out=judged_held_out(CTX_FIRST),
         judge=lambda w: PLAN.judge().inputs,
     output:
         judged=L.judged("{model}", "{shard}"),
@@ -47,6 +61,7 @@ rule judge:
         cost=cost_of(L.judged("{model}", "{shard}")),
     params:
         judging=cli_options({"first": CTX_FIRST, **JUDGE.model_dump(exclude={"provider"})}),
+        held_out=lambda w, input: held_out_option(input),
         provider=lambda w: PLAN.judge().args(),
     log:
         L.log("judge/{model}/{shard}"),
@@ -58,7 +73,7 @@ rule judge:
     conda:
         "../../envs/cpu.yaml"
     shell:
-        "tuna judge --instructions {input.instructions} --samples {input.samples} {params.judging} "
+        "tuna judge --instructions {input.instructions} --samples {input.samples} {params.held_out} {params.judging} "
         f"{{params.provider}} {API_OPTIONS} -o {{output.judged}} --quarantine {{output.quarantine}} > {{log}} 2>&1"
 
 
