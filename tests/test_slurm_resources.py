@@ -54,13 +54,20 @@ def test_cpu_training_asks_for_cpus_and_no_gpu_gpu_training_for_its_gpus_with_cp
     assert jobs(cfg).train(model("tuna_p")).mem_mb == 176000
 
 
-def test_providers_ask_for_a_gpu_only_when_they_offload_layers():
+def test_providers_ask_for_gpus_only_when_they_offload_layers_or_run_on_cuda():
     cfg = config()
     local = jobs(cfg).sampler(model("alpaca"))  # llama.cpp on the q8_0 export
     assert local.resources() == {"mem_mb": 2000, "runtime": 480, "gpu": 0, "cpus_per_task": 2}
     cfg["sampling"]["provider"]["n_gpu_layers"] = -1
     offloaded = jobs(cfg).sampler(model("alpaca")).resources()
     assert offloaded["gpu"] == 1 and offloaded["cpus_per_gpu"] == tr.CPUS_PER_GPU and "cpus_per_task" not in offloaded
+    cfg["sampling"]["provider"] = {"kind": "vllm"}  # vLLM's CPU build
+    assert jobs(cfg).sampler(model("alpaca")).resources()["gpu"] == 0
+    cfg["sampling"]["provider"] = {"kind": "vllm", "device": "cuda", "tensor_parallel_size": 2}
+    split = jobs(cfg).sampler(model("alpaca")).resources()
+    assert split["gpu"] == 2 and split["cpus_per_gpu"] == tr.CPUS_PER_GPU
+    cfg["evaluation"]["generation"]["provider"] = {"kind": "hf", "device": "cuda"}
+    assert tuna_config.load(cfg).answerer("alpaca").gpus == 1
     cfg["judge"]["provider"] = {"kind": "openai", "model": "gpt-4", "api": "chat"}
     api = jobs(cfg).judge(model("alpaca"))
     assert api.resources() == {"mem_mb": 2000, "runtime": 240, "gpu": 0, "cpus_per_task": 1}

@@ -155,14 +155,15 @@ class ClusterJobs:
 
     def provider(self, provider: ResolvedProvider) -> Job:
         """Generation: an API client; llama.cpp, the GGUF plus half again for the KV cache and
-        buffers (one GPU if it offloads layers); transformers, fp32 weights."""
+        buffers (one GPU if it offloads layers); transformers and vLLM, fp32 weights (their
+        GPUs with `device: cuda`)."""
         if provider.is_api:
             return Job(threads=1, mem_mb=2000, runtime=240)
         params = self.parameters(provider.spec.model)
         weights = self._gguf_bytes(provider) if provider.spec.kind == "llamacpp" else 4 * params
         mem_mb = _mb(1.5 * weights + 1000 * MB)
         if provider.uses_gpu:
-            return Job(threads=CPUS_PER_GPU, mem_mb=mem_mb, runtime=240, gpu=1)
+            return Job(threads=CPUS_PER_GPU * provider.gpus, mem_mb=mem_mb, runtime=240, gpu=provider.gpus)
         return Job(threads=cpu_threads(params), mem_mb=mem_mb, runtime=480)
 
     def teacher(self, wildcards) -> Job:

@@ -66,8 +66,18 @@ class ResolvedProvider:
         return self.spec.kind == "openai"
 
     @property
+    def gpus(self) -> int:
+        """GPUs a job running this provider asks for."""
+        spec = self.spec
+        if spec.kind == "llamacpp":
+            return int(spec.n_gpu_layers != 0)
+        if spec.kind in ("hf", "vllm") and spec.device == "cuda":
+            return spec.tensor_parallel_size if spec.kind == "vllm" else 1
+        return 0
+
+    @property
     def uses_gpu(self) -> bool:
-        return self.spec.n_gpu_layers != 0
+        return self.gpus > 0
 
     def args(self) -> str:
         """The `tuna` options that select this provider."""

@@ -21,6 +21,7 @@ Template = Literal["chat", "alpaca"]
 Api = Literal["completions", "chat"]
 ConstraintStyle = Literal["auto", "json_schema", "grammar"]
 DType = Literal["auto", "float32", "bfloat16", "float16"]
+Device = Literal["cpu", "cuda"]
 Quant = Literal["source", "f32", "f16", "bf16", "q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0"]
 Objective = Literal["rank", "mle"]
 RankReduction = Literal["sum", "gap_mean"]
@@ -37,6 +38,7 @@ TEMPLATES = get_args(Template)
 APIS = get_args(Api)
 CONSTRAINT_STYLES = get_args(ConstraintStyle)
 DTYPES = get_args(DType)
+DEVICES = get_args(Device)
 QUANTS = get_args(Quant)
 OBJECTIVES = get_args(Objective)
 RANK_REDUCTIONS = get_args(RankReduction)
@@ -87,6 +89,8 @@ class Provider(Section):
     """`openai`: how a constrained answer (`judge.constrained`) is asked for: `json_schema` (`response_format`; OpenAI, vLLM) or `grammar` (a GBNF grammar; `llama_cpp.server` on both endpoints). `auto`: `json_schema` on chat, `grammar` on completions."""
     n_gpu_layers: int = 0
     """`llamacpp`: layers offloaded to the GPU (-1: all; needs a CUDA build of llama-cpp-python)."""
+    device: Device = "cpu"
+    """`hf`, `vllm`: what the job asks the scheduler for: `cuda` requests GPUs (`vllm`: `tensor_parallel_size` of them, `hf`: one) and the GPU conda environment; the engine runs on the GPU it sees. (`llamacpp` uses a GPU when `n_gpu_layers` is not 0.)"""
     n_ctx: int = Field(4096, ge=256)
     """`llamacpp`, `vllm`: context window in tokens (prompt + answer)."""
     batch_size: int = Field(16, ge=1)
