@@ -373,7 +373,7 @@ class HeldOut(Section):
     models: list[str] | None = None
     """Declared models evaluated (`null`: `evaluation.models`)."""
     rankings: list[str] = ["prob_rank"]
-    """Data sets whose held-out ranks each model's length-normalised log-likelihoods are compared with (`tuna eval-agreement`): `prob_rank`, `ctx_rank:M`, `prm_rank:M`, ... (`ctx_rank:M` covers the held-out instructions only if `data.ctx_rank_limit` reaches them). Result: `results/{model}/agreement_{ranking}.json` (`:` written as `-`)."""
+    """Data sets whose held-out ranks each model's length-normalised log-likelihoods are compared with (`tuna eval-agreement`): `prob_rank`, `ctx_rank:M`, `prm_rank:M`, ... (each has held-out ranks: the teacher and the judge rank the held-out split too). Result: `results/{model}/agreement_{ranking}.json` (`:` written as `-`)."""
     nll: bool = True
     """Also the token-level NLL of the held-out reference responses (`tuna eval-nll`, Table 5): `results/{model}/nll.json`."""
     nll_data: dict[str, str] = {}
