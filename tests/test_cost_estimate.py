@@ -19,7 +19,7 @@ PAPER = yaml.safe_load((ROOT / "config" / "paper.yaml").read_text())
 # themselves for the judge, tuna_p, tuna_c and tuna are judged against alpaca on Vicuna QA.
 SMALL = {**copy.deepcopy(PAPER), "prms": {},
          "models": {m: PAPER["models"][m] for m in ("alpaca", "tuna_p", "tuna_c", "tuna")}}
-SMALL["evaluation"].update(models=list(SMALL["models"]), tables={})
+SMALL["evaluation"].update(models=list(SMALL["models"]), tables={}, held_out={})
 RECORDS = [Instruction(id="a", instruction="Name a color.", output="Blue is a color of the sky."),
            Instruction(id="b", instruction="Add the numbers.", input="2 and 3", output="5")]
 

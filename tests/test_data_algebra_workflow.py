@@ -1,6 +1,7 @@
 """A real Snakemake run training one model of each kind of data spec on a tiny model:
 a slice, a per-model beta, supervised MLE, Alpaca-Mul, the authors' released data and a
-mixture; the training logs count exactly the examples each spec must hold."""
+mixture; the training logs count exactly the examples each spec must hold. Two of them
+differ only in beta: their NLL of a LIMA-format file is Table 5."""
 
 import json
 import re
@@ -8,6 +9,8 @@ import re
 import pytest
 
 from tiny_llama import save_tiny_checkpoint
+from tuna import config as tuna_config
+from tuna.evaluate import report_heldout, report_inputs
 from tuna.records import Ranking, read_jsonl
 from workflow_run import planned_jobs, snakemake, write_config
 
@@ -19,6 +22,7 @@ MODELS = {
     "sft": "instructions",
     "mul": "alpaca_mul",
     "from_released": "released_prob",
+    "from_released_beta0": {"set": "released_prob", "beta": 0.0},  # Eq. 3 without the length penalty
     "mix": [{"set": "prob_rank", "last": 3}, "released_prob"],
 }
 
@@ -38,6 +42,13 @@ def examples_read(workdir, model) -> int:
     return int(re.search(r"\d+ of (\d+) examples kept", log).group(1))
 
 
+def lima_file(path):
+    """Two LIMA train.jsonl lines (the first turn pair is scored)."""
+    path.write_text("".join(json.dumps({"conversations": pair, "source": "test"}) + "\n"
+                            for pair in (["Name a color.", "Red."], ["Say hello.", "Hello there!", "Again?", "No."])))
+    return path
+
+
 def test_every_kind_of_data_spec_trains(tmp_path):
     source = save_tiny_checkpoint(tmp_path / "tiny")
     config = {
@@ -49,13 +60,16 @@ def test_every_kind_of_data_spec_trains(tmp_path):
         "train": {"batch_size": 1, "max_length": 64, "warmup_steps": 0, "lr": 1e-4},
         "teacher": {"provider": {"kind": "hf", "model": "alpaca"}, "n": 2, "max_tokens": 6},
         "released": {"prob": str(released_file(tmp_path / "released.json"))},
-        "evaluation": {"benchmarks": ["vicuna"], "models": ["alpaca"], "baseline": "alpaca"},
+        "evaluation": {"benchmarks": ["vicuna"], "models": ["alpaca"], "baseline": "alpaca",
+                       "held_out": {"models": ["from_released", "from_released_beta0"],
+                                    "nll_data": {"lima": str(lima_file(tmp_path / "lima.jsonl"))}}},
     }
     write_config(tmp_path, config)
-    targets = [f"checkpoints/{name}" for name in MODELS]
+    targets = [f"checkpoints/{name}" for name in MODELS] + ["heldout"]
     jobs = planned_jobs(tmp_path, *targets)
-    assert jobs["train"] == 6 and jobs["mix_data"] == 3  # the slice, Alpaca-Mul and the mixture are built
+    assert jobs["train"] == 7 and jobs["mix_data"] == 3  # the slice, Alpaca-Mul and the mixture are built
     assert jobs["prob_rank"] == jobs["prob_rank_beta"] == jobs["import_released_prob"] == jobs["teacher"] == 1
+    assert jobs["import_released_prob_beta"] == 1 and jobs["eval_nll_data"] == 2
     snakemake(tmp_path, *targets)
 
     ranked = read_jsonl(tmp_path / "results/prob_rank/ranked.jsonl", Ranking)
@@ -72,4 +86,17 @@ def test_every_kind_of_data_spec_trains(tmp_path):
     released = read_jsonl(tmp_path / "results/released/prob_ranked.jsonl", Ranking)
     # Eq. 3 at beta 1.3: -4/4^1.3 = -0.66 > -2/2^1.3 = -0.81 > -9/6^1.3 = -0.88 > -1/1
     assert [c.text for c in released[0].candidates] == ["red one", "red two", "red three", "red four"]
+    # at beta 0 the scores are the log-probs: -1 > -2 > -4 > -9
+    assert [c.text for c in read_jsonl(tmp_path / "results/released/prob_ranked_beta0.0.jsonl", Ranking)[0]
+            .candidates] == ["red four", "red two", "red one", "red three"]
     assert planned_jobs(tmp_path, *targets) == {}
+
+    # Table 5 from the NLL files the workflow wrote, with the sweep the report rule passes
+    sweeps = report_inputs.beta_sweeps(tuna_config.load(config))
+    assert sweeps == {"alpaca+released_prob": {"from_released": 1.3, "from_released_beta0": 0.0}}
+    nll = {m: json.loads((tmp_path / f"results/{m}/nll_lima.json").read_text()) for m in sweeps["alpaca+released_prob"]}
+    assert {(r["examples"], r["nll_data"]) for r in nll.values()} == {(2, "lima")}
+    table = report_heldout.table5(tmp_path / "results", sweeps, ["lima"]).reset_index()
+    assert table["model"].tolist() == ["from_released_beta0", "from_released"]
+    assert table["nll"].tolist() == [nll["from_released_beta0"]["nll"], nll["from_released"]["nll"]]
+    assert table.loc[table["best"] == "*", "nll"].tolist() == [min(r["nll"] for r in nll.values())]

@@ -76,6 +76,9 @@ def write_inputs(workdir):
         result(results / model / "agreement_prob_rank.json", {"pair_accuracy": accuracy, "pair_accuracy_se": 0.1,
                                                               "kendall_tau": 0.2, "examples": 4})
         result(results / model / "nll.json", {"nll": 2.0})
+    result(results / "ctx_rank" / "alpaca" / "prm_agreement.json", {
+        "model": "prm", "ranking": "ctx_rank-alpaca", "pair_accuracy": 0.7, "pair_accuracy_se": 0.1,
+        "kendall_tau": 0.4, "spearman": 0.5, "mean_margin": 0.2, "examples": 4})
     for model in ("tuna_p", "tuna_p_l0"):
         trained(workdir, model)
 
@@ -114,6 +117,8 @@ def test_report_rule_and_snakemake_report(tmp_path):
         "alpaca": "0.5", "tuna_p": "0.75", "tuna_p_l0": ""}
     stamp = json.loads(report.joinpath("provenance.json").read_text())
     assert stamp["params"]["sweeps"] == {"alpaca+prob_rank": {"tuna_p": 1.0, "tuna_p_l0": 0.0}}
+    prm = list(csv.DictReader(report.joinpath("prm_agreement.csv").open()))
+    assert [(row["prm"], row["ranking"], row["pair_accuracy"]) for row in prm] == [("prm", "ctx_rank-alpaca", "0.7")]
 
     # A changed cost file makes the report stale (a touch alone does not: Snakemake compares checksums).
     cost(tmp_path / "results/prob_rank/teacher/0.cost.json", 97, model="teacher")
@@ -124,7 +129,8 @@ def test_report_rule_and_snakemake_report(tmp_path):
     html = (tmp_path / "report.html").read_text()
     for caption in ("Table 1 style results", "Table 4 style", "The cost of every stage", "Lambda sweep:",
                     "Provenance of the report", "Vicuna QA result of", "LMentry result of",
-                    "Held-out pair accuracy of each model", "Held-out ranking agreement of", "Token-level NLL"):
+                    "Held-out pair accuracy of each model", "Held-out ranking agreement of", "Token-level NLL",
+                    "Each proxy ranking model's agreement", "Held-out agreement of the proxy ranking model prm"):
         assert caption in html, caption
     assert "test_eval_report_workflow" in html  # a result's provenance stamp, included in its caption
     with zipfile.ZipFile(tmp_path / "report.zip") as archive:

@@ -118,6 +118,37 @@ def test_nll_of_an_alpaca_format_file(tmp_path, checkpoint):
     assert nll["examples"] == 2 and nll["held_out"] is False and 0 < nll["nll"] < 20
 
 
+def test_nll_of_a_lima_conversation_file_is_that_of_its_first_turn_pairs(tmp_path, checkpoint):
+    """LIMA's train.jsonl ({"conversations": [q, a, ...], "source": ...}) is scored on its first
+    turn pair: the same NLL as the Alpaca-format file of those pairs; later turns are left out."""
+    lima = tmp_path / "train.jsonl"
+    lima.write_text(json.dumps({"conversations": ["Name three colors.", "red, green and blue"], "source": "a"}) + "\n"
+                    + json.dumps({"conversations": ["Count to five.", "one two three four five", "Again?",
+                                                    "Once is enough."], "source": "multi_turn"}) + "\n")
+    alpaca = tmp_path / "pairs.json"
+    alpaca.write_text(json.dumps([{"instruction": "Name three colors.", "output": "red, green and blue"},
+                                  {"instruction": "Count to five.", "output": "one two three four five"}]))
+    run("eval-nll", "--checkpoint", checkpoint, "--data", lima, "--data-name", "lima", "--model-name", "t",
+        "-o", tmp_path / "lima.json")
+    run("eval-nll", "--checkpoint", checkpoint, "--data", alpaca, "--model-name", "t", "-o", tmp_path / "pairs.json")
+    lima_nll, pairs_nll = (json.loads((tmp_path / f"{name}.json").read_text()) for name in ("lima", "pairs"))
+    assert lima_nll["examples"] == 2 and lima_nll["tokens"] == pairs_nll["tokens"]
+    assert lima_nll["nll"] == pytest.approx(pairs_nll["nll"], rel=1e-6) and lima_nll["nll_data"] == "lima"
+
+
+def test_a_missing_nll_data_file_names_its_config_key(tmp_path, checkpoint):
+    result = CliRunner().invoke(main, ["eval-nll", "--checkpoint", str(checkpoint), "--data", str(tmp_path / "lima.jsonl"),
+                                       "--data-name", "lima", "--model-name", "t", "-o", str(tmp_path / "o.json")])
+    assert result.exit_code == 1
+    assert f"{tmp_path / 'lima.jsonl'}: no such instruction-response file (evaluation.held_out.nll_data.lima" \
+        in result.output
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"conversations": ["Only a question?"], "source": "x"}) + "\n")
+    result = CliRunner().invoke(main, ["eval-nll", "--checkpoint", str(checkpoint), "--data", str(bad),
+                                       "--model-name", "t", "-o", str(tmp_path / "o.json")])
+    assert result.exit_code == 1 and f"{bad}:1: field 'conversations'" in result.output
+
+
 def test_clear_errors(tmp_path, checkpoint):
     data = ranked_file(tmp_path / "ranked.jsonl", 2)
     empty = tmp_path / "none.jsonl"

@@ -1,4 +1,5 @@
-"""Instruction data: downloads verified by checksum, Alpaca JSON normalized to records.
+"""Instruction data: downloads verified by checksum, Alpaca JSON (and conversation jsonl such
+as LIMA's) normalized to records.
 
 Ids are derived from the content (instruction + input), so they stay the same when
 the data is re-downloaded, re-ordered or truncated with a different `limit`. The
@@ -15,8 +16,10 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
+from pydantic import Field
+
 from tuna.errors import TunaError
-from tuna.records import Instruction, atomic_output, iter_jsonl, read_json
+from tuna.records import Instruction, Record, atomic_output, iter_jsonl, read_json
 
 DEMO = Path(__file__).resolve().parent / "data" / "demo_instructions.json"
 
@@ -108,6 +111,22 @@ def load_alpaca(path: str | Path) -> list[Instruction]:
     ids = stable_ids((row["instruction"], row.get("input", "")) for row in rows)
     return [Instruction(id=ident, instruction=row["instruction"], input=row.get("input", ""),
                         output=row.get("output", "")) for ident, row in zip(ids, rows)]
+
+
+class Conversation(Record):
+    """One line of a conversation jsonl such as LIMA's train.jsonl: user and assistant turns, alternating."""
+
+    conversations: list[str] = Field(min_length=2)
+    source: str = ""
+
+
+def load_conversations(path: str | Path) -> list[Instruction]:
+    """A conversation jsonl as instruction records: the first turn is the instruction, the
+    second its reference response (later turns are left out, as a single-turn NLL needs)."""
+    rows = list(iter_jsonl(path, Conversation))
+    ids = stable_ids((row.conversations[0], "") for row in rows)
+    return [Instruction(id=ident, instruction=row.conversations[0], output=row.conversations[1])
+            for ident, row in zip(ids, rows)]
 
 
 def _element_line(path: Path, index: int) -> int:

@@ -170,17 +170,22 @@ def read_jsonl(path: str | os.PathLike, model: type[R]) -> list[R]:
 
 
 def read_records(path: Path) -> list[Ranking | Instruction]:
-    """Ranking records, or Instruction records (plain instruction data, objective mle)."""
-    model = Instruction
+    """Ranking records, or Instruction records (plain instruction data, objective mle; also
+    read from a conversation jsonl such as LIMA's, see tuna.datasets.load_conversations)."""
+    first = {}
     with open(path, encoding="utf-8") as handle:
         for line in handle:
             if line.strip():
                 try:
-                    model = Ranking if "candidates" in json.loads(line) else Instruction
-                except (json.JSONDecodeError, TypeError):
+                    first = json.loads(line)
+                except json.JSONDecodeError:
                     pass  # iter_jsonl reports the line properly
                 break
-    return list(iter_jsonl(path, model))
+    if isinstance(first, dict) and "conversations" in first:
+        from tuna.datasets import load_conversations
+
+        return load_conversations(path)
+    return list(iter_jsonl(path, Ranking if isinstance(first, dict) and "candidates" in first else Instruction))
 
 
 def _first_error(exc: ValidationError) -> str:

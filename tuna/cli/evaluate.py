@@ -316,6 +316,15 @@ def _directory(text: str) -> Path | None:
               help="Table 6's human-labelling row: USD per comparison and comparisons per judge-ranked example.")
 @click.option("--training", multiple=True, callback=_named_paths(Path.is_dir, "CHECKPOINT"),
               help="MODEL=CHECKPOINT: a trained model whose metrics.jsonl is drawn in training_curves.png (repeat).")
+@click.option("--nll-data", multiple=True,
+              help="NAME: an NLL data set (results/{model}/nll_NAME.json) for the nll_NAME columns; Table 5 picks "
+                   "beta by the first (repeat) [default: the held-out NLL only].")
+@click.option("--beta-sweep", "beta_sweeps", multiple=True,
+              callback=_sweep_points("LABEL=MODEL:BETA with a number BETA", _number),
+              help="LABEL=MODEL:BETA: a model of an Eq. 3 beta sweep; Table 5 marks the lowest NLL (repeat).")
+@click.option("--prm-agreement", "prm_files", multiple=True, type=FILE,
+              help="A proxy ranking model's held-out agreement with its judge (eval-agreement on the PRM): "
+                   "prm_agreement.* and agreement.png (repeat).")
 @click.option("--bootstrap-resamples", type=click.IntRange(min=100), default=default(Bootstrap, "resamples"),
               show_default=True, help="Paired bootstrap resamples behind every delta's 95% interval and p-value.")
 @click.option("--bootstrap-seed", type=int, default=default(Bootstrap, "seed"), show_default=True,
@@ -328,8 +337,8 @@ def _directory(text: str) -> Path | None:
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Report directory (results/report).")
 def report_command(results_dir, models, baseline, ranked, costs, quarantine, sweeps, data_sweeps, tables,
-                   human_price, training, bootstrap_resamples, bootstrap_seed, human, human_focus, ranking_agreement,
-                   out):
+                   human_price, training, nll_data, beta_sweeps, prm_files, bootstrap_resamples, bootstrap_seed, human,
+                   human_focus, ranking_agreement, out):
     """Tables and plots of the evaluated models, each table as CSV, Markdown and HTML.
 
     \b
@@ -339,6 +348,8 @@ def report_command(results_dir, models, baseline, ranked, costs, quarantine, swe
     table11   Super-NI BERTScore beside ROUGE-L (when eval-superni computed it)
     table2    human scores with significance marks (with --human)
     appendix_g  Spearman of judge vs human rankings (with --ranking-agreement)
+    table5    Eq. 3's beta vs NLL, the lowest marked (with --beta-sweep)
+    prm_agreement  proxy ranking models vs their judge on held-out ranks (with --prm-agreement)
     lengths   Table 4: mean response length per rank position, per ranking data set
     cost      calls, tokens and USD per stage and model; unusable judge answers
     sources   sha256, commit and command of every file the numbers come from
@@ -347,17 +358,20 @@ def report_command(results_dir, models, baseline, ranked, costs, quarantine, swe
     agreement.png (with results/{model}/agreement_*.json), training_curves.png (with --training)
     """
     from tuna.evaluate import report
+    from tuna.evaluate.report_heldout import HeldOut
     from tuna.evaluate.significance import Settings
 
     uncertainty = report.Uncertainty(Settings(bootstrap_resamples, bootstrap_seed), human, human_focus,
                                      ranking_agreement)
+    heldout = HeldOut(tuple(nll_data), beta_sweeps, tuple(prm_files))
     made, inputs = report.build(out, results_dir, list(models), baseline, ranked, costs, list(quarantine), sweeps,
-                                data_sweeps, tables, human_price, dict(training), uncertainty)
+                                data_sweeps, tables, human_price, dict(training), uncertainty, heldout)
     data_points = {label: {model: str(path) for model, path in points.items()} for label, points in data_sweeps.items()}
     provenance.stamp([out], inputs=inputs, params={"models": list(models), "baseline": baseline, "sweeps": sweeps,
                                                    "data_sweeps": data_points, "tables": tables,
                                                    "human_price": human_price, "bootstrap_resamples": bootstrap_resamples,
-                                                   "bootstrap_seed": bootstrap_seed, "human_focus": human_focus})
+                                                   "bootstrap_seed": bootstrap_seed, "human_focus": human_focus,
+                                                   "nll_data": list(nll_data), "beta_sweeps": beta_sweeps})
     click.echo(f"{out}: " + ", ".join(p.name for p in made))
 
 

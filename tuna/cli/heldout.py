@@ -8,6 +8,7 @@ import click
 
 from tuna import provenance
 from tuna.config.settings import TEMPLATES, Train, default
+from tuna.errors import TunaError
 from tuna.records import write_json
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -73,15 +74,23 @@ def eval_agreement(ranked, data_name, checkpoint, held_out_file, template, max_l
 
 
 @click.command("eval-nll")
-@click.option("--data", type=FILE, required=True,
-              help="Instruction-response file: instruction jsonl, ranked jsonl or Alpaca-format .json (`output` is scored).")
+@click.option("--data", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Instruction-response file: instruction jsonl, ranked jsonl, Alpaca-format .json (`output` is "
+                   "scored) or a conversation jsonl such as LIMA's train.jsonl (its first turn pair).")
+@click.option("--data-name", default=None,
+              help="Name of the data set in the result (e.g. lima, the key of evaluation.held_out.nll_data) "
+                   "[default: file].")
 @scoring_options
-def eval_nll(data, checkpoint, held_out_file, template, max_length, batch_size, model_name, out):
+def eval_nll(data, data_name, checkpoint, held_out_file, template, max_length, batch_size, model_name, out):
     """Token-level NLL of the reference responses under the model (Table 5 picks beta by it)."""
     from tuna.evaluate.nll import response_nll
 
+    if not data.is_file():
+        named = f" (evaluation.held_out.nll_data.{data_name} in the workflow)" if data_name else ""
+        raise TunaError(f"{data}: no such instruction-response file{named}; provide it there or point the config at it")
     result = response_nll(checkpoint, data, _held_out(held_out_file), template, max_length, batch_size)
-    result = {"benchmark": "nll", "model": model_name, "held_out": held_out_file is not None, **result}
+    result = {"benchmark": "nll", "model": model_name, "nll_data": data_name or str(data),
+              "held_out": held_out_file is not None, **result}
     write_json(out, result)
     provenance.stamp([out], inputs=[data, checkpoint, held_out_file],
                      params={"template": template, "max_length": max_length})

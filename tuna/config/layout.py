@@ -111,6 +111,14 @@ class Layout:
         """Held-out agreement of a model with a ranking data set (`ctx_rank:M` written `ctx_rank-M`)."""
         return self._(f"results/{model}/agreement_{str(ranking).replace(':', '-')}.json")
 
+    def nll(self, model, data: str = "") -> str:
+        """NLL of the held-out reference responses, or of the NLL data set `data` (evaluation.held_out.nll_data)."""
+        return self._(f"results/{model}/nll{'_' + data if data else ''}.json")
+
+    def prm_agreement(self, model, prm) -> str:
+        """Held-out agreement of a proxy ranking model with the judge's ranks of `model`'s samples."""
+        return self._(f"results/ctx_rank/{model}/{prm}_agreement.json")
+
     def vicuna_judgements(self, model) -> str:
         return self._(f"results/{model}/vicuna_judgements.jsonl")
 

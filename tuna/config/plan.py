@@ -304,11 +304,14 @@ class Plan:
         packaged = yaml.safe_load(resources.files("tuna.config").joinpath("downloads.yaml").read_text("utf-8"))
         return {**{name: s.Download(**spec) for name, spec in packaged.items()}, **self.config.downloads}
 
-    def released_source(self, kind: str) -> str:
-        location = getattr(self.config.released, kind)
+    def located(self, location: str) -> str:
+        """A user-given file: `download:NAME` -> where the download lands, else the path itself."""
         if location.startswith("download:"):
             return self.layout.download(location.removeprefix("download:"))
         return location
+
+    def released_source(self, kind: str) -> str:
+        return self.located(getattr(self.config.released, kind))
 
     def uses_teacher(self) -> bool:
         return any(p.name in ("prob_rank", "alpaca_mul") for p in self.all_parts())
@@ -372,26 +375,40 @@ class Plan:
 
     # -- held-out evaluation ---------------------------------------------------------
     def heldout_models(self) -> list[str]:
-        """Models whose held-out agreement and NLL are evaluated (none without a held-out split)."""
-        if not self.config.data.held_out:
+        """Models whose held-out agreement and NLL are evaluated (none without a held-out split
+        or NLL data)."""
+        held_out = self.config.evaluation.held_out
+        if not (self.config.data.held_out or held_out.nll_data):
             return []
-        chosen = self.config.evaluation.held_out.models
-        return list(self.eval_models if chosen is None else chosen)
+        return list(self.eval_models if held_out.models is None else held_out.models)
 
     def agreement_rankings(self) -> dict[str, str]:
-        """Ranking data set (as in a result's file name, `ctx_rank-M`) -> its file."""
+        """Ranking data set (as in a result's file name, `ctx_rank-M`) -> its file (none without a held-out split)."""
+        if not self.config.data.held_out:
+            return {}
         return {ranking.replace(":", "-"): self.set_file(DataPart(set=ranking))
                 for ranking in self.config.evaluation.held_out.rankings}
+
+    def nll_data(self) -> dict[str, str]:
+        """NLL data set name -> its file (a download's place under resources/, or the path given)."""
+        return {name: self.located(location) for name, location in self.config.evaluation.held_out.nll_data.items()}
 
     def heldout_max_length(self, model: str) -> int:
         """The max_length a model is scored with: its own training's, else the `train:` default."""
         return (self.train(model) if model in self.trained() else s.Train(**self.config.train)).max_length
 
+    def prm_agreements(self) -> dict[tuple[str, str], str]:
+        """(sampled model, PRM) -> the PRM's held-out agreement with the judge (with a held-out split)."""
+        return {job: self.layout.prm_agreement(*job) for job in self.prm_jobs()} if self.config.data.held_out else {}
+
     def heldout_results(self) -> list[str]:
-        """Every held-out agreement and NLL result file."""
-        L, nll = self.layout, self.config.evaluation.held_out.nll
-        return [path for m in self.heldout_models()
-                for path in [L.agreement(m, r) for r in self.agreement_rankings()] + ([L.result(m, "nll")] if nll else [])]
+        """Every held-out agreement and NLL result file, and each proxy ranking model's agreement."""
+        L, split = self.layout, bool(self.config.data.held_out)
+        files = [path for m in self.heldout_models()
+                 for path in [L.agreement(m, r) for r in self.agreement_rankings()]
+                 + ([L.nll(m)] if split and self.config.evaluation.held_out.nll else [])
+                 + [L.nll(m, name) for name in self.nll_data()]]
+        return files + list(self.prm_agreements().values())
 
     # -- checks ----------------------------------------------------------------------
     def check(self) -> None:
@@ -418,6 +435,13 @@ class Plan:
             self._must_be_model(prm.backbone, f"prms.{name}.backbone", (ImportedModel, TrainedModel))
         for index, name in enumerate(config.evaluation.held_out.models or []):
             self._must_be_model(name, f"evaluation.held_out.models.{index}", (ImportedModel, TrainedModel))
+        for name, location in config.evaluation.held_out.nll_data.items():
+            key = f"evaluation.held_out.nll_data.{name}"
+            if not re.match(s.NAME_PATTERN, name):
+                raise self._error(key, f"an NLL data set's name matches {s.NAME_PATTERN}")
+            if location.startswith("download:") and location.removeprefix("download:") not in self.downloads:
+                raise self._error(key, f"unknown download '{location.removeprefix('download:')}' "
+                                  f"(declared: {', '.join(sorted(self.downloads))})")
         for index, ranking in enumerate(config.evaluation.held_out.rankings):
             try:
                 DataPart(set=ranking)

@@ -373,9 +373,11 @@ class HeldOut(Section):
     models: list[str] | None = None
     """Declared models evaluated (`null`: `evaluation.models`)."""
     rankings: list[str] = ["prob_rank"]
-    """Data sets whose held-out ranks each model's length-normalised log-likelihoods are compared with (`tuna eval-agreement`): `prob_rank`, `ctx_rank:M`, `prm_rank:M`, ... (`ctx_rank:M` covers the held-out instructions only if `data.ctx_rank_limit` reaches them). Result: `results/{model}/agreement_{ranking}.json` (`:` written as `-`)."""
+    """Data sets whose held-out ranks each model's length-normalised log-likelihoods are compared with (`tuna eval-agreement`): `prob_rank`, `ctx_rank:M`, `prm_rank:M`, ... (each has held-out ranks: the teacher and the judge rank the held-out split too). Result: `results/{model}/agreement_{ranking}.json` (`:` written as `-`)."""
     nll: bool = True
     """Also the token-level NLL of the held-out reference responses (`tuna eval-nll`, Table 5): `results/{model}/nll.json`."""
+    nll_data: dict[str, str] = {}
+    """More instruction-response files whose NLL every evaluated model gets, held-out split or not (Appendix A: LIMA's training set): name -> a path or `download:NAME` (an entry of `downloads`). An Alpaca-format `.json`, instruction jsonl, or LIMA's `train.jsonl` (`{"conversations": [q, a, ...]}`: the first turn pair). Result: `results/{model}/nll_{name}.json`; Table 5 picks beta by the first one."""
 
 
 class Evaluation(Section):

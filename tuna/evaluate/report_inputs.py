@@ -56,8 +56,13 @@ def settings_sweeps(plan, key: str, applies=lambda settings: True) -> dict[str, 
         rest = tuple(sorted((k, repr(v)) for k, v in settings.items() if k != key and v is not None))
         data = "+".join(part.label() for part in spec.data)
         groups.setdefault((spec.init, data, rest), {})[model] = settings.get(key)
+    return _sweeps(groups)
+
+
+def _sweeps(groups: dict[tuple, dict]) -> dict[str, dict]:
+    """The groups (keyed by init, data, ...) whose models take two or more values: label -> {model: value}."""
     sweeps = {}
-    for (init, data, _), values in groups.items():
+    for (init, data, *_), values in groups.items():
         if len(set(values.values())) > 1:
             label = f"{init}+{data}"
             sweeps[label if label not in sweeps else f"{label}#{len(sweeps) + 1}"] = values
@@ -83,3 +88,24 @@ def data_sweeps(plan) -> dict[str, dict[str, int | None]]:
         if init in plan.eval_models and isinstance(plan.models[init], ImportedModel):
             points[init] = 0
     return sweeps
+
+
+def beta_sweeps(plan) -> dict[str, dict[str, float]]:
+    """Table 5's Eq. 3 beta sweeps: groups of held-out-evaluated trained models with the same
+    init, training settings and data except the beta of their one probabilistic-ranking part
+    (`scoring.beta` where the part sets none), at two or more betas: label -> {model: beta}."""
+    held_out = plan.config.evaluation.held_out
+    if not ((plan.config.data.held_out and held_out.nll) or held_out.nll_data):
+        return {}  # no NLL to choose by
+    groups: dict[tuple, dict] = {}
+    for model in plan.heldout_models():
+        spec = plan.models[model]
+        scored = [p for p in spec.data if p.name in ("prob_rank", "released_prob")] if isinstance(
+            spec, TrainedModel) else []
+        if len(scored) != 1:
+            continue
+        data = "+".join(part.model_copy(update={"beta": None}).label() for part in spec.data)
+        settings = repr(sorted(plan.train(model).model_dump().items()))
+        beta = plan.config.scoring.beta if scored[0].beta is None else scored[0].beta
+        groups.setdefault((spec.init, data, settings), {})[model] = float(beta)
+    return _sweeps(groups)

@@ -1,6 +1,7 @@
 # Held-out evaluation without generation (evaluation.held_out, on the data.held_out split
 # no model trains on): each model's ranking agreement with the held-out ranks of each
-# configured ranking data set, and the NLL of the held-out reference responses.
+# configured ranking data set, the NLL of the held-out reference responses and of each NLL
+# data set, and each proxy ranking model's agreement with its judge.
 # `snakemake --cores all heldout` builds them all (the report reads them too).
 
 
@@ -34,10 +35,12 @@ rule eval_agreement:
 rule eval_nll:
     input:
         checkpoint=L.checkpoint("{model}"),
-        held_out=L.held_out(),
+        data=L.held_out(),
     output:
-        report(L.result("{model}", "nll"), caption="../report/heldout_nll.rst", category="Results", subcategory="{model}"),
+        report(L.nll("{model}"), caption="../report/heldout_nll.rst", category="Results", subcategory="{model}"),
     params:
+        data=lambda w, input: input.data,
+        name="held_out",
         template=lambda w: PLAN.template(w.model),
         max_length=lambda w: PLAN.heldout_max_length(w.model),
     wildcard_constraints:
@@ -50,8 +53,54 @@ rule eval_nll:
     conda:
         "../../envs/cpu.yaml"
     shell:
-        "OMP_NUM_THREADS={threads} tuna eval-nll --checkpoint {input.checkpoint} --data {input.held_out} "
-        "--template {params.template} --max-length {params.max_length} --model-name {wildcards.model} "
+        "OMP_NUM_THREADS={threads} tuna eval-nll --checkpoint {input.checkpoint} --data {params.data:q} "
+        "--data-name {params.name} --template {params.template} --max-length {params.max_length} "
+        "--model-name {wildcards.model} -o {output} > {log} 2>&1"
+
+
+# An NLL data set (evaluation.held_out.nll_data, e.g. LIMA): a user's file is an input only
+# when it exists, so a missing one fails this job naming it rather than the whole plan.
+use rule eval_nll as eval_nll_data with:
+    input:
+        checkpoint=L.checkpoint("{model}"),
+        data=lambda w: planned_input(PLAN.nll_data()[w.data]),
+    output:
+        report(L.nll("{model}", "{data}"), caption="../report/heldout_nll.rst", category="Results",
+               subcategory="{model}"),
+    params:
+        data=lambda w: PLAN.nll_data()[w.data],
+        name="{data}",
+        template=lambda w: PLAN.template(w.model),
+        max_length=lambda w: PLAN.heldout_max_length(w.model),
+    wildcard_constraints:
+        model=names(PLAN.heldout_models()),
+        data=names(PLAN.nll_data()),
+    log:
+        L.log("eval_nll/{model}_{data}"),
+
+
+# A proxy ranking model's held-out agreement with the judge whose ranks it learned (Sec. 2.4).
+rule eval_prm_agreement:
+    input:
+        prm=L.prm("{model}", "{prm}"),
+        ranked=L.ctx_ranked("{model}"),
+        held_out=L.held_out(),
+    output:
+        report(L.prm_agreement("{model}", "{prm}"), caption="../report/heldout_prm_agreement.rst", category="Results",
+               subcategory="{prm}"),
+    wildcard_constraints:
+        model=names({model for model, _ in PLAN.prm_agreements()}),
+        prm=names({prm for _, prm in PLAN.prm_agreements()}),
+    log:
+        L.log("eval_prm_agreement/{model}/{prm}"),
+    threads: threads_of(JOBS.prm_rank)
+    resources:
+        **resources_of(JOBS.prm_rank),
+    conda:
+        "../../envs/cpu.yaml"
+    shell:
+        "OMP_NUM_THREADS={threads} tuna eval-agreement --checkpoint {input.prm} --ranked {input.ranked} "
+        "--held-out {input.held_out} --data-name ctx_rank-{wildcards.model} --model-name {wildcards.prm} "
         "-o {output} > {log} 2>&1"
 
 

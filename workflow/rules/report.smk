@@ -16,6 +16,9 @@ REPORT_DATA_SWEEPS = {
     label: {model: L.checkpoint(model) for model in models}
     for label, models in report_inputs.data_sweeps(PLAN).items()
 }
+# Table 5: Eq. 3 beta sweeps among the held-out-evaluated models; each PRM's agreement with its judge.
+REPORT_BETA_SWEEPS = report_inputs.beta_sweeps(PLAN)
+REPORT_PRM_AGREEMENT = list(PLAN.prm_agreements().values())
 # Each table is written as CSV, Markdown and HTML; `snakemake --report` shows the HTML.
 REPORT_TABLES = {
     "table1": "Table 1: benchmarks",
@@ -23,6 +26,8 @@ REPORT_TABLES = {
     "cost": "Cost",
     "sources": "Provenance",
     **{name: name for name in EVAL.tables},
+    **({"table5": "Table 5: beta by NLL"} if REPORT_BETA_SWEEPS else {}),
+    **({"prm_agreement": "PRM agreement"} if REPORT_PRM_AGREEMENT else {}),
 }
 # Plots are declared only when the config has what they draw.
 REPORT_PLOTS = {
@@ -31,7 +36,7 @@ REPORT_PLOTS = {
         ("vicuna_win_lose_tie", "Vicuna QA", PLAN.judged_models()),
         ("lambda_sweep", "Lambda sweep", REPORT_SWEEPS),
         ("data_sweep", "Data-amount sweep", REPORT_DATA_SWEEPS),
-        ("agreement", "Held-out agreement", PLAN.heldout_models() and PLAN.agreement_rankings()),
+        ("agreement", "Held-out agreement", (PLAN.heldout_models() and PLAN.agreement_rankings()) or REPORT_PRM_AGREEMENT),
         ("training_curves", "Training curves", REPORT_TRAINING),
     )
     if drawn
@@ -81,6 +86,14 @@ rule report:
             [f"{label}={model}:{path}" for label, points in REPORT_DATA_SWEEPS.items() for model, path in points.items()],
         ),
         training=repeat_option("--training", [f"{model}={path}" for model, path in REPORT_TRAINING.items()]),
+        heldout=" ".join([
+            repeat_option("--nll-data", PLAN.nll_data()),
+            repeat_option(
+                "--beta-sweep",
+                [f"{label}={model}:{beta}" for label, betas in REPORT_BETA_SWEEPS.items() for model, beta in betas.items()],
+            ),
+            repeat_option("--prm-agreement", REPORT_PRM_AGREEMENT),
+        ]),
         bootstrap=cli_options({"bootstrap_resamples": PLAN.config.evaluation.bootstrap.resamples,
                                "bootstrap_seed": PLAN.config.evaluation.bootstrap.seed}),
         results=lambda w, output: os.path.dirname(os.path.dirname(output.table1_csv)),
@@ -94,4 +107,4 @@ rule report:
     shell:
         "tuna report --results {params.results} {params.models} --baseline {params.baseline} {params.ranked} "
         "{params.costs} {params.quarantine} {params.sweeps} {params.data_sweeps} {params.tables} {params.human} "
-        "{params.training} {params.bootstrap} -o {params.out} > {log} 2>&1"
+        "{params.training} {params.heldout} {params.bootstrap} -o {params.out} > {log} 2>&1"
