@@ -62,6 +62,15 @@ def optional(path):
     return [path] if path else []
 
 
+def judged_held_out(first):
+    """The held-out split, judged beyond the first `data.ctx_rank_limit` instructions (for held-out agreement)."""
+    return [L.held_out()] if first is not None and PLAN.config.data.held_out else []
+
+
+def held_out_option(input):
+    return f"--held-out {input.held_out}" if input.held_out else ""
+
+
 def superni_tokenizer(model):
     """What measures a model's Super-NI token budget, and the files it is read from: the GGUF or
     checkpoint the model answers with; for a model answering through an API, its checkpoint

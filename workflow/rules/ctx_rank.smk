@@ -7,16 +7,6 @@ CTX_FIRST = PLAN.config.data.ctx_rank_limit
 JUDGE = PLAN.config.judge
 
 
-def judged_held_out(first):
-    """The held-out split, judged beyond the first `data.ctx_rank_limit` instructions (for held-out agreement)."""
-    return [L.held_out()] if first is not None and PLAN.config.data.held_out else []
-
-
-def held_out_option(input):
-    return f"--held-out {input.held_out}" if input.held_out else ""
-
-
-
 rule sample:
     input:
         instructions=L.instructions(),
