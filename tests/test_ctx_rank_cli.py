@@ -91,7 +91,7 @@ def test_provenance_names_the_model_file(ranked, smollm2_gguf):
 
 def test_rerun_is_answered_from_the_cache(ranked):
     work, provider, _ = ranked
-    tuna("sample", "--instructions", work / "instructions.jsonl", "--n", 3, "--max-tokens", 24,
-                 "--tau", 0.5, *provider, "-o", work / "again.jsonl")
+    tuna("sample", "--instructions", work / "instructions.jsonl", "--first", 2, "--held-out", work / "held_out.jsonl",
+         "--n", 3, "--max-tokens", 24, "--tau", 0.5, *provider, "-o", work / "again.jsonl")
     assert (work / "again.jsonl").read_text() == (work / "samples.jsonl").read_text()
     assert json.loads((work / "again.cost.json").read_text())["this_run"]["calls"] == 0
