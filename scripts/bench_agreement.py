@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import tempfile
 import time
-from pathlib import Path
 
 import torch
 
-from bench_train import SMOLLM2, load, make_batch, packed_step, padded_step
+from bench_train import SMOLLM2, checkpoint_or_smollm2, load, make_batch, packed_step, padded_step
 from tuna.evaluate.likelihood import response_logprobs
 from tuna.train.data import Example
 from tuna.train.forward import ResponseScorer
@@ -128,11 +126,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        checkpoint = args.checkpoint
-        if not checkpoint:
-            checkpoint = str(Path(tmp) / "smollm2")
-            subprocess.run(["tuna", "import-model", SMOLLM2, "-o", checkpoint], check=True, capture_output=True)
-        compare(checkpoint, args.examples, args.rounds, args.seed, args.checkpoint or f"{SMOLLM2} (imported)")
+        compare(checkpoint_or_smollm2(args.checkpoint, tmp), args.examples, args.rounds, args.seed,
+                args.checkpoint or f"{SMOLLM2} (imported)")
 
 
 if __name__ == "__main__":

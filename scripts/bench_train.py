@@ -177,11 +177,17 @@ def main() -> None:
         print(peak_rss_of_this_process_mb())
         return
     with tempfile.TemporaryDirectory() as tmp:
-        checkpoint = args.checkpoint
-        if not checkpoint:
-            checkpoint = str(Path(tmp) / "smollm2")
-            subprocess.run(["tuna", "import-model", SMOLLM2, "-o", checkpoint], check=True, capture_output=True)
-        compare(checkpoint, args.examples, args.steps, args.seed, args.checkpoint or f"{SMOLLM2} (imported)")
+        compare(checkpoint_or_smollm2(args.checkpoint, tmp), args.examples, args.steps, args.seed,
+                args.checkpoint or f"{SMOLLM2} (imported)")
+
+
+def checkpoint_or_smollm2(checkpoint: str | None, tmp: str) -> str:
+    """The given HF checkpoint directory, or SmolLM2-135M imported into `tmp`."""
+    if checkpoint:
+        return checkpoint
+    imported = str(Path(tmp) / "smollm2")
+    subprocess.run(["tuna", "import-model", SMOLLM2, "-o", imported], check=True, capture_output=True)
+    return imported
 
 
 if __name__ == "__main__":

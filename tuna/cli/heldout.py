@@ -63,11 +63,8 @@ def eval_agreement(ranked, data_name, checkpoint, held_out_file, template, max_l
         result = prm_agreement(checkpoint, ranked, _held_out(held_out_file))
     else:
         result = model_agreement(checkpoint, ranked, _held_out(held_out_file), template, max_length, batch_size)
-    result = {"benchmark": "agreement", "model": model_name, "ranking": data_name or str(ranked),
-              "held_out": held_out_file is not None, **result}
-    write_json(out, result)
-    provenance.stamp([out], inputs=[ranked, checkpoint, held_out_file],
-                     params={"template": template, "max_length": max_length})
+    result = _write_result(out, {"benchmark": "agreement", "model": model_name, "ranking": data_name or str(ranked)},
+                           result, [ranked, checkpoint, held_out_file], template, max_length)
     click.echo(f"{out}: {result['data']}; pair accuracy {result['pair_accuracy']:.3f} "
                f"(se {result['pair_accuracy_se'] or 0:.3f}), Kendall tau {result['kendall_tau'] or 0:.3f}, "
                f"mean margin {result['mean_margin']:.4f}")
@@ -89,12 +86,17 @@ def eval_nll(data, data_name, checkpoint, held_out_file, template, max_length, b
         named = f" (evaluation.held_out.nll_data.{data_name} in the workflow)" if data_name else ""
         raise TunaError(f"{data}: no such instruction-response file{named}; provide it there or point the config at it")
     result = response_nll(checkpoint, data, _held_out(held_out_file), template, max_length, batch_size)
-    result = {"benchmark": "nll", "model": model_name, "nll_data": data_name or str(data),
-              "held_out": held_out_file is not None, **result}
-    write_json(out, result)
-    provenance.stamp([out], inputs=[data, checkpoint, held_out_file],
-                     params={"template": template, "max_length": max_length})
+    result = _write_result(out, {"benchmark": "nll", "model": model_name, "nll_data": data_name or str(data)},
+                           result, [data, checkpoint, held_out_file], template, max_length)
     click.echo(f"{out}: {result['data']}; NLL {result['nll']:.4f} per token over {result['tokens']} tokens")
+
+
+def _write_result(out: Path, header: dict, result: dict, inputs: list, template: str, max_length: int) -> dict:
+    """The result file (what was measured, on which split, then the numbers) and its provenance."""
+    result = {**header, "held_out": inputs[-1] is not None, **result}
+    write_json(out, result)
+    provenance.stamp([out], inputs=inputs, params={"template": template, "max_length": max_length})
+    return result
 
 
 COMMANDS = [eval_agreement, eval_nll]
