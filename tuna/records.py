@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tuna.errors import TunaError
 
@@ -73,6 +73,9 @@ class RankedCandidate(Candidate):
     """A candidate placed in a ranking, with the score that placed it (if any)."""
 
     score: float | None = None
+    # Rank group, 0 = best: candidates sharing one are tied (preference data with equal ratings).
+    # None: the candidate's position in the ranking (no ties), as every tuna ranking stage writes.
+    rank: int | None = Field(default=None, ge=0)
 
 
 class Ranking(Record):
@@ -84,6 +87,17 @@ class Ranking(Record):
     output: str = ""  # original response (MLE target)
     candidates: list[RankedCandidate]
     source: str  # "prob" (Eq. 3 scores), "judge", "prm", ...
+
+    @model_validator(mode="after")
+    def _ranks_follow_the_order(self):
+        ranks = [c.rank for c in self.candidates]
+        if any(r is not None for r in ranks) and (None in ranks or ranks != sorted(ranks)):
+            raise ValueError("candidates.*.rank: give every candidate a rank, best first (ties share one)")
+        return self
+
+    def ranks(self) -> list[int]:
+        """Each candidate's rank group, 0 = best (ties share one; without ranks: the positions)."""
+        return [c.rank if c.rank is not None else i for i, c in enumerate(self.candidates)]
 
 
 class Attempt(Record):
