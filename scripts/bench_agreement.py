@@ -23,8 +23,8 @@ import tempfile
 import time
 
 import torch
-
 from bench_train import SMOLLM2, checkpoint_or_smollm2, load, make_batch, packed_step, padded_step
+
 from tuna.evaluate.likelihood import response_logprobs
 from tuna.train.data import Example
 from tuna.train.forward import ResponseScorer
@@ -34,7 +34,7 @@ from tuna.train.loss import TunaLoss
 def packed(model, examples: list[Example]) -> torch.Tensor:
     """tuna: one packed row per example, batches of 4 examples, no gradients."""
     sums = response_logprobs(ResponseScorer(model), examples, batch_size=4)
-    return torch.stack([s / torch.tensor([len(r) for r in e.responses]) for e, s in zip(examples, sums)])
+    return torch.stack([s / torch.tensor([len(r) for r in e.responses]) for e, s in zip(examples, sums, strict=True)])
 
 
 def per_response(model, examples: list[Example]) -> torch.Tensor:

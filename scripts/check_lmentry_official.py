@@ -64,7 +64,7 @@ def fill(statement: str, name: str, example: dict, rng: random.Random) -> str:
 
 def check_cases(scorers, data_dir: Path) -> int:
     bad = 0
-    for name, key, _, answer, score, certainty, why in CASES:
+    for name, key, _, answer, score, certainty, _why in CASES:
         example = lmentry.load_file(data_dir, name)[key]
         text = answer.replace(Q, example["input"])
         official = tuple(scorers[base_task(name)]().score_prediction(text, example))
@@ -115,7 +115,7 @@ def check_scores(official_dir: Path, data_dir: Path, models: int, rng: random.Ra
         accuracy, robustness = get_model_accuracy(model), get_model_robustness(model)
         official = (round(accuracy * (robustness / 100), 1), round(accuracy, 1), round(robustness, 1),
                     {k: round(metric(model_name=model), 1) for k, metric in main_metric_name_to_metric.items()})
-        lmentry.verdicts, saved = (lambda *_: verdicts), lmentry.verdicts
+        lmentry.verdicts, saved = (lambda *_, fixed=verdicts: fixed), lmentry.verdicts
         try:
             ours = lmentry.score(data, {})
         finally:

@@ -157,7 +157,7 @@ class FaultServer:
                 if self.path.endswith("/chat/completions"):
                     choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish,
                               "logprobs": {"content": [{"token": t, "logprob": p, "bytes": None, "top_logprobs": []}
-                                                       for t, p in zip(tokens, logprobs)]}}
+                                                       for t, p in zip(tokens, logprobs, strict=True)]}}
                     kind = "chat.completion"
                 else:
                     choice = {"index": 0, "text": text, "finish_reason": finish,

@@ -75,7 +75,7 @@ def test_every_judgement_is_kept_ranked_or_quarantined(ranked):
     assert f"{len(ok)} of 3 instructions ranked" in summary and f"{len(quarantined)} unusable answers" in summary
     rankings = read_jsonl(work / "ranked.jsonl", Ranking)
     assert [r.id for r in rankings] == [j.id for j in ok]
-    for ranking, judgement in zip(rankings, ok):
+    for ranking, judgement in zip(rankings, ok, strict=True):
         assert ranking.source == "judge" and len(ranking.candidates) == len(judgement.rank)
 
 

@@ -7,12 +7,12 @@ import json
 import re
 
 import pytest
-
 from tiny_llama import save_tiny_checkpoint
+from workflow_run import planned_jobs, snakemake, write_config
+
 from tuna import config as tuna_config
 from tuna.evaluate import report_heldout, report_inputs
 from tuna.records import Ranking, read_jsonl
-from workflow_run import planned_jobs, snakemake, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -82,7 +82,7 @@ def test_every_kind_of_data_spec_trains(tmp_path):
     assert {r.id for r in ranked[-3:]} < {r.id for r in mixed}  # the *last* three of the ranking
     rescored = read_jsonl(tmp_path / "results/prob_rank/ranked_beta0.5.jsonl", Ranking)
     assert [r.id for r in rescored] == [r.id for r in ranked]
-    assert any(c.score != d.score for r, s in zip(ranked, rescored) for c, d in zip(r.candidates, s.candidates))
+    assert any(c.score != d.score for r, s in zip(ranked, rescored, strict=True) for c, d in zip(r.candidates, s.candidates, strict=True))
     released = read_jsonl(tmp_path / "results/released/prob_ranked.jsonl", Ranking)
     # Eq. 3 at beta 1.3: -4/4^1.3 = -0.66 > -2/2^1.3 = -0.81 > -9/6^1.3 = -0.88 > -1/1
     assert [c.text for c in released[0].candidates] == ["red one", "red two", "red three", "red four"]

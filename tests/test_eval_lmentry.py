@@ -6,8 +6,8 @@ from collections import Counter
 from functools import cache
 
 import pytest
-
 from lmentry_cases import CASES, Q
+
 from tuna.errors import TunaError
 from tuna.evaluate import lmentry
 from tuna.evaluate.lmentry_scoring import base_task, score_prediction

@@ -15,9 +15,9 @@ from click.testing import CliRunner
 
 from tuna import provenance
 from tuna.cli import main
+from tuna.config import load, repeat_option
 from tuna.cost import write_cost
 from tuna.errors import TunaError
-from tuna.config import load, repeat_option
 from tuna.evaluate import human, plots, report, report_inputs
 from tuna.evaluate.vicuna import Question
 from tuna.llm.base import Meter

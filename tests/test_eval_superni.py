@@ -9,11 +9,11 @@ import string
 
 import pytest
 from rouge_score import rouge_scorer
+from tiny_llama import tiny_tokenizer
 
 from tuna.errors import TunaError
 from tuna.evaluate import metrics, superni
 from tuna.llm.tokenizer import load_tokenizer
-from tiny_llama import tiny_tokenizer
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def official_metrics(predictions, references):
         return " ".join(s.split())
 
     em = rl = 0.0
-    for pred, gold in zip(predictions, references):
+    for pred, gold in zip(predictions, references, strict=True):
         em += max(float(normalize(pred) == normalize(g)) for g in gold)
         rl += max(scorer.score(prediction=pred, target=g)["rougeL"].fmeasure for g in gold)
     return {"exact_match": round(100 * em / len(references), 4), "rougeL": round(100 * rl / len(references), 4)}

@@ -4,8 +4,8 @@ judge prose, both-order judging, re-asking, and the win/lose/tie summary."""
 from __future__ import annotations
 
 import pytest
-
 from fault_server import FaultServer
+
 from tuna.errors import TunaError
 from tuna.evaluate import vicuna
 from tuna.llm import Limits, RequestCache, make_provider
@@ -143,7 +143,7 @@ def test_summary_rates_and_categories():
     def pair(qid, category, first, second):
         return [vicuna.PairJudgement(id=qid, category=category, order=o, judge="j", style="pairwise",
                                      attempts=[Attempt(raw="x", outcome="ok")],
-                                     verdict=v) for o, v in zip(vicuna.ORDERS, (first, second))]
+                                     verdict=v) for o, v in zip(vicuna.ORDERS, (first, second), strict=True)]
 
     judgements = (pair("1", "generic", "model", "model") + pair("2", "generic", "baseline", "baseline")
                   + pair("3", "math", "model", "tie") + pair("4", "math", "model", "model"))

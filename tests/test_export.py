@@ -11,7 +11,7 @@ import torch
 from tiny_llama import tiny_llama, tiny_tokenizer
 
 from tuna.errors import TunaError
-from tuna.export import QUANTS, export
+from tuna.export import export
 from tuna.llm.llamacpp import plain_weight_buffers
 
 NUMBERS = "In 2024, 12345 people paid $3.50 each; 2024 was 20% up on 2023 and 1999."

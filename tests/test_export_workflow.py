@@ -4,7 +4,6 @@ import json
 
 import pytest
 import yaml
-
 from workflow_run import ROOT, planned_jobs, snakemake, write_config
 
 pytestmark = pytest.mark.slow

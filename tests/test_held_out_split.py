@@ -7,9 +7,9 @@ import pytest
 import torch
 from click.testing import CliRunner
 from safetensors.torch import load_file
-
 from test_train_trainer import ranked_file
 from tiny_llama import save_tiny_checkpoint
+
 from tuna.cli import main
 from tuna.datasets import DEMO, load_alpaca, read_ids, split_held_out
 from tuna.errors import TunaError

@@ -4,11 +4,11 @@ import copy
 
 import pytest
 import yaml
+from workflow_run import ROOT, planned_jobs, snakemake, write_config
 
 from tuna import config as tuna_config
 from tuna.errors import TunaError
 from tuna.evaluate import report_inputs
-from workflow_run import ROOT, planned_jobs, snakemake, write_config
 
 DEFAULT = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
 PAPER = yaml.safe_load((ROOT / "config" / "paper.yaml").read_text())

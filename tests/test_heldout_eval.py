@@ -6,10 +6,10 @@ import math
 import pytest
 import torch
 from click.testing import CliRunner
-
 from test_train_forward import unshared_logprobs
 from test_train_trainer import ranked_file
 from tiny_llama import save_tiny_checkpoint
+
 from tuna.cli import main
 from tuna.evaluate.agreement import agreement_stats
 from tuna.train.data import load_examples
@@ -65,7 +65,7 @@ def test_agreement_is_one_in_the_models_own_order_and_zero_reversed(tmp_path, ch
     data = ranked_file(tmp_path / "any.jsonl", 6)
     examples, means = reference_means(checkpoint, data, TunaLoss(mle_weight=0.0))
     rows = [json.loads(line) for line in data.read_text().splitlines()]
-    for row, v in zip(rows, means):
+    for row, v in zip(rows, means, strict=True):
         assert len(set(v.tolist())) == len(v)  # no ties: the order is certain
         row["candidates"] = [row["candidates"][k] for k in v.argsort(descending=True).tolist()]
     ordered = write_ranked(tmp_path / "ordered.jsonl", rows)
@@ -76,7 +76,7 @@ def test_agreement_is_one_in_the_models_own_order_and_zero_reversed(tmp_path, ch
     result = json.loads((tmp_path / "ordered.json").read_text())
     assert (result["pair_accuracy"], result["kendall_tau"], result["spearman"]) == (1.0, 1.0, 1.0)
     assert result["mean_margin"] > 0 and result["examples"] == 6 and result["ranking"] == "prob_rank"
-    expected = {row["id"]: sorted(v.tolist(), reverse=True) for row, v in zip(rows, means)}
+    expected = {row["id"]: sorted(v.tolist(), reverse=True) for row, v in zip(rows, means, strict=True)}
     for example in result["per_example"]:  # the packed no-grad v equal the plain forward's
         assert example["v"] == pytest.approx(expected[example["id"]], abs=1e-5)
 
@@ -101,7 +101,7 @@ def test_agreement_and_nll_read_only_the_held_out_examples(tmp_path, checkpoint)
         "-o", tmp_path / "nll.json")
     nll = json.loads((tmp_path / "nll.json").read_text())
     examples, means = reference_means(checkpoint, data, TunaLoss(objective="mle"))
-    chosen = [(e, v) for e, v in zip(examples, means) if e.id in ("x1", "x4", "x6")]
+    chosen = [(e, v) for e, v in zip(examples, means, strict=True) if e.id in ("x1", "x4", "x6")]
     tokens = sum(len(e.original) for e, _ in chosen)
     expected = -sum(v.item() * len(e.original) for e, v in chosen) / tokens
     assert nll["examples"] == 3 and nll["tokens"] == tokens

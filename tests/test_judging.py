@@ -4,6 +4,7 @@
 from collections import Counter
 
 from fault_server import FaultServer
+
 from tuna.judging import REASK_TEMPERATURE, ask_until_usable, temperature
 from tuna.llm import Limits, Request, RequestCache, make_provider
 from tuna.ranking.contextual import judge_samples, quarantined

@@ -1,8 +1,8 @@
 """Batched transformers generation: the same answers as one sequence at a time, per-sample seeds, the journal."""
 
 import pytest
-
 from tiny_llama import save_tiny_checkpoint
+
 from tuna.llm import Request, make_provider
 
 # Prompts of different lengths, so batches are left padded.
@@ -47,7 +47,7 @@ def test_a_sample_depends_on_its_seed_not_on_its_batch(tiny, tmp_path):
 def test_sampling_logprobs_are_the_models_own(tiny, tmp_path):
     hf = provider(tiny, tmp_path, "scores", 4)
     results = hf.generate([Request(q, n=2, seed=3, max_tokens=10, temperature=1.5) for q in QUESTIONS])
-    for question, samples in zip(QUESTIONS, results):
+    for question, samples in zip(QUESTIONS, results, strict=True):
         for cand in samples:
             scored = hf.score(hf.prompt(question), cand.text)
             if scored.n_tokens == cand.n_tokens:

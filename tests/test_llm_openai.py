@@ -4,8 +4,8 @@ import time
 from collections import Counter
 
 import pytest
-
 from fault_server import FaultServer
+
 from tuna.errors import TunaError
 from tuna.llm import Limits, Request, RequestCache, make_provider
 

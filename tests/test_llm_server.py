@@ -5,8 +5,8 @@ import subprocess
 import sys
 
 import pytest
-
 from local_servers import wait_until_serving
+
 from tuna.llm import Limits, Request, RequestCache, make_provider
 
 pytestmark = pytest.mark.slow

@@ -14,8 +14,8 @@ import sys
 import time
 
 import pytest
-
 from local_servers import journaled_answers, wait_until_serving
+
 from tuna.llm import Limits, Request, RequestCache, make_provider
 
 # find_spec, not importorskip: importing vLLM takes seconds, even for `-m "not slow"`.
@@ -48,7 +48,7 @@ def test_samples_greedy_answers_and_logprobs_match_transformers(engine, hf):
     # Greedy answers equal transformers' (same fp32 weights, same prompt tokens).
     assert [r[0].text for r in results[3:]] == [r[0].text for r in hf.generate(requests[3:])]
     compared = 0
-    for request, samples in zip(requests, results):
+    for request, samples in zip(requests, results, strict=True):
         for cand in samples:
             assert cand.finish_reason in ("stop", "length") and len(cand.logprobs) == cand.n_tokens > 0
             scored = hf.score(hf.prompt(request.instruction), cand.text)

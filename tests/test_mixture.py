@@ -7,7 +7,7 @@ import pytest
 
 from tuna.errors import TunaError
 from tuna.mixture import alpaca_mul, build, parse_slice, take
-from tuna.records import Candidate, Instruction, RankedCandidate, Ranking, read_records, write_jsonl
+from tuna.records import Instruction, RankedCandidate, Ranking, read_records, write_jsonl
 
 
 def ranking(k: int, n: int = 2) -> Ranking:

@@ -1,11 +1,11 @@
 """The proxy ranking model learns a judge's orders and re-ranks samples it did not see."""
 
-from tuna.ranking.prm import PRM, pairwise_loss
-from tuna.records import Candidate, Generation, Instruction, RankedCandidate, Ranking
-from tiny_llama import save_tiny_checkpoint
-
 import pytest
 import torch
+from tiny_llama import save_tiny_checkpoint
+
+from tuna.ranking.prm import PRM, pairwise_loss
+from tuna.records import Candidate, Generation, Instruction, RankedCandidate, Ranking
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from fault_server import FaultServer
 from local_servers import journaled_answers
 from workflow_run import snakemake as run_snakemake

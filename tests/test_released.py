@@ -24,7 +24,7 @@ from tuna.released import read_released_judge, read_released_prob
 def prob_record(instruction="Name a color.", input="", output="Blue.", text=("A", "B", "C", ""),
                 logprob=(-10.0, -3.0, -6.0, 0.0), length=(10, 2, 4, 0)):
     return {"orig": {"instruction": instruction, "input": input, "output": output}, "text": list(text),
-            "avg_token_prob": [lp / n if n else 0.0 for lp, n in zip(logprob, length)],
+            "avg_token_prob": [lp / n if n else 0.0 for lp, n in zip(logprob, length, strict=True)],
             "length": list(length), "logprob": list(logprob)}
 
 

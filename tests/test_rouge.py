@@ -52,7 +52,7 @@ def test_real_pairs_match_rouge_score(shared_data, use_stemmer):
     texts = real_texts(shared_data)
     rng = random.Random(7)
     pairs = [(rng.choice(texts), rng.choice(texts)) for _ in range(1500)]
-    pairs += list(zip(texts, texts[1:]))  # neighbours: related texts, non-trivial LCS
+    pairs += list(itertools.pairwise(texts))  # neighbours: related texts, non-trivial LCS
     ours, theirs = RougeL(use_stemmer), RougeScorer(["rougeL"], use_stemmer=use_stemmer)
     for target, prediction in pairs:
         assert_same(ours.score(target, prediction), theirs.score(target, prediction)["rougeL"])
@@ -65,7 +65,7 @@ def test_score_multi_matches_on_super_ni_references(shared_data):
     for task in sorted((shared_data / "super_ni" / "tasks").glob("*.json")):
         instances = json.loads(task.read_text())["Instances"]
         outputs = [output for instance in instances for output in instance["output"]]
-        for instance, prediction in zip(instances, reversed(outputs)):
+        for instance, prediction in zip(instances, reversed(outputs), strict=True):
             for references in (instance["output"], instance["output"] + [prediction]):
                 assert_same(ours.score_multi(references, prediction),
                             theirs.score_multi(references, prediction)["rougeL"])

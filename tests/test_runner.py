@@ -4,8 +4,8 @@ import json
 
 import pytest
 from click.testing import CliRunner
-
 from tiny_llama import save_tiny_checkpoint
+
 from tuna.cli import main
 from tuna.provenance import sha256_file
 

@@ -10,9 +10,8 @@ import subprocess
 import time
 
 import pytest
-import yaml
-
 import slurm_cluster
+import yaml
 from workflow_run import ROOT, write_config
 
 pytestmark = pytest.mark.slow

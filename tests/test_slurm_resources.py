@@ -6,10 +6,10 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
+from workflow_run import ROOT
 
 from tuna import config as tuna_config
 from tuna import resources as tr
-from workflow_run import ROOT
 
 
 def config(name="config.yaml"):

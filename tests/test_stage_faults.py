@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from fault_server import FaultServer
 from tiny_llama import tiny_tokenizer
+
 from tuna.cli import main
 from tuna.cost import cost_path
 from tuna.evaluate.vicuna import PairJudgement

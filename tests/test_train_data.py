@@ -3,8 +3,8 @@
 import json
 
 import pytest
-
 from tiny_llama import tiny_tokenizer
+
 from tuna.errors import TunaError
 from tuna.prompts import build_prompt
 from tuna.train.data import describe, load_examples

@@ -10,12 +10,12 @@ import time
 import pytest
 import torch
 from safetensors.torch import load_file
-
 from test_train_trainer import ranked_file
 from tiny_llama import save_tiny_checkpoint
+
+from tuna.config.settings import Train
 from tuna.errors import TunaError
 from tuna.train.backends import DEEPSPEED_CONFIGS, deepspeed_config
-from tuna.config.settings import Train
 
 SHIPPED = ["zero2", "zero2_offload", "zero3", "zero3_offload"]
 

@@ -4,8 +4,8 @@ import copy
 
 import pytest
 import torch
-
 from tiny_llama import tiny_llama
+
 from tuna.train.data import Example
 from tuna.train.forward import ResponseScorer, enable_activation_checkpointing, pack
 
@@ -50,7 +50,7 @@ def test_packed_equals_unshared_values_and_gradients(gradient_checkpointing):
     reference = torch.cat([unshared_logprobs(stock, e) for e in examples])
     (reference * weights).sum().backward()
     torch.testing.assert_close(packed_sums, reference, atol=1e-5, rtol=1e-5)
-    for packed_grad, param in zip(packed_grads, stock.parameters()):
+    for packed_grad, param in zip(packed_grads, stock.parameters(), strict=True):
         torch.testing.assert_close(packed_grad, param.grad, atol=1e-5, rtol=1e-4)
 
 

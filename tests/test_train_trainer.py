@@ -11,8 +11,8 @@ import pytest
 import torch
 from click.testing import CliRunner
 from safetensors.torch import load_file
-
 from tiny_llama import save_tiny_checkpoint
+
 from tuna.cli import main
 from tuna.train.trainer import example_order, rank_micro_batches
 

@@ -4,9 +4,9 @@ import json
 
 import pytest
 from click.testing import CliRunner
-
 from test_train_trainer import ranked_file
 from tiny_llama import save_tiny_checkpoint
+
 from tuna.cli import main
 from tuna.evaluate.agreement import model_agreement
 from tuna.evaluate.nll import response_nll

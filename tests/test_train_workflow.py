@@ -4,11 +4,11 @@ import json
 
 import pytest
 import yaml
-
 from tiny_llama import save_tiny_checkpoint
+from workflow_run import ROOT, planned_jobs, snakemake, write_config
+
 from tuna import config as tuna_config
 from tuna.errors import TunaError
-from workflow_run import ROOT, planned_jobs, snakemake, write_config
 
 
 def config():

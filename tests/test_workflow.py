@@ -5,7 +5,6 @@ import subprocess
 
 import pytest
 import yaml
-
 from workflow_run import ROOT, planned_jobs, snakemake, write_config
 
 pytestmark = pytest.mark.slow

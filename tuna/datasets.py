@@ -110,7 +110,7 @@ def load_alpaca(path: str | Path) -> list[Instruction]:
             raise TunaError(f"{where}: field 'instruction' is missing or empty")
     ids = stable_ids((row["instruction"], row.get("input", "")) for row in rows)
     return [Instruction(id=ident, instruction=row["instruction"], input=row.get("input", ""),
-                        output=row.get("output", "")) for ident, row in zip(ids, rows)]
+                        output=row.get("output", "")) for ident, row in zip(ids, rows, strict=True)]
 
 
 class Conversation(Record):
@@ -126,7 +126,7 @@ def load_conversations(path: str | Path) -> list[Instruction]:
     rows = list(iter_jsonl(path, Conversation))
     ids = stable_ids((row.conversations[0], "") for row in rows)
     return [Instruction(id=ident, instruction=row.conversations[0], output=row.conversations[1])
-            for ident, row in zip(ids, rows)]
+            for ident, row in zip(ids, rows, strict=True)]
 
 
 def _element_line(path: Path, index: int) -> int:

@@ -43,7 +43,7 @@ def ask_until_usable(provider: Provider, keys: Sequence[K], request: Callable[[K
             break
         answers = provider.generate([request(key, attempt) for key in pending], desc=f"{desc} (attempt {attempt + 1})")
         unusable = []
-        for key, [candidate] in zip(pending, answers):
+        for key, [candidate] in zip(pending, answers, strict=True):
             if candidate.finish_reason == "error":
                 attempts[key].append(Attempt(raw="", temperature=candidate.temperature, outcome="failed",
                                              error=candidate.error))

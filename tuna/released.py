@@ -71,7 +71,7 @@ def read_released_prob(path: str | Path, beta: float) -> list[Ranking]:
     rows = [_prob_record(f"{path}:{line}", data) for line, data in _objects(path)]
     ids = stable_ids((row.orig.instruction, row.orig.input) for row in rows)
     return [Ranking(id=ident, instruction=row.orig.instruction, input=row.orig.input, output=row.orig.output,
-                    candidates=_eq3_order(row, beta), source="prob") for ident, row in zip(ids, rows)]
+                    candidates=_eq3_order(row, beta), source="prob") for ident, row in zip(ids, rows, strict=True)]
 
 
 def read_released_judge(path: str | Path,
@@ -86,7 +86,7 @@ def read_released_judge(path: str | Path,
     ids = stable_ids((instruction, input) for instruction, input, _, _ in rows)
     originals = {record.id: record.output for record in instructions}
     rankings, judgements = [], []
-    for ident, (instruction, input, row, rank) in zip(ids, rows):
+    for ident, (instruction, input, row, rank) in zip(ids, rows, strict=True):
         judgements.append(Judgement(id=ident, judge=JUDGE, raw=row.gpt_eval, ok=True, rank=rank))
         rankings.append(Ranking(id=ident, instruction=instruction, input=input, output=originals.get(ident, ""),
                                 candidates=[RankedCandidate(text=row.generation[k]) for k in rank
@@ -101,7 +101,7 @@ def _prob_record(where: str, data: object) -> _ProbRecord:
         if len(getattr(row, name)) != len(row.text):
             raise TunaError(f"{where}: field '{name}': {len(getattr(row, name))} values for the "
                             f"{len(row.text)} responses in 'text'")
-    for k, (text, length) in enumerate(zip(row.text, row.length)):
+    for k, (text, length) in enumerate(zip(row.text, row.length, strict=True)):
         if text.strip() and length == 0:
             raise TunaError(f"{where}: field 'length.{k}': 0 tokens for a non-empty response")
     return row
@@ -110,7 +110,7 @@ def _prob_record(where: str, data: object) -> _ProbRecord:
 def _eq3_order(row: _ProbRecord, beta: float) -> list[RankedCandidate]:
     """Paper Eq. 3 from the released totals; empty responses are left out."""
     scored = [(logprob / length**beta, k) for k, (text, logprob, length)
-              in enumerate(zip(row.text, row.logprob, row.length)) if text.strip()]
+              in enumerate(zip(row.text, row.logprob, row.length, strict=True)) if text.strip()]
     scored.sort(key=lambda item: (-item[0], item[1]))
     return [RankedCandidate(text=row.text[k], n_tokens=row.length[k], score=score) for score, k in scored]
 

@@ -35,7 +35,7 @@ def teacher(instructions: Path, shard: tuple[int, int], settings: Teacher, out: 
         requests = [Request(r.instruction, r.input, n=settings.n, temperature=settings.temperature,
                             max_tokens=settings.max_tokens, seed=derive_seed(settings.seed, r.id)) for r in records]
         results = stage.provider.generate(requests, desc=f"teacher {index}/{count}")
-        generations = [Generation(id=r.id, model=stage.provider.name, candidates=c) for r, c in zip(records, results)]
+        generations = [Generation(id=r.id, model=stage.provider.name, candidates=c) for r, c in zip(records, results, strict=True)]
         stage.finish({out: generations}, inputs=[instructions],
                      params={"shard": f"{index}/{count}", **settings.model_dump(exclude={"provider"})})
         return (f"{out}: {len(records)} instructions, {sum(map(len, results))} responses "
@@ -96,7 +96,7 @@ def generate_answers(prompts: Path, max_tokens: int, out: Path, provider_options
                             logprobs=False) for r in records]
         candidates = stage.provider.generate(requests, desc="answers")
         stage.finish({out: [Generation(id=r.id, model=stage.provider.name, candidates=c)
-                            for r, c in zip(records, candidates)]},
+                            for r, c in zip(records, candidates, strict=True)]},
                      inputs=[prompts], params={"max_tokens": max_tokens, "temperature": 0})
         return f"{out}: {len(records)} answers ({_counts(c for cs in candidates for c in cs)}); {stage.summary()}"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+
 from tuna import datasets, provenance
 from tuna.config.settings import Train, default
 from tuna.records import write_jsonl
@@ -91,7 +92,7 @@ def mix_data(parts, alpaca_mul: bool, seed: int, out: Path):
                      params={"parts": [[str(path), how] for path, how in parts], "alpaca_mul": alpaca_mul,
                              "seed": seed, "counts": counts})
     click.echo(f"{out}: {len(records)} records (" + ", ".join(
-        f"{path} {how}: {count}" for (path, how), count in zip(parts, counts)) + ")")
+        f"{path} {how}: {count}" for (path, how), count in zip(parts, counts, strict=True)) + ")")
 
 
 COMMANDS = [check_config, download, prepare_data, mix_data]

@@ -10,7 +10,7 @@ from tuna import datasets, provenance
 from tuna.cli.options import provider_options, section_options
 from tuna.config.settings import BENCHMARKS, VICUNA_STYLES, Bootstrap, Judge, SuperNI, Vicuna, default, doc
 from tuna.errors import TunaError
-from tuna.records import write_json, write_jsonl
+from tuna.records import Instruction, write_json, write_jsonl
 from tuna.stages import answers_of
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -80,7 +80,7 @@ def eval_prompts(benchmark, data, split, shots, instances_per_task, tokenizer, m
 
     Super-NI prompts are the evaluated model's own: its tokenizer measures the budget.
     """
-    from tuna.evaluate import lmentry, superni, vicuna
+    from tuna.evaluate import lmentry, vicuna
 
     inputs, note = [], ""
     if benchmark == "vicuna":

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import click
 
-from tuna.config.settings import (APIS, CONSTRAINT_STYLES, DTYPES, PROVIDER_KINDS, TEMPLATES, Api, Provider, Scoring,
-                                  default, doc)
+from tuna.config.settings import (
+    APIS,
+    CONSTRAINT_STYLES,
+    DTYPES,
+    PROVIDER_KINDS,
+    TEMPLATES,
+    Api,
+    Provider,
+    Scoring,
+    default,
+    doc,
+)
 
 
 def provider_options(function):

@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from tuna import provenance
-from tuna.config.settings import TRUNCATED_RULES, Scoring, Teacher, default, doc
 from tuna.cli.options import beta_option, provider_options, shard_option
+from tuna.config.settings import TRUNCATED_RULES, Scoring, Teacher, default, doc
 from tuna.records import Generation, Instruction, iter_jsonl, read_jsonl, write_jsonl
 
 

@@ -13,6 +13,7 @@ import click
 from tuna.cli.options import section_options
 from tuna.config.settings import TEMPLATES, Train
 
+
 @click.command("train")
 @click.option("--init", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
               help="Checkpoint directory to start from (transformers format).")

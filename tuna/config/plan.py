@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 import shlex
 import zlib
-from importlib import resources
 from dataclasses import dataclass
 from functools import cached_property
+from importlib import resources
 from pathlib import Path
 
 import yaml

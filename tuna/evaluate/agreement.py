@@ -22,9 +22,8 @@ import torch
 from scipy import stats
 
 from tuna.errors import TunaError
-from tuna.records import Ranking, read_jsonl
-
 from tuna.evaluate.likelihood import score_file
+from tuna.records import Ranking, read_jsonl
 from tuna.train.data import common_count, describe
 from tuna.train.loss import TunaLoss, pair_agreement
 
@@ -60,9 +59,9 @@ def model_agreement(checkpoint: Path, ranked: Path, held_out: frozenset[str], te
     examples when `held_out` is empty); per-example v_k are kept for inspection."""
     examples, sums, report = score_file(checkpoint, ranked, template, TunaLoss(mle_weight=0.0), max_length,
                                         held_out, bool(held_out), batch_size)
-    means = torch.stack([s / torch.tensor([len(r) for r in e.responses]) for e, s in zip(examples, sums)])
+    means = torch.stack([s / torch.tensor([len(r) for r in e.responses]) for e, s in zip(examples, sums, strict=True)])
     return {**agreement_stats(means), "data": describe(report),
-            "per_example": [{"id": e.id, "v": [round(v, 6) for v in row]} for e, row in zip(examples, means.tolist())]}
+            "per_example": [{"id": e.id, "v": [round(v, 6) for v in row]} for e, row in zip(examples, means.tolist(), strict=True)]}
 
 
 def prm_agreement(prm_dir: Path, ranked: Path, held_out: frozenset[str]) -> dict:
@@ -81,4 +80,4 @@ def prm_agreement(prm_dir: Path, ranked: Path, held_out: frozenset[str]) -> dict
         scores = torch.stack([prm.model(**prm.encode(r.instruction, r.input, [c.text for c in r.candidates]))
                               for r in rankings])
     return {**agreement_stats(scores), "data": f"{len(rankings)} rankings with {n} candidates scored",
-            "per_example": [{"id": r.id, "score": [round(v, 6) for v in row]} for r, row in zip(rankings, scores.tolist())]}
+            "per_example": [{"id": r.id, "score": [round(v, 6) for v in row]} for r, row in zip(rankings, scores.tolist(), strict=True)]}

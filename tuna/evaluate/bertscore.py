@@ -47,7 +47,7 @@ def instance_scores(predictions: Sequence[str], references: Sequence[Sequence[st
     precision, recall, f1 = scorer.score([predictions[i] for i in scored],
                                          [[r for r in references[i] if r.strip()] for i in scored],
                                          batch_size=model.batch_size)
-    for i, values in zip(scored, zip(precision.tolist(), recall.tolist(), f1.tolist())):
+    for i, values in zip(scored, zip(precision.tolist(), recall.tolist(), f1.tolist(), strict=True), strict=True):
         scores[i] = values
     return scores
 

@@ -38,9 +38,9 @@ def export_items(items: list[tuple[str, str, dict[str, str]]], sheet: str | Path
         labels = [f"response_{i}" for i in range(1, len(responses) + 1)]
         order = rng.sample(list(responses), len(responses))
         sheet_rows.append({"question_id": item_id, "question": prompt,
-                           **{label: responses[s] for label, s in zip(labels, order)},
+                           **{label: responses[s] for label, s in zip(labels, order, strict=True)},
                            **{f"rank_{label}": "" for label in labels}})
-        key_rows += [{"question_id": item_id, "label": label, source: s} for label, s in zip(labels, order)]
+        key_rows += [{"question_id": item_id, "label": label, source: s} for label, s in zip(labels, order, strict=True)]
     _write_csv(sheet, sheet_rows)
     _write_csv(key, key_rows)
     return len(sheet_rows)

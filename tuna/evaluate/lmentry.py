@@ -123,7 +123,7 @@ def select(examples: dict[str, dict], limit: int | None) -> dict[str, dict]:
     by_template = defaultdict(list)
     for key, example in examples.items():
         by_template[example["metadata"]["template_id"]].append(key)
-    keys = [key for round_ in zip(*by_template.values()) for key in round_][:limit]  # round-robin
+    keys = [key for round_ in zip(*by_template.values(), strict=False) for key in round_][:limit]  # round-robin
     return {key: examples[key] for key in keys}
 
 

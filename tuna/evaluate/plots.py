@@ -41,7 +41,7 @@ def plot_win_lose_tie(summaries: dict[str, dict], baseline: str, out: str | Path
                               ("lose_rate", "lose", "#c0392b")):
         values = [summaries[m].get(key, 0.0) for m in models]
         ax.barh(models, values, left=left, color=color, label=label)
-        left = [a + b for a, b in zip(left, values)]
+        left = [a + b for a, b in zip(left, values, strict=True)]
     ax.set_xlim(0, 100)
     ax.set_xlabel(f"% of Vicuna QA questions vs {baseline}")
     ax.invert_yaxis()
@@ -68,12 +68,12 @@ def _plot_sweeps(table: pd.DataFrame, sweeps: dict[str, dict[str, float]], xlabe
     metrics = [m for m in SWEEP_METRICS if m in table.columns]
     plt = _pyplot()
     fig, axes = plt.subplots(1, max(len(metrics), 1), figsize=(3.6 * max(len(metrics), 1), 3.2), squeeze=False)
-    for ax, metric in zip(axes[0], metrics):
+    for ax, metric in zip(axes[0], metrics, strict=False):
         for label, xs in sweeps.items():
             points = sorted((x, table.loc[model, metric]) for model, x in xs.items()
                             if model in table.index and pd.notna(table.loc[model, metric]))
             if points:
-                ax.plot(*zip(*points), marker="o", label=label)
+                ax.plot(*zip(*points, strict=True), marker="o", label=label)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(SWEEP_METRICS[metric])
         ax.grid(alpha=0.3)

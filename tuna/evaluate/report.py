@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
 from tuna import provenance
+from tuna.config.settings import BENCHMARKS
 from tuna.cost import HUMAN_STAGE, cost_path, human_cost
 from tuna.errors import TunaError
+from tuna.evaluate.report_heldout import HeldOut
 from tuna.evaluate.significance import Settings
 from tuna.records import Ranking, atomic_output, read_json, read_jsonl
-from tuna.config.settings import BENCHMARKS
-from tuna.evaluate.report_heldout import HeldOut
 
 # Table 1 column -> (benchmark, keys of the number in results/{model}/{benchmark}.json)
 TABLE1 = {
@@ -199,14 +200,14 @@ def markdown(table: pd.DataFrame, digits: int = 2) -> str:
     frame = table.reset_index()
     places = [column_digits(c, digits) for c in frame.columns]
     lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
-    lines += ["| " + " | ".join(format_cell(v, d) for v, d in zip(row, places)) + " |"
+    lines += ["| " + " | ".join(format_cell(v, d) for v, d in zip(row, places, strict=True)) + " |"
               for row in frame.itertuples(index=False)]
     return "\n".join(lines) + "\n"
 
 
 def html(table: pd.DataFrame, title: str, digits: int = 2) -> str:
     """A standalone HTML page of the table (what `snakemake --report` shows inline)."""
-    formatters = {c: (lambda v, d=column_digits(c, digits): format_cell(v, d)) for c in table.columns}
+    formatters = {c: partial(format_cell, digits=column_digits(c, digits)) for c in table.columns}
     body = table.to_html(na_rep="", formatters=formatters, border=0, classes="tuna")
     return (f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{title}</title><style>"
             "body{font-family:sans-serif} table{border-collapse:collapse} "

@@ -169,7 +169,7 @@ def plot_training_curves(curves: dict[str, pd.DataFrame], out: str | Path) -> No
 
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(CURVES), figsize=(3.4 * len(CURVES), 3.0), squeeze=False)
-    for ax, (key, label) in zip(axes[0], CURVES.items()):
+    for ax, (key, label) in zip(axes[0], CURVES.items(), strict=True):
         for model, frame in curves.items():
             if key in frame and frame[key].notna().any():
                 ax.plot(frame["step"], frame[key], marker="o", markersize=3, label=model)

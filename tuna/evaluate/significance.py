@@ -62,7 +62,7 @@ def resampled_means(values: np.ndarray, sizes, settings: Settings) -> np.ndarray
     sizes = sizes[order]
     offsets = np.repeat(np.cumsum(sizes) - sizes, sizes).astype(np.int32)
     blocks, first = [], 0
-    for size, strata in zip(*np.unique(sizes, return_counts=True)):
+    for size, strata in zip(*np.unique(sizes, return_counts=True), strict=True):
         blocks.append((first, first + size * strata, int(size)))
         first += size * strata
     rng = np.random.default_rng(settings.seed)

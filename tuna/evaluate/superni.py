@@ -160,7 +160,7 @@ def score(tasks: list[Task], predictions: dict[str, str], bertscore_model: berts
         bert = bertscore.instance_scores(texts, [instance["output"] for _, instance in rows], bertscore_model)
         result["bertscore"] = {"model": bertscore_model.name, "layers": bertscore_model.layers,
                                **bertscore.aggregate(bert)}
-        for (task, instance), (_, _, f1) in zip(rows, bert):
+        for (task, instance), (_, _, f1) in zip(rows, bert, strict=True):
             result["per_instance"][task.name][instance["id"]]["bertscore_f1"] = f1
     return result
 
@@ -170,10 +170,10 @@ def _official(rows: list[tuple[Task, dict]], scores: list[tuple[float, float]]) 
     by_task: dict[str, list] = {}
     by_category: dict[str, list] = {}
     per_instance: dict[str, dict] = {}
-    for (task, instance), instance_score in zip(rows, scores):
+    for (task, instance), instance_score in zip(rows, scores, strict=True):
         by_task.setdefault(task.name, []).append(instance_score)
         by_category.setdefault(category_key(task.category), []).append(instance_score)
-        per_instance.setdefault(task.name, {})[instance["id"]] = dict(zip(("exact_match", "rougeL"), instance_score))
+        per_instance.setdefault(task.name, {})[instance["id"]] = dict(zip(("exact_match", "rougeL"), instance_score, strict=True))
     return {
         **metrics.aggregate(scores),
         "per_category": {name: metrics.aggregate(group) for name, group in sorted(by_category.items())},

@@ -18,8 +18,8 @@ import torch
 from safetensors import safe_open
 
 from tuna.errors import TunaError
-from tuna.records import atomic_path
 from tuna.export.tokenizer import add_tokenizer
+from tuna.records import atomic_path
 
 FLOAT_TYPES = {"f32": (np.float32, gguf.LlamaFileType.ALL_F32), "f16": (np.float16, gguf.LlamaFileType.MOSTLY_F16)}
 SKIPPED = ("rotary_emb.inv_freq",)  # recomputed by llama.cpp; old checkpoints saved it

@@ -10,11 +10,10 @@ Every answer goes through the persistent request cache (tuna.llm.cache), and
 
 from __future__ import annotations
 
+from tuna.config.settings import PROVIDER_KINDS as KINDS
 from tuna.errors import TunaError
 from tuna.llm.base import CallFailed, Limits, Meter, Provider, Request, Score, derive_seed
 from tuna.llm.cache import RequestCache
-
-from tuna.config.settings import PROVIDER_KINDS as KINDS
 
 __all__ = ["KINDS", "CallFailed", "Limits", "Meter", "Provider", "Request", "RequestCache", "Score",
            "derive_seed", "make_provider"]

@@ -24,7 +24,6 @@ from tuna.prompts import build_prompt, user_message
 from tuna.records import Candidate
 
 
-
 @dataclass(frozen=True)
 class Request:
     """Ask for `n` answers to one instruction (prompted with the provider's template)."""

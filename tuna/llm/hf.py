@@ -56,7 +56,7 @@ class HFProvider(CheckpointProvider):
                 group = list(group)
                 for start in range(0, len(group), self.batch_size):
                     batch = group[start:start + self.batch_size]
-                    for call, result in zip(batch, self._generate([prompts[call.key] for call in batch], batch)):
+                    for call, result in zip(batch, self._generate([prompts[call.key] for call in batch], batch), strict=True):
                         record(call, result)
                     bar.update(len(batch))
 
@@ -77,7 +77,7 @@ class HFProvider(CheckpointProvider):
                                    logits_processor=LogitsProcessorList([sampler]), tokenizer=self.tokenizer)
         new = out[:, width:].tolist()
         logprobs = torch.stack(sampler.logprobs, 1).tolist()
-        return [self._finish(request, len(prompt), tokens, lps) for prompt, tokens, lps in zip(prompts, new, logprobs)]
+        return [self._finish(request, len(prompt), tokens, lps) for prompt, tokens, lps in zip(prompts, new, logprobs, strict=True)]
 
     def score(self, prompt: str, continuation: str) -> Score:
         torch = self.torch
@@ -118,7 +118,7 @@ class RowSampler:
         if self.temperature > 0:
             probs = (scores / self.temperature).softmax(-1)
             picks = torch.cat([torch.multinomial(row, 1, generator=generator)
-                               for row, generator in zip(probs, self.generators)])[:, None]
+                               for row, generator in zip(probs, self.generators, strict=True)])[:, None]
         else:
             picks = scores.argmax(-1, keepdim=True)
         self.logprobs.append(scores.log_softmax(-1).gather(1, picks)[:, 0])

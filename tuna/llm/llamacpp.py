@@ -163,6 +163,6 @@ class LlamaCppProvider(Provider):
             llm._ctx.decode(llm._batch)
             llm.n_tokens += len(chunk)
             rows = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(len(chunk), self.n_vocab))
-            total += sum(log_softmax_at(row, token) for row, token in zip(rows, target[start:start + len(chunk)]))
+            total += sum(log_softmax_at(row, token) for row, token in zip(rows, target[start:start + len(chunk)], strict=True))
         llm.reset()  # the KV cache no longer matches input_ids: never reuse it as a prefix
         return Score(total, len(target))

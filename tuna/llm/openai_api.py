@@ -22,8 +22,8 @@ import openai
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 from tqdm import tqdm
 
-from tuna.errors import TunaError
 from tuna.config.settings import CONSTRAINT_STYLES
+from tuna.errors import TunaError
 from tuna.llm.base import Call, CallFailed, Provider, Request, answer, chat_messages
 
 OPENAI_URL = "https://api.openai.com/v1"

@@ -88,7 +88,7 @@ class VLLMProvider(CheckpointProvider):
 
     def _result(self, call: Call, prompt_tokens: int, completion) -> dict:
         tokens = list(completion.token_ids)
-        logprobs = [step[token].logprob for step, token in zip(completion.logprobs, tokens)]
+        logprobs = [step[token].logprob for step, token in zip(completion.logprobs, tokens, strict=True)]
         return self._finish(call.request, prompt_tokens, tokens, logprobs)
 
     def close(self) -> None:

@@ -14,8 +14,16 @@ from tuna.judging import ask_until_usable, temperature
 from tuna.llm.base import Provider, Request, derive_seed
 from tuna.ranking.judge import JSON_REQUEST, RankVerdict, judge_prompt, parse_verdict, verdict_schema
 from tuna.ranking.sampling import Draw
-from tuna.records import (Attempt, Generation, Instruction, Judgement, QuarantinedAnswer, RankedCandidate,
-                          Ranking, answered)
+from tuna.records import (
+    Attempt,
+    Generation,
+    Instruction,
+    Judgement,
+    QuarantinedAnswer,
+    RankedCandidate,
+    Ranking,
+    answered,
+)
 
 
 def provider_draw(provider: Provider, max_tokens: int, seed: int | None) -> Draw:
@@ -89,7 +97,7 @@ def judged_rankings(instructions: dict[str, Instruction], samples: list[Generati
             continue
         record, generation = instructions[judgement.id], by_id[judgement.id]
         ranked = [generation.candidates[k] for k in judgement.rank]
-        usable = [k for k, c in zip(judgement.rank, ranked) if answered(c)]
+        usable = [k for k, c in zip(judgement.rank, ranked, strict=True) if answered(c)]
         excluded["failed or empty samples"] += len(ranked) - len(usable)
         out.append(Ranking(
             id=record.id, instruction=record.instruction, input=record.input, output=record.output,

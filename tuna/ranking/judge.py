@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 from tuna.prompts import alpaca_prompt
 
@@ -160,6 +161,6 @@ def checked_verdict(rank: list[int] | None, scores: dict[int, float], n: int) ->
     if any(not 0 <= k < n for k in rank):
         raise VerdictError(f"the rank {rank} names a response outside 0..{n - 1}")
     known = [candidate_scores[k] for k in rank if k in candidate_scores]
-    if any(better < worse for better, worse in zip(known, known[1:])):
+    if any(better < worse for better, worse in pairwise(known)):
         raise VerdictError(f"the rank {rank} contradicts the scores {candidate_scores}")
     return RankVerdict(rank=rank, scores=candidate_scores)

@@ -123,7 +123,7 @@ class PRM:
             if not usable:
                 continue
             scores = self.model(**self.encode(record.instruction, record.input, [c.text for c in usable])).tolist()
-            ranked = sorted(zip(scores, range(len(usable))), key=lambda pair: (-pair[0], pair[1]))
+            ranked = sorted(zip(scores, range(len(usable)), strict=True), key=lambda pair: (-pair[0], pair[1]))
             out.append(Ranking(
                 id=record.id, instruction=record.instruction, input=record.input, output=record.output,
                 source="prm",

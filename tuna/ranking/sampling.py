@@ -49,7 +49,7 @@ def sample_diverse(instructions: list[Instruction], draw: Draw, rule: SamplingRu
         if not wanted:
             break
         batches = draw([(instructions[i], count, temperature, round_no) for i, count in wanted])
-        for (i, count), candidates in zip(wanted, batches):
+        for (i, count), candidates in zip(wanted, batches, strict=True):
             _consider(states[i], candidates[:count], rouge, rule.tau)
     for state in states:  # slots still open after max_trials: keep the least similar draws
         while len(state.kept) < rule.n and state.rejected:
@@ -60,7 +60,7 @@ def sample_diverse(instructions: list[Instruction], draw: Draw, rule: SamplingRu
     return [
         Generation(id=record.id, model=model, candidates=state.kept, trials=state.draws,
                    rouge_l=rouge.pairwise_f1([c.text for c in state.kept]))
-        for record, state in zip(instructions, states)
+        for record, state in zip(instructions, states, strict=True)
     ]
 
 

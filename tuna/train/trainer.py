@@ -29,6 +29,7 @@ import torch
 from tqdm import tqdm
 
 from tuna import provenance
+from tuna.config.settings import Train
 from tuna.errors import TunaError
 from tuna.records import atomic_dir, write_json
 from tuna.train.backends import DeepSpeedBackend, PlainBackend
@@ -37,7 +38,6 @@ from tuna.train.forward import ResponseScorer, enable_activation_checkpointing, 
 from tuna.train.loss import TunaLoss, pair_agreement
 from tuna.train.metrics import LiveMetrics, save_metrics
 from tuna.train.validation import summary, validate
-from tuna.config.settings import Train
 
 STATE_FILE = "tuna_state.json"
 VALIDATION_FILE = "validation.json"

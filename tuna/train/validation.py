@@ -30,12 +30,12 @@ def validate(scorer, examples: list[Example], batch_size: int) -> dict:
     sums = response_logprobs(scorer, examples, batch_size)
     scorer.train(was_training)
     result = {}
-    ranked = [(e, s) for e, s in zip(examples, sums) if e.candidates]
+    ranked = [(e, s) for e, s in zip(examples, sums, strict=True) if e.candidates]
     if ranked:
         means = torch.stack([s[:len(e.candidates)] / torch.tensor([len(c) for c in e.candidates]) for e, s in ranked])
         result = agreement_stats(means)
         result["per_example_accuracy"] = pair_agreement(means.double())[0].tolist()
-    references = [(e, s[-1]) for e, s in zip(examples, sums) if e.original is not None]
+    references = [(e, s[-1]) for e, s in zip(examples, sums, strict=True) if e.original is not None]
     if references:
         tokens = sum(len(e.original) for e, _ in references)
         result["nll"] = -sum(s.item() for _, s in references) / tokens
@@ -48,7 +48,7 @@ def change(before: dict, after: dict) -> dict:
     delta = {key: after[key] - before[key] for key in ("pair_accuracy", "kendall_tau", "spearman", "mean_margin", "nll")
              if before.get(key) is not None and after.get(key) is not None}
     if "per_example_accuracy" in before:
-        differences = [a - b for a, b in zip(after["per_example_accuracy"], before["per_example_accuracy"])]
+        differences = [a - b for a, b in zip(after["per_example_accuracy"], before["per_example_accuracy"], strict=True)]
         delta["pair_accuracy_se"] = float(stats.sem(differences)) if len(differences) > 1 else None
     return delta
 
