@@ -30,7 +30,7 @@ include: "workflow/rules/ctx_rank.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/export.smk"
 include: "workflow/rules/evaluate.smk"
-include: "workflow/rules/heldout.smk"
+include: "workflow/rules/held_out.smk"
 include: "workflow/rules/report.smk"
 
 

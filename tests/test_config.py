@@ -117,21 +117,21 @@ def test_provider_resolution():
     default, paper = load(DEFAULT), load(PAPER)
     assert default.teacher().location == "checkpoints/alpaca.source.gguf"
     assert default.sampler("tuna_p").location == "checkpoints/tuna_p.q8_0.gguf"
-    assert default.resolve(settings.Provider(kind="hf", model="tuna")).location == "checkpoints/tuna"
+    assert default.resolve(settings.ProviderSpec(kind="hf", model="tuna")).location == "checkpoints/tuna"
     assert paper.judge().location is None and paper.judge().inputs == []
     assert paper.judge().args() == (
         "--provider openai --model gpt-4 --template chat --max-failed 0.02 --api chat --api-key-env OPENAI_API_KEY "
         "--constrain-with auto --price-prompt 0.03 --price-completion 0.06")
-    local = default.resolve(settings.Provider(kind="openai", model="smollm2", api="chat", constrain_with="grammar",
+    local = default.resolve(settings.ProviderSpec(kind="openai", model="smollm2", api="chat", constrain_with="grammar",
                                               base_url="http://127.0.0.1:8080/v1"))
     assert local.args() == ("--provider openai --model smollm2 --template chat --max-failed 0.02 "
                             "--base-url http://127.0.0.1:8080/v1 "
                             "--api chat --api-key-env OPENAI_API_KEY --constrain-with grammar")
-    engine = default.resolve(settings.Provider(kind="vllm", n_ctx=1024, kv_cache_gib=2), "tuna_p")
+    engine = default.resolve(settings.ProviderSpec(kind="vllm", n_ctx=1024, kv_cache_gib=2), "tuna_p")
     assert engine.location == "checkpoints/tuna_p" and engine.args() == (
         "--provider vllm --model checkpoints/tuna_p --template chat --max-failed 0.0 --n-ctx 1024 --dtype auto "
         "--tensor-parallel-size 1 --gpu-memory-utilization 0.9 --kv-cache-gib 2.0")
-    assert default.resolve(settings.Provider(kind="hf", batch_size=8), "tuna").args().endswith("--batch-size 8")
+    assert default.resolve(settings.ProviderSpec(kind="hf", batch_size=8), "tuna").args().endswith("--batch-size 8")
 
 
 def test_every_path_is_under_the_experiments_root():

@@ -11,7 +11,7 @@ from tiny_llama import save_tiny_checkpoint
 from workflow_run import planned_jobs, snakemake, write_config
 
 from tuna import config as tuna_config
-from tuna.evaluate import report_heldout, report_inputs
+from tuna.evaluate import report_held_out, report_inputs
 from tuna.records import Ranking, read_jsonl
 
 pytestmark = pytest.mark.slow
@@ -65,10 +65,10 @@ def test_every_kind_of_data_spec_trains(tmp_path):
                                     "nll_data": {"lima": str(lima_file(tmp_path / "lima.jsonl"))}}},
     }
     write_config(tmp_path, config)
-    targets = [f"checkpoints/{name}" for name in MODELS] + ["heldout"]
+    targets = [f"checkpoints/{name}" for name in MODELS] + ["held_out"]
     jobs = planned_jobs(tmp_path, *targets)
     assert jobs["train"] == 7 and jobs["mix_data"] == 3  # the slice, Alpaca-Mul and the mixture are built
-    assert jobs["prob_rank"] == jobs["prob_rank_beta"] == jobs["import_released_prob"] == jobs["teacher"] == 1
+    assert jobs["score"] == jobs["score_beta"] == jobs["import_released_prob"] == jobs["teacher"] == 1
     assert jobs["import_released_prob_beta"] == 1 and jobs["eval_nll_data"] == 2
     snakemake(tmp_path, *targets)
 
@@ -96,7 +96,7 @@ def test_every_kind_of_data_spec_trains(tmp_path):
     assert sweeps == {"alpaca+released_prob": {"from_released": 1.3, "from_released_beta0": 0.0}}
     nll = {m: json.loads((tmp_path / f"results/{m}/nll_lima.json").read_text()) for m in sweeps["alpaca+released_prob"]}
     assert {(r["examples"], r["nll_data"]) for r in nll.values()} == {(2, "lima")}
-    table = report_heldout.table5(tmp_path / "results", sweeps, ["lima"]).reset_index()
+    table = report_held_out.table5(tmp_path / "results", sweeps, ["lima"]).reset_index()
     assert table["model"].tolist() == ["from_released_beta0", "from_released"]
     assert table["nll"].tolist() == [nll["from_released_beta0"]["nll"], nll["from_released"]["nll"]]
     assert table.loc[table["best"] == "*", "nll"].tolist() == [min(r["nll"] for r in nll.values())]

@@ -71,7 +71,7 @@ def test_offline_default_runs_through_sbatch_and_training_resumes_after_scancel(
 
     submitted = jobs(slurm)
     rules = sorted(comment.split("_wildcards_")[0].removeprefix("rule_") for _, _, comment in submitted)
-    assert rules == ["import_gguf_model", "prepare_instructions", "prob_rank", "teacher", "teacher", "train", "train"]
+    assert rules == ["import_model_gguf", "prepare_data", "score", "teacher", "teacher", "train", "train"]
     assert [(job, state) for job, state, comment in submitted if state != "COMPLETED"] == [(cancelled, "CANCELLED")]
     assert "resuming after step" in (tmp_path / "logs" / "train" / "tuna_p.log").read_text()
     assert not (tmp_path / "checkpoints" / "tuna_p.state").exists()
@@ -81,8 +81,8 @@ def test_offline_default_runs_through_sbatch_and_training_resumes_after_scancel(
     validation = json.loads((tmp_path / "checkpoints" / "tuna_p" / "validation.json").read_text())
     assert validation["examples"] == data["held_out"]  # measured before the cancel, kept through the resume
     assert validation["before"]["pair_accuracy"] is not None and validation["after"]["nll"] > 0
-    for log in ("prepare_instructions.log", "import_model/alpaca.log", "teacher/0.log", "teacher/1.log",
-                "prob_rank.log", "train/tuna_p.log"):
+    for log in ("prepare_data.log", "import_model_gguf/alpaca.log", "teacher/0.log", "teacher/1.log",
+                "score.log", "train/tuna_p.log"):
         assert (tmp_path / "logs" / log).is_file(), log
     assert len(list((tmp_path / "logs" / "slurm").rglob("*.log"))) == len(submitted)  # SLURM's logs, all kept
 
@@ -97,7 +97,7 @@ def test_a_job_the_node_cannot_satisfy_stops_the_run_with_slurms_reason(slurm, t
     write_config(tmp_path, yaml.safe_load((ROOT / "config" / "config.yaml").read_text()))
     result = subprocess.run(
         slurm_snakemake(tmp_path, slurm, "results/data/instructions.jsonl", "--retries", "0",
-                        "--set-resources", "prepare_instructions:mem_mb=100000000"),
+                        "--set-resources", "prepare_data:mem_mb=100000000"),
         env=slurm, capture_output=True, text=True, timeout=300)
     assert result.returncode != 0
     assert "Requested node configuration is not available" in result.stdout + result.stderr

@@ -34,7 +34,7 @@ def test_outputs_and_provenance(built):
     assert stamp["params"] == {"source": str(workdir / "my_data.json"), "limit": 6, "held_out": 0.0, "held_out_seed": 0}
     assert json.loads((workdir / "checkpoints/alpaca/provenance.json").read_text())["inputs"][0]["sha256"]
     assert (workdir / "checkpoints/alpaca.source.gguf").stat().st_size > 50_000_000
-    assert (workdir / "logs/import_model/alpaca.log").exists()
+    assert (workdir / "logs/import_model_gguf/alpaca.log").exists()
 
 
 def test_second_run_has_nothing_to_do(built):
@@ -46,7 +46,7 @@ def test_changed_parameter_reruns_only_its_rule(built):
     workdir, config = built
     write_config(workdir, {**config, "data": {**config["data"], "limit": 5}})
     try:
-        assert planned_jobs(workdir, *TARGETS) == {"prepare_instructions": 1}
+        assert planned_jobs(workdir, *TARGETS) == {"prepare_data": 1}
     finally:
         write_config(workdir, config)
     assert planned_jobs(workdir, *TARGETS) == {}
@@ -57,7 +57,7 @@ def test_changed_upstream_input_reruns_its_consumers(built):
     source = workdir / "my_data.json"
     rows = json.loads(source.read_text())
     source.write_text(json.dumps(rows[::-1]))
-    assert planned_jobs(workdir, *TARGETS) == {"prepare_instructions": 1}
+    assert planned_jobs(workdir, *TARGETS) == {"prepare_data": 1}
     snakemake(workdir, *TARGETS)
     assert json.loads((workdir / "results/data/instructions.jsonl").read_text().splitlines()[0])["output"] == "9"
 
@@ -94,8 +94,8 @@ def test_two_experiments_never_share_artifacts(built):
                            capture_output=True, text=True)
     text = paper.stdout + paper.stderr
     assert paper.returncode == 0, text
-    assert "import_hf_model" in text and "runs/paper/checkpoints/alpaca" in text
-    assert "rule import_gguf_model" not in text  # the default's checkpoints/alpaca is not touched
+    assert "import_model_hf" in text and "runs/paper/checkpoints/alpaca" in text
+    assert "rule import_model_gguf" not in text  # the default's checkpoints/alpaca is not touched
     (workdir / "runs/paper/checkpoints/alpaca").mkdir(parents=True)
     assert planned_jobs(workdir, *TARGETS) == {}  # and the default ignores the paper's root
 
@@ -108,7 +108,7 @@ def test_a_changed_model_source_is_reimported(built):
                                                                   "template": "chat"}}}
     write_config(workdir, moved)
     try:
-        assert planned_jobs(workdir, "checkpoints/alpaca") == {"import_gguf_model": 1}
+        assert planned_jobs(workdir, "checkpoints/alpaca") == {"import_model_gguf": 1}
     finally:
         write_config(workdir, config)
 

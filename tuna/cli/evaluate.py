@@ -358,14 +358,14 @@ def report_command(results_dir, models, baseline, ranked, costs, quarantine, swe
     agreement.png (with results/{model}/agreement_*.json), training_curves.png (with --training)
     """
     from tuna.evaluate import report
-    from tuna.evaluate.report_heldout import HeldOut
+    from tuna.evaluate.report_held_out import HeldOutReport
     from tuna.evaluate.significance import Settings
 
     uncertainty = report.Uncertainty(Settings(bootstrap_resamples, bootstrap_seed), human, human_focus,
                                      ranking_agreement)
-    heldout = HeldOut(tuple(nll_data), beta_sweeps, tuple(prm_files))
+    held_out = HeldOutReport(tuple(nll_data), beta_sweeps, tuple(prm_files))
     made, inputs = report.build(out, results_dir, list(models), baseline, ranked, costs, list(quarantine), sweeps,
-                                data_sweeps, tables, human_price, dict(training), uncertainty, heldout)
+                                data_sweeps, tables, human_price, dict(training), uncertainty, held_out)
     data_points = {label: {model: str(path) for model, path in points.items()} for label, points in data_sweeps.items()}
     provenance.stamp([out], inputs=inputs, params={"models": list(models), "baseline": baseline, "sweeps": sweeps,
                                                    "data_sweeps": data_points, "tables": tables,

@@ -18,7 +18,7 @@ from tuna.export import QUANTS
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="GGUF file to write (atomically).")
 @click.option("--threads", type=int, default=0, show_default=True, help="Quantization threads (0: all cores).")
-def export_gguf(checkpoint: Path, quant: str, out: Path, threads: int):
+def export_command(checkpoint: Path, quant: str, out: Path, threads: int):
     """Convert CHECKPOINT (a transformers llama directory, safetensors) to a GGUF file for llama.cpp.
 
     The tokenizer (byte-level BPE as in SmolLM2, or SentencePiece-style BPE as in LLaMA),
@@ -36,4 +36,4 @@ def export_gguf(checkpoint: Path, quant: str, out: Path, threads: int):
                f"{time.perf_counter() - start:.1f} s)")
 
 
-COMMANDS = [export_gguf]
+COMMANDS = [export_command]

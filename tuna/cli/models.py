@@ -24,20 +24,20 @@ def import_model(source: str, out: Path, gguf_out: Path | None):
     A GGUF is dequantized to fp32 so it can be trained; the original is kept with
     --gguf-out for fast quantized sampling in llama.cpp.
     """
-    from tuna import models
+    from tuna import model_import
 
     path = resolve(source)
     out.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".gguf":
         click.echo(f"dequantizing {path} into {out} ...", err=True)
-        models.import_gguf(path, out)
+        model_import.import_gguf(path, out)
         if gguf_out:
             with atomic_path(gguf_out) as tmp:
                 shutil.copyfile(path, tmp)
     else:
         if gguf_out:
             raise click.UsageError("--gguf-out needs a .gguf source")
-        models.import_hf(path, out)
+        model_import.import_hf(path, out)
     provenance.stamp([out] + ([gguf_out] if gguf_out else []), inputs=[path], params={"source": source})
     click.echo(f"{out}: imported from {path}")
 

@@ -20,6 +20,11 @@ def cost_of(path: str) -> str:
     return _stem(path) + ".cost.json"
 
 
+def set_token(data_set: str) -> str:
+    """A data set's name as file names spell it: `ctx_rank:M` -> `ctx_rank-M` (no `:` in paths)."""
+    return str(data_set).replace(":", "-")
+
+
 def beta_suffix(beta) -> str:
     """'' for the config's own beta, else `_beta{beta}` (Table 5's per-model scorings)."""
     return "" if beta is None else f"_beta{beta}"
@@ -108,8 +113,8 @@ class Layout:
         return self._(f"results/{model}/{benchmark}.json")
 
     def agreement(self, model, ranking) -> str:
-        """Held-out agreement of a model with a ranking data set (`ctx_rank:M` written `ctx_rank-M`)."""
-        return self._(f"results/{model}/agreement_{str(ranking).replace(':', '-')}.json")
+        """Held-out agreement of a model with a ranking data set (`ctx_rank:M`, or a wildcard of its token)."""
+        return self._(f"results/{model}/agreement_{set_token(ranking)}.json")
 
     def nll(self, model, data: str = "") -> str:
         """NLL of the held-out reference responses, or of the NLL data set `data` (evaluation.held_out.nll_data)."""

@@ -36,7 +36,7 @@ class Config(s.Section):
     """The ranking (and default Vicuna) judge."""
     prms: dict[str, s.Prm] = {}
     """Proxy ranking models by name (used by `prm_rank:M` data)."""
-    api: s.Api = s.Api()
+    api: s.ApiLimits = s.ApiLimits()
     """API limits."""
     prices: dict[str, s.Price] = {}
     """API model id -> USD per 1K tokens."""

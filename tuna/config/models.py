@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from tuna.config.settings import Provider, Section, Template
+from tuna.config.settings import ProviderSpec, Section, Template
 
 # set name -> (kind, needs a model after the colon)
 DATA_SETS = {
@@ -165,7 +165,7 @@ class TrainedModel(Section):
 class ExternalModel(Section):
     """A baseline the project cannot train (LLaMA, PPO-sim, InstructGPT): only evaluated, through an endpoint."""
 
-    endpoint: Provider
+    endpoint: ProviderSpec
     """Where it answers benchmark prompts (e.g. `{kind: openai, model: ..., base_url: ...}`)."""
     template: Template = "chat"
     """Prompt format of its answers."""

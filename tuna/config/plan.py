@@ -52,7 +52,7 @@ def repeat_option(flag: str, values) -> str:
 class ResolvedProvider:
     """A provider as a job runs it: the file it loads (if the workflow makes or a user gives one) and its options."""
 
-    spec: s.Provider
+    spec: s.ProviderSpec
     location: str | None
     template: str
     price: s.Price | None
@@ -225,7 +225,7 @@ class Plan:
         return any(m == model for m, _ in self.prm_jobs())
 
     # -- providers -------------------------------------------------------------------
-    def resolve(self, spec: s.Provider, model: str | None = None) -> ResolvedProvider:
+    def resolve(self, spec: s.ProviderSpec, model: str | None = None) -> ResolvedProvider:
         """A provider spec, with `model` filled in for self-sampling and evaluation."""
         if spec.model is None and model is not None:
             spec = spec.model_copy(update={"model": model})
@@ -374,7 +374,7 @@ class Plan:
                 if not (b == "vicuna" and m == self.baseline)]
 
     # -- held-out evaluation ---------------------------------------------------------
-    def heldout_models(self) -> list[str]:
+    def held_out_models(self) -> list[str]:
         """Models whose held-out agreement and NLL are evaluated (none without a held-out split
         or NLL data)."""
         held_out = self.config.evaluation.held_out
@@ -383,17 +383,17 @@ class Plan:
         return list(self.eval_models if held_out.models is None else held_out.models)
 
     def agreement_rankings(self) -> dict[str, str]:
-        """Ranking data set (as in a result's file name, `ctx_rank-M`) -> its file (none without a held-out split)."""
+        """Ranking data set (`ctx_rank:M`) -> its file (none without a held-out split)."""
         if not self.config.data.held_out:
             return {}
-        return {ranking.replace(":", "-"): self.set_file(DataPart(set=ranking))
+        return {ranking: self.set_file(DataPart(set=ranking))
                 for ranking in self.config.evaluation.held_out.rankings}
 
     def nll_data(self) -> dict[str, str]:
         """NLL data set name -> its file (a download's place under resources/, or the path given)."""
         return {name: self.located(location) for name, location in self.config.evaluation.held_out.nll_data.items()}
 
-    def heldout_max_length(self, model: str) -> int:
+    def held_out_max_length(self, model: str) -> int:
         """The max_length a model is scored with: its own training's, else the `train:` default."""
         return (self.train(model) if model in self.trained() else s.Train(**self.config.train)).max_length
 
@@ -401,10 +401,10 @@ class Plan:
         """(sampled model, PRM) -> the PRM's held-out agreement with the judge (with a held-out split)."""
         return {job: self.layout.prm_agreement(*job) for job in self.prm_jobs()} if self.config.data.held_out else {}
 
-    def heldout_results(self) -> list[str]:
+    def held_out_results(self) -> list[str]:
         """Every held-out agreement and NLL result file, and each proxy ranking model's agreement."""
         L, split = self.layout, bool(self.config.data.held_out)
-        files = [path for m in self.heldout_models()
+        files = [path for m in self.held_out_models()
                  for path in [L.agreement(m, r) for r in self.agreement_rankings()]
                  + ([L.nll(m)] if split and self.config.evaluation.held_out.nll else [])
                  + [L.nll(m, name) for name in self.nll_data()]]
@@ -510,7 +510,7 @@ class Plan:
                    config.evaluation.vicuna.judge or config.judge.provider)
         yield "evaluation.generation.provider", config.evaluation.generation.provider
 
-    def _check_provider(self, key: str, spec: s.Provider) -> None:
+    def _check_provider(self, key: str, spec: s.ProviderSpec) -> None:
         model = spec.model
         if spec.kind == "openai":
             if model is None:

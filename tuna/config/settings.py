@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 ProviderKind = Literal["openai", "llamacpp", "hf", "vllm"]
 Template = Literal["chat", "alpaca"]
-Api = Literal["completions", "chat"]
+ApiStyle = Literal["completions", "chat"]
 ConstraintStyle = Literal["auto", "json_schema", "grammar"]
 DType = Literal["auto", "float32", "bfloat16", "float16"]
 Device = Literal["cpu", "cuda"]
@@ -35,7 +35,7 @@ VicunaQuestions = Literal["demo", "vicuna"]
 
 PROVIDER_KINDS = get_args(ProviderKind)
 TEMPLATES = get_args(Template)
-APIS = get_args(Api)
+API_STYLES = get_args(ApiStyle)
 CONSTRAINT_STYLES = get_args(ConstraintStyle)
 DTYPES = get_args(DType)
 DEVICES = get_args(Device)
@@ -70,7 +70,7 @@ def doc(section: type[Section], key: str) -> str:
     return section.model_fields[key].description or ""
 
 
-class Provider(Section):
+class ProviderSpec(Section):
     """Where a model runs (`teacher.provider`, `sampling.provider`, `judge.provider`, evaluation providers)."""
 
     kind: ProviderKind
@@ -79,7 +79,7 @@ class Provider(Section):
     """A declared model name (the workflow builds its checkpoint or GGUF first), a path, or the API model id for `openai`. Sampling and evaluation providers default to the model being sampled or evaluated."""
     quant: Quant = DEFAULT_QUANT
     """`llamacpp` on a declared model: which GGUF (`source`: the imported file; else an export: `f32`, `f16`, `q8_0`, `q4_k_m`, ...)."""
-    api: Api = "completions"
+    api: ApiStyle = "completions"
     """`openai`: `completions` (prompt text, token log-probs) or `chat`."""
     base_url: str | None = None
     """`openai`: endpoint URL, e.g. `http://127.0.0.1:8000/v1` for vLLM or llama.cpp's server (default: `OPENAI_BASE_URL` or OpenAI)."""
@@ -198,7 +198,7 @@ class Train(Section):
 class Teacher(Section):
     """Probabilistic ranking (Sec. 2.2): the teacher's N responses with token log-probs."""
 
-    provider: Provider | None = None
+    provider: ProviderSpec | None = None
     """Where the teacher runs (the paper: text-davinci-003); needed when a model trains on `prob_rank` or `alpaca_mul`."""
     n: int = Field(4, ge=1)
     """Responses per instruction."""
@@ -222,7 +222,7 @@ class Scoring(Section):
 class Sampling(Section):
     """Contextual ranking (Sec. 2.3): each model samples N mutually dissimilar responses of its own."""
 
-    provider: Provider = Provider(kind="llamacpp")
+    provider: ProviderSpec = ProviderSpec(kind="llamacpp")
     """Where each model samples itself; `model` defaults to the model being sampled (llama.cpp on its `q8_0` GGUF export)."""
     n: int = Field(4, ge=1)
     """Samples per instruction."""
@@ -243,7 +243,7 @@ class Sampling(Section):
 class Judge(Section):
     """The judge that ranks self samples with the Table 9 prompt (and judges Vicuna QA unless `evaluation.vicuna.judge` says otherwise)."""
 
-    provider: Provider | None = None
+    provider: ProviderSpec | None = None
     """The judge model (the paper: GPT-4); needed when a model trains on `ctx_rank:M` or `prm_rank:M`, or Vicuna QA is evaluated."""
     max_tokens: int = Field(1024, ge=1)
     """Longest judge answer in tokens."""
@@ -268,7 +268,7 @@ class Prm(Section):
     """Data order and head initialization seed."""
 
 
-class Api(Section):
+class ApiLimits(Section):
     """Limits of every OpenAI-compatible provider (resources, not params: changing them re-runs nothing)."""
 
     concurrency: int = Field(32, ge=1)
@@ -312,10 +312,10 @@ class Released(Section):
     """The released GPT-4 ranking file: a path, or `download:NAME` for an entry of `downloads`."""
 
 
-class Generation(Section):
+class BenchmarkGeneration(Section):
     """How evaluated models answer benchmark prompts (greedy)."""
 
-    provider: Provider = Provider(kind="llamacpp")
+    provider: ProviderSpec = ProviderSpec(kind="llamacpp")
     """Where each evaluated model answers; `model` defaults to the model evaluated."""
     max_tokens: int = Field(512, ge=1)
     """Longest answer to a Vicuna QA or LMentry prompt."""
@@ -328,7 +328,7 @@ class Vicuna(Section):
     """`vicuna` (the 80 questions, downloaded) or `demo` (tuna's own few, shipped)."""
     style: VicunaStyle = "review"
     """`review` (two 1-10 scores, the Vicuna reviewer prompts) or `pairwise` (`[[A]]`/`[[B]]`/`[[C]]`)."""
-    judge: Provider | None = None
+    judge: ProviderSpec | None = None
     """The Vicuna judge (default: `judge.provider`)."""
 
 
@@ -391,7 +391,7 @@ class Evaluation(Section):
     """The declared model every delta and Vicuna comparison is against."""
     tables: dict[str, list[str]] = {}
     """More tables of the report in Table 1's layout, each over its own evaluated models: name -> models (e.g. the paper's `table3`, `table8`; deltas against `baseline`)."""
-    generation: Generation = Generation()
+    generation: BenchmarkGeneration = BenchmarkGeneration()
     """Answering benchmark prompts."""
     vicuna: Vicuna = Vicuna()
     """Vicuna QA."""

@@ -15,7 +15,7 @@ from tuna import provenance
 from tuna.config.settings import BENCHMARKS
 from tuna.cost import HUMAN_STAGE, cost_path, human_cost
 from tuna.errors import TunaError
-from tuna.evaluate.report_heldout import HeldOut
+from tuna.evaluate.report_held_out import HeldOutReport
 from tuna.evaluate.significance import Settings
 from tuna.records import Ranking, atomic_output, read_json, read_jsonl
 
@@ -296,7 +296,7 @@ def build(out: Path, results_dir: Path, models: list[str], baseline: str, ranked
           human: tuple[float, int] | None = None,
           training: dict[str, Path] | None = None,
           uncertainty: Uncertainty | None = None,
-          heldout: HeldOut | None = None) -> tuple[list[Path], list[Path]]:
+          held_out: HeldOutReport | None = None) -> tuple[list[Path], list[Path]]:
     """Write every table and plot of the report into OUT; return (files made, files read).
 
     sweeps: label -> {model: lambda}; data_sweeps: label -> {model: its checkpoint}, whose
@@ -305,22 +305,22 @@ def build(out: Path, results_dir: Path, models: list[str], baseline: str, ranked
     example) for Table 6's human-labelling row over the judge-ranked sets (`ctx_rank:M`);
     training: model -> its checkpoint, whose metrics.jsonl gives the training curves;
     uncertainty: the bootstrap settings and the human-evaluation files (Table 2, Appendix G);
-    heldout: a report_heldout.HeldOut (NLL data sets, Table 5's beta sweeps, PRM agreements).
+    held_out: a report_held_out.HeldOutReport (NLL data sets, Table 5's beta sweeps, PRM agreements).
     """
-    from tuna.evaluate import plots, report_heldout
+    from tuna.evaluate import plots, report_held_out
 
     uncertainty = uncertainty or Uncertainty()
-    heldout = heldout or HeldOut()
+    held_out = held_out or HeldOutReport()
     out.mkdir(parents=True, exist_ok=True)
     table = table1(results_dir, models, baseline).join(
-        report_heldout.heldout_columns(results_dir, models, heldout.nll_data))
+        report_held_out.held_out_columns(results_dir, models, held_out.nll_data))
     table = with_uncertainty(table, results_dir, models, baseline, uncertainty)
     linked = table1_links(table, results_dir, out)
     made = write_table(table, out / "table1", "Table 1: evaluation results", md_table=linked)
     for name, subset in (tables or {}).items():
         made += write_table(table.loc[subset], out / name, f"{name}: evaluation results", md_table=linked.loc[subset])
     made += significance_tables(out, results_dir, models, baseline, uncertainty)
-    made += heldout.tables(results_dir, out)
+    made += held_out.tables(results_dir, out)
     made += write_table(lengths(dict(ranked)), out / "lengths", "Table 4: average response length per rank position")
     results = [result_path(results_dir, m, b) for m in models for b in BENCHMARKS]
     judged = [path for path in results if path.name == "vicuna.json" and path.exists()]
@@ -332,7 +332,7 @@ def build(out: Path, results_dir: Path, models: list[str], baseline: str, ranked
     read = ([("table1", p) for p in results] + [("lengths", p) for _, p in ranked]
             + [("cost", p) for _, p in costs] + [("cost", p) for p in quarantine]
             + [("data_sweep", provenance.stamp_path(c)) for points in data_sweeps.values() for c in points.values()]
-            + heldout.sources(results_dir, models)
+            + held_out.sources(results_dir, models)
             + [("training_curves", Path(c) / "metrics.jsonl") for c in (training or {}).values()]
             + uncertainty.inputs())
     made += write_table(sources(read), out / "sources", "Sources of the report's numbers")
@@ -349,5 +349,5 @@ def build(out: Path, results_dir: Path, models: list[str], baseline: str, ranked
                     for label, points in data_sweeps.items()}
         plots.plot_data_sweep(table, examples, out / "data_sweep.png")
         made.append(out / "data_sweep.png")
-    made += report_heldout.plots(results_dir, models, training or {}, out, list(heldout.prm_files))
+    made += report_held_out.plots(results_dir, models, training or {}, out, list(held_out.prm_files))
     return made, [p for _, p in read if Path(p).exists()]

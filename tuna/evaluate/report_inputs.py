@@ -98,7 +98,7 @@ def beta_sweeps(plan) -> dict[str, dict[str, float]]:
     if not ((plan.config.data.held_out and held_out.nll) or held_out.nll_data):
         return {}  # no NLL to choose by
     groups: dict[tuple, dict] = {}
-    for model in plan.heldout_models():
+    for model in plan.held_out_models():
         spec = plan.models[model]
         scored = [p for p in spec.data if p.name in ("prob_rank", "released_prob")] if isinstance(
             spec, TrainedModel) else []

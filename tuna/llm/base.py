@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from tqdm import tqdm
 
-from tuna.config.settings import Api, default
+from tuna.config.settings import ApiLimits, default
 from tuna.errors import TunaError
 from tuna.llm.cache import RequestCache, request_key
 from tuna.prompts import build_prompt, user_message
@@ -51,11 +51,11 @@ class Score:
 class Limits:
     """How hard an HTTP provider may push an endpoint (local providers batch as their engine does)."""
 
-    concurrency: int = default(Api, "concurrency")
+    concurrency: int = default(ApiLimits, "concurrency")
     requests_per_minute: float | None = None
     tokens_per_minute: float | None = None
-    timeout: float = default(Api, "timeout")
-    max_retries: int = default(Api, "max_retries")
+    timeout: float = default(ApiLimits, "timeout")
+    max_retries: int = default(ApiLimits, "max_retries")
 
 
 @dataclass

@@ -1,10 +1,13 @@
 # The config's plan (tuna.config) is the one owner of validation, defaults, the model
 # graph and every artifact path; the rules only read it. L is the path layout.
+# Names: a rule is named after the `tuna` command it runs (`eval-nll` -> eval_nll), with a
+# suffix when several rules run one command (eval_nll_data); its log folder is its name
+# (logs/{rule}/...).
 import os
 
 from tuna import config as tuna_config
 from tuna.config import cli_options, repeat_option
-from tuna.config.layout import cost_of
+from tuna.config.layout import cost_of, set_token
 from tuna.config.models import ExternalModel
 from tuna.errors import TunaError
 from tuna.resources import LIGHT, ClusterJobs, resources_of, threads_of

@@ -20,7 +20,7 @@ rule download:
         "tuna download {params.url:q} {params.checksum} -o {output} > {log} 2>&1"
 
 
-rule prepare_instructions:
+rule prepare_data:
     input:
         PLAN.instructions_source(),
     output:
@@ -30,7 +30,7 @@ rule prepare_instructions:
         source=lambda w, input: input[0] if input else "demo",
         options=cli_options(PLAN.config.data.model_dump(include={"limit", "held_out", "held_out_seed"})),
     log:
-        L.log("prepare_instructions"),
+        L.log("prepare_data"),
     resources:
         **LIGHT.resources(),
     conda:
@@ -68,7 +68,7 @@ rule import_released_prob:
         source=lambda w: PLAN.released_source("prob"),
         beta=PLAN.config.scoring.beta,
     log:
-        L.log("import_released/prob"),
+        L.log("import_released_prob"),
     resources:
         **LIGHT.resources(),
     conda:
@@ -86,7 +86,7 @@ use rule import_released_prob as import_released_prob_beta with:
     wildcard_constraints:
         beta=names(PLAN.scoring_betas("released_prob").values()),
     log:
-        L.log("import_released/prob_beta{beta}"),
+        L.log("import_released_prob_beta/{beta}"),
 
 
 rule import_released_judge:
@@ -99,7 +99,7 @@ rule import_released_judge:
     params:
         source=lambda w: PLAN.released_source("judge"),
     log:
-        L.log("import_released/judge"),
+        L.log("import_released_judge"),
     resources:
         **LIGHT.resources(),
     conda:

@@ -45,7 +45,7 @@ rule fetch_lmentry:
         "tuna fetch-lmentry -o {output} > {log} 2>&1"
 
 
-rule vicuna_prompts:
+rule eval_prompts_vicuna:
     input:
         optional(VICUNA_FILES["questions"]),
     output:
@@ -53,7 +53,7 @@ rule vicuna_prompts:
     params:
         data=lambda w, input: input[0] if input else "demo",
     log:
-        L.log("eval_prompts/vicuna"),
+        L.log("eval_prompts_vicuna"),
     resources:
         **LIGHT.resources(),
     conda:
@@ -62,7 +62,7 @@ rule vicuna_prompts:
         "tuna eval-prompts --benchmark vicuna --data {params.data} -o {output} > {log} 2>&1"
 
 
-rule superni_prompts:
+rule eval_prompts_superni:
     input:
         tasks=L.superni_tasks(),
         split=L.download("superni_test_tasks.txt"),
@@ -76,7 +76,7 @@ rule superni_prompts:
     wildcard_constraints:
         model=names(PLAN.eval_models),
     log:
-        L.log("eval_prompts/{model}/superni_{shots}shot"),
+        L.log("eval_prompts_superni/{model}/{shots}shot"),
     resources:
         **LIGHT.resources(),
     conda:
@@ -86,7 +86,7 @@ rule superni_prompts:
         "--tokenizer {params.tokenizer} {params.options} -o {output} > {log} 2>&1"
 
 
-rule lmentry_prompts:
+rule eval_prompts_lmentry:
     input:
         L.lmentry_data(),
     output:
@@ -94,7 +94,7 @@ rule lmentry_prompts:
     params:
         options=LMENTRY_OPTIONS,
     log:
-        L.log("eval_prompts/lmentry"),
+        L.log("eval_prompts_lmentry"),
     resources:
         **LIGHT.resources(),
     conda:

@@ -3,7 +3,7 @@
 from tuna.export import QUANTS as EXPORT_QUANTS
 
 
-rule export_gguf:
+rule export:
     input:
         L.checkpoint("{model}"),
     output:
@@ -14,7 +14,7 @@ rule export_gguf:
         model=names(PLAN.models),
         quant=names(EXPORT_QUANTS),
     log:
-        L.log("export_gguf/{model}.{quant}"),
+        L.log("export/{model}.{quant}"),
     threads: threads_of(JOBS.convert)
     resources:
         **resources_of(JOBS.convert),

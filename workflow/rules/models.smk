@@ -3,7 +3,7 @@
 # exist (yet) is still planned: the import job then fails naming the path to provide.
 
 
-rule import_gguf_model:
+rule import_model_gguf:
     input:
         import_source,
     output:
@@ -14,7 +14,7 @@ rule import_gguf_model:
     wildcard_constraints:
         model=names(PLAN.imported(gguf=True)),
     log:
-        L.log("import_model/{model}"),
+        L.log("import_model_gguf/{model}"),
     threads: threads_of(JOBS.convert)
     resources:
         **resources_of(JOBS.convert),
@@ -24,7 +24,7 @@ rule import_gguf_model:
         "tuna import-model {params.source:q} -o {output.checkpoint} --gguf-out {output.gguf} > {log} 2>&1"
 
 
-rule import_hf_model:
+rule import_model_hf:
     input:
         import_source,
     output:
@@ -34,7 +34,7 @@ rule import_hf_model:
     wildcard_constraints:
         model=names(PLAN.imported(gguf=False)),
     log:
-        L.log("import_model/{model}"),
+        L.log("import_model_hf/{model}"),
     threads: threads_of(JOBS.convert)
     resources:
         **resources_of(JOBS.convert),

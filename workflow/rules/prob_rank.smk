@@ -30,7 +30,7 @@ rule teacher:
         f"{API_OPTIONS} -o {{output.responses}} > {{log}} 2>&1"
 
 
-rule prob_rank:
+rule score:
     input:
         instructions=L.instructions(),
         teacher=[L.teacher(shard) for shard in SHARDS],
@@ -40,7 +40,7 @@ rule prob_rank:
         beta=PLAN.config.scoring.beta,
         truncated=PLAN.config.scoring.truncated,
     log:
-        L.log("prob_rank"),
+        L.log("score"),
     resources:
         **LIGHT.resources(),
     conda:
@@ -50,7 +50,7 @@ rule prob_rank:
         "-o {output} > {log} 2>&1"
 
 
-use rule prob_rank as prob_rank_beta with:
+use rule score as score_beta with:
     output:
         L.prob_ranked("_beta{beta}"),
     params:
@@ -59,4 +59,4 @@ use rule prob_rank as prob_rank_beta with:
     wildcard_constraints:
         beta=names(PLAN.scoring_betas("prob_rank").values()),
     log:
-        L.log("prob_rank_beta{beta}"),
+        L.log("score_beta/{beta}"),

@@ -4,7 +4,7 @@
 # `snakemake --report report.html` shows the HTML tables, the plots and each model's results.
 from tuna.evaluate import report_inputs
 
-REPORT_RESULTS = PLAN.results() + PLAN.heldout_results()
+REPORT_RESULTS = PLAN.results() + PLAN.held_out_results()
 # Training curves of every evaluated model that is trained (from its checkpoint's metrics.jsonl).
 REPORT_TRAINING = {model: L.checkpoint(model) for model in PLAN.eval_models if model in PLAN.trained()}
 REPORT_RANKED = report_inputs.ranking_datasets(PLAN)
@@ -36,7 +36,7 @@ REPORT_PLOTS = {
         ("vicuna_win_lose_tie", "Vicuna QA", PLAN.judged_models()),
         ("lambda_sweep", "Lambda sweep", REPORT_SWEEPS),
         ("data_sweep", "Data-amount sweep", REPORT_DATA_SWEEPS),
-        ("agreement", "Held-out agreement", (PLAN.heldout_models() and PLAN.agreement_rankings()) or REPORT_PRM_AGREEMENT),
+        ("agreement", "Held-out agreement", (PLAN.held_out_models() and PLAN.agreement_rankings()) or REPORT_PRM_AGREEMENT),
         ("training_curves", "Training curves", REPORT_TRAINING),
     )
     if drawn
@@ -86,7 +86,7 @@ rule report:
             [f"{label}={model}:{path}" for label, points in REPORT_DATA_SWEEPS.items() for model, path in points.items()],
         ),
         training=repeat_option("--training", [f"{model}={path}" for model, path in REPORT_TRAINING.items()]),
-        heldout=" ".join([
+        held_out=" ".join([
             repeat_option("--nll-data", PLAN.nll_data()),
             repeat_option(
                 "--beta-sweep",
@@ -107,4 +107,4 @@ rule report:
     shell:
         "tuna report --results {params.results} {params.models} --baseline {params.baseline} {params.ranked} "
         "{params.costs} {params.quarantine} {params.sweeps} {params.data_sweeps} {params.tables} {params.human} "
-        "{params.training} {params.heldout} {params.bootstrap} -o {params.out} > {log} 2>&1"
+        "{params.training} {params.held_out} {params.bootstrap} -o {params.out} > {log} 2>&1"

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from tuna.cli import main
-from tuna.evaluate import report_heldout
+from tuna.evaluate import report_held_out
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -22,7 +22,7 @@ def agreement(accuracy, tau):
     return {"pair_accuracy": accuracy, "pair_accuracy_se": 0.05, "kendall_tau": tau, "examples": 4}
 
 
-def test_report_has_heldout_columns_agreement_plot_and_training_curves(tmp_path):
+def test_report_has_held_out_columns_agreement_plot_and_training_curves(tmp_path):
     results, out = tmp_path / "results", tmp_path / "results" / "report"
     write(results / "alpaca" / "agreement_prob_rank.json", agreement(0.5, 0.0))
     write(results / "alpaca" / "nll.json", {"nll": 2.5})
@@ -50,9 +50,9 @@ def test_report_has_heldout_columns_agreement_plot_and_training_curves(tmp_path)
     assert sources[str(checkpoint / "metrics.jsonl")] == "training_curves"
 
 
-def test_no_heldout_results_no_columns_and_no_plots(tmp_path):
-    assert report_heldout.heldout_columns(tmp_path, ["alpaca"]).columns.empty
-    assert report_heldout.plots(tmp_path, ["alpaca"], {}, tmp_path) == []
+def test_no_held_out_results_no_columns_and_no_plots(tmp_path):
+    assert report_held_out.held_out_columns(tmp_path, ["alpaca"]).columns.empty
+    assert report_held_out.plots(tmp_path, ["alpaca"], {}, tmp_path) == []
 
 
 def test_unreadable_training_metrics_name_the_file(tmp_path):
@@ -90,13 +90,13 @@ def test_table5_picks_beta_by_the_first_nll_data_set_and_marks_the_lowest(tmp_pa
     sources = {row["file"]: row["used_for"] for row in csv.DictReader(out.joinpath("sources.csv").open())}
     assert sources[str(results / "tuna_p" / "nll_lima.json")] == "nll"  # swept models' files are sources too
 
-    held_out_only = report_heldout.table5(results, {"s": {m: b for m, (b, _, _) in points.items()}})
+    held_out_only = report_held_out.table5(results, {"s": {m: b for m, (b, _, _) in points.items()}})
     assert held_out_only["best"].tolist() == ["*", "", ""] and set(held_out_only["nll_data"]) == {"held_out"}
 
 
 def test_no_table5_without_a_common_nll(tmp_path):
     write(tmp_path / "a" / "nll_lima.json", nll(2.0))
-    assert report_heldout.table5(tmp_path, {"s": {"a": 1.0, "b": 1.3}}, ["lima"]).empty
+    assert report_held_out.table5(tmp_path, {"s": {"a": 1.0, "b": 1.3}}, ["lima"]).empty
 
 
 def test_a_proxy_ranking_models_agreement_with_its_judge_is_a_table_and_a_bar(tmp_path):
@@ -111,6 +111,6 @@ def test_a_proxy_ranking_models_agreement_with_its_judge_is_a_table_and_a_bar(tm
     assert [(r["prm"], r["ranking"], r["pair_accuracy"], r["spearman"]) for r in rows] == [
         ("prm", "ctx_rank-alpaca", "0.8", "0.7")]
     assert out.joinpath("agreement.png").read_bytes()[:8] == PNG
-    assert report_heldout.agreement_results(results, ["alpaca"], [prm])["model"].tolist() == ["prm (PRM)"]
+    assert report_held_out.agreement_results(results, ["alpaca"], [prm])["model"].tolist() == ["prm (PRM)"]
     sources = {row["file"]: row["used_for"] for row in csv.DictReader(out.joinpath("sources.csv").open())}
     assert sources[str(prm)] == "prm_agreement"

@@ -22,21 +22,21 @@ def with_held_out(**held_out):
 
 def test_the_default_evaluates_alpaca_tuna_p_and_tuna_on_the_held_out_teacher_ranks():
     plan = tuna_config.load(DEFAULT)
-    assert plan.config.data.held_out == 4 and plan.heldout_models() == ["alpaca", "tuna_p", "tuna"]
+    assert plan.config.data.held_out == 4 and plan.held_out_models() == ["alpaca", "tuna_p", "tuna"]
     assert plan.agreement_rankings() == {"prob_rank": "results/prob_rank/ranked.jsonl"}
-    assert plan.heldout_results() == [f"results/{m}/{f}.json" for m in ("alpaca", "tuna_p", "tuna")
+    assert plan.held_out_results() == [f"results/{m}/{f}.json" for m in ("alpaca", "tuna_p", "tuna")
                                       for f in ("agreement_prob_rank", "nll")]
-    assert plan.heldout_max_length("alpaca") == plan.heldout_max_length("tuna") == 256
+    assert plan.held_out_max_length("alpaca") == plan.held_out_max_length("tuna") == 256
 
 
 def test_rankings_with_a_model_and_no_split_no_results():
     plan = tuna_config.load(with_held_out(models=["tuna"], rankings=["prob_rank", "ctx_rank:tuna_p"], nll=False))
-    assert plan.heldout_results() == ["results/tuna/agreement_prob_rank.json",
+    assert plan.held_out_results() == ["results/tuna/agreement_prob_rank.json",
                                       "results/tuna/agreement_ctx_rank-tuna_p.json"]
-    assert plan.agreement_rankings()["ctx_rank-tuna_p"] == "results/ctx_rank/tuna_p/ranked.jsonl"
+    assert plan.agreement_rankings()["ctx_rank:tuna_p"] == "results/ctx_rank/tuna_p/ranked.jsonl"
     config = copy.deepcopy(DEFAULT)
     config["data"]["held_out"] = 0
-    assert tuna_config.load(config).heldout_results() == []
+    assert tuna_config.load(config).held_out_results() == []
 
 
 @pytest.mark.parametrize("held_out, message", [
@@ -54,11 +54,11 @@ def test_nll_data_sets_are_evaluated_with_or_without_a_held_out_split():
                                                         "vicuna": "download:vicuna_question.jsonl"})
     plan = tuna_config.load(config)
     assert plan.nll_data() == {"lima": "/data/lima/train.jsonl", "vicuna": "resources/downloads/vicuna_question.jsonl"}
-    assert plan.heldout_results() == ["results/alpaca/agreement_prob_rank.json", "results/alpaca/nll.json",
+    assert plan.held_out_results() == ["results/alpaca/agreement_prob_rank.json", "results/alpaca/nll.json",
                                       "results/alpaca/nll_lima.json", "results/alpaca/nll_vicuna.json"]
     config["data"]["held_out"] = 0
     plan = tuna_config.load(config)
-    assert plan.agreement_rankings() == {} and plan.heldout_results() == ["results/alpaca/nll_lima.json",
+    assert plan.agreement_rankings() == {} and plan.held_out_results() == ["results/alpaca/nll_lima.json",
                                                                           "results/alpaca/nll_vicuna.json"]
 
 
@@ -76,7 +76,7 @@ def test_the_papers_beta_sweep_is_table5_and_the_default_has_none():
     assert report_inputs.beta_sweeps(paper) == {"alpaca+prob_rank": {
         "tuna_p": 1.3, "tuna_p_beta0_9": 0.9, "tuna_p_beta1_0": 1.0, "tuna_p_beta1_1": 1.1, "tuna_p_beta1_2": 1.2,
         "tuna_p_beta1_4": 1.4}}
-    assert "runs/paper/results/tuna_p_beta0_9/nll_lima.json" in paper.heldout_results()
+    assert "runs/paper/results/tuna_p_beta0_9/nll_lima.json" in paper.held_out_results()
     assert report_inputs.beta_sweeps(tuna_config.load(DEFAULT)) == {}
     no_nll = copy.deepcopy(PAPER)
     del no_nll["evaluation"]["held_out"]["nll_data"]
@@ -92,20 +92,20 @@ def with_prm(**held_out):
 def test_a_proxy_ranking_model_is_checked_against_its_judge_on_the_held_out_split():
     plan = tuna_config.load(with_prm())
     assert plan.prm_agreements() == {("alpaca", "prm"): "results/ctx_rank/alpaca/prm_agreement.json"}
-    assert plan.heldout_results()[-1] == "results/ctx_rank/alpaca/prm_agreement.json"
+    assert plan.held_out_results()[-1] == "results/ctx_rank/alpaca/prm_agreement.json"
     config = with_prm()
     config["data"]["held_out"] = 0
     assert tuna_config.load(config).prm_agreements() == {}
 
 
 @pytest.mark.slow  # runs snakemake -n
-def test_the_heldout_target_plans_prm_agreement_and_nll_data_jobs(tmp_path):
+def test_the_held_out_target_plans_prm_agreement_and_nll_data_jobs(tmp_path):
     config = with_prm(models=["alpaca", "tuna_c_prm"], nll_data={"lima": str(tmp_path / "absent" / "train.jsonl")})
     write_config(tmp_path, config)
-    jobs = planned_jobs(tmp_path, "heldout")
-    assert jobs["eval_prm_agreement"] == 1 and jobs["prm_train"] == 1 and jobs["ctx_rank"] == 1
+    jobs = planned_jobs(tmp_path, "held_out")
+    assert jobs["eval_agreement_prm"] == 1 and jobs["prm_train"] == 1 and jobs["ctx_rank"] == 1
     assert jobs["eval_nll_data"] == jobs["eval_nll"] == jobs["eval_agreement"] == 2  # a missing file still plans
-    dry = snakemake(tmp_path, "-n", "-p", "heldout").stdout
+    dry = snakemake(tmp_path, "-n", "-p", "held_out").stdout
     prm_job = dry.split("tuna eval-agreement --checkpoint results/ctx_rank/alpaca/prm ", 1)[1].split("\n", 1)[0]
     assert ("--ranked results/ctx_rank/alpaca/ranked.jsonl --held-out results/data/held_out.jsonl "
             "--data-name ctx_rank-alpaca --model-name prm -o results/ctx_rank/alpaca/prm_agreement.json") in prm_job
@@ -114,7 +114,7 @@ def test_the_heldout_target_plans_prm_agreement_and_nll_data_jobs(tmp_path):
     assert "--prm-agreement results/ctx_rank/alpaca/prm_agreement.json" in report and "--nll-data lima" in report
 
     write_config(tmp_path, PAPER)
-    paper = planned_jobs(tmp_path, "heldout")
-    assert paper["eval_nll_data"] == 7 and "eval_nll" not in paper and "eval_prm_agreement" not in paper
+    paper = planned_jobs(tmp_path, "held_out")
+    assert paper["eval_nll_data"] == 7 and "eval_nll" not in paper and "eval_agreement_prm" not in paper
     assert "runs/paper/results/report/table5.csv" in snakemake(tmp_path, "-n", "runs/paper/results/report/table5.csv"
                                                                ).stdout

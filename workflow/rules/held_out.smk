@@ -2,23 +2,28 @@
 # no model trains on): each model's ranking agreement with the held-out ranks of each
 # configured ranking data set, the NLL of the held-out reference responses and of each NLL
 # data set, and each proxy ranking model's agreement with its judge.
-# `snakemake --cores all heldout` builds them all (the report reads them too).
+# `snakemake --cores all held_out` builds them all (the report reads them too).
+
+
+# {ranking} is a data set's file-name token (set_token: `ctx_rank-M` for `ctx_rank:M`).
+RANKING_OF_TOKEN = {set_token(ranking): ranking for ranking in PLAN.agreement_rankings()}
 
 
 rule eval_agreement:
     input:
         checkpoint=L.checkpoint("{model}"),
-        ranked=lambda w: PLAN.agreement_rankings()[w.ranking],
+        ranked=lambda w: PLAN.agreement_rankings()[RANKING_OF_TOKEN[w.ranking]],
         held_out=L.held_out(),
     output:
-        report(L.agreement("{model}", "{ranking}"), caption="../report/heldout_agreement.rst", category="Results",
+        report(L.agreement("{model}", "{ranking}"), caption="../report/held_out_agreement.rst", category="Results",
                subcategory="{model}"),
     params:
+        data_name=lambda w: RANKING_OF_TOKEN[w.ranking],
         template=lambda w: PLAN.template(w.model),
-        max_length=lambda w: PLAN.heldout_max_length(w.model),
+        max_length=lambda w: PLAN.held_out_max_length(w.model),
     wildcard_constraints:
-        model=names(PLAN.heldout_models()),
-        ranking=names(PLAN.agreement_rankings()),
+        model=names(PLAN.held_out_models()),
+        ranking=names(RANKING_OF_TOKEN),
     log:
         L.log("eval_agreement/{model}/{ranking}"),
     threads: threads_of(JOBS.held_out)
@@ -28,7 +33,7 @@ rule eval_agreement:
         "../../envs/cpu.yaml"
     shell:
         "OMP_NUM_THREADS={threads} tuna eval-agreement --checkpoint {input.checkpoint} --ranked {input.ranked} "
-        "--held-out {input.held_out} --data-name {wildcards.ranking} --template {params.template} "
+        "--held-out {input.held_out} --data-name {params.data_name} --template {params.template} "
         "--max-length {params.max_length} --model-name {wildcards.model} -o {output} > {log} 2>&1"
 
 
@@ -37,14 +42,14 @@ rule eval_nll:
         checkpoint=L.checkpoint("{model}"),
         data=L.held_out(),
     output:
-        report(L.nll("{model}"), caption="../report/heldout_nll.rst", category="Results", subcategory="{model}"),
+        report(L.nll("{model}"), caption="../report/held_out_nll.rst", category="Results", subcategory="{model}"),
     params:
         data=lambda w, input: input.data,
         name="held_out",
         template=lambda w: PLAN.template(w.model),
-        max_length=lambda w: PLAN.heldout_max_length(w.model),
+        max_length=lambda w: PLAN.held_out_max_length(w.model),
     wildcard_constraints:
-        model=names(PLAN.heldout_models()),
+        model=names(PLAN.held_out_models()),
     log:
         L.log("eval_nll/{model}"),
     threads: threads_of(JOBS.held_out)
@@ -65,34 +70,34 @@ use rule eval_nll as eval_nll_data with:
         checkpoint=L.checkpoint("{model}"),
         data=lambda w: planned_input(PLAN.nll_data()[w.data]),
     output:
-        report(L.nll("{model}", "{data}"), caption="../report/heldout_nll.rst", category="Results",
+        report(L.nll("{model}", "{data}"), caption="../report/held_out_nll.rst", category="Results",
                subcategory="{model}"),
     params:
         data=lambda w: PLAN.nll_data()[w.data],
         name="{data}",
         template=lambda w: PLAN.template(w.model),
-        max_length=lambda w: PLAN.heldout_max_length(w.model),
+        max_length=lambda w: PLAN.held_out_max_length(w.model),
     wildcard_constraints:
-        model=names(PLAN.heldout_models()),
+        model=names(PLAN.held_out_models()),
         data=names(PLAN.nll_data()),
     log:
-        L.log("eval_nll/{model}_{data}"),
+        L.log("eval_nll_data/{model}/{data}"),
 
 
 # A proxy ranking model's held-out agreement with the judge whose ranks it learned (Sec. 2.4).
-rule eval_prm_agreement:
+rule eval_agreement_prm:
     input:
         prm=L.prm("{model}", "{prm}"),
         ranked=L.ctx_ranked("{model}"),
         held_out=L.held_out(),
     output:
-        report(L.prm_agreement("{model}", "{prm}"), caption="../report/heldout_prm_agreement.rst", category="Results",
+        report(L.prm_agreement("{model}", "{prm}"), caption="../report/held_out_prm_agreement.rst", category="Results",
                subcategory="{prm}"),
     wildcard_constraints:
         model=names({model for model, _ in PLAN.prm_agreements()}),
         prm=names({prm for _, prm in PLAN.prm_agreements()}),
     log:
-        L.log("eval_prm_agreement/{model}/{prm}"),
+        L.log("eval_agreement_prm/{model}/{prm}"),
     threads: threads_of(JOBS.prm_rank)
     resources:
         **resources_of(JOBS.prm_rank),
@@ -100,10 +105,10 @@ rule eval_prm_agreement:
         "../../envs/cpu.yaml"
     shell:
         "OMP_NUM_THREADS={threads} tuna eval-agreement --checkpoint {input.prm} --ranked {input.ranked} "
-        "--held-out {input.held_out} --data-name ctx_rank-{wildcards.model} --model-name {wildcards.prm} "
+        "--held-out {input.held_out} --data-name ctx_rank:{wildcards.model} --model-name {wildcards.prm} "
         "-o {output} > {log} 2>&1"
 
 
-rule heldout:
+rule held_out:
     input:
-        PLAN.heldout_results(),
+        PLAN.held_out_results(),

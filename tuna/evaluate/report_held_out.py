@@ -31,7 +31,7 @@ def agreement_files(results_dir: str | Path, model: str) -> dict[str, Path]:
 
 
 @dataclass(frozen=True)
-class HeldOut:
+class HeldOutReport:
     """What the held-out part of the report needs beyond the results directory."""
 
     nll_data: tuple[str, ...] = ()  # NLL data sets (evaluation.held_out.nll_data), Table 5's choice first
@@ -41,7 +41,7 @@ class HeldOut:
     def sources(self, results_dir: str | Path, models: list[str]) -> list[tuple[str, Path]]:
         """(role, file) of every held-out result the report reads, for the sources table."""
         swept = [m for points in self.beta_sweeps.values() for m in points if m not in models]
-        return heldout_sources(results_dir, [*models, *swept], self.nll_data) + [
+        return held_out_sources(results_dir, [*models, *swept], self.nll_data) + [
             ("prm_agreement", Path(path)) for path in self.prm_files]
 
     def tables(self, results_dir: str | Path, out: Path) -> list[Path]:
@@ -63,7 +63,7 @@ def nll_file(results_dir: str | Path, model: str, data: str = "") -> Path:
     return Path(results_dir) / model / f"nll{'_' + data if data else ''}.json"
 
 
-def heldout_columns(results_dir: str | Path, models: list[str], nll_data: list[str] = ()) -> pd.DataFrame:
+def held_out_columns(results_dir: str | Path, models: list[str], nll_data: list[str] = ()) -> pd.DataFrame:
     """One row per model: `agree_{ranking}` (held-out pair accuracy), `tau_{ranking}` (Kendall
     tau) for each ranking it was evaluated on, `nll` (held-out NLL per token) and `nll_{data}`
     for each NLL data set."""
@@ -80,7 +80,7 @@ def heldout_columns(results_dir: str | Path, models: list[str], nll_data: list[s
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")
 
 
-def heldout_sources(results_dir: str | Path, models: list[str], nll_data: list[str] = ()) -> list[tuple[str, Path]]:
+def held_out_sources(results_dir: str | Path, models: list[str], nll_data: list[str] = ()) -> list[tuple[str, Path]]:
     """(role, file) of every held-out agreement and NLL result of these models."""
     files = []
     for model in models:
