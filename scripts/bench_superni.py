@@ -1,6 +1,6 @@
 """Benchmark: Super-NaturalInstructions scoring of 11,900 predictions (119 tasks x 100).
 
-tuna.evaluate.superni.score vs the obvious loop of the official script (rouge_score's
+tuna.evaluate.superni_scoring.score vs the obvious loop of the official script (rouge_score's
 RougeScorer per prediction/reference pair, best over references), measured in the same
 run on the same synthetic predictions and references of realistic length (labels,
 short answers and sentences; 1-3 references per instance). Results must be identical.
@@ -17,7 +17,7 @@ import time
 
 from rouge_score import rouge_scorer
 
-from tuna.evaluate import superni
+from tuna.evaluate import superni, superni_scoring
 
 WORDS = ("the a of to and in is was for on that with as by at from model answer question sentence story "
          "people city river running ran runs happily quickly entailment neutral contradiction yes no true false "
@@ -78,7 +78,7 @@ def main() -> None:
     t_obvious = time.perf_counter() - start
 
     start = time.perf_counter()
-    result = superni.score(tasks, predictions)
+    result = superni_scoring.score(tasks, predictions)
     t_tuna = time.perf_counter() - start
 
     ours = (result["exact_match"], result["rougeL"])

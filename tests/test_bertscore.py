@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from tuna.cli import main
 from tuna.errors import TunaError
-from tuna.evaluate import bertscore, superni
+from tuna.evaluate import bertscore, superni_scoring
 
 TEXTS = ["the cat sat on the mat .", "a dog ran in the park .", "yes", "no", "the answer is yes .",
          "paris is the capital of france ."]
@@ -96,5 +96,5 @@ def test_eval_superni_adds_bertscore_beside_rouge(tiny_bert, tmp_path):
     assert per_instance["t-1"]["bertscore_f1"] < 0.9999 and per_instance["t-1"]["rougeL"] == 0.0
     mean = 100 * sum(s["bertscore_f1"] for s in per_instance.values()) / len(TEXTS)
     assert result["bertscore"]["f1"] == pytest.approx(mean, abs=1e-3)
-    assert superni.score  # the same scorer as without BERTScore: ROUGE-L unchanged
+    assert superni_scoring.score  # the same scorer as without BERTScore: ROUGE-L unchanged
     assert result["rougeL"] == pytest.approx(100 * 4 / 6, abs=1e-3)

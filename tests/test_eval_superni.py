@@ -12,7 +12,7 @@ from rouge_score import rouge_scorer
 from tiny_llama import tiny_tokenizer
 
 from tuna.errors import TunaError
-from tuna.evaluate import metrics, superni
+from tuna.evaluate import metrics, superni, superni_scoring
 from tuna.llm.tokenizer import load_tokenizer
 
 
@@ -65,7 +65,7 @@ def test_tasks_keep_first_100_instances_and_first_category(tasks):
     assert len(tasks) == 8 and all(len(t.instances) == 100 for t in tasks)
     entail = next(t for t in tasks if t.name == "task1344_glue_entailment_classification")
     assert entail.category == "Textual Entailment"
-    assert superni.category_key(entail.category) == "textual_entailment"
+    assert superni_scoring.category_key(entail.category) == "textual_entailment"
 
 
 def test_zero_shot_encoding_is_definition_then_input(tasks):
@@ -110,7 +110,7 @@ def test_normalization_keeps_articles_and_drops_punctuation():
 
 def test_overall_metric_matches_official_on_real_tasks(tasks):
     predictions = varied_predictions(tasks)
-    result = superni.score(tasks, predictions)
+    result = superni_scoring.score(tasks, predictions)
     rows = [(t, i) for t in tasks for i in t.instances]
     expected = official_metrics([predictions[i["id"]] for _, i in rows], [i["output"] for _, i in rows])
     assert result["exact_match"] == expected["exact_match"]
@@ -120,7 +120,7 @@ def test_overall_metric_matches_official_on_real_tasks(tasks):
 
 def test_per_task_and_per_category_match_official_grouping(tasks):
     predictions = varied_predictions(tasks, seed=1)
-    result = superni.score(tasks, predictions)
+    result = superni_scoring.score(tasks, predictions)
     for task in tasks:
         expected = official_metrics([predictions[i["id"]] for i in task.instances],
                                     [i["output"] for i in task.instances])
@@ -135,12 +135,12 @@ def test_per_task_and_per_category_match_official_grouping(tasks):
 
 
 def test_missing_predictions_score_as_empty_and_are_counted(tasks):
-    result = superni.score(tasks[:1], {})
+    result = superni_scoring.score(tasks[:1], {})
     assert result["missing"] == 100 and result["rougeL"] == 0.0 and result["exact_match"] == 0.0
 
 
 def test_perfect_predictions_score_100(tasks):
-    result = superni.score(tasks, {i["id"]: i["output"][-1] for t in tasks for i in t.instances})
+    result = superni_scoring.score(tasks, {i["id"]: i["output"][-1] for t in tasks for i in t.instances})
     assert result["exact_match"] == 100.0 and result["rougeL"] == 100.0
 
 

@@ -183,6 +183,11 @@ def read_jsonl(path: str | os.PathLike, model: type[R]) -> list[R]:
     return list(iter_jsonl(path, model))
 
 
+def answers_of(path: str | os.PathLike) -> dict[str, str]:
+    """id -> answer text of a `generate-answers` file (a failed answer is empty)."""
+    return {g.id: g.candidates[0].text if g.candidates else "" for g in read_jsonl(path, Generation)}
+
+
 def read_records(path: Path) -> list[Ranking | Instruction]:
     """Ranking records, or Instruction records (plain instruction data, objective mle; also
     read from a conversation jsonl such as LIMA's, see tuna.datasets.load_conversations)."""

@@ -14,7 +14,7 @@ from tuna.config.settings import Judge, Sampling, Teacher
 from tuna.datasets import contextual_instructions, read_ids, select_shard
 from tuna.errors import TunaError
 from tuna.llm import Request, derive_seed
-from tuna.records import Generation, Instruction, Judgement, read_jsonl
+from tuna.records import Generation, Instruction, Judgement, answers_of, read_jsonl
 from tuna.runner import Stage
 
 
@@ -99,11 +99,6 @@ def generate_answers(prompts: Path, max_tokens: int, out: Path, provider_options
                             for r, c in zip(records, candidates, strict=True)]},
                      inputs=[prompts], params={"max_tokens": max_tokens, "temperature": 0})
         return f"{out}: {len(records)} answers ({_counts(c for cs in candidates for c in cs)}); {stage.summary()}"
-
-
-def answers_of(path: Path) -> dict[str, str]:
-    """id -> answer text of a `generate-answers` file (a failed answer is empty)."""
-    return {g.id: g.candidates[0].text if g.candidates else "" for g in read_jsonl(path, Generation)}
 
 
 def judge_vicuna(questions: Path, answers: Path, baseline_answers: Path, names: tuple[str, str], style: str,

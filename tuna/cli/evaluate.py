@@ -10,8 +10,7 @@ from tuna import datasets, provenance
 from tuna.cli.options import provider_options, section_options
 from tuna.config.settings import BENCHMARKS, VICUNA_STYLES, Bootstrap, Judge, SuperNI, Vicuna, default, doc
 from tuna.errors import TunaError
-from tuna.records import Instruction, write_json, write_jsonl
-from tuna.stages import answers_of
+from tuna.records import Instruction, answers_of, write_json, write_jsonl
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 DIR = click.Path(exists=True, file_okay=False, path_type=Path)
@@ -163,12 +162,12 @@ def eval_superni(tasks_dir, split, answers, instances_per_task, bertscore_model,
                  bertscore_batch_size, model_name, out):
     """Score Super-NaturalInstructions answers: ROUGE-L and exact match, overall, per task and category
     (and BERTScore with --bertscore-model); every instance's scores are kept for the report's bootstrap."""
-    from tuna.evaluate import superni
+    from tuna.evaluate import superni, superni_scoring
     from tuna.evaluate.bertscore import BertScoreModel
 
     bert = BertScoreModel(bertscore_model, bertscore_layers, bertscore_batch_size) if bertscore_model else None
     tasks = superni.load_tasks(tasks_dir, superni.read_task_names(split), instances_per_task)
-    shots = {str(k): superni.score(tasks, answers_of(path), bert) for k, path in sorted(answers.items())}
+    shots = {str(k): superni_scoring.score(tasks, answers_of(path), bert) for k, path in sorted(answers.items())}
     write_json(out, {"benchmark": "superni", "model": model_name, "tasks": len(tasks),
                      "instances_per_task": instances_per_task, "shots": shots})
     provenance.stamp([out], inputs=[split, *answers.values()],

@@ -17,7 +17,6 @@ from pathlib import Path
 
 from tuna.config.settings import SuperNI, default
 from tuna.errors import TunaError
-from tuna.evaluate import bertscore, metrics
 from tuna.llm.tokenizer import Tokenizer
 from tuna.records import Instruction, read_json
 
@@ -139,44 +138,3 @@ def prompts(tasks: list[Task], shots: int, budget: Budget | None = None) -> tupl
             short += encoded.examples < min(shots, len(task.positive_examples))
             cut += encoded.cut
     return records, {"fewer_examples": short, "cut": cut}
-
-
-def category_key(category: str) -> str:
-    """'Textual Entailment' -> 'textual_entailment', as the official script names groups."""
-    return "_".join(category.lower().split())
-
-
-def score(tasks: list[Task], predictions: dict[str, str], bertscore_model: bertscore.BertScoreModel | None = None) -> dict:
-    """Official metrics overall, per task and per category; a missing prediction scores as ''.
-
-    With a BERTScore model, also its precision/recall/F1 overall and F1 per instance.
-    """
-    rows = [(task, instance) for task in tasks for instance in task.instances]
-    texts = [predictions.get(instance["id"], "") for _, instance in rows]
-    scores = metrics.instance_scores(texts, [instance["output"] for _, instance in rows])
-    result = _official(rows, scores)
-    result["missing"] = sum(instance["id"] not in predictions for _, instance in rows)
-    if bertscore_model is not None:
-        bert = bertscore.instance_scores(texts, [instance["output"] for _, instance in rows], bertscore_model)
-        result["bertscore"] = {"model": bertscore_model.name, "layers": bertscore_model.layers,
-                               **bertscore.aggregate(bert)}
-        for (task, instance), (_, _, f1) in zip(rows, bert, strict=True):
-            result["per_instance"][task.name][instance["id"]]["bertscore_f1"] = f1
-    return result
-
-
-def _official(rows: list[tuple[Task, dict]], scores: list[tuple[float, float]]) -> dict:
-    """Exact match and ROUGE-L overall, per category and per task, and each instance's scores."""
-    by_task: dict[str, list] = {}
-    by_category: dict[str, list] = {}
-    per_instance: dict[str, dict] = {}
-    for (task, instance), instance_score in zip(rows, scores, strict=True):
-        by_task.setdefault(task.name, []).append(instance_score)
-        by_category.setdefault(category_key(task.category), []).append(instance_score)
-        per_instance.setdefault(task.name, {})[instance["id"]] = dict(zip(("exact_match", "rougeL"), instance_score, strict=True))
-    return {
-        **metrics.aggregate(scores),
-        "per_category": {name: metrics.aggregate(group) for name, group in sorted(by_category.items())},
-        "per_task": {name: metrics.aggregate(group) for name, group in by_task.items()},
-        "per_instance": per_instance,  # task -> instance id -> scores in [0, 1], for paired bootstraps
-    }

@@ -2,10 +2,12 @@
 # graph and every artifact path; the rules only read it. L is the path layout.
 # Names: a rule is named after the `tuna` command it runs (`eval-nll` -> eval_nll), with a
 # suffix when several rules run one command (eval_nll_data); its log folder is its name
-# (logs/{rule}/...).
+# (logs/{rule}/...). Its `code` param is the fingerprint of the tuna code that command runs
+# (tuna.code_fingerprint), so a job re-runs when that code changes, not on a docstring edit.
 import os
 
 from tuna import config as tuna_config
+from tuna.code_fingerprint import fingerprint
 from tuna.config import cli_options, repeat_option
 from tuna.config.layout import cost_of, set_token
 from tuna.config.models import ExternalModel
@@ -27,6 +29,12 @@ JOBS = ClusterJobs(PLAN)
 
 wildcard_constraints:
     shard=r"\d+",
+
+
+def code_of(command):
+    """A rule's `code` param: the fingerprint of the tuna code `tuna COMMAND` runs, worded so that
+    Snakemake's rerun reason ("Params have changed ... before: ... now: ...") says what changed."""
+    return f"code of tuna {command}: {fingerprint(command)}"
 
 
 def names(values):

@@ -16,6 +16,7 @@ rule sample:
         samples=L.samples("{model}", "{shard}"),
         cost=cost_of(L.samples("{model}", "{shard}")),
     params:
+        code=code_of("sample"),
         shard=lambda w: f"{w.shard}/{len(SHARDS)}",
         held_out=lambda w, input: held_out_option(input),
         sampling=lambda w: cli_options({
@@ -50,6 +51,7 @@ rule judge:
         quarantine=L.quarantine("{model}", "{shard}"),
         cost=cost_of(L.judged("{model}", "{shard}")),
     params:
+        code=code_of("judge"),
         judging=cli_options({"first": CTX_FIRST, **JUDGE.model_dump(exclude={"provider"})}),
         held_out=lambda w, input: held_out_option(input),
         provider=lambda w: PLAN.judge().args(),
@@ -75,6 +77,7 @@ rule ctx_rank:
     output:
         L.ctx_ranked("{model}"),
     params:
+        code=code_of("ctx-rank"),
         shards=lambda w, input: " ".join(f"--samples {s} --judged {j}" for s, j in zip(input.samples, input.judged)),
     log:
         L.log("ctx_rank/{model}"),
@@ -94,6 +97,7 @@ rule prm_train:
     output:
         directory(L.prm("{model}", "{prm}")),
     params:
+        code=code_of("prm-train"),
         training=lambda w: cli_options({
             "template": PLAN.template(prm_settings(w).backbone),
             **prm_settings(w).model_dump(exclude={"backbone"}),
@@ -121,6 +125,7 @@ rule prm_rank:
     output:
         L.prm_ranked("{model}", "{prm}"),
     params:
+        code=code_of("prm-rank"),
         samples=lambda w, input: repeat_option("--samples", input.samples),
     wildcard_constraints:
         prm=names(PLAN.config.prms),

@@ -5,6 +5,7 @@ rule download:
     output:
         L.download("{name}"),
     params:
+        code=code_of("download"),
         url=lambda w: PLAN.downloads[w.name].url,
         checksum=lambda w: cli_options(PLAN.downloads[w.name].model_dump(include={"sha256", "git_sha1"})),
     wildcard_constraints:
@@ -27,6 +28,7 @@ rule prepare_data:
         instructions=L.instructions(),
         held_out=L.held_out(),
     params:
+        code=code_of("prepare-data"),
         source=lambda w, input: input[0] if input else "demo",
         options=cli_options(PLAN.config.data.model_dump(include={"limit", "held_out", "held_out_seed"})),
     log:
@@ -46,6 +48,7 @@ rule mix_data:
     output:
         L.train_data("{model}"),
     params:
+        code=code_of("mix-data"),
         parts=lambda w: PLAN.mixture_args(w.model),
     wildcard_constraints:
         model=names(PLAN.mixtures()),
@@ -65,6 +68,7 @@ rule import_released_prob:
     output:
         L.released("prob"),
     params:
+        code=code_of("import-released"),
         source=lambda w: PLAN.released_source("prob"),
         beta=PLAN.config.scoring.beta,
     log:
@@ -81,6 +85,7 @@ use rule import_released_prob as import_released_prob_beta with:
     output:
         L.released("prob", "_beta{beta}"),
     params:
+        code=code_of("import-released"),
         source=lambda w: PLAN.released_source("prob"),
         beta="{beta}",
     wildcard_constraints:
@@ -97,6 +102,7 @@ rule import_released_judge:
         ranked=L.released("judge"),
         judgements=L.released_judgements(),
     params:
+        code=code_of("import-released"),
         source=lambda w: PLAN.released_source("judge"),
     log:
         L.log("import_released_judge"),

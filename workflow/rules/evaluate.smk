@@ -20,6 +20,8 @@ rule fetch_superni:
         L.download("superni_test_tasks.txt"),
     output:
         directory(L.superni_tasks()),
+    params:
+        code=code_of("fetch-superni"),
     log:
         "logs/fetch_superni.log",
     resources:
@@ -34,6 +36,8 @@ rule fetch_superni:
 rule fetch_lmentry:
     output:
         directory(L.lmentry_data()),
+    params:
+        code=code_of("fetch-lmentry"),
     log:
         "logs/fetch_lmentry.log",
     resources:
@@ -51,6 +55,7 @@ rule eval_prompts_vicuna:
     output:
         L.eval_prompts("vicuna"),
     params:
+        code=code_of("eval-prompts"),
         data=lambda w, input: input[0] if input else "demo",
     log:
         L.log("eval_prompts_vicuna"),
@@ -70,6 +75,7 @@ rule eval_prompts_superni:
     output:
         L.model_prompts("{model}", "superni_{shots}shot"),
     params:
+        code=code_of("eval-prompts"),
         tokenizer=lambda w: superni_tokenizer(w.model)[0],
         options=cli_options({"instances_per_task": EVAL.superni.instances_per_task,
                              "max_source_length": EVAL.superni.max_source_length}),
@@ -92,6 +98,7 @@ rule eval_prompts_lmentry:
     output:
         L.eval_prompts("lmentry"),
     params:
+        code=code_of("eval-prompts"),
         options=LMENTRY_OPTIONS,
     log:
         L.log("eval_prompts_lmentry"),
@@ -111,6 +118,7 @@ rule generate_answers:
         answers=L.answers("{model}", "{prompts}"),
         cost=cost_of(L.answers("{model}", "{prompts}")),
     params:
+        code=code_of("generate-answers"),
         max_tokens=lambda w: PLAN.answer_max_tokens(w.prompts),
         provider=lambda w: PLAN.answerer(w.model).args(),
     wildcard_constraints:
@@ -142,6 +150,7 @@ rule judge_vicuna:
         judgements=L.vicuna_judgements("{model}"),
         cost=cost_of(L.result("{model}", "vicuna")),
     params:
+        code=code_of("judge-vicuna"),
         questions=lambda w, input: input.questions[0] if input.questions else "demo",
         judge_prompts=lambda w, input: input.judge_prompts[0] if input.judge_prompts else "demo",
         judging=cli_options({
@@ -177,6 +186,7 @@ rule eval_superni:
         report(L.result("{model}", "superni"), caption="../report/superni.rst", category="Results",
                subcategory="{model}"),
     params:
+        code=code_of("eval-superni"),
         answers=lambda w, input: " ".join(f"--answers {s}={a}" for s, a in zip(SUPERNI_SHOTS, input.answers)),
         options=SUPERNI_OPTIONS,
         bertscore=cli_options({"bertscore_model": EVAL.superni.bertscore_model,
@@ -202,6 +212,7 @@ rule eval_lmentry:
         report(L.result("{model}", "lmentry"), caption="../report/lmentry.rst", category="Results",
                subcategory="{model}"),
     params:
+        code=code_of("eval-lmentry"),
         options=LMENTRY_OPTIONS,
     wildcard_constraints:
         model=names(PLAN.eval_models),

@@ -9,6 +9,7 @@ rule export:
     output:
         L.gguf("{model}", "{quant}"),
     params:
+        code=code_of("export"),
         quant="{quant}",
     wildcard_constraints:
         model=names(PLAN.models),

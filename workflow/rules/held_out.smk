@@ -18,6 +18,7 @@ rule eval_agreement:
         report(L.agreement("{model}", "{ranking}"), caption="../report/held_out_agreement.rst", category="Results",
                subcategory="{model}"),
     params:
+        code=code_of("eval-agreement"),
         data_name=lambda w: RANKING_OF_TOKEN[w.ranking],
         template=lambda w: PLAN.template(w.model),
         max_length=lambda w: PLAN.held_out_max_length(w.model),
@@ -44,6 +45,7 @@ rule eval_nll:
     output:
         report(L.nll("{model}"), caption="../report/held_out_nll.rst", category="Results", subcategory="{model}"),
     params:
+        code=code_of("eval-nll"),
         data=lambda w, input: input.data,
         name="held_out",
         template=lambda w: PLAN.template(w.model),
@@ -73,6 +75,7 @@ use rule eval_nll as eval_nll_data with:
         report(L.nll("{model}", "{data}"), caption="../report/held_out_nll.rst", category="Results",
                subcategory="{model}"),
     params:
+        code=code_of("eval-nll"),
         data=lambda w: PLAN.nll_data()[w.data],
         name="{data}",
         template=lambda w: PLAN.template(w.model),
@@ -96,6 +99,8 @@ rule eval_agreement_prm:
     wildcard_constraints:
         model=names({model for model, _ in PLAN.prm_agreements()}),
         prm=names({prm for _, prm in PLAN.prm_agreements()}),
+    params:
+        code=code_of("eval-agreement"),
     log:
         L.log("eval_agreement_prm/{model}/{prm}"),
     threads: threads_of(JOBS.prm_rank)

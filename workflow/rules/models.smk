@@ -10,6 +10,7 @@ rule import_model_gguf:
         checkpoint=directory(L.checkpoint("{model}")),
         gguf=L.gguf("{model}", "source"),
     params:
+        code=code_of("import-model"),
         source=lambda w: PLAN.models[w.model].import_,
     wildcard_constraints:
         model=names(PLAN.imported(gguf=True)),
@@ -30,6 +31,7 @@ rule import_model_hf:
     output:
         checkpoint=directory(L.checkpoint("{model}")),
     params:
+        code=code_of("import-model"),
         source=lambda w: PLAN.models[w.model].import_,
     wildcard_constraints:
         model=names(PLAN.imported(gguf=False)),

@@ -13,6 +13,7 @@ rule teacher:
         responses=L.teacher("{shard}"),
         cost=cost_of(L.teacher("{shard}")),
     params:
+        code=code_of("teacher"),
         shard=lambda w: f"{w.shard}/{len(SHARDS)}",
         sampling=lambda w: cli_options(PLAN.config.teacher.model_dump(exclude={"provider"})),
         provider=lambda w: PLAN.teacher().args(),
@@ -37,6 +38,7 @@ rule score:
     output:
         L.prob_ranked(),
     params:
+        code=code_of("score"),
         beta=PLAN.config.scoring.beta,
         truncated=PLAN.config.scoring.truncated,
     log:
@@ -54,6 +56,7 @@ use rule score as score_beta with:
     output:
         L.prob_ranked("_beta{beta}"),
     params:
+        code=code_of("score"),
         beta="{beta}",
         truncated=PLAN.config.scoring.truncated,
     wildcard_constraints:

@@ -69,6 +69,7 @@ rule report:
             for name, title in REPORT_PLOTS.items()
         },
     params:
+        code=code_of("report"),
         models=repeat_option("--model", PLAN.eval_models),
         baseline=BASELINE,
         ranked=repeat_option("--ranked", [f"{data}={path}" for data, path in REPORT_RANKED.items()]),

@@ -13,6 +13,7 @@ rule train:
     output:
         directory(L.checkpoint("{model}")),
     params:
+        code=code_of("train"),
         launcher=lambda w: PLAN.train_launcher(w.model),
         template=lambda w: PLAN.template(w.model),
         training=lambda w: PLAN.train_options(w.model),
