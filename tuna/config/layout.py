@@ -133,6 +133,10 @@ class Layout:
     def log(self, name: str) -> str:
         return self._(f"logs/{name}.log")
 
+    def benchmark(self, name: str) -> str:
+        """What a heavy job used (Snakemake's `benchmark:` TSV: wall time, peak memory, CPU time), named as its log."""
+        return self._(f"benchmarks/{name}.tsv")
+
 
 # Directory names under results/ that a model's name must not take.
 RESERVED_NAMES = ("data", "prob_rank", "released", "train_data", "ctx_rank", "eval", "report")

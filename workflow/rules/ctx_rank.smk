@@ -28,6 +28,8 @@ rule sample:
         model=names(PLAN.sampled_models()),
     log:
         L.log("sample/{model}/{shard}"),
+    benchmark:
+        L.benchmark("sample/{model}/{shard}"),
     threads: threads_of(JOBS.sampler)
     resources:
         api_calls=lambda w: int(PLAN.sampler(w.model).is_api),
@@ -57,6 +59,8 @@ rule judge:
         provider=lambda w: PLAN.judge().args(),
     log:
         L.log("judge/{model}/{shard}"),
+    benchmark:
+        L.benchmark("judge/{model}/{shard}"),
     threads: threads_of(JOBS.judge)
     resources:
         api_calls=lambda w: int(PLAN.judge().is_api),
@@ -106,6 +110,8 @@ rule prm_train:
         prm=names(PLAN.config.prms),
     log:
         L.log("prm_train/{model}/{prm}"),
+    benchmark:
+        L.benchmark("prm_train/{model}/{prm}"),
     threads: threads_of(JOBS.prm_train)
     resources:
         **resources_of(JOBS.prm_train),
@@ -131,6 +137,8 @@ rule prm_rank:
         prm=names(PLAN.config.prms),
     log:
         L.log("prm_rank/{model}/{prm}"),
+    benchmark:
+        L.benchmark("prm_rank/{model}/{prm}"),
     threads: threads_of(JOBS.prm_rank)
     resources:
         **resources_of(JOBS.prm_rank),

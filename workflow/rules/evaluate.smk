@@ -125,6 +125,8 @@ rule generate_answers:
         model=names(PLAN.eval_models),
     log:
         L.log("generate_answers/{model}/{prompts}"),
+    benchmark:
+        L.benchmark("generate_answers/{model}/{prompts}"),
     threads: threads_of(JOBS.answerer)
     resources:
         api_calls=lambda w: int(PLAN.answerer(w.model).is_api),
@@ -163,6 +165,8 @@ rule judge_vicuna:
         model=names(PLAN.judged_models()),
     log:
         L.log("judge_vicuna/{model}"),
+    benchmark:
+        L.benchmark("judge_vicuna/{model}"),
     threads: threads_of(JOBS.vicuna_judge)
     resources:
         api_calls=lambda w: int(PLAN.vicuna_judge().is_api),

@@ -19,6 +19,8 @@ rule teacher:
         provider=lambda w: PLAN.teacher().args(),
     log:
         L.log("teacher/{shard}"),
+    benchmark:
+        L.benchmark("teacher/{shard}"),
     threads: threads_of(JOBS.teacher)
     resources:
         api_calls=lambda w: int(PLAN.teacher().is_api),

@@ -21,6 +21,8 @@ rule train:
         model=names(PLAN.trained()),
     log:
         L.log("train/{model}"),
+    benchmark:
+        L.benchmark("train/{model}"),
     threads: threads_of(JOBS.train)
     resources:
         **resources_of(JOBS.train),
