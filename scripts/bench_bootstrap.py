@@ -43,7 +43,10 @@ def main() -> None:
     parser.add_argument("--resamples", type=int, default=10_000)
     parser.add_argument("--loop-resamples", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, seconds (what the test suite runs)")
     args = parser.parse_args()
+    if args.quick:
+        args.resamples, args.loop_resamples = 200, 10
 
     rng = np.random.default_rng(args.seed)
     baseline = rng.random((TASKS, PER_TASK))

@@ -51,7 +51,10 @@ def main() -> None:
     parser.add_argument("--responses", type=int, default=4)
     parser.add_argument("--words", type=int, default=200, help="words per response")
     parser.add_argument("--stemmer", action="store_true", help="Porter stemming (use_stemmer=True)")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, seconds (what the test suite runs)")
     args = parser.parse_args()
+    if args.quick:
+        args.instructions, args.words = 20, 30
 
     data = responses(args.instructions, args.responses, args.words)
     start = time.perf_counter()

@@ -93,7 +93,12 @@ def main() -> None:
     parser.add_argument("--engines", default=",".join(ENGINES), help="comma-separated subset of " + ", ".join(ENGINES))
     parser.add_argument("--engine", help=argparse.SUPPRESS)  # internal: run one engine in this process
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny sizes and no vLLM, seconds (what the test suite runs)")
     args = parser.parse_args()
+    if args.quick:
+        args.instructions, args.n, args.max_tokens, args.batch_size = 2, 2, 8, 4
+        args.engines = ",".join(e for e in ENGINES if e != "vllm")
     if args.engine:
         return run_engine(args)
 

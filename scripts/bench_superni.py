@@ -5,7 +5,7 @@ RougeScorer per prediction/reference pair, best over references), measured in th
 run on the same synthetic predictions and references of realistic length (labels,
 short answers and sentences; 1-3 references per instance). Results must be identical.
 
-    python scripts/bench_superni.py [--seed 0]
+    python scripts/bench_superni.py [--seed 0] [--quick]
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ WORDS = ("the a of to and in is was for on that with as by at from model answer 
          "teacher students learned learning book books wrote writes written color colour green red blue").split()
 
 
-def synthesize(seed: int) -> tuple[list[superni.Task], dict[str, str]]:
+def synthesize(seed: int, n_tasks: int = 119, per_task: int = 100) -> tuple[list[superni.Task], dict[str, str]]:
     rng = random.Random(seed)
 
     def text(low: int, high: int) -> str:
@@ -33,11 +33,11 @@ def synthesize(seed: int) -> tuple[list[superni.Task], dict[str, str]]:
         return " ".join(words).capitalize() + rng.choice([".", "", "!", "?"])
 
     tasks, predictions = [], {}
-    for t in range(119):
+    for t in range(n_tasks):
         kind = t % 3  # classification labels, short answers, sentence generation
         low, high = [(1, 1), (1, 5), (8, 30)][kind]
         instances = []
-        for i in range(100):
+        for i in range(per_task):
             refs = [text(low, high) for _ in range(rng.randint(1, 3))]
             iid = f"task{t}-{i}"
             instances.append({"id": iid, "input": "", "output": refs})
@@ -68,8 +68,9 @@ def obvious(tasks: list[superni.Task], predictions: dict[str, str]) -> tuple[flo
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, seconds (what the test suite runs)")
     args = parser.parse_args()
-    tasks, predictions = synthesize(args.seed)
+    tasks, predictions = synthesize(args.seed, *((6, 10) if args.quick else ()))
     n_refs = sum(len(i["output"]) for t in tasks for i in t.instances)
     print(f"{len(predictions)} predictions, {n_refs} references, {len(tasks)} tasks")
 

@@ -64,7 +64,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--latency", type=float, default=0.1)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, seconds (what the test suite runs)")
     args = parser.parse_args()
+    if args.quick:
+        args.requests, args.latency = 40, 0.01
     os.environ.setdefault("TQDM_DISABLE", "1")
     server = subprocess.Popen([sys.executable, str(ROOT / "tests" / "fault_server.py"), "--latency", str(args.latency)],
                               stdout=subprocess.PIPE, text=True)
