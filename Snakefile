@@ -34,6 +34,14 @@ include: "workflow/rules/held_out.smk"
 include: "workflow/rules/report.smk"
 
 
+onsuccess:
+    # What training did, the Vicuna verdicts and where the report is, for whoever ran it.
+    from tuna.run_summary import summary
+
+    if text := summary(PLAN):
+        print(text)
+
+
 rule all:
     default_target: True
     input:

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from workflow_run import ROOT
 
 COMMANDS = ["eval-superni", "eval-prompts", "train", "score", "teacher", "report", "eval-agreement"]

@@ -95,8 +95,9 @@ def trained(workdir, model):
 def test_report_rule_and_snakemake_report(tmp_path):
     write_config(tmp_path, sweep_config())
     write_inputs(tmp_path)
-    snakemake(tmp_path, "--allowed-rules", "report", "all")
+    run = snakemake(tmp_path, "--allowed-rules", "report", "all")
     report = tmp_path / "results" / "report"
+    assert "Vicuna QA, tuna_p vs alpaca: win" in run.stdout and "Report: results/report/" in run.stdout  # onsuccess
 
     table1 = report.joinpath("table1.md").read_text()
     assert "| [22.50](../tuna_p/lmentry.json) |" in table1

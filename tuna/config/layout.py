@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+VALIDATION_FILE = "validation.json"  # inside a trained checkpoint: what training did on the held-out examples
+
 
 def _stem(path: str) -> str:
     return path.rsplit(".", 1)[0]
@@ -72,6 +74,9 @@ class Layout:
     # Models.
     def checkpoint(self, model) -> str:
         return self._(f"checkpoints/{model}")
+
+    def validation(self, model) -> str:
+        return f"{self.checkpoint(model)}/{VALIDATION_FILE}"
 
     def gguf(self, model, quant) -> str:
         return self._(f"checkpoints/{model}.{quant}.gguf")

@@ -29,6 +29,7 @@ import torch
 from tqdm import tqdm
 
 from tuna import provenance
+from tuna.config.layout import VALIDATION_FILE
 from tuna.config.settings import Train
 from tuna.errors import TunaError
 from tuna.records import atomic_dir, write_json
@@ -40,7 +41,6 @@ from tuna.train.metrics import LiveMetrics, save_metrics
 from tuna.train.validation import summary, validate
 
 STATE_FILE = "tuna_state.json"
-VALIDATION_FILE = "validation.json"
 
 
 def example_order(n: int, epochs: float, seed: int) -> list[int]:
