@@ -5,8 +5,8 @@ import json
 
 import pytest
 from click.testing import CliRunner
-
 from tiny_llama import CHAT_TEMPLATE, save_tiny_checkpoint
+
 from tuna import provenance
 from tuna.cli import main
 from tuna.preferences.export import pair_indices, preference_rows
@@ -19,7 +19,7 @@ def ranking(ident="r1", texts=("best", "mid a", "mid b", "worst"), ranks=(0, 1, 
     return Ranking(id=ident, instruction=instruction, input=input, output="Blue.", source="preferences",
                    candidates=[RankedCandidate(text=t, rank=r, score=s,
                                                finish_reason="error" if k in failed else "stop")
-                               for k, (t, r, s) in enumerate(zip(texts, ranks, scores))])
+                               for k, (t, r, s) in enumerate(zip(texts, ranks, scores, strict=True))])
 
 
 @pytest.mark.parametrize("ranks, best_vs_rest, pairs", [
@@ -79,7 +79,8 @@ def ranked_file(tmp_path):
     """A ranking file with its own provenance stamp, as every tuna stage writes one."""
     path = tmp_path / "ranked.jsonl"
     write_jsonl(path, [ranking(), ranking("r2", instruction="Count to three.",
-                                          texts=("one two three", "one two", "three"), ranks=(0, 1, 2))])
+                                          texts=("one two three", "one two", "three"), ranks=(0, 1, 2),
+                                          scores=(None, None, None))])
     provenance.stamp([path], params={"beta": 1.3})
     return path
 
@@ -142,4 +143,4 @@ def test_dpo_trainer_trains_one_step_on_the_export(tmp_path):
     log = trainer.state.log_history[0]
     assert trainer.state.global_step == 1 and log["loss"] == pytest.approx(0.6931, abs=1e-3)  # log 2 at the start
     assert log["logps/chosen"] < 0 and log["logps/rejected"] < 0
-    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))

@@ -89,7 +89,8 @@ def import_preferences(location: str, format_: str, fields: PreferenceFields, ou
                      params={"format": format_, "fields": fields.model_dump(), "location": location},
                      extra={"counts": dict(report)})
     details = _counts(report)
-    click.echo(f"{out}: {report['rankings']} rankings from {report['rows']} rows" + (f" ({details})" if details else ""))
+    click.echo(f"{out}: {report['rankings']} rankings from {report['rows']} rows"
+               + (f" ({details})" if details else ""))
 
 
 COMMANDS = [import_preferences, export_preferences]

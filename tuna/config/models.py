@@ -54,7 +54,7 @@ class PreferenceFields(Section):
     input: str | None = None
     """The instruction's input (Alpaca's context), if the data has one."""
     output: str | None = None
-    """A reference response, the target of the MLE term (Eq. 6); `null`: none, so a model training on the data sets `train.mle_weight: 0` (or `mle_target: all`)."""
+    """A reference response, the target of the MLE term (Eq. 6); `null`: none, so a model training on the data sets `train.mle_weight: 0`."""
     completions: str = "completions"
     """`listwise`: the responses (UltraFeedback: `completions.*.response`). Empty ones are left out and counted."""
     scores: str | None = "scores"
@@ -84,7 +84,7 @@ class DataPart(Section):
     """One data set, whole or sliced."""
 
     set: str
-    """`prob_rank` (teacher responses ranked by Eq. 3), `ctx_rank:M` (M's samples ranked by the judge), `prm_rank:M` (M's samples of the unjudged instructions ranked by a proxy ranking model), `released_prob` / `released_judge` (the authors' released probabilistic / GPT-4 ranks, see `released`), `instructions` (the instruction data itself, plain MLE), `alpaca_mul` (the original response and each teacher response as its own instruction-response pair, plain MLE)."""
+    """`prob_rank` (teacher responses ranked by Eq. 3), `ctx_rank:M` (M's samples ranked by the judge), `prm_rank:M` (M's samples of the unjudged instructions ranked by a proxy ranking model), `released_prob` / `released_judge` (the authors' released probabilistic / GPT-4 ranks, see `released`), `instructions` (the instruction data itself, plain MLE), `alpaca_mul` (the original response and each teacher response as its own instruction-response pair, plain MLE), `preferences` (preference data from elsewhere: `path`, `format`, `fields`)."""
     first: int | None = Field(None, ge=1)
     """Keep the first K records (in the set's stable order: the instructions' order)."""
     last: int | None = Field(None, ge=1)

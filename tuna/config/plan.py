@@ -535,13 +535,12 @@ class Plan:
                 raise self._error(key, f"slice past the end: {part.label()} of a set of {size} records")
 
     def _check_preferences(self, name: str, part: DataPart, key: str) -> None:
-        """Preference data from elsewhere has no original response unless one is mapped: Eq. 6's MLE term on
-        it would skip every example."""
+        """Preference data from elsewhere has no original response unless one is mapped, and training skips
+        every example without one when the loss uses it (objective mle, or Eq. 6's MLE term: TunaLoss.uses_original)."""
         train = self.train(name)
-        if part.mapping.output is None and train.objective == "rank" and train.mle_weight > 0 \
-                and train.mle_target == "original":
+        if part.mapping.output is None and (train.objective == "mle" or train.mle_weight > 0):
             raise self._error(f"{key}.fields.output", "the data has no original response for the MLE term "
-                              f"(Eq. 6): map one, or set models.{name}.train.mle_weight: 0 (or mle_target: all)")
+                              f"(Eq. 6): map one, or set models.{name}.train.mle_weight: 0")
 
     def set_size(self, part: DataPart) -> int | None:
         """Records in a data set when the config fixes it (one per instruction used: the `limit`

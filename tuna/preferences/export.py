@@ -42,7 +42,7 @@ def preference_rows(rankings: list[Ranking], format: str, pairs: str = "all",
     """The rows of the export, and counts of what was left out."""
     report, rows = Counter(rankings=len(rankings)), []
     for ranking in rankings:
-        kept = [(c, rank) for c, rank in zip(ranking.candidates, ranking.ranks()) if answered(c)]
+        kept = [(c, rank) for c, rank in zip(ranking.candidates, ranking.ranks(), strict=True) if answered(c)]
         report["failed or empty responses left out"] += len(ranking.candidates) - len(kept)
         groups = sorted({rank for _, rank in kept})
         ranks = [groups.index(rank) for _, rank in kept]
@@ -80,7 +80,9 @@ def features(format: str, conversational: bool, ranks: bool):
     if format == "pairwise":
         columns |= {"chosen": text, "rejected": text}
     else:
-        columns |= {"completions": [text], "scores": [Value("float64")]} | ({"ranks": [Value("int32")]} if ranks else {})
+        columns |= {"completions": [text], "scores": [Value("float64")]}
+        if ranks:
+            columns["ranks"] = [Value("int32")]
     return Features(columns)
 
 

@@ -91,7 +91,7 @@ def _listwise(rows: Iterator[tuple[str, object]], fields: PreferenceFields, repo
         kept.append((task, candidates))
     ids = stable_ids((instruction, input) for (instruction, input, _), _ in kept)
     return [Ranking(id=ident, instruction=instruction, input=input, output=output, candidates=candidates,
-                    source=SOURCE) for ident, ((instruction, input, output), candidates) in zip(ids, kept)]
+                    source=SOURCE) for ident, ((instruction, input, output), candidates) in zip(ids, kept, strict=True)]
 
 
 def _pairwise(rows: Iterator[tuple[str, object]], fields: PreferenceFields, report: Counter) -> list[Ranking]:
@@ -111,7 +111,7 @@ def _pairwise(rows: Iterator[tuple[str, object]], fields: PreferenceFields, repo
         if (chosen, rejected) not in pairs:
             pairs.append((chosen, rejected))
     rankings = []
-    for ident, ((instruction, input), (output, pairs)) in zip(stable_ids(prompts), prompts.items()):
+    for ident, ((instruction, input), (output, pairs)) in zip(stable_ids(prompts), prompts.items(), strict=True):
         ranks = weak_order(pairs)
         if ranks is not None:
             report["prompts whose pairs form one ranking" if len(pairs) > 1 else "prompts with one pair"] += 1
