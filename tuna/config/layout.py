@@ -78,7 +78,7 @@ class Layout:
     def preferences(self, ranking, export) -> str:
         """A ranking data set as a preference data set in TRL's conventions (`ctx_rank:M` written `ctx_rank-M`;
         export: pairwise, best_vs_rest or listwise)."""
-        return self._(f"results/preferences/{str(ranking).replace(':', '-')}/{export}")
+        return self._(f"results/preferences/{set_token(ranking)}/{export}")
 
     # Models.
     def checkpoint(self, model) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from tuna.config import settings as s
-from tuna.config.layout import Layout, beta_suffix
+from tuna.config.layout import Layout, beta_suffix, set_token
 from tuna.config.loading import Config, train_settings
 from tuna.config.models import FORMAT_FIELDS, DataPart, ExternalModel, ImportedModel, ModelSpec, TrainedModel
 from tuna.errors import TunaError
@@ -238,7 +238,7 @@ class Plan:
         default_prm = next(iter(config.prms), None)
         parts += [DataPart(set=f"prm_rank:{model}", prm=None if prm == default_prm else prm)
                   for model, prm in self.prm_jobs()]
-        sets = {part.set.replace(":", "-") + (f"-{part.prm}" if part.prm else ""): part for part in parts}
+        sets = {set_token(part.set) + (f"-{part.prm}" if part.prm else ""): part for part in parts}
         return sets | {f"preferences-{name}": part for name, part in self.preference_imports().items()}
 
     def set_template(self, part: DataPart) -> str:

@@ -11,6 +11,7 @@ rule import_preferences:
     output:
         L.imported_preferences("{name}"),
     params:
+        code=code_of("import-preferences"),
         location=lambda w: PLAN.preference_file(PLAN.preference_imports()[w.name]),
         options=lambda w: PLAN.import_args(PLAN.preference_imports()[w.name]),
     wildcard_constraints:
@@ -31,6 +32,7 @@ rule export_preferences:
     output:
         directory(L.preferences("{set}", "{export}")),
     params:
+        code=code_of("export-preferences"),
         options=lambda w: PLAN.export_args(w.set, w.export),
     wildcard_constraints:
         set=names(PLAN.ranked_sets()),
