@@ -64,6 +64,7 @@ def test_every_ranking_set_can_be_exported_in_the_template_of_its_responses():
     ({**UF, "fields": {"scores": "a.*.*"}}, None, "models.uf.data.0.fields: scores: 'a.*.*': one '*' at most"),
     ({**UF, "fields": {"promt": "x"}}, None, "models.uf.data.0.fields.promt: unknown key"),
     ({**UF, "fields": {"prompt": "a..b"}}, None, "models.uf.data.0.fields: prompt: 'a..b' is not a dotted path"),
+    ({**HH, "path": "download:hh_rlhf"}, None, "models.uf.data.path: unknown download 'hh_rlhf' (declared: "),
     ({"set": "prob_rank", "path": "x"}, None, "models.uf.data.0: path applies to preferences only"),
     ({**UF, "path": "hf:openbmb/UltraFeedback"}, None,
      "models.uf.data.0: path: hf:openbmb/UltraFeedback: Hub data sets (hf:ORG/NAME) are not supported yet"),

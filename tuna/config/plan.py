@@ -535,8 +535,13 @@ class Plan:
                 raise self._error(key, f"slice past the end: {part.label()} of a set of {size} records")
 
     def _check_preferences(self, name: str, part: DataPart, key: str) -> None:
-        """Preference data from elsewhere has no original response unless one is mapped, and training skips
-        every example without one when the loss uses it (objective mle, or Eq. 6's MLE term: TunaLoss.uses_original)."""
+        """A `download:NAME` path names a declared download. Preference data from elsewhere has no original
+        response unless one is mapped, and training skips every example without one when the loss uses it
+        (objective mle, or Eq. 6's MLE term: TunaLoss.uses_original)."""
+        download = part.path.removeprefix("download:")
+        if download != part.path and download not in self.downloads:
+            raise self._error(f"{key}.path", f"unknown download '{download}' "
+                              f"(declared: {', '.join(sorted(self.downloads))})")
         train = self.train(name)
         if part.mapping.output is None and (train.objective == "mle" or train.mle_weight > 0):
             raise self._error(f"{key}.fields.output", "the data has no original response for the MLE term "
