@@ -24,6 +24,7 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/preferences.smk"
 include: "workflow/rules/models.smk"
 include: "workflow/rules/prob_rank.smk"
 include: "workflow/rules/ctx_rank.smk"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -156,6 +157,53 @@ def json_lines(path: str | os.PathLike, lines: Iterable[str]) -> Iterator[tuple[
             yield line_no, json.loads(line)
         except json.JSONDecodeError as exc:
             raise TunaError(f"{path}:{line_no}: not valid JSON ({exc.msg})") from exc
+
+
+_SPACE = re.compile(r"[ \t\n\r]*")  # JSON's whitespace
+
+
+def json_objects(path: Path) -> Iterator[tuple[int, object]]:
+    """(line where it starts, decoded value) of each record of a file that is a JSON array or JSON Lines
+    (how data from elsewhere comes); bad JSON names `file:line`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise TunaError(f"{path}: cannot read ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        raise TunaError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    start = _SPACE.match(text).end()
+    if text.startswith("[", start):
+        yield from _array_items(path, text, start + 1)
+    else:
+        yield from json_lines(path, text.split("\n"))
+
+
+def _array_items(path: Path, text: str, pos: int) -> Iterator[tuple[int, object]]:
+    """The items of the JSON array whose '[' ends at `pos`, each with the line it starts on."""
+    decoder = json.JSONDecoder()
+    line, counted = 1, 0
+    pos = _SPACE.match(text, pos).end()
+    more = not text.startswith("]", pos)
+    while more:
+        line, counted = line + text.count("\n", counted, pos), pos
+        try:
+            value, pos = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            raise TunaError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
+        yield line, value
+        pos = _SPACE.match(text, pos).end()
+        more = text.startswith(",", pos)
+        if more:
+            pos = _SPACE.match(text, pos + 1).end()
+        elif not text.startswith("]", pos):
+            raise TunaError(f"{path}:{_line_of(text, pos)}: not valid JSON (expected ',' or ']' after a record)")
+    pos = _SPACE.match(text, pos + 1).end()  # past the closing ']'
+    if pos < len(text):
+        raise TunaError(f"{path}:{_line_of(text, pos)}: not valid JSON (data after the array)")
+
+
+def _line_of(text: str, pos: int) -> int:
+    return text.count("\n", 0, pos) + 1
 
 
 def parse_record(data: object, model: type[R], where: str) -> R:

@@ -22,9 +22,7 @@ output of the Alpaca data. Empty responses are never ranked.
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
@@ -34,7 +32,7 @@ from tuna.datasets import stable_ids
 from tuna.errors import TunaError
 from tuna.prompts import parse_alpaca_prompt
 from tuna.ranking.judge import VerdictError, checked_verdict
-from tuna.records import Instruction, Judgement, RankedCandidate, Ranking, json_lines, parse_record
+from tuna.records import Instruction, Judgement, RankedCandidate, Ranking, json_objects, parse_record
 
 JUDGE = "gpt-4"  # the judge of the released contextual ranking (paper Sec. 2.3)
 
@@ -68,7 +66,7 @@ class _JudgeRecord(_Released):
 def read_released_prob(path: str | Path, beta: float) -> list[Ranking]:
     """Rankings by Eq. 3, s = logprob / length^beta, best first (ties keep the released order)."""
     path = Path(path)
-    rows = [_prob_record(f"{path}:{line}", data) for line, data in _objects(path)]
+    rows = [_prob_record(f"{path}:{line}", data) for line, data in json_objects(path)]
     ids = stable_ids((row.orig.instruction, row.orig.input) for row in rows)
     return [Ranking(id=ident, instruction=row.orig.instruction, input=row.orig.input, output=row.orig.output,
                     candidates=_eq3_order(row, beta), source="prob") for ident, row in zip(ids, rows, strict=True)]
@@ -82,7 +80,7 @@ def read_released_judge(path: str | Path,
     from `instructions` with the same id, and left empty for an instruction not among them.
     """
     path = Path(path)
-    rows = [_judge_record(f"{path}:{line}", data) for line, data in _objects(path)]
+    rows = [_judge_record(f"{path}:{line}", data) for line, data in json_objects(path)]
     ids = stable_ids((instruction, input) for instruction, input, _, _ in rows)
     originals = {record.id: record.output for record in instructions}
     rankings, judgements = [], []
@@ -128,49 +126,3 @@ def _judge_record(where: str, data: object) -> tuple[str, str, _JudgeRecord, lis
         raise TunaError(f"{where}: field 'rank': {exc} ({n} responses in 'generation'; "
                         f"{n} is GPT-4's own)") from exc
     return *task, row, rank
-
-
-_SPACE = re.compile(r"[ \t\n\r]*")  # JSON's whitespace
-
-
-def _objects(path: Path) -> Iterator[tuple[int, object]]:
-    """(line where it starts, decoded value) of each record: a JSON array's items, or JSON Lines."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise TunaError(f"{path}: cannot read ({exc.strerror})") from exc
-    except UnicodeDecodeError as exc:
-        raise TunaError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    start = _SPACE.match(text).end()
-    if text.startswith("[", start):
-        yield from _array_items(path, text, start + 1)
-    else:
-        yield from json_lines(path, text.split("\n"))
-
-
-def _array_items(path: Path, text: str, pos: int) -> Iterator[tuple[int, object]]:
-    """The items of the JSON array whose '[' ends at `pos`, each with the line it starts on."""
-    decoder = json.JSONDecoder()
-    line, counted = 1, 0
-    pos = _SPACE.match(text, pos).end()
-    more = not text.startswith("]", pos)
-    while more:
-        line, counted = line + text.count("\n", counted, pos), pos
-        try:
-            value, pos = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
-            raise TunaError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
-        yield line, value
-        pos = _SPACE.match(text, pos).end()
-        more = text.startswith(",", pos)
-        if more:
-            pos = _SPACE.match(text, pos + 1).end()
-        elif not text.startswith("]", pos):
-            raise TunaError(f"{path}:{_line_of(text, pos)}: not valid JSON (expected ',' or ']' after a record)")
-    pos = _SPACE.match(text, pos + 1).end()  # past the closing ']'
-    if pos < len(text):
-        raise TunaError(f"{path}:{_line_of(text, pos)}: not valid JSON (data after the array)")
-
-
-def _line_of(text: str, pos: int) -> int:
-    return text.count("\n", 0, pos) + 1

@@ -12,7 +12,8 @@ import click
 import tuna
 
 # Modules under tuna/cli/ that define a COMMANDS list, in the order of the pipeline.
-COMMAND_MODULES = ["data", "models", "prob_rank", "ctx_rank", "released", "train", "export", "cost", "evaluate", "held_out"]
+COMMAND_MODULES = ["data", "models", "prob_rank", "ctx_rank", "released", "preferences", "train", "export", "cost",
+                   "evaluate", "held_out"]
 
 
 class PipelineGroup(click.Group):

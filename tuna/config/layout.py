@@ -71,6 +71,15 @@ class Layout:
     def released_judgements(self) -> str:
         return self._("results/released/judge_judgements.jsonl")
 
+    def imported_preferences(self, name) -> str:
+        """Preference data from elsewhere as ranked records (`set: preferences`; `name`: DataPart.import_name)."""
+        return self._(f"results/preferences/imported/{name}.jsonl")
+
+    def preferences(self, ranking, export) -> str:
+        """A ranking data set as a preference data set in TRL's conventions (`ctx_rank:M` written `ctx_rank-M`;
+        export: pairwise, best_vs_rest or listwise)."""
+        return self._(f"results/preferences/{set_token(ranking)}/{export}")
+
     # Models.
     def checkpoint(self, model) -> str:
         return self._(f"checkpoints/{model}")
@@ -144,4 +153,4 @@ class Layout:
 
 
 # Directory names under results/ that a model's name must not take.
-RESERVED_NAMES = ("data", "prob_rank", "released", "train_data", "ctx_rank", "eval", "report")
+RESERVED_NAMES = ("data", "prob_rank", "released", "train_data", "ctx_rank", "eval", "report", "preferences")

@@ -8,6 +8,9 @@ slice of one, or a concatenation (a mixture) of several:
     data: {set: prob_rank, last: 39000}               # a slice: first K, last K or range [a, b)
     data: {set: prob_rank, beta: 0.9}                 # Eq. 3 with the model's own beta (Table 5)
     data: [{set: ctx_rank:alpaca, first: 13000}, {set: prob_rank, last: 39000}]   # a mixture
+    data: {set: preferences, path: uf.jsonl, format: listwise,                     # preference data
+           fields: {prompt: instruction, completions: completions.*.response,      # from elsewhere
+                    scores: completions.*.overall_score}}                          # (tuna.preferences)
 
 Ranked sets train with the ranking objective; supervised sets (`instructions`,
 `alpaca_mul`) with plain MLE; a mixture holds one kind.
@@ -15,12 +18,15 @@ Ranked sets train with the ranking objective; supervised sets (`instructions`,
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+from pathlib import PurePath
 from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from tuna.config.settings import ProviderSpec, Section, Template
+from tuna.config.settings import PreferenceFormat, ProviderSpec, Section, Template
 
 # set name -> (kind, needs a model after the colon)
 DATA_SETS = {
@@ -31,15 +37,54 @@ DATA_SETS = {
     "released_judge": ("ranked", False),
     "instructions": ("supervised", False),
     "alpaca_mul": ("supervised", False),
+    "preferences": ("ranked", False),
 }
+# The fields of PreferenceFields each format reads.
+FORMAT_FIELDS = {"listwise": ("prompt", "input", "output", "completions", "scores", "ranks"),
+                 "pairwise": ("prompt", "input", "output", "chosen", "rejected")}
+HUB_PREFIX = "hf:"  # a Hub data set id (hf:ORG/NAME): not supported yet for preference data
 SET_PATTERN = re.compile(r"^(?P<name>[a-z_]+)(?::(?P<model>[a-z][a-z0-9_]*))?$")
+
+
+class PreferenceFields(Section):
+    """Where each value sits in a row of `preferences` data: a dotted path into the row's JSON (`a.b`; `a.0`, `a.-1`: a list's first, last item). In `completions`, `scores` and `ranks` one `*` walks a list (`completions.*.response`). A text may be a string or TRL's conversational form (a list of `{role, content}` messages: the prompt's one user turn, a response's last assistant turn)."""
+
+    prompt: str = "prompt"
+    """The instruction."""
+    input: str | None = None
+    """The instruction's input (Alpaca's context), if the data has one."""
+    output: str | None = None
+    """A reference response, the target of the MLE term (Eq. 6); `null`: none, so a model training on the data sets `train.mle_weight: 0`."""
+    completions: str = "completions"
+    """`listwise`: the responses (UltraFeedback: `completions.*.response`). Empty ones are left out and counted."""
+    scores: str | None = "scores"
+    """`listwise`: each response's score, higher is better (UltraFeedback: `completions.*.overall_score`); equal scores form one rank group (a tie). `null` with no `ranks`: the responses are listed best first."""
+    ranks: str | None = None
+    """`listwise`: each response's rank, lower is better, equal ranks tied; used instead of `scores`."""
+    chosen: str = "chosen"
+    """`pairwise`: the preferred response."""
+    rejected: str = "rejected"
+    """`pairwise`: the other response."""
+
+    @model_validator(mode="after")
+    def _stars(self):
+        for name, path in self:
+            if path is None:
+                continue
+            if not all(path.split(".")):
+                raise ValueError(f"{name}: '{path}' is not a dotted path (a.b.c)")
+            stars = path.split(".").count("*")
+            if stars > (1 if name in ("completions", "scores", "ranks") else 0):
+                raise ValueError(f"{name}: '{path}': " + ("one '*' at most" if stars > 1 else
+                                 "'*' walks a list only in completions, scores and ranks"))
+        return self
 
 
 class DataPart(Section):
     """One data set, whole or sliced."""
 
     set: str
-    """`prob_rank` (teacher responses ranked by Eq. 3), `ctx_rank:M` (M's samples ranked by the judge), `prm_rank:M` (M's samples of the unjudged instructions ranked by a proxy ranking model), `released_prob` / `released_judge` (the authors' released probabilistic / GPT-4 ranks, see `released`), `instructions` (the instruction data itself, plain MLE), `alpaca_mul` (the original response and each teacher response as its own instruction-response pair, plain MLE)."""
+    """`prob_rank` (teacher responses ranked by Eq. 3), `ctx_rank:M` (M's samples ranked by the judge), `prm_rank:M` (M's samples of the unjudged instructions ranked by a proxy ranking model), `released_prob` / `released_judge` (the authors' released probabilistic / GPT-4 ranks, see `released`), `instructions` (the instruction data itself, plain MLE), `alpaca_mul` (the original response and each teacher response as its own instruction-response pair, plain MLE), `preferences` (preference data from elsewhere: `path`, `format`, `fields`)."""
     first: int | None = Field(None, ge=1)
     """Keep the first K records (in the set's stable order: the instructions' order)."""
     last: int | None = Field(None, ge=1)
@@ -50,6 +95,12 @@ class DataPart(Section):
     """`prob_rank`, `released_prob`: score with this Eq. 3 beta instead of `scoring.beta`."""
     prm: str | None = None
     """`prm_rank:M`: which of `prms` ranks (default: the first declared)."""
+    path: str | None = Field(None, min_length=1)
+    """`preferences`: the file of preference data from elsewhere, JSON Lines or a JSON array (or `download:NAME` for an entry of `downloads`), imported as ranked records (`tuna import-preferences`)."""
+    format: PreferenceFormat | None = None
+    """`preferences`: `listwise` (a prompt and several responses, scored or ranked: UltraFeedback) or `pairwise` (a prompt, a chosen and a rejected response: HH-RLHF). Pairs of one prompt become one ranking when together they order its responses (see README)."""
+    fields: PreferenceFields | None = None
+    """`preferences`: where the values sit in each row (`models.M.data.fields`; default: TRL's column names)."""
 
     @field_validator("set")
     @classmethod
@@ -57,7 +108,7 @@ class DataPart(Section):
         match = SET_PATTERN.match(value)
         if not match or match["name"] not in DATA_SETS:
             raise ValueError(f"unknown data set '{value}' (expected one of: prob_rank, ctx_rank:M, prm_rank:M, "
-                             "released_prob, released_judge, instructions, alpaca_mul)")
+                             "released_prob, released_judge, instructions, alpaca_mul, preferences)")
         needs_model = DATA_SETS[match["name"]][1]
         if needs_model != bool(match["model"]):
             raise ValueError(f"'{match['name']}' {'needs' if needs_model else 'takes no'} model name "
@@ -74,7 +125,42 @@ class DataPart(Section):
             raise ValueError("beta applies to prob_rank and released_prob only")
         if self.prm is not None and self.name != "prm_rank":
             raise ValueError("prm applies to prm_rank only")
+        self._check_preferences()
         return self
+
+    def _check_preferences(self) -> None:
+        given = [key for key in ("path", "format", "fields") if getattr(self, key) is not None]
+        if self.name != "preferences":
+            if given:
+                raise ValueError(f"{given[0]} applies to preferences only")
+            return
+        for key in ("path", "format"):
+            if getattr(self, key) is None:
+                raise ValueError(f"preferences needs {key}" + (": listwise or pairwise" if key == "format" else ""))
+        if self.path.startswith(HUB_PREFIX):
+            raise ValueError(f"path: {self.path}: Hub data sets ({HUB_PREFIX}ORG/NAME) are not supported yet; "
+                             "give a JSON Lines or JSON file")
+        if self.fields is not None:
+            wrong = [key for key in PreferenceFields.model_fields
+                     if key in self.fields.model_fields_set and key not in FORMAT_FIELDS[self.format]]
+            if wrong:
+                raise ValueError(f"fields.{wrong[0]} does not apply to {self.format} data")
+            if {"scores", "ranks"} <= self.fields.model_fields_set and self.fields.scores and self.fields.ranks:
+                raise ValueError("fields: give scores or ranks, not both")
+
+    @property
+    def mapping(self) -> PreferenceFields:
+        """`preferences`: the field mapping, defaults filled in."""
+        return self.fields or PreferenceFields()
+
+    @property
+    def import_name(self) -> str:
+        """`preferences`: the imported set's own name: the file's stem and a hash of the whole spec, so two
+        mappings of one file are two sets."""
+        spec = json.dumps({"path": self.path, "format": self.format, "fields": self.mapping.model_dump()},
+                          sort_keys=True)
+        stem = re.sub(r"[^a-z0-9]+", "_", PurePath(self.path).stem.lower()).strip("_") or "data"
+        return f"{stem}_{hashlib.sha256(spec.encode()).hexdigest()[:8]}"
 
     @property
     def name(self) -> str:
@@ -104,6 +190,8 @@ class DataPart(Section):
 
     def set_label(self) -> str:
         """The whole data set's name for reports: `prob_rank(beta 0.9)`, `prm_rank:alpaca(prm_7b)`."""
+        if self.name == "preferences":
+            return f"preferences({PurePath(self.path).name})"
         return self.set + (f"(beta {self.beta})" if self.beta is not None else "") + (f"({self.prm})" if self.prm else "")
 
     def label(self) -> str:

@@ -17,12 +17,17 @@ from pathlib import Path
 import yaml
 
 from tuna.config import settings as s
-from tuna.config.layout import Layout, beta_suffix
+from tuna.config.layout import Layout, beta_suffix, set_token
 from tuna.config.loading import Config, train_settings
-from tuna.config.models import DataPart, ExternalModel, ImportedModel, ModelSpec, TrainedModel
+from tuna.config.models import FORMAT_FIELDS, DataPart, ExternalModel, ImportedModel, ModelSpec, TrainedModel
 from tuna.errors import TunaError
 
 VICUNA_PROMPT_FILES = {"pairwise": "vicuna_judge_prompts.jsonl", "review": "vicuna_prompt.jsonl"}
+# The preference data sets `export_preferences` writes of a ranking (results/preferences/{set}/{export}):
+# `tuna export-preferences` options of each.
+PREFERENCE_EXPORTS = {"pairwise": {"format": "pairwise", "pairs": "all"},
+                      "best_vs_rest": {"format": "pairwise", "pairs": "best-vs-rest"},
+                      "listwise": {"format": "listwise"}}
 
 
 def cli_options(values: dict) -> str:
@@ -186,6 +191,8 @@ class Plan:
             return L.ctx_ranked(part.model)
         if part.name == "prm_rank":
             return L.prm_ranked(part.model, self.prm_name(part))
+        if part.name == "preferences":
+            return L.imported_preferences(part.import_name)
         return L.instructions()
 
     def train_input(self, model: str) -> str:
@@ -202,6 +209,50 @@ class Plan:
         parts = [arg for part in spec.data for arg in ("--part", self.set_file(part), part.slice_arg())]
         mul = any(part.name == "alpaca_mul" for part in spec.data)
         return shlex.join(parts) + (" --alpaca-mul" if mul else "") + f" --seed {self.train(model).seed}"
+
+    # -- preference data in and out -------------------------------------------------
+    def preference_imports(self) -> dict[str, DataPart]:
+        """Preference data from elsewhere that models train on, by import name (results/preferences/imported/)."""
+        return {part.import_name: part for part in self.all_parts() if part.name == "preferences"}
+
+    def preference_file(self, part: DataPart) -> str:
+        """The file an import of preference data reads (the one place its `path` is resolved: a path or
+        `download:NAME` now; Hub ids, `hf:ORG/NAME`, once they land)."""
+        return self.located(part.path)
+
+    def import_args(self, part: DataPart) -> str:
+        """`tuna import-preferences` options of a preferences part: its format and every field it reads."""
+        fields = [f"{key}={getattr(part.mapping, key) or ''}" for key in FORMAT_FIELDS[part.format]]
+        return cli_options({"format": part.format}) + " " + repeat_option("--field", fields)
+
+    def ranked_sets(self) -> dict[str, DataPart]:
+        """Every ranking data set the workflow can make, by its name in a path (`ctx_rank:M` written
+        `ctx_rank-M`, a PRM's ranks `prm_rank-M`, or `prm_rank-M-PRM` for one not declared first, imported
+        preference data `preferences-NAME`): what `export_preferences` exports."""
+        config, parts = self.config, []
+        if config.teacher.provider is not None:
+            parts.append(DataPart(set="prob_rank"))
+        parts += [DataPart(set=f"released_{kind}") for kind in ("prob", "judge") if getattr(config.released, kind)]
+        if config.judge.provider is not None:
+            parts += [DataPart(set=f"ctx_rank:{model}") for model in self.sampled_models()]
+        default_prm = next(iter(config.prms), None)
+        parts += [DataPart(set=f"prm_rank:{model}", prm=None if prm == default_prm else prm)
+                  for model, prm in self.prm_jobs()]
+        sets = {set_token(part.set) + (f"-{part.prm}" if part.prm else ""): part for part in parts}
+        return sets | {f"preferences-{name}": part for name, part in self.preference_imports().items()}
+
+    def set_template(self, part: DataPart) -> str:
+        """The prompt format of a ranking's responses: the model that wrote them (the teacher's for prob_rank),
+        Alpaca's for the authors' released data, chat (conversations) for preference data from elsewhere."""
+        if part.model:
+            return self.template(part.model)
+        if part.name == "prob_rank":
+            return self.teacher().template
+        return "alpaca" if part.name.startswith("released_") else "chat"
+
+    def export_args(self, ranking: str, export: str) -> str:
+        """`tuna export-preferences` options of one export of a ranking data set."""
+        return cli_options({**PREFERENCE_EXPORTS[export], "template": self.set_template(self.ranked_sets()[ranking])})
 
     def all_parts(self) -> list[DataPart]:
         return [part for m in self.trained() for part in self.models[m].data]
@@ -476,10 +527,25 @@ class Plan:
                                       f"(declared: {', '.join(config.prms)})")
             if part.name.startswith("released_") and getattr(config.released, part.name.split("_")[1]) is None:
                 raise self._error(key, f"{part.set} needs released.{part.name.split('_')[1]} (a path or download:NAME)")
+            if part.name == "preferences":
+                self._check_preferences(name, part, key)
             size = self.set_size(part)
             end = part.first or part.last or (part.range[1] if part.range else None)
             if size is not None and end is not None and end > size:
                 raise self._error(key, f"slice past the end: {part.label()} of a set of {size} records")
+
+    def _check_preferences(self, name: str, part: DataPart, key: str) -> None:
+        """A `download:NAME` path names a declared download. Preference data from elsewhere has no original
+        response unless one is mapped, and training skips every example without one when the loss uses it
+        (objective mle, or Eq. 6's MLE term: TunaLoss.uses_original)."""
+        download = part.path.removeprefix("download:")
+        if download != part.path and download not in self.downloads:
+            raise self._error(f"{key}.path", f"unknown download '{download}' "
+                              f"(declared: {', '.join(sorted(self.downloads))})")
+        train = self.train(name)
+        if part.mapping.output is None and (train.objective == "mle" or train.mle_weight > 0):
+            raise self._error(f"{key}.fields.output", "the data has no original response for the MLE term "
+                              f"(Eq. 6): map one, or set models.{name}.train.mle_weight: 0")
 
     def set_size(self, part: DataPart) -> int | None:
         """Records in a data set when the config fixes it (one per instruction used: the `limit`

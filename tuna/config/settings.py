@@ -32,6 +32,8 @@ Truncated = Literal["score", "last"]
 Benchmark = Literal["superni", "lmentry", "vicuna"]  # in the order of Table 1
 VicunaStyle = Literal["pairwise", "review"]
 VicunaQuestions = Literal["demo", "vicuna"]
+PreferenceFormat = Literal["listwise", "pairwise"]  # preference data in and out (tuna.preferences)
+Pairs = Literal["all", "best-vs-rest"]  # which pairs a pairwise export writes
 
 PROVIDER_KINDS = get_args(ProviderKind)
 TEMPLATES = get_args(Template)
@@ -48,6 +50,8 @@ DEEPSPEED_STAGES = get_args(DeepSpeedStage)
 TRUNCATED_RULES = get_args(Truncated)
 BENCHMARKS = get_args(Benchmark)
 VICUNA_STYLES = get_args(VicunaStyle)
+PREFERENCE_FORMATS = get_args(PreferenceFormat)
+PAIRS = get_args(Pairs)
 
 DEFAULT_QUANT = "q8_0"
 API_FAILURE_BUDGET = 0.02  # `max_failed` of an openai provider unless set: endpoints drop a few calls
