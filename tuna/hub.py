@@ -66,7 +66,7 @@ def _hub_reachable() -> bool:
         return False
     try:
         get_session().head(constants.ENDPOINT, timeout=PROBE_TIMEOUT)
-    except Exception:  # noqa: BLE001 - whatever stops the request, the Hub is not there for us
+    except Exception:  # whatever stops the request (no route, no name, a proxy), the Hub is not there for us
         return False
     return True
 
@@ -79,7 +79,7 @@ def pin(location: str) -> str:
     if not is_hub(location):
         return location
     from huggingface_hub import HfApi
-    from huggingface_hub.errors import HfHubHTTPError, RevisionResolutionError
+    from huggingface_hub.errors import HTTPError, RevisionResolutionError
 
     uri = parse(location)
     if COMMIT.fullmatch(uri.revision or ""):
@@ -88,10 +88,15 @@ def pin(location: str) -> str:
         try:
             revision = HfApi().resolve_revision(uri.id, repo_type=uri.type, revision=uri.revision,
                                                 local_files_only=local_only)
-        except (HfHubHTTPError, RevisionResolutionError):
+        except (HTTPError, RevisionResolutionError):  # the Hub said no, or went away: ask the cache
             continue
-        return PREFIX + dataclasses.replace(uri, revision=revision.resolved).to_uri().removeprefix("hf://")
+        return _at(uri, revision.resolved)
     return location
+
+
+def _at(uri: HfUri, commit: str) -> str:
+    """The `hf:` location of `uri` at `commit`."""
+    return PREFIX + dataclasses.replace(uri, revision=commit).to_uri().removeprefix("hf://")
 
 
 @dataclass(frozen=True)
@@ -105,8 +110,7 @@ class Fetched:
     @property
     def pinned(self) -> str:
         """The location at its commit: what to write down to get the same files again."""
-        uri = parse(self.location)
-        return PREFIX + dataclasses.replace(uri, revision=self.commit).to_uri().removeprefix("hf://")
+        return _at(parse(self.location), self.commit)
 
     def provenance(self) -> dict:
         uri = parse(self.location)
@@ -158,12 +162,18 @@ def cached(location: str) -> Path | None:
 
 
 def _hub_errors() -> tuple[type[Exception], ...]:
-    """What a fetch can meet: the Hub's answers, an empty cache offline, a network gone mid-way."""
-    import httpx2
+    """What a fetch can meet: the Hub's answers and a network gone mid-way (HTTPError, the base of
+    both), an empty cache offline."""
     from huggingface_hub import errors as hub
 
-    return (hub.HfHubHTTPError, hub.LocalEntryNotFoundError, hub.RevisionResolutionError, hub.OfflineModeIsEnabled,
-            httpx2.TransportError)
+    return hub.HTTPError, hub.LocalEntryNotFoundError, hub.RevisionResolutionError, hub.OfflineModeIsEnabled
+
+
+def download_command(uri: HfUri) -> str:
+    """The `hf download` command that puts `uri` into the Hub cache."""
+    return " ".join(["hf download", uri.id, *([uri.path_in_repo] if uri.path_in_repo else []),
+                     *(["--repo-type", uri.type] if uri.type != "model" else []),
+                     *(["--revision", uri.revision] if uri.revision else [])])
 
 
 def why_not(exc: Exception, uri: HfUri) -> str:
@@ -183,7 +193,7 @@ def why_not(exc: Exception, uri: HfUri) -> str:
     if isinstance(exc, (hub.LocalEntryNotFoundError, hub.RevisionResolutionError, hub.OfflineModeIsEnabled)):
         why = "HF_HUB_OFFLINE is set" if constants.is_offline_mode() else "the Hub cannot be reached"
         return (f"not in the Hub cache ({constants.HF_HUB_CACHE}) and {why}; fetch it where the Hub can be "
-                f"reached into the same HF_HOME (`hf download {uri.id}`{'' if uri.type == 'model' else ' --repo-type ' + uri.type})")
+                f"reached, into the same HF_HOME: `{download_command(uri)}`")
     if isinstance(exc, hub.HfHubHTTPError):
         return f"the Hub answered {exc.response.status_code} for {uri.id}"
     return f"the connection to the Hub broke ({type(exc).__name__}); run again to resume the download"
