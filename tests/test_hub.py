@@ -144,7 +144,7 @@ def test_the_workflow_imports_at_the_planned_commit_and_redoes_what_a_moved_bran
     workdir.mkdir()
     write_config(workdir, config)
     target = "results/base/nll_lima.json"
-    assert planned_jobs(workdir, target) == {"import_hf_model": 1, "eval_nll_data": 1}
+    assert planned_jobs(workdir, target) == {"import_model_hf": 1, "eval_nll_data": 1}
     snakemake(workdir, target)
     stamp = json.loads((workdir / "checkpoints" / "base" / "provenance.json").read_text())
     assert stamp["params"]["source"] == f"hf:models/tuna-test/tiny-llama@{hub_home.first}"
@@ -154,7 +154,7 @@ def test_the_workflow_imports_at_the_planned_commit_and_redoes_what_a_moved_bran
     assert planned_jobs(workdir, target) == {}
 
     second = hub_cache.add_directory(hub_home.cache, "tuna-test/tiny-llama", save_tiny_checkpoint(hub_home.models / "s1", seed=1))
-    assert planned_jobs(workdir, target) == {"import_hf_model": 1, "eval_nll_data": 1}  # the source param moved
+    assert planned_jobs(workdir, target) == {"import_model_hf": 1, "eval_nll_data": 1}  # the source param moved
     snakemake(workdir, target)
     assert json.loads((workdir / "checkpoints" / "base" / "provenance.json").read_text())["hub"]["commit"] == second
     assert json.loads((workdir / target).read_text())["nll"] != nll["nll"]  # another model's NLL

@@ -2,11 +2,13 @@
 
 The rules declare these (through ClusterJobs, one Job per rule and wildcards, read from
 the config's Plan) so a CPU config requests no GPU, a GPU config requests exactly
-the GPUs it uses (with `cpus_per_gpu`, which the SLURM executor turns into
---cpus-per-gpu), and memory follows the model: its parameter count is read from the
-imported GGUF or safetensors checkpoint when that is on this machine (a Hub model: in the
-Hub cache), else taken as 7B (the paper's size). A profile's `set-resources`/`set-threads` override any of it.
-Small models (the offline default) get 2 threads, so every job fits a 2-CPU node.
+the GPUs it uses, for the job as a whole (`gpu`, which the SLURM executor turns into
+--gpus=N, with `cpus_per_gpu` into --cpus-per-gpu; one task, so the job runs once and
+DeepSpeed or vLLM inside it starts one worker per GPU), and memory follows the model:
+its parameter count is read from the imported GGUF or safetensors checkpoint when that
+is on this machine (a Hub model: in the Hub cache), else taken as 7B (the paper's size).
+A profile's `set-resources`/`set-threads` override any of it. Small models (the offline
+default) get 2 threads, so every job fits a 2-CPU node.
 """
 
 from __future__ import annotations
