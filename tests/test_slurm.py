@@ -130,11 +130,11 @@ def test_a_2_gpu_training_job_runs_once_on_the_gpu_partition_with_2_gpus_and_2_d
     # The plan asks for 2 GPUs and 8 CPUs per GPU; this node has 2 CPUs, so the user's override:
     override = ["--set-resources", "train:cpus_per_gpu=1"]
     plan = subprocess.run(slurm_snakemake(tmp_path, slurm, "checkpoints/sft", "-n"), env=slurm, capture_output=True,
-                          text=True)
+                          text=True, check=True)
     train_plan = (plan.stdout + plan.stderr).split("rule train:")[-1].split("\n\n")[0]
     assert "gpu=2" in train_plan and "cpus_per_gpu=8" in train_plan and "cpus_per_task" not in train_plan, train_plan
     run = subprocess.run(slurm_snakemake(tmp_path, slurm, "checkpoints/sft", "--verbose", *override), env=slurm,
-                         capture_output=True, text=True, timeout=1100)
+                         capture_output=True, text=True, timeout=1100, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
     [sbatch] = [line for line in (run.stdout + run.stderr).splitlines() if "sbatch call:" in line and "rule_train" in line]
     assert "--gpus=2" in sbatch and "--cpus-per-gpu=1" in sbatch and "ntasks" not in sbatch, sbatch

@@ -60,13 +60,14 @@ def parse(location: str) -> HfUri:
 def _hub_reachable() -> bool:
     """One short request per process, so planning never hangs on a network that drops packets."""
     from huggingface_hub import constants
+    from huggingface_hub.errors import HTTPError
     from huggingface_hub.utils import get_session
 
     if constants.is_offline_mode():
         return False
     try:
         get_session().head(constants.ENDPOINT, timeout=PROBE_TIMEOUT)
-    except Exception:  # whatever stops the request (no route, no name, a proxy), the Hub is not there for us
+    except (HTTPError, OSError):  # no route, no name, a timeout, a proxy: the Hub is not there for us
         return False
     return True
 
