@@ -9,17 +9,17 @@ import subprocess
 from pathlib import Path
 from types import SimpleNamespace
 
+import hub_cache
 import pytest
 import yaml
 from huggingface_hub import constants
-
-import hub_cache
 from tiny_llama import save_tiny_checkpoint
+from workflow_run import ROOT, planned_jobs, snakemake, write_config
+
 from tuna import config as tuna_config
 from tuna import hub, resources
 from tuna.errors import TunaError
 from tuna.llm.tokenizer import load_tokenizer
-from workflow_run import ROOT, planned_jobs, snakemake, write_config
 
 TOKEN = "hf_tuna_test_marker_token_0123456789"
 LIMA_LINES = [{"conversations": ["Name a colour.", "Red."]}, {"conversations": ["Count to three.", "One two three."]}]
