@@ -2,7 +2,8 @@
 
 scripts/install_slurm.sh installs Debian's slurm-wlm and munge; this module writes a
 fresh munge key and a slurm.conf describing this machine (its CPUs and memory from
-`slurmd -C`, one partition `cpu`, no accounting database) into the directory, starts
+`slurmd -C`, 2 GPUs SLURM allocates without hardware, the shipped profile's partitions
+`cpu` and `gpu` over it, no accounting database) into the directory, starts
 munged, slurmctld and slurmd in the foreground and stops exactly those processes.
 Clients find it through SLURM_CONF and at SLURM's default path /etc/slurm/slurm.conf (a
 link for the life of the cluster): the executor's job step drops SLURM_CONF before its
@@ -14,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import stat
 import subprocess
 import time
 from contextlib import contextmanager
@@ -22,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONF = Path("/etc/slurm/slurm.conf")
 MARK = "# one-node test cluster of tuna's tests/slurm_cluster.py"
+GPUS = 2  # GPUs the node declares (tests/test_slurm.py's 2-GPU training job)
 
 
 def install() -> str | None:
@@ -44,13 +47,27 @@ def _free_port() -> int:
 
 
 def node_line() -> str:
-    """This machine as a SLURM node (CPUs, sockets, cores, RealMemory) from `slurmd -C`."""
+    """This machine as a SLURM node (CPUs, sockets, cores, RealMemory) from `slurmd -C`, with its GPUs."""
     line = subprocess.run(["slurmd", "-C"], capture_output=True, text=True, check=True).stdout.splitlines()[0]
-    return re.sub(r"^NodeName=\S+", f"NodeName={socket.gethostname()} NodeAddr=127.0.0.1", line)
+    return re.sub(r"^NodeName=\S+", f"NodeName={socket.gethostname()} NodeAddr=127.0.0.1", line) + f" Gres=gpu:{GPUS}"
+
+
+def gres_conf(directory: Path) -> str:
+    """GPUs SLURM allocates without hardware. SLURM 22.05 drops a `gpu` GRES that names no device
+    files (`Count=` alone), so each GPU is a character device under the cluster's directory: a
+    copy of /dev/null (with TaskPlugin=task/none nothing opens or fences it)."""
+    devices = directory / "dev"
+    devices.mkdir(exist_ok=True)
+    for index in range(GPUS):
+        device = devices / f"nvidia{index}"
+        if not device.exists():
+            os.mknod(device, stat.S_IFCHR | 0o666, os.stat("/dev/null").st_rdev)
+    return f"{MARK}\nAutoDetect=off\nNodeName={socket.gethostname()} Name=gpu File={devices}/nvidia[0-{GPUS - 1}]\n"
 
 
 def slurm_conf(directory: Path, munge_socket: Path) -> str:
-    """A one-node cluster: partition `cpu`, cores and memory as consumable resources, no slurmdbd.
+    """A one-node cluster: partitions `cpu` and `gpu`, cores, memory and GPUs as consumable resources,
+    no slurmdbd.
 
     MinJobAge keeps finished jobs visible to `squeue` for an hour: the executor plugin's
     squeue status command needs them (it falls back to sacct below 3x its check interval),
@@ -83,9 +100,11 @@ def slurm_conf(directory: Path, munge_socket: Path) -> str:
         "MpiDefault=none",
         "ReturnToService=2",
         "MinJobAge=3600",
+        "GresTypes=gpu",
         "KillWait=10",
         node_line() + " State=UNKNOWN",
         "PartitionName=cpu Nodes=ALL Default=YES MaxTime=INFINITE State=UP",
+        "PartitionName=gpu Nodes=ALL MaxTime=INFINITE State=UP",  # profiles/slurm/partitions.yaml's two
         "",
     ])
 
@@ -122,6 +141,7 @@ def cluster(directory: Path):
     munge_socket = munge_dir / "munge.socket"
     conf = directory / "slurm.conf"
     conf.write_text(slurm_conf(directory, munge_socket))
+    (directory / "gres.conf").write_text(gres_conf(directory))  # slurmd reads it beside slurm.conf
     DEFAULT_CONF.parent.mkdir(parents=True, exist_ok=True)
     DEFAULT_CONF.unlink(missing_ok=True)  # a link left by a killed run (install() checked)
     DEFAULT_CONF.symlink_to(conf)
@@ -139,9 +159,9 @@ def cluster(directory: Path):
         daemons.append(subprocess.Popen(["slurmd", "-D", "-f", str(conf)], env=env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT))
 
-        def node_idle() -> bool:
+        def node_idle() -> bool:  # in each partition
             state = subprocess.run(["sinfo", "-h", "-o", "%T"], env=env, capture_output=True, text=True).stdout
-            return state.strip() == "idle"
+            return set(state.split()) == {"idle"}
 
         _wait_for(node_idle, "the SLURM node", logs)
         yield env

@@ -32,7 +32,8 @@ def import_gguf(gguf: Path, out_dir: Path) -> None:
 
 
 def import_hf(source: Path, out_dir: Path) -> None:
-    """Copy an HF checkpoint directory (hard links where possible), after checking it loads."""
+    """Copy an HF checkpoint directory (hard links where possible, to the files themselves where the
+    directory links to them, as a Hub cache snapshot does), after checking it loads."""
     from transformers import AutoConfig, AutoTokenizer
 
     try:
@@ -42,6 +43,7 @@ def import_hf(source: Path, out_dir: Path) -> None:
         raise TunaError(f"{source}: not a transformers checkpoint ({exc})") from exc
 
     def link_or_copy(src, dst):
+        src = os.path.realpath(src)
         try:
             os.link(src, dst)
         except OSError:

@@ -2,7 +2,8 @@
 
 Every command writes `<output>.provenance.json` beside each file it makes (or
 `provenance.json` inside an output directory), so a number in a report can be
-traced to the tuna version, git commit and inputs that produced it.
+traced to the tuna version, git commit and inputs that produced it (and, on a cluster, to
+the SLURM job and GPUs that made it).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import tuna
 from tuna.records import write_json
 
 HASH_LIMIT = 1 << 30  # inputs larger than this are identified by size and mtime only
+# The cluster job and the GPUs an output was made with, as SLURM and CUDA name them.
+JOB_ENVIRONMENT = ("SLURM_JOB_ID", "SLURM_NTASKS", "SLURM_GPUS_ON_NODE", "SLURM_JOB_GPUS", "CUDA_VISIBLE_DEVICES")
 
 
 @cache
@@ -69,6 +72,7 @@ def stamp_path(output: str | os.PathLike) -> Path:
 
 def stamp(outputs, inputs=(), params: dict | None = None, extra: dict | None = None) -> None:
     """Write a provenance stamp for each output (call after the outputs exist)."""
+    job = {name: os.environ[name] for name in JOB_ENVIRONMENT if name in os.environ}
     record = {
         "code": code_version(),
         "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
@@ -77,6 +81,7 @@ def stamp(outputs, inputs=(), params: dict | None = None, extra: dict | None = N
         "python": platform.python_version(),
         "host": platform.node(),
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        **({"job": job} if job else {}),
         **(extra or {}),
     }
     for output in outputs:

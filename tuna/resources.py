@@ -2,11 +2,13 @@
 
 The rules declare these (through ClusterJobs, one Job per rule and wildcards, read from
 the config's Plan) so a CPU config requests no GPU, a GPU config requests exactly
-the GPUs it uses (with `cpus_per_gpu`, which the SLURM executor turns into
---cpus-per-gpu), and memory follows the model: its parameter count is read from the
-imported GGUF or safetensors checkpoint when that is on this machine, else taken as
-7B (the paper's size). A profile's `set-resources`/`set-threads` override any of it.
-Small models (the offline default) get 2 threads, so every job fits a 2-CPU node.
+the GPUs it uses, for the job as a whole (`gpu`, which the SLURM executor turns into
+--gpus=N, with `cpus_per_gpu` into --cpus-per-gpu; one task, so the job runs once and
+DeepSpeed or vLLM inside it starts one worker per GPU), and memory follows the model:
+its parameter count is read from the imported GGUF or safetensors checkpoint when that
+is on this machine (a Hub model: in the Hub cache), else taken as 7B (the paper's size).
+A profile's `set-resources`/`set-threads` override any of it. Small models (the offline
+default) get 2 threads, so every job fits a 2-CPU node.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 from tuna.config.models import ImportedModel, TrainedModel
 from tuna.config.plan import Plan, ResolvedProvider
 from tuna.errors import TunaError
-from tuna.sources import resolve
+from tuna.sources import find
 
 UNKNOWN_PARAMETERS = 7_000_000_000  # LLaMA-7B: a model whose files are not on this machine
 SMALL_MODEL = 1_000_000_000  # below this a model gains little from more than 2 threads
@@ -133,10 +135,9 @@ class ClusterJobs:
         spec = self.plan.models.get(model)
         while isinstance(spec, TrainedModel):
             spec = self.plan.models[spec.init]
-        if not isinstance(spec, ImportedModel):
-            return UNKNOWN_PARAMETERS
+        path = find(spec.import_) if isinstance(spec, ImportedModel) else None
         try:
-            return _file_parameters(resolve(spec.import_))
+            return _file_parameters(path) if path else UNKNOWN_PARAMETERS
         except TunaError:
             return UNKNOWN_PARAMETERS
 
@@ -147,10 +148,10 @@ class ClusterJobs:
             path = Path(model or "").expanduser()
             return path.stat().st_size if model and path.is_file() else 2 * UNKNOWN_PARAMETERS
         if quant == "source":
-            try:
-                return resolve(self.plan.models[model].import_).stat().st_size
-            except TunaError:
-                quant = "f16"
+            source = find(self.plan.models[model].import_)
+            if source:
+                return source.stat().st_size
+            quant = "f16"
         return GGUF_BYTES[quant] * self.parameters(model)
 
     def provider(self, provider: ResolvedProvider) -> Job:

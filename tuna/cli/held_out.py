@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tuna import provenance
+from tuna import hub, provenance
 from tuna.config.settings import TEMPLATES, Train, default
 from tuna.errors import TunaError
 from tuna.records import write_json
@@ -71,9 +71,10 @@ def eval_agreement(ranked, data_name, checkpoint, held_out_file, template, max_l
 
 
 @click.command("eval-nll")
-@click.option("--data", type=click.Path(dir_okay=False, path_type=Path), required=True,
+@click.option("--data", required=True,
               help="Instruction-response file: instruction jsonl, ranked jsonl, Alpaca-format .json (`output` is "
-                   "scored) or a conversation jsonl such as LIMA's train.jsonl (its first turn pair).")
+                   "scored) or a conversation jsonl such as LIMA's train.jsonl (its first turn pair); a path or a "
+                   "file on the Hugging Face Hub (hf:datasets/GAIR/lima/train.jsonl).")
 @click.option("--data-name", default=None,
               help="Name of the data set in the result (e.g. lima, the key of evaluation.held_out.nll_data) "
                    "[default: file].")
@@ -82,12 +83,18 @@ def eval_nll(data, data_name, checkpoint, held_out_file, template, max_length, b
     """Token-level NLL of the reference responses under the model (Table 5 picks beta by it)."""
     from tuna.evaluate.nll import response_nll
 
-    if not data.is_file():
-        named = f" (evaluation.held_out.nll_data.{data_name} in the workflow)" if data_name else ""
-        raise TunaError(f"{data}: no such instruction-response file{named}; provide it there or point the config at it")
-    result = response_nll(checkpoint, data, _held_out(held_out_file), template, max_length, batch_size)
-    result = _write_result(out, {"benchmark": "nll", "model": model_name, "nll_data": data_name or str(data)},
-                           result, [data, checkpoint, held_out_file], template, max_length)
+    if hub.is_hub(data):
+        fetched = hub.fetch(data)
+        path, data = fetched.path, fetched.pinned
+    else:
+        path = Path(data)
+        if not path.is_file():
+            named = f" (evaluation.held_out.nll_data.{data_name} in the workflow)" if data_name else ""
+            raise TunaError(f"{data}: no such instruction-response file{named}; provide it there or point the config "
+                            "at it")
+    result = response_nll(checkpoint, path, _held_out(held_out_file), template, max_length, batch_size)
+    result = _write_result(out, {"benchmark": "nll", "model": model_name, "nll_data": data_name or data},
+                           result, [path, checkpoint, held_out_file], template, max_length)
     click.echo(f"{out}: {result['data']}; NLL {result['nll']:.4f} per token over {result['tokens']} tokens")
 
 

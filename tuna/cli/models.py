@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from tuna import provenance
+from tuna import hub, provenance
 from tuna.records import atomic_path
 from tuna.sources import resolve
 
@@ -19,14 +19,18 @@ from tuna.sources import resolve
 @click.option("--gguf-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also keep the source GGUF here, for llama.cpp (GGUF sources only).")
 def import_model(source: str, out: Path, gguf_out: Path | None):
-    """Make SOURCE (a .gguf file, an HF checkpoint directory, or pkg:MODULE/FILE) a checkpoint.
+    """Make SOURCE (a .gguf file, an HF checkpoint directory, pkg:MODULE/FILE, or a Hub model
+    hf:ORG/NAME[@REVISION][/FILE.gguf]) a checkpoint.
 
     A GGUF is dequantized to fp32 so it can be trained; the original is kept with
-    --gguf-out for fast quantized sampling in llama.cpp.
+    --gguf-out for fast quantized sampling in llama.cpp. A Hub model is fetched into the
+    Hub cache (HF_HOME; HF_TOKEN for gated models; HF_HUB_OFFLINE=1: from the cache only)
+    and the commit its revision resolved to is recorded in the checkpoint's provenance.
     """
     from tuna import model_import
 
-    path = resolve(source)
+    fetched = hub.fetch_model(source) if hub.is_hub(source) else None
+    path = fetched.path if fetched else resolve(source)
     out.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".gguf":
         click.echo(f"dequantizing {path} into {out} ...", err=True)
@@ -38,8 +42,9 @@ def import_model(source: str, out: Path, gguf_out: Path | None):
         if gguf_out:
             raise click.UsageError("--gguf-out needs a .gguf source")
         model_import.import_hf(path, out)
-    provenance.stamp([out] + ([gguf_out] if gguf_out else []), inputs=[path], params={"source": source})
-    click.echo(f"{out}: imported from {path}")
+    provenance.stamp([out] + ([gguf_out] if gguf_out else []), inputs=[path], params={"source": source},
+                     extra={"hub": fetched.provenance()} if fetched else None)
+    click.echo(f"{out}: imported from {fetched.pinned if fetched else path}")
 
 
 COMMANDS = [import_model]

@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from tuna.config.settings import PreferenceFormat, ProviderSpec, Section, Template
+from tuna.config.settings import Location, PreferenceFormat, ProviderSpec, Section, Template
 
 # set name -> (kind, needs a model after the colon)
 DATA_SETS = {
@@ -200,10 +200,10 @@ class DataPart(Section):
 
 
 class ImportedModel(Section):
-    """A model made from a file: `import` a GGUF, an HF directory, or `pkg:MODULE/FILE`."""
+    """A model made from a file: `import` a GGUF, an HF directory, `pkg:MODULE/FILE` or a Hub model `hf:ORG/NAME`."""
 
-    import_: str = Field(alias="import", min_length=1)
-    """A `.gguf` file (dequantized to an fp32 checkpoint; the GGUF is kept as `checkpoints/{model}.source.gguf` for llama.cpp), an HF checkpoint directory, or `pkg:MODULE/FILE` for a file inside an installed Python package. A path that does not exist yet is planned anyway; the import job then names it."""
+    import_: Location = Field(alias="import", min_length=1)
+    """A `.gguf` file (dequantized to an fp32 checkpoint; the GGUF is kept as `checkpoints/{model}.source.gguf` for llama.cpp), an HF checkpoint directory, `pkg:MODULE/FILE` for a file inside an installed Python package, or a model on the Hugging Face Hub: `hf:ORG/NAME[@REVISION]` (a branch, tag or commit; the workflow imports the commit it points to when it plans and records it in the checkpoint's `provenance.json`, and re-imports when a branch moves) or `hf:ORG/NAME[@REVISION]/FILE.gguf`. A path that does not exist yet is planned anyway; the import job then names it."""
     template: Template = "chat"
     """Prompt format: `chat` (the model's own chat template) or `alpaca` (the Stanford Alpaca format the paper trained with)."""
 

@@ -12,9 +12,12 @@ and imported by the modules that use them.
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from tuna import hub
+from tuna.errors import TunaError
 
 ProviderKind = Literal["openai", "llamacpp", "hf", "vllm"]
 Template = Literal["chat", "alpaca"]
@@ -56,6 +59,20 @@ PAIRS = get_args(Pairs)
 DEFAULT_QUANT = "q8_0"
 API_FAILURE_BUDGET = 0.02  # `max_failed` of an openai provider unless set: endpoints drop a few calls
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+
+
+def _hub_syntax(location: str) -> str:
+    """An `hf:` location must parse (tuna.hub) when the config loads; paths are checked by the jobs that read them."""
+    if hub.is_hub(location):
+        try:
+            hub.parse(location)
+        except TunaError as exc:
+            raise ValueError(exc.message) from None
+    return location
+
+
+# A file or directory: a path, or a Hub repository or file (`hf:ORG/NAME[@REVISION][/FILE]`).
+Location = Annotated[str, AfterValidator(_hub_syntax)]
 
 
 class Section(BaseModel):
@@ -347,8 +364,8 @@ class SuperNI(Section):
     """Longest answer in tokens."""
     max_source_length: int = Field(1024, ge=0)
     """Tk-Instruct's token budget of a prompt, in the evaluated model's tokens: positive examples only while the prompt fits, then the prompt is cut to it (`0`: no budget)."""
-    tokenizer: str = "gpt2"
-    """Tokenizer measuring the budget of models that answer through an API and have no checkpoint in the workflow: a GGUF file, a transformers directory or a hub id (Tk-Instruct measured GPT-3's prompts with `gpt2`'s, downloaded on first use)."""
+    tokenizer: Location = "hf:openai-community/gpt2"
+    """Tokenizer measuring the budget of models that answer through an API and have no checkpoint in the workflow: a GGUF file, a transformers directory or a Hugging Face Hub repository `hf:ORG/NAME[@REVISION]` (Tk-Instruct measured GPT-3's prompts with GPT-2's tokenizer; its files are fetched on first use)."""
     bertscore_model: str | None = "roberta-large"
     """BERTScore model: a hub id bert-score knows (the paper: `roberta-large`, downloaded on first use), a local transformers directory (give `bertscore_layers`), or `null` for no BERTScore."""
     bertscore_layers: int | None = Field(None, ge=0)
@@ -380,8 +397,8 @@ class HeldOut(Section):
     """Data sets whose held-out ranks each model's length-normalised log-likelihoods are compared with (`tuna eval-agreement`): `prob_rank`, `ctx_rank:M`, `prm_rank:M`, ... (each has held-out ranks: the teacher and the judge rank the held-out split too). Result: `results/{model}/agreement_{ranking}.json` (`:` written as `-`)."""
     nll: bool = True
     """Also the token-level NLL of the held-out reference responses (`tuna eval-nll`, Table 5): `results/{model}/nll.json`."""
-    nll_data: dict[str, str] = {}
-    """More instruction-response files whose NLL every evaluated model gets, held-out split or not (Appendix A: LIMA's training set): name -> a path or `download:NAME` (an entry of `downloads`). An Alpaca-format `.json`, instruction jsonl, or LIMA's `train.jsonl` (`{"conversations": [q, a, ...]}`: the first turn pair). Result: `results/{model}/nll_{name}.json`; Table 5 picks beta by the first one."""
+    nll_data: dict[str, Location] = {}
+    """More instruction-response files whose NLL every evaluated model gets, held-out split or not (Appendix A: LIMA's training set): name -> a path, `download:NAME` (an entry of `downloads`) or a file on the Hugging Face Hub (`hf:datasets/GAIR/lima/train.jsonl`; LIMA is gated: HF_TOKEN). An Alpaca-format `.json`, instruction jsonl, or LIMA's `train.jsonl` (`{"conversations": [q, a, ...]}`: the first turn pair). Result: `results/{model}/nll_{name}.json`; Table 5 picks beta by the first one."""
 
 
 class Evaluation(Section):

@@ -12,8 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from tuna import hub
 from tuna.errors import TunaError
 from tuna.sources import resolve
+
+# A repository's tokenizer files (vocabularies, merges, SentencePiece models, configs), not its weights.
+TOKENIZER_FILES = ["*.json", "*.model", "*.txt", "*.tiktoken"]
 
 
 @dataclass(frozen=True)
@@ -24,31 +28,35 @@ class Tokenizer:
 
 
 def load_tokenizer(location: str | Path) -> Tokenizer:
-    """The tokenizer of a GGUF file or a transformers directory (also `pkg:` resources), or
-    a hub id such as `gpt2` (Tk-Instruct's measure for GPT-3), downloaded on first use."""
+    """The tokenizer of a GGUF file or a transformers directory (also `pkg:` resources), or of a Hub
+    repository (`hf:openai-community/gpt2`, Tk-Instruct's measure for GPT-3: its tokenizer files
+    only, fetched on first use and named by their commit)."""
     location = str(location)
-    if not (location.startswith("pkg:") or Path(location).expanduser().exists()):
-        return _transformers(location)
-    path = resolve(location)
+    if hub.is_hub(location):
+        fetched = hub.fetch(location, allow=TOKENIZER_FILES)
+        path, name = fetched.path, fetched.pinned
+    else:
+        path = resolve(location)
+        name = str(path)
     if path.is_dir():
-        return _transformers(str(path))
+        return _transformers(path, name)
     if path.suffix == ".gguf":
-        return _gguf(path)
+        return _gguf(path, name)
     raise TunaError(f"{location}: not a tokenizer (expected a .gguf file or a transformers directory)")
 
 
-def _transformers(location: str) -> Tokenizer:
+def _transformers(path: Path, name: str) -> Tokenizer:
     from transformers import AutoTokenizer
 
     try:
-        tokenizer = AutoTokenizer.from_pretrained(location)
+        tokenizer = AutoTokenizer.from_pretrained(path)
     except (OSError, ValueError) as exc:
-        raise TunaError(f"{location}: no transformers tokenizer there or of that name ({exc})") from exc
-    return Tokenizer(location, lambda text: tokenizer(text)["input_ids"],
+        raise TunaError(f"{name}: no transformers tokenizer there ({exc})") from exc
+    return Tokenizer(name, lambda text: tokenizer(text)["input_ids"],
                      lambda ids: tokenizer.decode(ids, skip_special_tokens=True))
 
 
-def _gguf(path: Path) -> Tokenizer:
+def _gguf(path: Path, name: str) -> Tokenizer:
     import llama_cpp
 
     try:
@@ -61,4 +69,4 @@ def _gguf(path: Path) -> Tokenizer:
         return llm.detokenize(ids, special=False).decode("utf-8", errors="ignore")
 
     # add_bos=True is llama.cpp's add_special: BOS/EOS only where the vocabulary asks for them.
-    return Tokenizer(str(path), lambda text: llm.tokenize(text.encode("utf-8"), add_bos=True, special=False), decode)
+    return Tokenizer(name, lambda text: llm.tokenize(text.encode("utf-8"), add_bos=True, special=False), decode)

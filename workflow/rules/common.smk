@@ -12,6 +12,7 @@ from tuna.config import cli_options, repeat_option
 from tuna.config.layout import cost_of, set_token
 from tuna.config.models import ExternalModel
 from tuna.errors import TunaError
+from tuna.hub import is_hub, pin
 from tuna.resources import LIGHT, ClusterJobs, resources_of, threads_of
 
 try:
@@ -54,13 +55,13 @@ def planned_input(path):
 
 
 def import_source(wildcards):
-    """The model's source file, as an input when it exists (so a changed file re-imports)."""
-    from tuna.sources import resolve
+    """The model's source file, as an input when it exists (so a changed file re-imports); a Hub
+    model's is its commit, pinned in the rule's params."""
+    from tuna.sources import find
 
-    try:
-        return planned_input(str(resolve(PLAN.models[wildcards.model].import_)))
-    except TunaError:
-        return []
+    location = PLAN.models[wildcards.model].import_
+    path = None if is_hub(location) else find(location)
+    return [str(path)] if path else []
 
 
 def prm_settings(wildcards):
@@ -91,7 +92,8 @@ def superni_tokenizer(model):
         return answerer.location, answerer.inputs
     if not isinstance(PLAN.models[model], ExternalModel):
         return L.checkpoint(model), [L.checkpoint(model)]
-    return PLAN.config.evaluation.superni.tokenizer, planned_input(PLAN.config.evaluation.superni.tokenizer)
+    tokenizer = PLAN.config.evaluation.superni.tokenizer
+    return pin(tokenizer), planned_input(tokenizer)
 
 
 def prompt_file(wildcards):

@@ -66,7 +66,8 @@ rule eval_nll:
 
 
 # An NLL data set (evaluation.held_out.nll_data, e.g. LIMA): a user's file is an input only
-# when it exists, so a missing one fails this job naming it rather than the whole plan.
+# when it exists, so a missing one fails this job naming it rather than the whole plan; a
+# file on the Hub is fetched by the job at the commit the plan pinned.
 use rule eval_nll as eval_nll_data with:
     input:
         checkpoint=L.checkpoint("{model}"),
@@ -76,7 +77,7 @@ use rule eval_nll as eval_nll_data with:
                subcategory="{model}"),
     params:
         code=code_of("eval-nll"),
-        data=lambda w: PLAN.nll_data()[w.data],
+        data=lambda w: pin(PLAN.nll_data()[w.data]),
         name="{data}",
         template=lambda w: PLAN.template(w.model),
         max_length=lambda w: PLAN.held_out_max_length(w.model),

@@ -1,6 +1,8 @@
-# Model import: a GGUF (dequantized; the GGUF kept for llama.cpp) or an HF directory
-# becomes checkpoints/{model}/, the form every later stage reads. A source that does not
-# exist (yet) is still planned: the import job then fails naming the path to provide.
+# Model import: a GGUF (dequantized; the GGUF kept for llama.cpp) or an HF directory, local
+# or on the Hugging Face Hub, becomes checkpoints/{model}/, the form every later stage reads.
+# A source that does not exist (yet) is still planned: the import job then fails naming the
+# path to provide. A Hub model is planned at the commit its revision points to (the source
+# param), so a moved branch re-imports.
 
 
 rule import_model_gguf:
@@ -11,7 +13,7 @@ rule import_model_gguf:
         gguf=L.gguf("{model}", "source"),
     params:
         code=code_of("import-model"),
-        source=lambda w: PLAN.models[w.model].import_,
+        source=lambda w: pin(PLAN.models[w.model].import_),
     wildcard_constraints:
         model=names(PLAN.imported(gguf=True)),
     log:
@@ -32,7 +34,7 @@ rule import_model_hf:
         checkpoint=directory(L.checkpoint("{model}")),
     params:
         code=code_of("import-model"),
-        source=lambda w: PLAN.models[w.model].import_,
+        source=lambda w: pin(PLAN.models[w.model].import_),
     wildcard_constraints:
         model=names(PLAN.imported(gguf=False)),
     log:
