@@ -106,6 +106,15 @@ def test_a_stage_that_is_needed_needs_its_provider():
     load(config)  # no model learns from teacher responses: no teacher needed
 
 
+def test_vicuna_without_a_judge_is_one_line():
+    config = broken("judge", KeyError)
+    del config["evaluation"]["vicuna"]["judge"]
+    config["models"] = {"alpaca": config["models"]["alpaca"], "copy": {"import": "copy.gguf"}}
+    config["evaluation"].update(models=["alpaca", "copy"], held_out={"models": ["alpaca"]})
+    with pytest.raises(TunaError, match=r"^config: judge.provider: Vicuna QA is evaluated: set judge.provider or"):
+        load(config)
+
+
 def test_model_order_and_templates():
     paper = load(PAPER)
     assert load(DEFAULT).order() == ["alpaca", "tuna_p", "tuna_c", "tuna"]

@@ -500,7 +500,8 @@ class Plan:
                 message = exc.errors()[0]["msg"].removeprefix("Value error, ")
                 raise self._error(f"evaluation.held_out.rankings.{index}", message) from None
         for key, spec in self._providers():
-            self._check_provider(key, spec)
+            if spec is not None:  # a missing one is named by the checks of what needs it
+                self._check_provider(key, spec)
         if "vicuna" in self.benchmarks and self.judged_models() and not (
                 config.evaluation.vicuna.judge or config.judge.provider):
             raise self._error("judge.provider", "Vicuna QA is evaluated: set judge.provider or evaluation.vicuna.judge")
