@@ -145,13 +145,15 @@ def train(init: Path, data: Path, out: Path, template: str, settings: Train,
 
 
 def _step(backend, loss_fn: TunaLoss, examples: list, batch: list[int], micro_batch_size: int) -> dict:
-    """One optimizer step over this rank's micro-batches; its metrics, reduced over ranks."""
+    """One optimizer step over this rank's micro-batches (micro-batch m on rank m % world; a rank short
+    of one in a short step reruns the first with weight 0); its metrics, reduced over ranks."""
     started = time.perf_counter()
     micro_batches = [batch[i:i + micro_batch_size] for i in range(0, len(batch), micro_batch_size)]
     mine = micro_batches[backend.rank::backend.world]
     rounds = -(-len(micro_batches) // backend.world)  # every rank runs as many (a short step: fewer)
     ranked = loss_fn.objective == "rank"
-    # loss, rank, mle summed over micro-batches; pair accuracy and margin summed over examples
+    # summed: loss, L_rank, L_MLE over micro-batches, and their count; pair accuracy and margin over
+    # examples, and their count; tokens
     totals, grad_norm, lr = torch.zeros(8, dtype=torch.float64), None, backend.lr
     for index in range(rounds):
         real = index < len(mine)
@@ -165,11 +167,11 @@ def _step(backend, loss_fn: TunaLoss, examples: list, batch: list[int], micro_ba
         tokens = sum(p + sum(end - start for start, end in spans) for p, spans in packed.blocks)
         totals += torch.tensor([*(p.item() for p in parts), 1, accuracy.sum().item(), margin.sum().item(),
                                 len(accuracy), tokens], dtype=torch.float64)
-    loss, rank, mle, count, accuracy, margin, pairs_examples, tokens = backend.sum(totals).tolist()
+    loss, rank, mle, count, accuracy, margin, ranked_examples, tokens = backend.sum(totals).tolist()
     seconds = time.perf_counter() - started  # ranks wait for each other in the gradient all-reduce
     return {"loss": loss / count, "rank": rank / count, "mle": mle / count,
-            "pair_accuracy": accuracy / pairs_examples if ranked else None,
-            "margin": margin / pairs_examples if ranked else None, "grad_norm": grad_norm, "lr": lr,
+            "pair_accuracy": accuracy / ranked_examples if ranked else None,
+            "margin": margin / ranked_examples if ranked else None, "grad_norm": grad_norm, "lr": lr,
             "tokens_per_s": tokens / seconds, "examples_per_s": len(batch) / seconds}
 
 
