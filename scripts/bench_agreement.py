@@ -12,7 +12,11 @@ Workload: Alpaca-like lengths (prompt 40-80 tokens, responses 50-250), N=4 candi
 CPU, fp32. The implementations alternate round by round in one process (so load from
 other processes hits them alike); examples/s is the median over rounds.
 
-    python scripts/bench_agreement.py [--checkpoint DIR] [--examples 8] [--rounds 3]
+    python scripts/bench_agreement.py [--checkpoint DIR] [--examples 8] [--rounds 3] [--quick]
+
+--quick checks in seconds that the three evaluations still give the same v: a tiny
+random llama, lengths a tenth of the above, 2 examples, one round (its timings say
+nothing about speed).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import tempfile
 import time
 
 import torch
-from bench_train import SMOLLM2, checkpoint_or_smollm2, load, make_batch, packed_step, padded_step
+from bench_train import SMOLLM2, checkpoint_or_smollm2, load, make_batch, packed_step, padded_step, tiny_checkpoint
 
 from tuna.evaluate.likelihood import response_logprobs
 from tuna.train.data import Example
@@ -82,9 +86,9 @@ def train_forward_backward(model, step, examples):
     model.zero_grad(set_to_none=True)
 
 
-def compare(checkpoint: str, n_examples: int, rounds: int, seed: int, label: str) -> None:
+def compare(checkpoint: str, n_examples: int, rounds: int, seed: int, label: str, scale: float = 1.0) -> None:
     model, _ = load(checkpoint)
-    batches = [make_batch(model.config.vocab_size, n_examples, 4, seed + i) for i in range(rounds)]
+    batches = [make_batch(model.config.vocab_size, n_examples, 4, seed + i, scale) for i in range(rounds)]
     for batch in batches:
         for example in batch:
             example.original = None  # agreement scores the ranked candidates only
@@ -95,7 +99,7 @@ def compare(checkpoint: str, n_examples: int, rounds: int, seed: int, label: str
         for name, evaluate in EVALUATIONS.items():
             times[name].append(timed(evaluate, model, batch))
     model.train()
-    train_batch = make_batch(model.config.vocab_size, 2, 4, seed)
+    train_batch = make_batch(model.config.vocab_size, 2, 4, seed, scale)
     train_times = {"tuna": [], "padded": []}
     for _ in range(rounds):
         train_times["tuna"].append(timed(train_forward_backward, model, packed_step, train_batch))
@@ -124,10 +128,15 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=8, help="examples per round")
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds per implementation (after a warmup)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true",
+                        help="a tiny random llama, lengths / 10, 2 examples, one round: checks v agree in seconds")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        compare(checkpoint_or_smollm2(args.checkpoint, tmp), args.examples, args.rounds, args.seed,
-                args.checkpoint or f"{SMOLLM2} (imported)")
+        if args.quick:
+            compare(tiny_checkpoint(tmp), 2, 1, args.seed, "tiny random llama (--quick)", scale=0.1)
+        else:
+            compare(checkpoint_or_smollm2(args.checkpoint, tmp), args.examples, args.rounds, args.seed,
+                    args.checkpoint or f"{SMOLLM2} (imported)")
 
 
 if __name__ == "__main__":

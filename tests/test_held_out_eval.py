@@ -6,6 +6,7 @@ import math
 import pytest
 import torch
 from click.testing import CliRunner
+from scipy import stats
 from test_train_forward import unshared_logprobs
 from test_train_trainer import ranked_file
 from tiny_llama import save_tiny_checkpoint
@@ -14,6 +15,7 @@ from tuna.cli import main
 from tuna.evaluate.agreement import agreement_stats
 from tuna.train.data import load_examples
 from tuna.train.loss import TunaLoss
+from tuna.train.ranks import Ranks
 
 
 @pytest.fixture(scope="module")
@@ -47,22 +49,41 @@ def write_ranked(path, rows):
     return path
 
 
+def flat(rows):
+    """Per-example score lists -> (C,) scores and the ranks of candidates in that order (positions)."""
+    return torch.tensor([v for row in rows for v in row]), Ranks.of([list(range(len(row))) for row in rows])
+
+
 def test_agreement_statistics_of_hand_made_scores():
-    result = agreement_stats(torch.tensor([[3.0, 2.0, 1.0], [1.0, 2.0, 3.0], [1.0, 3.0, 2.0]]))
-    assert result["examples"] == 3 and result["candidates"] == 3 and result["pairs"] == 9
+    result = agreement_stats(*flat([[3.0, 2.0, 1.0], [1.0, 2.0, 3.0], [1.0, 3.0, 2.0]]))
+    assert result["examples"] == 3 and result["candidates per example"] == {"3": 3} and result["pairs"] == 9
     assert result["pair_accuracy"] == pytest.approx((1 + 0 + 1 / 3) / 3)
     assert result["kendall_tau"] == pytest.approx((1 - 1 - 1 / 3) / 3)
     assert result["spearman"] == pytest.approx((1 - 1 - 0.5) / 3)
     # margins: (1, 2, 1), (-1, -2, -1), (-2, -1, 1)
     assert result["mean_margin"] == pytest.approx((4 - 4 - 2) / 9)
     assert result["pair_accuracy_se"] > 0 and result["undefined_correlations"] == 0
-    tied = agreement_stats(torch.tensor([[1.0, 1.0], [2.0, 1.0]]))
+    tied = agreement_stats(*flat([[1.0, 1.0], [2.0, 1.0]]))
     assert tied["undefined_correlations"] == 1 and tied["kendall_tau"] == 1.0 and tied["pair_accuracy"] == 0.5
 
 
+def test_agreement_statistics_of_ragged_and_tied_rankings():
+    """Each example weighs the same whatever its count; tied candidates form no pair."""
+    scores = torch.tensor([3.0, 2.0, 1.0, 0.0, 1.0, 2.0, 5.0, 1.0, 2.0])
+    ranks = Ranks.of([[0, 1, 2, 3], [0, 1], [0, 1, 1]])
+    result = agreement_stats(scores, ranks)
+    assert result["candidates per example"] == {"4": 1, "3": 1, "2": 1} and result["pairs"] == 6 + 1 + 2
+    assert result["pair_accuracy"] == pytest.approx((1 + 0 + 1) / 3)
+    # margins: example 0 (1, 2, 3, 1, 2, 1) mean 10/6; example 1: -1; example 2: (4, 3) mean 3.5
+    assert result["mean_margin"] == pytest.approx((10 / 6 - 1 + 3.5) / 3)
+    tau_b = stats.kendalltau([0, -1, -1], [5.0, 1.0, 2.0]).statistic  # the tie enters tau-b
+    assert result["kendall_tau"] == pytest.approx((1 - 1 + tau_b) / 3)
+
+
 def test_agreement_is_one_in_the_models_own_order_and_zero_reversed(tmp_path, checkpoint):
-    """Rank the candidates by the plain forward's v: the packed evaluation must agree fully; reversed, never."""
-    data = ranked_file(tmp_path / "any.jsonl", 6)
+    """Rank the candidates by the plain forward's v: the packed evaluation must agree fully; reversed, never
+    (with 4, 3 and 2 candidates per example: every example counts)."""
+    data = ranked_file(tmp_path / "any.jsonl", 6, counts=(4, 3, 2))
     examples, means = reference_means(checkpoint, data, TunaLoss(mle_weight=0.0))
     rows = [json.loads(line) for line in data.read_text().splitlines()]
     for row, v in zip(rows, means, strict=True):
@@ -76,6 +97,7 @@ def test_agreement_is_one_in_the_models_own_order_and_zero_reversed(tmp_path, ch
     result = json.loads((tmp_path / "ordered.json").read_text())
     assert (result["pair_accuracy"], result["kendall_tau"], result["spearman"]) == (1.0, 1.0, 1.0)
     assert result["mean_margin"] > 0 and result["examples"] == 6 and result["ranking"] == "prob_rank"
+    assert result["candidates per example"] == {"4": 2, "3": 2, "2": 2}
     expected = {row["id"]: sorted(v.tolist(), reverse=True) for row, v in zip(rows, means, strict=True)}
     for example in result["per_example"]:  # the packed no-grad v equal the plain forward's
         assert example["v"] == pytest.approx(expected[example["id"]], abs=1e-5)

@@ -48,8 +48,6 @@ def test_ranking_objective_trains_on_imported_data_with_ties(tmp_path, init):
     assert len(history) == 10 and sum(history[-2:]) < 0.8 * sum(history[:2])
 
 
-@pytest.mark.xfail(strict=True, reason="rank groups in the ranking loss come with the ragged trainer (issue 21, "
-                                       "train-ragged); main's trainer ranks tied responses by position")
 def test_a_tie_group_is_the_pairs_between_groups(tmp_path, init):
     """A ranking a, b | c, d (two groups, margin m per group of distance) holds exactly the 4 pairs a>c, a>d,
     b>c, b>d: its L_rank before the first step is the sum of those pairs' L_rank as 2-response rankings."""

@@ -13,15 +13,19 @@ JUDGED_ORDER = ["Paris is the capital of France.", "The capital is Paris.", "one
 
 
 def judged(i: int) -> Ranking:
+    """A judge's ranking; odd ones have 3 candidates (the judge dropped a duplicate)."""
+    order = JUDGED_ORDER if i % 2 == 0 else JUDGED_ORDER[:2] + JUDGED_ORDER[3:]
     return Ranking(id=f"j{i}", instruction=f"Question {i}: what is the capital of France?", source="judge",
-                   candidates=[RankedCandidate(text=t, n_tokens=len(t.split())) for t in JUDGED_ORDER])
+                   candidates=[RankedCandidate(text=t, n_tokens=len(t.split())) for t in order])
 
 
 def test_pairwise_loss_by_hand():
     scores = torch.tensor([2.0, 0.0, 1.0])
     pairs = [2.0 - 0.0, 2.0 - 1.0, 0.0 - 1.0]
     expected = sum(-torch.nn.functional.logsigmoid(torch.tensor(d)) for d in pairs) / 3
-    assert torch.isclose(pairwise_loss(scores), expected)
+    assert torch.isclose(pairwise_loss(scores, [0, 1, 2]), expected)
+    tied = sum(-torch.nn.functional.logsigmoid(torch.tensor(d)) for d in pairs[:2]) / 2  # no pair within a tie
+    assert torch.isclose(pairwise_loss(scores, [0, 1, 1]), tied)
 
 
 def test_prm_learns_and_reranks(tmp_path):
@@ -99,4 +103,5 @@ def test_prm_never_trains_on_the_held_out_split_and_agrees_with_its_judge_there(
          "--model-name", "prm", "-o", tmp_path / "agreement.json")
     result = json.loads((tmp_path / "agreement.json").read_text())
     assert [e["id"] for e in result["per_example"]] == ["j6", "j7"]
+    assert result["candidates per example"] == {"4": 1, "3": 1}
     assert result["pair_accuracy"] == 1.0 and result["kendall_tau"] == 1.0

@@ -7,7 +7,7 @@ from tiny_llama import tiny_tokenizer
 
 from tuna.errors import TunaError
 from tuna.prompts import build_prompt
-from tuna.train.data import describe, load_examples
+from tuna.train.data import candidate_counts, describe, load_examples
 from tuna.train.loss import TunaLoss
 
 
@@ -39,21 +39,39 @@ def test_prompt_and_responses_end_with_eos(tmp_path, tokenizer):
     assert describe(report) == "1 of 1 examples kept"
 
 
-def test_bad_data_rules_are_counted(tmp_path, tokenizer):
-    rows = [ranking("ok1", 4), ranking("ok2", 4), ranking("more", 5), ranking("fewer", 3), ranking("one", 1),
-            ranking("no_original", 4, output=" "), ranking("long_prompt", 4, instruction="word " * 200)]
+def test_bad_data_rules_are_counted_and_every_ranking_is_kept(tmp_path, tokenizer):
+    rows = [ranking("ok1", 4), ranking("ok2", 4), ranking("more", 5), ranking("fewer", 3), ranking("two", 2),
+            ranking("one", 1), ranking("no_original", 4, output=" "),
+            ranking("long_prompt", 4, instruction="word " * 200)]
     rows[1]["candidates"][0]["text"] = "very long " * 100
     path = write(tmp_path / "r.jsonl", rows)
     examples, report = load_examples(path, tokenizer, "chat", TunaLoss(), max_length=96)
-    assert [e.id for e in examples] == ["ok1", "ok2", "more"]
-    assert all(len(e.candidates) == 4 for e in examples)
-    assert examples[2].candidates[-1] == tokenizer("answer 3")["input_ids"] + [tokenizer.eos_token_id]
+    assert [(e.id, len(e.candidates)) for e in examples] == [("ok1", 4), ("ok2", 4), ("more", 5), ("fewer", 3),
+                                                             ("two", 2)]
+    assert examples[2].candidates[-1] == tokenizer("answer 4")["input_ids"] + [tokenizer.eos_token_id]
+    assert examples[3].ranks == [0, 1, 2]
     cut = examples[1].candidates[0]
     assert len(examples[1].prompt) + len(cut) == 96 and cut[-1] != tokenizer.eos_token_id
     assert describe(report) == (
-        "3 of 7 examples kept (fewer than 2 candidates: 1, no original response: 1, truncated to the N best: 1, "
-        "fewer than N=4 candidates: 1, responses truncated to max_length: 1, prompt too long: 1)"
+        "5 of 8 examples kept (fewer than 2 candidates: 1, no original response: 1, "
+        "responses truncated to max_length: 1, prompt too long: 1)"
     )
+    assert candidate_counts(examples) == {"5": 1, "4": 2, "3": 1, "2": 1}
+
+
+def test_rank_groups_ties_and_left_out_candidates(tmp_path, tokenizer):
+    rows = [ranking("tied", 4), ranking("all_tied", 2), ranking("gap", 3)]
+    for row, ranks in zip(rows, ([0, 1, 1, 2], [0, 0], [0, 1, 2]), strict=True):
+        for candidate, rank in zip(row["candidates"], ranks, strict=True):
+            candidate["rank"] = rank
+    rows[2]["candidates"][1].update(text="", finish_reason="empty")  # its rank group disappears
+    path = write(tmp_path / "r.jsonl", rows)
+    examples, report = load_examples(path, tokenizer, "chat", TunaLoss(), max_length=128)
+    assert [(e.id, e.ranks) for e in examples] == [("tied", [0, 1, 1, 2]), ("gap", [0, 1])]
+    assert report["candidates all tied"] == 1 and report["failed or empty responses left out"] == 1
+    plain, _ = load_examples(write(tmp_path / "p.jsonl", [ranking("a", 3)]), tokenizer, "chat", TunaLoss(),
+                             max_length=128)
+    assert plain[0].ranks == [0, 1, 2]  # no rank given: the positions
 
 
 def test_max_examples_keeps_the_first_usable_examples_in_file_order(tmp_path, tokenizer):

@@ -14,7 +14,9 @@ from safetensors.torch import load_file
 from tiny_llama import save_tiny_checkpoint
 
 from tuna.cli import main
-from tuna.train.trainer import example_order, rank_micro_batches
+from tuna.config.settings import Train
+from tuna.train.backends import optimizer_and_schedule
+from tuna.train.trainer import step_batches
 
 WORDS = "one two three four five red green blue the quick brown fox jumps over lazy dog".split()
 
@@ -24,10 +26,12 @@ def init(tmp_path_factory):
     return save_tiny_checkpoint(tmp_path_factory.mktemp("tiny") / "init")
 
 
-def ranked_file(path, n):
+def ranked_file(path, n, counts=(4,)):
+    """n ranked examples, shortest candidate first; example i has counts[i % len(counts)] candidates."""
     rows = []
     for i in range(n):
-        candidates = [" ".join(WORDS[(i + k) % 7:(i + k) % 7 + 2 + 3 * k]) for k in range(4)]  # different lengths
+        candidates = [" ".join(WORDS[(i + k) % 7:(i + k) % 7 + 2 + 3 * k])  # different lengths
+                      for k in range(counts[i % len(counts)])]
         rows.append({"id": f"x{i}", "instruction": f"Say {WORDS[i % len(WORDS)]}.", "input": "",
                      "output": " ".join(WORDS[i % 5:i % 5 + 3]), "source": "prob",
                      "candidates": [{"text": text, "n_tokens": 1} for text in candidates]})
@@ -65,16 +69,50 @@ def test_training_lowers_the_loss_and_saves_a_loadable_checkpoint(tmp_path, init
 
 
 def test_micro_batches_pad_and_accumulate_exactly(tmp_path, init):
-    """Rows padded to the longest packed row and accumulated gradients change nothing."""
-    data = ranked_file(tmp_path / "ranked.jsonl", 8)
+    """Rows padded to the longest packed row, ragged candidate counts and accumulated gradients
+    change nothing (the per-example losses; the released ones pool over a micro-batch by design)."""
+    data = ranked_file(tmp_path / "ranked.jsonl", 10, counts=(4, 3, 2))
     results = []
     for micro in (1, 2, 4):
         out = tmp_path / f"micro{micro}"
         run("--init", init, "--data", data, "-o", out, "--lr", "1e-3", "--batch-size", 4, "--micro-batch-size", micro,
-            "--epochs", 2, "--warmup-steps", 0, "--rank-reduction", "gap_mean", "--mle-target", "all")
+            "--epochs", 2, "--warmup-steps", 0)
         results.append([losses(out, key) for key in ("loss", "grad_norm", "pair_accuracy", "margin")])
+    assert len(results[0][0]) == 6  # per epoch steps of 4, 4 and the last 2 examples
     torch.testing.assert_close(results[1], results[0], rtol=1e-5, atol=1e-7)
     torch.testing.assert_close(results[2], results[0], rtol=1e-5, atol=1e-7)
+
+
+def test_an_example_with_3_ranked_candidates_is_trained_on(tmp_path, init):
+    data = ranked_file(tmp_path / "ranked.jsonl", 4, counts=(4, 4, 3, 4))
+    out = tmp_path / "out"
+    result = run("--init", init, "--data", data, "-o", out, "--batch-size", 4, "--lr", "1e-3")
+    assert result.exit_code == 0, result.output
+    assert "4 of 4 examples kept; candidates per example: 4: 3, 3: 1" in result.output
+    stamp = json.loads((out / "provenance.json").read_text())
+    assert stamp["candidates per example"] == {"4": 3, "3": 1} and stamp["data"]["kept"] == 4
+    assert stamp["examples used"] == 4 and stamp["steps"] == 1
+
+
+def test_the_last_partial_batch_is_trained_on_with_the_cosine_schedule(tmp_path, init):
+    data = ranked_file(tmp_path / "ranked.jsonl", 10)
+    out = tmp_path / "keep"
+    result = run("--init", init, "--data", data, "-o", out, "--batch-size", 4, "--lr", "1e-3", "--warmup-steps", 0)
+    assert result.exit_code == 0, result.output
+    assert "training 3 steps of 4 examples (the last of an epoch: 2), 10 examples in all" in result.output
+    stamp = json.loads((out / "provenance.json").read_text())
+    assert (stamp["steps"], stamp["examples used"]) == (3, 10)
+    # cosine over 3 steps: lr * (1 + cos(pi * s / 3)) / 2 for s = 0, 1, 2
+    assert [row["lr"] for row in stamp["log"]] == pytest.approx([1e-3, 0.75e-3, 0.25e-3])
+
+    out = tmp_path / "drop"
+    result = run("--init", init, "--data", data, "-o", out, "--batch-size", 4, "--lr", "1e-3", "--warmup-steps", 0,
+                 "--last-batch", "drop", "--lr-schedule", "linear")
+    assert result.exit_code == 0, result.output
+    assert "2 examples that do not fill a last batch are not used" in result.output
+    stamp = json.loads((out / "provenance.json").read_text())
+    assert (stamp["steps"], stamp["examples used"]) == (2, 8)
+    assert [row["lr"] for row in stamp["log"]] == pytest.approx([1e-3, 0.5e-3])
 
 
 def test_step_metrics_are_saved_as_jsonl_csv_and_tensorboard_events(tmp_path, init):
@@ -152,7 +190,7 @@ def test_resume_refuses_state_of_another_run(tmp_path, init):
 
 @pytest.mark.parametrize("args, message", [
     (["--batch-size", "4", "--micro-batch-size", "3"], "batch_size 4 is not a multiple of micro_batch_size 3"),
-    (["--batch-size", "16"], "4 usable examples x 1.0 epochs do not fill one batch of 16"),
+    (["--batch-size", "16", "--last-batch", "drop"], "4 usable examples x 1.0 epochs do not fill one batch of 16"),
     (["--precision", "fp16"], "precision fp16 needs DeepSpeed"),
 ])
 def test_clear_errors(tmp_path, init, args, message):
@@ -163,10 +201,29 @@ def test_clear_errors(tmp_path, init, args, message):
     assert not (tmp_path / "o").exists()
 
 
-def test_example_order_and_rank_split():
-    order = example_order(5, 2.4, seed=3)
-    assert len(order) == 12 and sorted(order[:5]) == sorted(order[5:10]) == list(range(5))
-    assert order[:5] != order[5:10] and order == example_order(5, 2.4, seed=3)
-    step = list(range(8))
-    assert rank_micro_batches(step, 2, world=2, rank=0) == [[0, 1], [4, 5]]
-    assert rank_micro_batches(step, 2, world=2, rank=1) == [[2, 3], [6, 7]]
+def test_cosine_and_linear_schedules_by_hand():
+    parameter = torch.nn.Parameter(torch.zeros(1))
+    lrs = {}
+    for schedule_name in ("cosine", "linear"):
+        optimizer, schedule = optimizer_and_schedule([parameter], Train(lr=1.0, warmup_steps=2,
+                                                                        lr_schedule=schedule_name), total_steps=10)
+        lrs[schedule_name] = []
+        for _ in range(11):
+            lrs[schedule_name].append(schedule.get_last_lr()[0])
+            optimizer.step()
+            schedule.step()
+    # warm-up: 0, 0.5; then cosine (1 + cos(pi * (s - 2) / 8)) / 2, linear (10 - s) / 8
+    cosine, linear = lrs["cosine"], lrs["linear"]
+    assert cosine[:3] == pytest.approx([0.0, 0.5, 1.0]) and linear[:3] == pytest.approx([0.0, 0.5, 1.0])
+    assert [cosine[s] for s in (3, 4, 6, 8, 10)] == pytest.approx([0.9619397662556434, 0.8535533905932737, 0.5,
+                                                                 0.14644660940672627, 0.0])
+    assert [linear[s] for s in (3, 4, 6, 8, 10)] == pytest.approx([0.875, 0.75, 0.5, 0.25, 0.0])
+
+
+def test_step_batches_per_epoch():
+    batches = step_batches(5, 2.4, batch_size=2, seed=3)
+    assert [len(b) for b in batches] == [2, 2, 1, 2, 2, 1, 2]  # 5, 5, then 2 of the third epoch's shuffle
+    first, second = sum(batches[:3], []), sum(batches[3:6], [])
+    assert sorted(first) == sorted(second) == list(range(5)) and first != second
+    assert batches == step_batches(5, 2.4, batch_size=2, seed=3)
+    assert [len(b) for b in step_batches(5, 2.4, 2, seed=3, last_batch="drop")] == [2, 2, 2, 2, 2]

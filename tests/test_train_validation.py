@@ -49,10 +49,10 @@ def test_validation_numbers_are_eval_agreement_and_eval_nll_of_the_checkpoints(t
     init, data, out, _ = trained
     validation = json.loads((out / "validation.json").read_text())
     for checkpoint, measured in ((init, validation["before"]), (out, validation["after"])):
-        agreement = model_agreement(checkpoint, data, frozenset(HELD_OUT), "chat", 1024)
+        agreement = model_agreement(checkpoint, data, frozenset(HELD_OUT), "chat", 512)
         for key in ("pair_accuracy", "kendall_tau", "spearman", "mean_margin"):
             assert measured[key] == pytest.approx(agreement[key], abs=1e-5), key
-        nll = response_nll(checkpoint, data, frozenset(HELD_OUT), "chat", 1024)
+        nll = response_nll(checkpoint, data, frozenset(HELD_OUT), "chat", 512)
         assert measured["nll"] == pytest.approx(nll["nll"], rel=1e-5) and measured["nll_tokens"] == nll["tokens"]
 
 

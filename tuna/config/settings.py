@@ -29,6 +29,8 @@ Quant = Literal["source", "f32", "f16", "bf16", "q8_0", "q6_k", "q5_k_m", "q4_k_
 Objective = Literal["rank", "mle"]
 RankReduction = Literal["sum", "gap_mean"]
 MleTarget = Literal["original", "all"]
+LrSchedule = Literal["cosine", "linear"]
+LastBatch = Literal["keep", "drop"]
 Precision = Literal["fp32", "bf16", "fp16"]
 DeepSpeedStage = Literal["zero2", "zero2_offload", "zero3", "zero3_offload"]
 Truncated = Literal["score", "last"]
@@ -156,29 +158,33 @@ class Train(Section):
     """Training hyper-parameters (Eq. 4-6; Table 7): `train:` for every trained model, `models.M.train` per model."""
 
     objective: Objective = "rank"
-    """`rank`: ranking loss + MLE (Eq. 6); `mle`: plain instruction tuning (Eq. 2). Examples with fewer than 2 candidates are skipped for `rank`; when candidate counts differ, N is the most common count (more: keep the N best; fewer: skip)."""
+    """`rank`: ranking loss + MLE (Eq. 6); `mle`: plain instruction tuning (Eq. 2). `rank` trains on every example with at least 2 ranked candidates, whatever their number (counted per number in the log and the checkpoint's `provenance.json`); candidates tied in one rank group form no pair."""
     margin: float = Field(0.1, ge=0)
     """*m* of Eq. 4, per rank of distance."""
     mle_weight: float = Field(1.0, ge=0)
     """λ of Eq. 6."""
     rank_reduction: RankReduction = "sum"
-    """`sum` over all pairs j<k as in Eq. 4, or `gap_mean`: the released code's mean within each rank gap, summed over gaps."""
+    """`sum` over each example's ranked pairs as in Eq. 4 (averaged over examples), or `gap_mean`, the released code: for each rank gap the mean hinge over all pairs of that gap in the micro-batch, summed over gaps."""
     mle_target: MleTarget = "original"
-    """`original`: the MLE term on the original (Alpaca) response as in Eq. 6, or `all`: every candidate, as in the released code."""
+    """`original`: the MLE term on the original (Alpaca) response as in Eq. 6 (averaged over examples), or `all`, the released code: the token-mean cross-entropy over every token of every response (candidates and original) of the micro-batch. With `rank_reduction: gap_mean` the loss is the released code's at any `micro_batch_size` (it depends on it: the released run had 16 examples per GPU)."""
     lr: float = Field(1e-5, gt=0)
     """Peak learning rate of AdamW, betas (0.9, 0.999) (Table 7: 1e-5; 5e-6 for mix-Tuna-104K; 1e-6 for Tuna and Tuna_cp from Tuna_p)."""
     epochs: float = Field(1.0, gt=0)
-    """Passes over the data; may be fractional. Each epoch is a seeded shuffle; examples that do not fill a last batch are dropped and counted."""
+    """Passes over the data; may be fractional (the last epoch takes the first part of its shuffle). Each epoch is a seeded shuffle cut into batches; its last batch may be partial (`last_batch`)."""
     batch_size: int = Field(128, ge=1)
     """Effective batch = `micro_batch_size` x gradient accumulation x ranks."""
     micro_batch_size: int = Field(1, ge=1)
     """Examples per forward pass per rank."""
     warmup_steps: int = Field(2, ge=0)
-    """Linear warm-up, then linear decay to 0. As in the HF Trainer, the first step runs at lr 0, so a 2-step smoke run uses 0."""
+    """Linear warm-up over these steps, then the `lr_schedule` decay to 0. As in the HF Trainer, the first step runs at lr 0, so a 2-step smoke run uses 0."""
+    lr_schedule: LrSchedule = "cosine"
+    """Decay after the warm-up: `cosine` (half a cosine to 0, the released run's `lr_scheduler_type`; the paper does not say) or `linear` (to 0)."""
     weight_decay: float = Field(0.0, ge=0)
     """AdamW weight decay."""
-    max_length: int = Field(1024, ge=16)
-    """Longest prompt + response + EOS in tokens: a longer response is cut (and loses its EOS), a prompt that fills it skips the example; counted in the log."""
+    last_batch: LastBatch = "keep"
+    """An epoch's last batch when the examples do not fill it: `keep` trains on it as a shorter step (the released run: the HF Trainer's default; the paper does not say) or `drop` leaves its examples out. Steps and examples used are in the log and the checkpoint's `provenance.json`."""
+    max_length: int = Field(512, ge=16)
+    """Longest prompt + response + EOS in tokens (the released run's `model_max_length`; the paper does not say): a longer response is cut (and loses its EOS), a prompt that fills it skips the example; counted in the log."""
     max_examples: int | None = Field(None, ge=1)
     """Train on the first K usable examples of the training data (file order, after the bad-data rules, before shuffling); `null`: all. Those left out are counted in the log and in the checkpoint's `provenance.json`. To train on a slice of a data set, prefer a `data:` slice (`first`, `last`, `range`)."""
     seed: int = 42
@@ -209,11 +215,6 @@ class Train(Section):
             raise ValueError("num_gpus > 0 trains with DeepSpeed; set deepspeed (zero2, zero2_offload, zero3 or "
                              "zero3_offload)")
         return self
-
-    def loss(self):
-        from tuna.train.loss import TunaLoss
-
-        return TunaLoss(self.objective, self.margin, self.mle_weight, self.rank_reduction, self.mle_target)
 
 
 class Teacher(Section):

@@ -16,6 +16,7 @@ import torch
 from tuna.errors import TunaError
 from tuna.train.data import Example, load_examples
 from tuna.train.forward import ResponseScorer, pack
+from tuna.train.ranks import Ranks
 
 
 def load_scorer(checkpoint: Path) -> tuple[ResponseScorer, object]:
@@ -47,6 +48,13 @@ def response_logprobs(scorer: ResponseScorer, examples: list[Example], batch_siz
                 sums[i] = scores[first:first + n]
                 first += n
     return sums
+
+
+def candidate_means(examples: list[Example], sums: list[torch.Tensor]) -> tuple[torch.Tensor, Ranks]:
+    """The candidates' mean token log-probs v (C,) of examples with candidates, and their ragged ranking."""
+    ranked = [(e, s) for e, s in zip(examples, sums, strict=True) if e.candidates]
+    v = [s[:len(e.candidates)] / torch.tensor([len(c) for c in e.candidates]) for e, s in ranked]
+    return torch.cat(v) if v else torch.zeros(0), Ranks.of([e.ranks for e, _ in ranked])
 
 
 def score_file(checkpoint: Path, data: Path, template: str, loss, max_length: int, held_out: frozenset[str],

@@ -2,9 +2,9 @@
 
 A causal LM backbone reads `prompt + response` and a linear head turns the hidden
 state of the last token into a scalar score. Training uses the judge's orders with
-a pairwise logistic loss (every better/worse pair of one instruction,
--log sigmoid(s_better - s_worse)), so one judged ranking of N responses gives
-N(N-1)/2 comparisons. The paper trained StableLM-3B and LLaMA-7B this way to rank
+a pairwise logistic loss (every ranked pair of one instruction, -log sigmoid(s_better -
+s_worse); tuna.train.ranks: any number of responses, none paired within a tie group),
+so one judged ranking of N responses without ties gives N(N-1)/2 comparisons. The paper trained StableLM-3B and LLaMA-7B this way to rank
 the 39K instructions the GPT-4 judge did not see.
 """
 
@@ -23,6 +23,7 @@ from transformers import AutoModel, AutoTokenizer
 
 from tuna.prompts import build_prompt
 from tuna.records import Generation, Instruction, RankedCandidate, Ranking, answered
+from tuna.train.ranks import ranked_pairs
 
 HEAD_FILE = "score_head.safetensors"
 PRM_CONFIG = "prm.json"
@@ -44,11 +45,11 @@ class ProxyRanker(torch.nn.Module):
         return self.head(hidden[torch.arange(hidden.shape[0]), last]).squeeze(-1)
 
 
-def pairwise_loss(scores: torch.Tensor) -> torch.Tensor:
-    """scores: (N,) for one instruction's responses, best first -> mean over pairs j<k of
-    -log sigmoid(s_j - s_k)."""
-    j, k = torch.triu_indices(len(scores), len(scores), offset=1)
-    return -F.logsigmoid(scores[j] - scores[k]).mean()
+def pairwise_loss(scores: torch.Tensor, ranks: list[int]) -> torch.Tensor:
+    """scores: (N,) for one instruction's responses with their rank groups `ranks` (N,) ->
+    mean over its ranked pairs (better j, worse k) of -log sigmoid(s_j - s_k)."""
+    better, worse = torch.tensor(ranked_pairs(ranks), dtype=torch.long).reshape(-1, 2).unbind(1)
+    return -F.logsigmoid(scores[better] - scores[worse]).mean()
 
 
 class PRM:
@@ -93,7 +94,7 @@ class PRM:
 
     def train(self, rankings: list[Ranking], lr: float, epochs: int, seed: int) -> list[float]:
         """Fit the judge's orders; returns the mean loss of each epoch."""
-        usable = [r for r in rankings if len(r.candidates) >= 2]
+        usable = [r for r in rankings if len(set(r.ranks())) >= 2]  # at least one ranked pair
         optimizer = torch.optim.AdamW(self.model.parameters(), lr=lr)
         order = random.Random(seed)
         history = []
@@ -103,7 +104,7 @@ class PRM:
             total = 0.0
             for ranking in tqdm(usable, desc=f"prm epoch {epoch + 1}/{epochs}", file=sys.stderr, disable=None):
                 batch = self.encode(ranking.instruction, ranking.input, [c.text for c in ranking.candidates])
-                loss = pairwise_loss(self.model(**batch))
+                loss = pairwise_loss(self.model(**batch), ranking.ranks())
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()

@@ -1,7 +1,8 @@
 """Where the optimisation runs: plain torch (CPU or one GPU) or DeepSpeed ZeRO (many ranks).
 
 Both expose the same small surface to the trainer: load the model, wrap the scorer
-with AdamW and the warmup schedule, learn from one micro-batch loss at a time,
+with AdamW and the warmup schedule, learn from one micro-batch loss at a time (a step
+of fewer micro-batches than a full one, an epoch's last, averages over those it has),
 save/load resumable state, and hand back the full weights for save_pretrained.
 
 DeepSpeed configs ship in tuna/train/deepspeed/{zero2,zero2_offload,zero3,zero3_offload}.json
@@ -54,11 +55,13 @@ def deepspeed_config(name: str, settings, world: int) -> dict:
 
 
 def optimizer_and_schedule(parameters, settings, total_steps: int):
-    """AdamW (0.9, 0.999) with linear warmup then linear decay, as the paper's HF-Trainer setup."""
-    from transformers import get_linear_schedule_with_warmup
+    """AdamW (0.9, 0.999) with linear warmup, then cosine or linear decay to 0 (`lr_schedule`), as the
+    HF Trainer's `cosine` and `linear` schedules the authors' released run chose from."""
+    from transformers import get_cosine_schedule_with_warmup, get_linear_schedule_with_warmup
 
     optimizer = torch.optim.AdamW(parameters, lr=settings.lr, betas=(0.9, 0.999), weight_decay=settings.weight_decay)
-    return optimizer, get_linear_schedule_with_warmup(optimizer, settings.warmup_steps, total_steps)
+    schedule = {"cosine": get_cosine_schedule_with_warmup, "linear": get_linear_schedule_with_warmup}
+    return optimizer, schedule[settings.lr_schedule](optimizer, settings.warmup_steps, total_steps)
 
 
 def load_model(init: Path, dtype: torch.dtype) -> nn.Module:
@@ -85,18 +88,19 @@ class PlainBackend:
         return load_model(init, torch.float32)
 
     def prepare(self, scorer: nn.Module, total_steps: int) -> None:
+        accumulation_steps(self.settings.batch_size, self.settings.micro_batch_size, 1)  # checks the sizes
         self.module = scorer.to(self.device)
         self.optimizer, self.scheduler = optimizer_and_schedule(scorer.parameters(), self.settings, total_steps)
-        self.accumulation = accumulation_steps(self.settings.batch_size, self.settings.micro_batch_size, 1)
 
     def autocast(self):
         dtype = DTYPES[self.settings.precision]
         return torch.autocast(self.device.type, dtype=dtype) if dtype != torch.float32 else nullcontext()
 
-    def learn(self, loss: torch.Tensor, last: bool) -> float | None:
-        """Accumulate one micro-batch's gradient; step the optimizer after the last one and
-        return the gradient's L2 norm (None before the last)."""
-        (loss / self.accumulation).backward()
+    def learn(self, loss: torch.Tensor, micro_batches: int, last: bool) -> float | None:
+        """Accumulate one micro-batch's gradient, 1/micro_batches of the step's (the step's
+        micro-batches over all ranks); step the optimizer after the last one and return the
+        gradient's L2 norm (None before the last)."""
+        (loss / micro_batches).backward()
         if not last:
             return None
         norm = torch.nn.utils.get_total_norm([p.grad for p in self.module.parameters() if p.grad is not None])
@@ -109,7 +113,8 @@ class PlainBackend:
     def lr(self) -> float:
         return self.scheduler.get_last_lr()[0]
 
-    def mean(self, values: torch.Tensor) -> torch.Tensor:
+    def sum(self, values: torch.Tensor) -> torch.Tensor:
+        """The sum over ranks."""
         return values
 
     def barrier(self) -> None:
@@ -173,10 +178,14 @@ class DeepSpeedBackend:
     def autocast(self):
         return nullcontext()  # the engine holds the weights in the training precision
 
-    def learn(self, loss: torch.Tensor, last: bool) -> float | None:
-        """DeepSpeed divides by the accumulation steps and steps only at its own boundary (== `last`),
-        where it has the global gradient norm (over all ranks' shards)."""
-        self.engine.backward(loss)
+    def learn(self, loss: torch.Tensor, micro_batches: int, last: bool) -> float | None:
+        """DeepSpeed divides by its fixed accumulation steps and averages over ranks: the loss is
+        rescaled so a step of fewer micro-batches (an epoch's last) averages over those it has.
+        The boundary is set here, not counted by DeepSpeed, so a short step ends at `last`, where
+        the engine has the global gradient norm (over all ranks' shards)."""
+        full = self.engine.gradient_accumulation_steps() * self.world
+        self.engine.set_gradient_accumulation_boundary(last)
+        self.engine.backward(loss * (full / micro_batches))
         self.engine.step()
         norm = self.engine.get_global_grad_norm() if last else None
         return None if norm is None else float(norm)
@@ -185,10 +194,11 @@ class DeepSpeedBackend:
     def lr(self) -> float:
         return self.engine.get_lr()[0]
 
-    def mean(self, values: torch.Tensor) -> torch.Tensor:
+    def sum(self, values: torch.Tensor) -> torch.Tensor:
+        """The sum over ranks."""
         values = values.to(self.device)
         self.dist.all_reduce(values)
-        return values.cpu() / self.world
+        return values.cpu()
 
     def barrier(self) -> None:
         self.dist.barrier()

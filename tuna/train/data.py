@@ -4,13 +4,17 @@ Every response is tokenized as the model will be trained on it: the prompt built
 tuna.prompts.build_prompt with the model's template, then the response tokens and
 the tokenizer's EOS token (the paper's |r| counts the EOS).
 
+Every ranked candidate is kept: examples may have any number of candidates (counted per
+count N in the training log and provenance, tuna.train.data.candidate_counts), and
+candidates may share a rank group (ties, `RankedCandidate.rank`); the losses take them
+ragged (tuna.train.ranks).
+
 Bad data never reaches torch; each rule is counted and the counts are logged:
   - failed or empty candidates (finish_reason 'error'/'empty'): left out of the ranking
-    ("failed or empty responses left out");
+    ("failed or empty responses left out"); the rank groups left are renumbered 0, 1, ...;
   - objective rank and fewer than 2 candidates: skipped ("fewer than 2 candidates");
-  - candidate counts differ between examples: N is the most common count (ties: the
-    larger); examples with more keep their N best ("truncated to the N best"),
-    examples with fewer are skipped ("fewer than N candidates");
+  - objective rank and every candidate in one tie group: skipped, no pair to rank
+    ("candidates all tied");
   - the original response is needed (objective mle, or mle_weight > 0) but empty:
     skipped ("no original response");
   - the prompt leaves no room for a response within max_length: skipped
@@ -35,16 +39,23 @@ from tuna.errors import TunaError
 from tuna.prompts import build_prompt
 from tuna.records import Ranking, answered, read_records
 from tuna.train.loss import TunaLoss
+from tuna.train.ranks import dense_ranks
 
 
 @dataclass
 class Example:
-    """One training example: the shared prompt and its responses (candidates best first, then the original)."""
+    """One training example: the shared prompt and its responses (candidates best first, then
+    the original), with each candidate's rank group (0 = best, ties share one; default: positions)."""
 
     id: str
     prompt: list[int]
     candidates: list[list[int]]
     original: list[int] | None
+    ranks: list[int] | None = None
+
+    def __post_init__(self):
+        if self.ranks is None:
+            self.ranks = list(range(len(self.candidates)))
 
     @property
     def responses(self) -> list[list[int]]:
@@ -58,12 +69,6 @@ def prompt_ids(tokenizer, prompt: str) -> list[int]:
     if bos is not None and len(ids) > 1 and ids[0] == ids[1] == bos:
         ids = ids[1:]
     return ids
-
-
-def common_count(counts: list[int]) -> int:
-    """The most common candidate count (ties: the larger)."""
-    tally = Counter(counts)
-    return max(tally, key=lambda n: (tally[n], n))
 
 
 def load_examples(path: Path, tokenizer, template: str, loss: TunaLoss, max_length: int,
@@ -83,12 +88,6 @@ def load_examples(path: Path, tokenizer, template: str, loss: TunaLoss, max_leng
     report["not held out" if only_held_out else "held out"] = len(records) - len(selected)
     records = [_answered_only(r, report) for r in selected]
     records = [r for r in records if _keep(r, loss, report)]
-    n = 0
-    if loss.uses_candidates and records and isinstance(records[0], Ranking):
-        n = common_count([len(r.candidates) for r in records])
-        report["truncated to the N best"] = sum(len(r.candidates) > n for r in records)
-        report[f"fewer than N={n} candidates"] = sum(len(r.candidates) < n for r in records)
-        records = [r for r in records if len(r.candidates) >= n]
     chat_template = getattr(tokenizer, "chat_template", None)
     examples = []
     for record in records:
@@ -99,12 +98,14 @@ def load_examples(path: Path, tokenizer, template: str, loss: TunaLoss, max_leng
         if room < 1:
             report["prompt too long"] += 1
             continue
-        texts = [c.text for c in getattr(record, "candidates", [])[:n]] + ([record.output] if loss.uses_original else [])
+        ranked = record.candidates if loss.uses_candidates and isinstance(record, Ranking) else []
+        texts = [c.text for c in ranked] + ([record.output] if loss.uses_original else [])
         responses = [ids + [tokenizer.eos_token_id] for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
         report["responses truncated to max_length"] += sum(len(r) > room for r in responses)
         responses = [r[:room] for r in responses]
         original = responses.pop() if loss.uses_original else None
-        examples.append(Example(record.id, prompt, responses, original))
+        ranks = dense_ranks(record.ranks()) if ranked else []
+        examples.append(Example(record.id, prompt, responses, original, ranks))
     if max_examples is not None and len(examples) > max_examples:
         report["beyond max_examples"] = len(examples) - max_examples
         examples = examples[:max_examples]
@@ -125,6 +126,9 @@ def _keep(record, loss: TunaLoss, report: Counter) -> bool:
     if loss.objective == "rank" and len(record.candidates) < 2:
         report["fewer than 2 candidates"] += 1
         return False
+    if loss.objective == "rank" and len(set(record.ranks())) < 2:
+        report["candidates all tied"] += 1
+        return False
     if loss.uses_original and not record.output.strip():
         report["no original response"] += 1
         return False
@@ -135,3 +139,9 @@ def describe(report: Counter) -> str:
     """One log line: how many examples were kept and why the others were not."""
     rules = ", ".join(f"{rule}: {count}" for rule, count in report.items() if rule not in ("read", "kept") and count)
     return f"{report['kept']} of {report['read']} examples kept" + (f" ({rules})" if rules else "")
+
+
+def candidate_counts(examples: list[Example]) -> dict[str, int]:
+    """How many examples have each number of candidates, most candidates first: {"4": 10, "3": 2}."""
+    tally = Counter(len(e.candidates) for e in examples)
+    return {str(n): tally[n] for n in sorted(tally, reverse=True)}

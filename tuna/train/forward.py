@@ -2,7 +2,8 @@
 
 The obvious implementation repeats the prompt in each of the N+1 rows, pads every
 row to the longest and takes a full-vocabulary log-softmax. Here each example is one
-row `[prompt, r0, r1, ..., original]`:
+row `[prompt, r0, r1, ..., original]`, with as many candidates as it has (the losses see
+them ragged: tuna.train.ranks):
   - every response sees the prompt and its own earlier tokens only (a block mask), and
     position ids restart after the prompt for each response, so each response is
     computed exactly as if it followed the prompt alone;
@@ -28,13 +29,15 @@ from torch.utils.checkpoint import checkpoint
 
 from tuna.errors import TunaError
 from tuna.train.data import Example
+from tuna.train.ranks import Ranks
 
 ATTENTION = "tuna_shared_prompt"
 
 
 @dataclass
 class Packed:
-    """A micro-batch of examples, one packed row each (R rows of length L, T target tokens, S responses)."""
+    """A micro-batch of B examples, one packed row each (R = B rows of length L, T target tokens,
+    S responses, C candidates: any number per example)."""
 
     input_ids: Tensor  # (R, L)
     position_ids: Tensor  # (R, L)
@@ -43,7 +46,8 @@ class Packed:
     targets: Tensor  # (T,) target token ids
     owners: Tensor  # (T,) response (0..S-1) each target belongs to
     lengths: Tensor  # (S,) tokens per response
-    candidates: Tensor  # (B, N) response index of each candidate, best first
+    candidates: Tensor  # (C,) response index of each candidate, example by example, best first
+    ranks: Ranks  # the candidates' examples, rank groups and ranked pairs
     original: Tensor | None  # (B,) response index of each original response
 
     def inputs(self, device) -> dict:
@@ -52,19 +56,29 @@ class Packed:
         return {name: getattr(self, name).to(device) for name in names} | {
             "blocks": self.blocks, "n_responses": len(self.lengths)}
 
+    def loss_inputs(self, sums: Tensor) -> dict:
+        """Keyword arguments of TunaLoss.forward from the scorer's summed log-probs (S,)."""
+        has_original = self.original is not None
+        return {"logps": sums[self.candidates], "lengths": self.lengths[self.candidates], "ranks": self.ranks,
+                "original_logps": sums[self.original] if has_original else None,
+                "original_lengths": self.lengths[self.original] if has_original else None}
+
 
 def pack(examples: list[Example]) -> Packed:
-    """Lay out each example as [prompt, r0, r1, ...] with per-response positions and targets."""
+    """Lay out each example as [prompt, r0, r1, ..., original] with per-response positions and targets."""
     width = max(len(e.prompt) + sum(map(len, e.responses)) for e in examples)
     rows = len(examples)
     input_ids = torch.zeros(rows, width, dtype=torch.long)
     position_ids = torch.zeros(rows, width, dtype=torch.long)
-    blocks, predictors, targets, owners, lengths = [], [], [], [], []
+    blocks, predictors, targets, owners, lengths, candidates, original = [], [], [], [], [], [], []
     for row, example in enumerate(examples):
         p = len(example.prompt)
         input_ids[row, :p] = torch.tensor(example.prompt)
         position_ids[row, :p] = torch.arange(p)
         blocks.append((p, []))
+        candidates += range(len(lengths), len(lengths) + len(example.candidates))
+        if example.original is not None:
+            original.append(len(lengths) + len(example.candidates))
         start = p
         for response in example.responses:
             n = len(response)
@@ -77,12 +91,12 @@ def pack(examples: list[Example]) -> Packed:
             owners.append(torch.full((n,), len(lengths)))
             lengths.append(n)
             start += n
-    first = torch.tensor([0] + [len(e.responses) for e in examples]).cumsum(0)[:-1]
-    n_candidates = len(examples[0].candidates)
-    has_original = examples[0].original is not None
+    if original and len(original) != rows:
+        raise ValueError("pack: every example or none has an original response")
     return Packed(
         input_ids, position_ids, blocks, torch.cat(predictors), torch.cat(targets), torch.cat(owners),
-        torch.tensor(lengths), first[:, None] + torch.arange(n_candidates), first + n_candidates if has_original else None,
+        torch.tensor(lengths), torch.tensor(candidates, dtype=torch.long), Ranks.of([e.ranks for e in examples]),
+        torch.tensor(original) if original else None,
     )
 
 

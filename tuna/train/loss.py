@@ -1,21 +1,26 @@
 """The Tuna objective (Li et al., 2023, arXiv 2310.13385, Eq. 4-6) and plain MLE (Eq. 2).
 
-The loss takes per-response *mean* token log-probs, never the model, so it can be
-tested alone. For one example with candidates ranked best first r[0] > ... > r[N-1]:
+The loss takes per-response summed token log-probs and token counts, never the model,
+so it can be tested alone. The candidates of a micro-batch are ragged (any count per
+example, ties allowed: tuna.train.ranks). With v = (1/|r|) sum_t log p(r_t | i, r_<t)
+(response tokens + EOS) and every ranked pair (j better than k, rank gap g = rank_k - rank_j):
 
-    v_k    = (1/|r[k]|) * sum_t log p(r[k]_t | i, r[k]_<t)        (response tokens + EOS)
-    L_rank = sum_{0<=j<k<=N-1} max(0, v_k - v_j + m*(k-j))         (Eq. 4, m = margin)
-    L      = L_rank + lambda * L_MLE                                (Eq. 6, lambda = mle_weight)
+    L_rank = sum over pairs max(0, v_k - v_j + m*g)     (Eq. 4-5, m = margin)
+    L      = L_rank + lambda * L_MLE                     (Eq. 6, lambda = mle_weight)
 
 where L_MLE is the token-mean cross-entropy of the original response, i.e. -v_orig.
+objective "mle" is plain instruction tuning: L = L_MLE (margin, ranks unused).
 
-Two options cover where the authors' released code differs from the paper:
-  rank_reduction: "sum" (Eq. 4) or "gap_mean": for each rank gap g = k-j, the mean
-      of the hinge over its N-g pairs, summed over gaps.
-  mle_target: "original" (Eq. 6) or "all": token-mean cross-entropy over the
-      candidates and the original together (token-weighted, as one pooled sequence).
-objective "mle" is plain instruction tuning: L = L_MLE (margin, mle_weight unused).
-The batch loss is the mean of the per-example losses.
+Reductions over a micro-batch of B examples:
+  rank_reduction "sum" (Eq. 4): each example's sum over its pairs, averaged over the B examples;
+  rank_reduction "gap_mean" (the authors' released code): for each gap g, the mean hinge over
+      all pairs of gap g in the micro-batch, summed over the gaps present;
+  mle_target "original" (Eq. 6): -v_orig averaged over the B examples;
+  mle_target "all" (the released code): the token-mean cross-entropy over every token of every
+      response (candidates and original) of the micro-batch, pooled.
+"gap_mean" with "all" is the released loss at any micro-batch size and candidate counts
+(per-example means equal it only at one example per micro-batch); the trainer averages
+the micro-batch losses of an optimizer step, as the released run's gradient averaging did.
 """
 
 from __future__ import annotations
@@ -26,50 +31,44 @@ import torch
 from torch import Tensor, nn
 
 from tuna.config.settings import MLE_TARGETS, OBJECTIVES, RANK_REDUCTIONS
+from tuna.train.ranks import Ranks
 
 
 class LossParts(NamedTuple):
     loss: Tensor  # scalar, what is back-propagated
-    rank: Tensor  # scalar, batch mean of L_rank (0 for objective mle)
-    mle: Tensor  # scalar, batch mean of L_MLE
+    rank: Tensor  # scalar, L_rank of the micro-batch (0 for objective mle)
+    mle: Tensor  # scalar, L_MLE of the micro-batch
 
 
-def ranking_loss(scores: Tensor, margin: float, reduction: str = "sum") -> Tensor:
-    """Eq. 4 per example. scores: (B, N) mean log-probs, best first -> (B,)."""
-    n = scores.shape[1]
-    per_gap = []
-    for gap in range(1, n):
-        hinge = torch.relu(scores[:, gap:] - scores[:, :-gap] + margin * gap)  # (B, N-gap)
-        per_gap.append(hinge.sum(1) if reduction == "sum" else hinge.mean(1))
-    if not per_gap:
-        return scores.new_zeros(scores.shape[0])
-    return torch.stack(per_gap, 1).sum(1)
+def ranking_loss(v: Tensor, ranks: Ranks, margin: float, reduction: str = "sum") -> Tensor:
+    """Eq. 4 on a micro-batch -> scalar.
+
+    v: (C,) mean token log-prob of each candidate; ranks: their examples, rank groups and
+    ranked pairs (P, 2) with gaps (P,).
+    """
+    better, worse = ranks.pairs.unbind(1)
+    hinge = (v[worse] - v[better] + margin * ranks.gaps.to(v.dtype)).clamp(min=0)  # (P,)
+    if reduction == "sum":
+        return hinge.sum() / ranks.n_examples
+    gaps, group = ranks.gaps.unique(return_inverse=True)
+    totals = hinge.new_zeros(len(gaps)).index_add_(0, group, hinge)
+    return (totals / group.bincount(minlength=len(gaps))).sum()
 
 
-def pair_agreement(scores: Tensor) -> tuple[Tensor, Tensor]:
-    """How far the scores already follow the ranking. scores: (B, N) best first -> per example
-    (B,) the fraction of pairs j<k with v_j > v_k, and (B,) the mean margin v_j - v_k."""
-    j, k = torch.triu_indices(scores.shape[1], scores.shape[1], offset=1)
-    margins = scores[:, j] - scores[:, k]  # (B, N(N-1)/2)
-    return (margins > 0).to(scores.dtype).mean(1), margins.mean(1)
+def mle_loss(logps: Tensor, lengths: Tensor, target: str = "original") -> Tensor:
+    """L_MLE of a micro-batch -> scalar.
 
-
-def mle_loss(candidates: Tensor, original: Tensor, candidate_lengths: Tensor | None = None,
-             original_lengths: Tensor | None = None, target: str = "original") -> Tensor:
-    """Token-mean cross-entropy per example -> (B,).
-
-    candidates: (B, N) and original: (B,) mean log-probs; the lengths (same shapes,
-    token counts incl. EOS) are needed only for target "all".
+    logps: (R,) summed token log-probs and lengths: (R,) token counts (incl. EOS) of the
+    responses it is taken over: the B originals (target "original": mean of the per-response
+    token means) or every response of the micro-batch (target "all": pooled token mean).
     """
     if target == "original":
-        return -original
-    logps = torch.cat([candidates, original[:, None]], 1)
-    lengths = torch.cat([candidate_lengths, original_lengths[:, None]], 1).to(logps.dtype)
-    return -(logps * lengths).sum(1) / lengths.sum(1)
+        return -(logps / lengths).mean()
+    return -logps.sum() / lengths.sum()
 
 
 class TunaLoss(nn.Module):
-    """Eq. 6 (objective "rank") or Eq. 2 (objective "mle") on a batch of examples."""
+    """Eq. 6 (objective "rank") or Eq. 2 (objective "mle") on a micro-batch of examples."""
 
     def __init__(self, objective: str = "rank", margin: float = 0.1, mle_weight: float = 1.0,
                  rank_reduction: str = "sum", mle_target: str = "original"):
@@ -80,6 +79,11 @@ class TunaLoss(nn.Module):
         self.objective, self.margin, self.mle_weight = objective, margin, mle_weight
         self.rank_reduction, self.mle_target = rank_reduction, mle_target
 
+    @classmethod
+    def from_settings(cls, train) -> TunaLoss:
+        """The loss a `train:` section (tuna.config.settings.Train) asks for."""
+        return cls(train.objective, train.margin, train.mle_weight, train.rank_reduction, train.mle_target)
+
     @property
     def uses_original(self) -> bool:
         """Whether the original response enters the loss (so must be scored)."""
@@ -89,15 +93,19 @@ class TunaLoss(nn.Module):
     def uses_candidates(self) -> bool:
         return self.objective == "rank" or self.mle_target == "all"
 
-    def forward(self, candidates: Tensor, original: Tensor | None = None, candidate_lengths: Tensor | None = None,
+    def forward(self, logps: Tensor, lengths: Tensor, ranks: Ranks, original_logps: Tensor | None = None,
                 original_lengths: Tensor | None = None) -> LossParts:
-        """candidates: (B, N) mean log-probs best first; original: (B,) (None if unused)."""
-        zero = candidates.new_zeros(())
-        if self.uses_original:
-            mle = mle_loss(candidates, original, candidate_lengths, original_lengths, self.mle_target).mean()
-        else:
-            mle = zero
+        """logps, lengths: (C,) summed token log-probs and token counts of the candidates;
+        ranks: their ragged ranking; original_logps, original_lengths: (B,) of the original
+        responses (None when unused)."""
+        zero = logps.new_zeros(())
+        mle = zero
+        if self.uses_original and self.mle_target == "original":
+            mle = mle_loss(original_logps, original_lengths)
+        elif self.uses_original:
+            mle = mle_loss(torch.cat([logps, original_logps]), torch.cat([lengths, original_lengths]), "all")
         if self.objective == "mle":
             return LossParts(mle, zero, mle)
-        rank = ranking_loss(candidates, self.margin, self.rank_reduction).mean()
+        rank = ranking_loss(logps / lengths, ranks, self.margin, self.rank_reduction)
         return LossParts(rank + self.mle_weight * mle, rank, mle)
+

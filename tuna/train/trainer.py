@@ -1,9 +1,13 @@
 """The training loop: data order, micro-batches, resumable state, and the saved checkpoint.
 
 One optimizer step consumes `batch_size` examples (micro_batch_size x accumulation x
-ranks); each epoch is a fresh seeded permutation of the examples, `epochs` may be
-fractional, and examples that do not fill a last step are dropped (counted in the log),
-so every rank always runs the same number of micro-batches.
+ranks); each epoch is a fresh seeded permutation of the examples cut into batches, and
+`epochs` may be fractional (the last epoch takes the first part of its permutation). An
+epoch's last, partial batch is trained on (`last_batch: keep`, as the authors' released
+run: a shorter step, its micro-batches averaged like a full step's) or dropped (`drop`);
+the steps and examples used are in the log and the provenance. Every rank runs the same
+number of micro-batches in a step (collectives under ZeRO): a rank with fewer real ones
+in a short step reruns one with weight 0.
 
 State for `--resume` lives in a directory beside the output: one `step<K>/` saved every
 `save_every` optimizer steps and `tuna_state.json` naming it (written last, so a run
@@ -34,28 +38,27 @@ from tuna.config.settings import Train
 from tuna.errors import TunaError
 from tuna.records import atomic_dir, write_json
 from tuna.train.backends import DeepSpeedBackend, PlainBackend
-from tuna.train.data import describe, load_examples
+from tuna.train.data import candidate_counts, describe, load_examples
 from tuna.train.forward import ResponseScorer, enable_activation_checkpointing, pack
-from tuna.train.loss import TunaLoss, pair_agreement
+from tuna.train.loss import TunaLoss
 from tuna.train.metrics import LiveMetrics, save_metrics
+from tuna.train.ranks import pair_agreement
 from tuna.train.validation import summary, validate
 
 STATE_FILE = "tuna_state.json"
 
 
-def example_order(n: int, epochs: float, seed: int) -> list[int]:
-    """Example indices in training order: one seeded permutation per (possibly partial) epoch."""
-    order, epoch = [], 0
-    while len(order) < int(n * epochs):
-        order += torch.randperm(n, generator=torch.Generator().manual_seed(seed + epoch)).tolist()
-        epoch += 1
-    return order[:int(n * epochs)]
-
-
-def rank_micro_batches(step_examples: list[int], micro_batch_size: int, world: int, rank: int) -> list[list[int]]:
-    """This rank's micro-batches of one optimizer step (micro-batch m goes to rank m % world)."""
-    micro = [step_examples[i:i + micro_batch_size] for i in range(0, len(step_examples), micro_batch_size)]
-    return micro[rank::world]
+def step_batches(n: int, epochs: float, batch_size: int, seed: int, last_batch: str = "keep") -> list[list[int]]:
+    """The example indices of each optimizer step: per epoch one seeded permutation (the last,
+    fractional epoch its first int(n * epochs) - n * full epochs indices) cut into batches of
+    `batch_size`; an epoch's last partial batch is kept or dropped (`last_batch`)."""
+    batches, left, epoch = [], int(n * epochs), 0
+    while left > 0:
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(seed + epoch)).tolist()[:left]
+        cut = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+        batches += cut if last_batch == "keep" or len(cut[-1]) == batch_size else cut[:-1]
+        left, epoch = left - len(order), epoch + 1
+    return batches
 
 
 def train(init: Path, data: Path, out: Path, template: str, settings: Train,
@@ -74,20 +77,22 @@ def train(init: Path, data: Path, out: Path, template: str, settings: Train,
         tokenizer = AutoTokenizer.from_pretrained(init)
     except (OSError, ValueError) as exc:
         raise TunaError(f"{init}: cannot load the tokenizer ({exc})") from exc
-    loss_fn = settings.loss()
+    loss_fn = TunaLoss.from_settings(settings)
     held_out_ids = read_ids(held_out) if held_out else frozenset()
     examples, report = load_examples(data, tokenizer, template, loss_fn, settings.max_length, settings.max_examples,
                                      held_out=held_out_ids)
-    log(f"{data}: {describe(report)}")
+    counts = candidate_counts(examples) if loss_fn.uses_candidates else {}
+    log(f"{data}: {describe(report)}"
+        + ("; candidates per example: " + ", ".join(f"{n}: {k}" for n, k in counts.items()) if counts else ""))
     validation_examples, validation_data = _validation_examples(data, tokenizer, template, loss_fn, settings,
                                                                 held_out_ids, log)
-    order = example_order(len(examples), settings.epochs, settings.seed)
-    steps = len(order) // settings.batch_size
+    batches = step_batches(len(examples), settings.epochs, settings.batch_size, settings.seed, settings.last_batch)
+    steps, used = len(batches), sum(map(len, batches))
     if steps == 0:
         raise TunaError(f"{data}: {len(examples)} usable examples x {settings.epochs} epochs do not fill one batch "
                         f"of {settings.batch_size}; lower batch_size or add data")
-    if len(order) % settings.batch_size:
-        log(f"{len(order) % settings.batch_size} examples that do not fill a last batch are not used")
+    if (dropped := int(len(examples) * settings.epochs) - used):
+        log(f"{dropped} examples that do not fill a last batch are not used (last_batch: drop)")
 
     model = backend.load_model(init)
     if settings.gradient_checkpointing:
@@ -104,13 +109,14 @@ def train(init: Path, data: Path, out: Path, template: str, settings: Train,
         before = _validate(backend, validation_examples, settings, "before training", log)
     if live and before:
         live.add_validation(0, before)
-    log(f"training {steps} steps of {settings.batch_size} examples on {backend.world} {backend.kind} rank(s)"
+    short = ", ".join(map(str, sorted({len(b) for b in batches if len(b) < settings.batch_size})))
+    log(f"training {steps} steps of {settings.batch_size} examples" + (f" (the last of an epoch: {short})" if short else "")
+        + f", {used} examples in all, on {backend.world} {backend.kind} rank(s)"
         + (f", resuming after step {start}" if start else ""))
 
     for step in tqdm(range(start, steps), desc="train", unit="step", disable=not backend.is_main, initial=start,
                      total=steps):
-        batch = order[step * settings.batch_size:(step + 1) * settings.batch_size]
-        row = _step(backend, loss_fn, examples, batch, settings.micro_batch_size)
+        row = _step(backend, loss_fn, examples, batches[step], settings.micro_batch_size)
         row = {"step": step + 1, **row}
         history.append(row)
         if live:
@@ -128,7 +134,8 @@ def train(init: Path, data: Path, out: Path, template: str, settings: Train,
         validation = summary(before, after, len(validation_examples), validation_data)
     inputs = [data, init] + ([held_out] if held_out else [])
     _save_checkpoint(backend, model, tokenizer, out, inputs=inputs, params=params,
-                     extra={"data": dict(report), "steps": steps, "log": history}, validation=validation)
+                     extra={"data": dict(report), "candidates per example": counts, "steps": steps,
+                            "examples used": used, "log": history}, validation=validation)
     backend.barrier()
     if backend.is_main:
         live.close()
@@ -138,25 +145,34 @@ def train(init: Path, data: Path, out: Path, template: str, settings: Train,
 
 
 def _step(backend, loss_fn: TunaLoss, examples: list, batch: list[int], micro_batch_size: int) -> dict:
-    """One optimizer step over this rank's micro-batches; its metrics, reduced over ranks."""
+    """One optimizer step over this rank's micro-batches (micro-batch m on rank m % world; a rank short
+    of one in a short step reruns the first with weight 0); its metrics, reduced over ranks."""
     started = time.perf_counter()
-    micro_batches = rank_micro_batches(batch, micro_batch_size, backend.world, backend.rank)
-    totals, tokens, lr = torch.zeros(5, dtype=torch.float64), 0, backend.lr
-    for index, ids in enumerate(micro_batches):
-        packed = pack([examples[i] for i in ids])
-        parts, candidates = _micro_batch_loss(backend, loss_fn, packed)
-        grad_norm = backend.learn(parts.loss, last=index == len(micro_batches) - 1)
-        accuracy, margin = pair_agreement(candidates.detach())
-        totals += torch.tensor([*(p.item() for p in parts), accuracy.mean().item(), margin.mean().item()],
-                               dtype=torch.float64)
-        tokens += sum(p + sum(end - start for start, end in spans) for p, spans in packed.blocks)
-    means = backend.mean(torch.cat([totals / len(micro_batches), torch.tensor([tokens], dtype=torch.float64)]))
-    loss, rank, mle, accuracy, margin, tokens = means.tolist()
-    seconds = time.perf_counter() - started  # ranks wait for each other in the gradient all-reduce
+    micro_batches = [batch[i:i + micro_batch_size] for i in range(0, len(batch), micro_batch_size)]
+    mine = micro_batches[backend.rank::backend.world]
+    rounds = -(-len(micro_batches) // backend.world)  # every rank runs as many (a short step: fewer)
     ranked = loss_fn.objective == "rank"
-    return {"loss": loss, "rank": rank, "mle": mle, "pair_accuracy": accuracy if ranked else None,
-            "margin": margin if ranked else None, "grad_norm": grad_norm, "lr": lr,
-            "tokens_per_s": tokens * backend.world / seconds, "examples_per_s": len(batch) / seconds}
+    # summed: loss, L_rank, L_MLE over micro-batches, and their count; pair accuracy and margin over
+    # examples, and their count; tokens
+    totals, grad_norm, lr = torch.zeros(8, dtype=torch.float64), None, backend.lr
+    for index in range(rounds):
+        real = index < len(mine)
+        packed = pack([examples[i] for i in (mine[index] if real else micro_batches[0])])
+        parts, v = _micro_batch_loss(backend, loss_fn, packed)
+        grad_norm = backend.learn(parts.loss if real else 0.0 * parts.loss, len(micro_batches),
+                                  last=index == rounds - 1)
+        if not real:
+            continue
+        accuracy, margin = pair_agreement(v.detach(), packed.ranks) if ranked else (torch.zeros(0),) * 2
+        tokens = sum(p + sum(end - start for start, end in spans) for p, spans in packed.blocks)
+        totals += torch.tensor([*(p.item() for p in parts), 1, accuracy.sum().item(), margin.sum().item(),
+                                len(accuracy), tokens], dtype=torch.float64)
+    loss, rank, mle, count, accuracy, margin, ranked_examples, tokens = backend.sum(totals).tolist()
+    seconds = time.perf_counter() - started  # ranks wait for each other in the gradient all-reduce
+    return {"loss": loss / count, "rank": rank / count, "mle": mle / count,
+            "pair_accuracy": accuracy / ranked_examples if ranked else None,
+            "margin": margin / ranked_examples if ranked else None, "grad_norm": grad_norm, "lr": lr,
+            "tokens_per_s": tokens / seconds, "examples_per_s": len(batch) / seconds}
 
 
 def _validation_examples(data: Path, tokenizer, template: str, loss_fn: TunaLoss, settings: Train,
@@ -182,14 +198,11 @@ def _validate(backend, examples: list, settings: Train, when: str, log) -> dict:
 
 
 def _micro_batch_loss(backend, loss_fn: TunaLoss, packed):
-    """The loss parts and the candidates' mean log-probs (B, N) of one packed micro-batch."""
+    """The loss parts and the candidates' mean log-probs v (C,) of one packed micro-batch."""
     with backend.autocast():
         sums = backend.module(**packed.inputs(backend.device)).float().cpu()
-    means, lengths = sums / packed.lengths, packed.lengths
-    original = packed.original
-    candidates = means[packed.candidates]
-    return loss_fn(candidates, None if original is None else means[original],
-                   lengths[packed.candidates], None if original is None else lengths[original]), candidates
+    inputs = packed.loss_inputs(sums)
+    return loss_fn(**inputs), inputs["logps"] / inputs["lengths"]
 
 
 def _fingerprint(init: Path, data: Path, template: str, settings: Train, backend, held_out: Path | None) -> str:

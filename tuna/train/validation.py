@@ -13,13 +13,12 @@ example (ZeRO-3 gathers parameters collectively); the main rank writes.
 
 from __future__ import annotations
 
-import torch
 from scipy import stats
 
 from tuna.evaluate.agreement import agreement_stats
-from tuna.evaluate.likelihood import response_logprobs
+from tuna.evaluate.likelihood import candidate_means, response_logprobs
 from tuna.train.data import Example
-from tuna.train.loss import pair_agreement
+from tuna.train.ranks import pair_agreement
 
 
 def validate(scorer, examples: list[Example], batch_size: int) -> dict:
@@ -30,11 +29,10 @@ def validate(scorer, examples: list[Example], batch_size: int) -> dict:
     sums = response_logprobs(scorer, examples, batch_size)
     scorer.train(was_training)
     result = {}
-    ranked = [(e, s) for e, s in zip(examples, sums, strict=True) if e.candidates]
-    if ranked:
-        means = torch.stack([s[:len(e.candidates)] / torch.tensor([len(c) for c in e.candidates]) for e, s in ranked])
-        result = agreement_stats(means)
-        result["per_example_accuracy"] = pair_agreement(means.double())[0].tolist()
+    v, ranks = candidate_means(examples, sums)
+    if ranks.n_examples:
+        result = agreement_stats(v, ranks)
+        result["per_example_accuracy"] = pair_agreement(v.double(), ranks)[0].tolist()
     references = [(e, s[-1]) for e, s in zip(examples, sums, strict=True) if e.original is not None]
     if references:
         tokens = sum(len(e.original) for e, _ in references)
