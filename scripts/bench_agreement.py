@@ -29,10 +29,10 @@ import time
 import torch
 from bench_train import SMOLLM2, checkpoint_or_smollm2, load, make_batch, packed_step, padded_step, tiny_checkpoint
 
-from tuna.evaluate.likelihood import response_logprobs
 from tuna.train.data import Example
 from tuna.train.forward import ResponseScorer
 from tuna.train.loss import TunaLoss
+from tuna.train.scoring import response_logprobs
 
 
 def packed(model, examples: list[Example]) -> torch.Tensor:

@@ -12,10 +12,10 @@ from test_train_trainer import ranked_file
 from tiny_llama import save_tiny_checkpoint
 
 from tuna.cli import main
-from tuna.evaluate.agreement import agreement_stats
 from tuna.train.data import load_examples
 from tuna.train.loss import TunaLoss
 from tuna.train.ranks import Ranks
+from tuna.train.scoring import agreement_stats
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,9 @@ def test_summary_reads_what_exists_and_nothing_else(tmp_path, monkeypatch):
     plan = tuna_config.load_file(ROOT / "config" / "config.yaml")
     monkeypatch.chdir(tmp_path)
     assert summary(plan) == ""  # nothing built yet
+    os.makedirs("results/tuna")
+    open(plan.layout.result("tuna", "vicuna"), "w").close()
+    assert summary(plan) == ""  # an unfinished file is no result (and never fails the run)
 
     before = {"pair_accuracy": 0.5, "nll": 2.5, "per_example_accuracy": [0.5, 0.5, 0.5, 0.5]}
     after = {"pair_accuracy": 0.75, "nll": 2.25, "per_example_accuracy": [0.5, 1.0, 0.5, 1.0]}

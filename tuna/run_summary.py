@@ -1,8 +1,9 @@
 """What a finished run says at a glance (Snakemake's `onsuccess`): for each trained model, what
 training did on the held-out examples; each Vicuna QA comparison; where the report is.
 
-Only files that exist are read, so a run of any target prints what it has, and nothing
-when it has nothing to say. The numbers are the ones in the files, unrounded there.
+Only files that exist and parse are read (a summary never fails a run), so a run of any
+target prints what it has, and nothing when it has nothing to say. The numbers are the
+ones in the files, unrounded there.
 """
 
 from __future__ import annotations
@@ -10,7 +11,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from tuna.config.plan import Plan
+from tuna.errors import TunaError
 from tuna.records import read_json
+
+
+def _read(path: Path) -> dict | None:
+    """A result file's contents, or None when it is missing or not a finished result."""
+    try:
+        return read_json(path) if path.is_file() else None
+    except TunaError:
+        return None
 
 
 def _arrow(before: dict, after: dict, key: str, digits: int) -> str | None:
@@ -20,9 +30,9 @@ def _arrow(before: dict, after: dict, key: str, digits: int) -> str | None:
 
 
 def _training_line(model: str, path: Path) -> str | None:
-    if not path.is_file():
+    validation = _read(path)
+    if not validation or not {"before", "after", "change"} <= validation.keys():
         return None
-    validation = read_json(path)
     before, after, change = validation["before"], validation["after"], validation["change"]
     parts = []
     if accuracy := _arrow(before, after, "pair_accuracy", 3):
@@ -35,9 +45,9 @@ def _training_line(model: str, path: Path) -> str | None:
 
 
 def _vicuna_line(model: str, baseline: str, path: Path) -> str | None:
-    if not path.is_file():
+    result = _read(path)
+    if not result or not all(f"{word}_rate" in result for word in ("win", "lose", "tie")):
         return None
-    result = read_json(path)
     rates = " / ".join(f"{word} {result[f'{word}_rate']:.1f}%" for word in ("win", "lose", "tie"))
     counted = [f"{result[key]} {key}" for key in ("questions", "unparsed") if result.get(key)]
     return f"  Vicuna QA, {model} vs {baseline}: {rates}" + (f" ({', '.join(counted)})" if counted else "")

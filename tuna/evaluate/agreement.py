@@ -20,42 +20,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import torch
-from scipy import stats
 
 from tuna.errors import TunaError
-from tuna.evaluate.likelihood import candidate_means, score_file
+from tuna.evaluate.likelihood import score_file
 from tuna.records import Ranking, read_jsonl
 from tuna.train.data import describe
 from tuna.train.loss import TunaLoss
-from tuna.train.ranks import Ranks, dense_ranks, pair_agreement
-
-
-def agreement_stats(scores: torch.Tensor, ranks: Ranks) -> dict:
-    """scores: (C,) a model's score of each candidate; ranks: their examples, rank groups and ranked pairs."""
-    accuracy, margin = pair_agreement(scores.double(), ranks)
-    per_example = [(-ranks.rank[ranks.example == e].numpy(), scores[ranks.example == e].double().numpy())
-                   for e in range(ranks.n_examples)]
-    varied = [(reference, row) for reference, row in per_example if np.ptp(row) > 0]  # equal scores: no correlation
-    taus = [stats.kendalltau(reference, row).statistic for reference, row in varied]
-    rhos = [stats.spearmanr(reference, row).statistic for reference, row in varied]
-    counts = torch.bincount(ranks.example, minlength=ranks.n_examples).tolist()
-    return {
-        "examples": ranks.n_examples,
-        "candidates per example": {str(n): counts.count(n) for n in sorted(set(counts), reverse=True)},
-        "pairs": len(ranks.pairs),
-        "pair_accuracy": accuracy.mean().item(),
-        "pair_accuracy_se": float(stats.sem(accuracy.numpy())) if len(accuracy) > 1 else None,
-        "kendall_tau": _mean(taus),
-        "spearman": _mean(rhos),
-        "mean_margin": margin.mean().item(),
-        "undefined_correlations": len(per_example) - len(varied),  # examples whose scores are all equal
-    }
-
-
-def _mean(values: list[float]) -> float | None:
-    return float(np.mean(values)) if values else None
+from tuna.train.ranks import Ranks, dense_ranks
+from tuna.train.scoring import agreement_stats, candidate_means
 
 
 def model_agreement(checkpoint: Path, ranked: Path, held_out: frozenset[str], template: str, max_length: int,

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 from scipy import stats
 
-from tuna.evaluate.agreement import agreement_stats
-from tuna.evaluate.likelihood import candidate_means, response_logprobs
 from tuna.train.data import Example
 from tuna.train.ranks import pair_agreement
+from tuna.train.scoring import agreement_stats, candidate_means, response_logprobs
 
 
 def validate(scorer, examples: list[Example], batch_size: int) -> dict:
