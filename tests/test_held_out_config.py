@@ -108,7 +108,7 @@ def test_the_held_out_target_plans_prm_agreement_and_nll_data_jobs(tmp_path):
     dry = snakemake(tmp_path, "-n", "-p", "held_out").stdout
     prm_job = dry.split("tuna eval-agreement --checkpoint results/ctx_rank/alpaca/prm ", 1)[1].split("\n", 1)[0]
     assert ("--ranked results/ctx_rank/alpaca/ranked.jsonl --held-out results/data/held_out.jsonl "
-            "--data-name ctx_rank-alpaca --model-name prm -o results/ctx_rank/alpaca/prm_agreement.json") in prm_job
+            "--data-name ctx_rank:alpaca --model-name prm -o results/ctx_rank/alpaca/prm_agreement.json") in prm_job
     assert f"--data {tmp_path / 'absent' / 'train.jsonl'} --data-name lima" in dry
     report = snakemake(tmp_path, "-n", "-p", "results/report/table1.csv").stdout
     assert "--prm-agreement results/ctx_rank/alpaca/prm_agreement.json" in report and "--nll-data lima" in report
