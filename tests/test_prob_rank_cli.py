@@ -105,7 +105,7 @@ def test_changing_beta_reruns_scoring_never_the_teacher(tmp_path):
         return done.stdout + done.stderr
 
     first = jobs_run(snakemake())
-    assert first["teacher"] == 2 and first["prob_rank"] == 1
+    assert first["teacher"] == 2 and first["score"] == 1
     ranked = [json.loads(line) for line in (tmp_path / "results/prob_rank/ranked.jsonl").read_text().splitlines()]
     assert len(ranked) == 4 and all(len(r["candidates"]) == 2 for r in ranked)
     teacher_mtime = (tmp_path / "results/prob_rank/teacher/0.jsonl").stat().st_mtime
@@ -113,7 +113,7 @@ def test_changing_beta_reruns_scoring_never_the_teacher(tmp_path):
     config["scoring"] = {"beta": 0.0}
     write_config(tmp_path, config)
     second = jobs_run(snakemake())
-    assert second == Counter({"prob_rank": 1})
+    assert second == Counter({"score": 1})
     assert (tmp_path / "results/prob_rank/teacher/0.jsonl").stat().st_mtime == teacher_mtime
     for row in (json.loads(line) for line in (tmp_path / "results/prob_rank/ranked.jsonl").read_text().splitlines()):
         scores = [c["score"] for c in row["candidates"] if c.get("score") is not None]
