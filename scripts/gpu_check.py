@@ -140,9 +140,10 @@ class Check:
         return env
 
     def add(self, row: dict) -> None:
+        """A row of the table: model, check, ok, result (what it says), and the numbers behind it."""
         self.rows.append(row)
-        shown = {k: v for k, v in row.items() if k not in ("model", "check")}
-        print(f"  {row['model']:5} {row['check']:28} {json.dumps(shown)}", file=sys.stderr, flush=True)
+        print(f"  {row['model']:5} {row['check']:28} {row['result']}{'' if row['ok'] else '  FAILED'}",
+              file=sys.stderr, flush=True)
 
     def command(self, name: str, module: str, args: list, ranks: bool = False) -> str | None:
         """Run `python -m module args`; None when it succeeded, else the last line of its log."""
@@ -170,7 +171,7 @@ class Check:
             configs.append(("train QLoRA r16 (plain)", ["--lora", "{r: 16, quantize: 4bit}"], False))
         for name, extra, ranks in configs:
             if "QLoRA" in name and importlib.util.find_spec("bitsandbytes") is None:  # optional: not in the wheels
-                self.add({"model": label, "check": name, "ok": True, "skipped": "bitsandbytes is not installed"})
+                self.add({"model": label, "check": name, "ok": True, "result": "skipped: bitsandbytes is not installed"})
                 continue
             self.trainer(label, name, model_dir, data, settings + extra, ranks, matmul, baseline)
         self.packed_vs_padded(label, model_dir, size)
@@ -210,7 +211,7 @@ class Check:
         out = self.workdir / f"{label}_{name.split()[1]}"
         failed = self.command(out.name, "tuna.cli.train", ["--init", model_dir, "--data", data, "-o", out, *args], ranks)
         if failed:
-            return self.add({"model": label, "check": name, "ok": False, "error": failed})
+            return self.add({"model": label, "check": name, "ok": False, "result": failed})
         stamp = json.loads((out / "provenance.json").read_text())
         shutil.rmtree(out)  # a 1B checkpoint is GBs: keep only what it says
         log = stamp["log"]
@@ -222,7 +223,8 @@ class Check:
         self.add({"model": label, "check": name, "ok": close, "tokens_per_s": round(speed), "mfu": mfu,
                   "peak_gib": stamp["peak GPU memory (GiB)"], "loss": loss, "padded_loss": baseline,
                   "steps": len(log), "trainable": stamp["trainable parameters"],
-                  "target": TARGETS["mfu"] if name.startswith("train full") and label == "1b" else None})
+                  "target": TARGETS["mfu"] if name.startswith("train full") and label == "1b" else None,
+                  "result": f"first loss {loss:.5f}, padded {baseline:.5f}; {len(log)} steps"})
 
     def packed_vs_padded(self, label: str, model_dir: Path, size: dict) -> None:
         """The same batches through both steps (forward, backward, AdamW), alternating."""
@@ -243,9 +245,11 @@ class Check:
         del model, optimizer
         self.free()
         speed = {mode: sum(tokens) / sum(seconds) for mode, seconds in times.items()}
+        ratio = speed["ours"] / speed["obvious"]
         self.add({"model": label, "check": "step packed vs padded", "ok": True, "tokens_per_s": round(speed["ours"]),
-                  "padded_tokens_per_s": round(speed["obvious"]), "ratio": speed["ours"] / speed["obvious"],
-                  "target": TARGETS["packed_over_padded"] if label == "1b" else None})
+                  "padded_tokens_per_s": round(speed["obvious"]), "ratio": ratio,
+                  "target": TARGETS["packed_over_padded"] if label == "1b" else None,
+                  "result": f"{ratio:.2f}x the padded step ({round(speed['obvious'])} tokens/s)"})
 
     def generation(self, label: str, model_dir: Path, vocab: int, size: dict) -> None:
         """Batched sampling with the hf provider; its recorded log-probs against a plain forward."""
@@ -272,7 +276,8 @@ class Check:
         gap = max(gaps) if gaps else float("inf")
         self.add({"model": label, "check": "hf generate (batched)", "ok": gap <= LOGPROB_TOLERANCE[self.precision],
                   "tokens_per_s": round(produced / seconds), "sequences": len(requests),
-                  "logprob_gap_per_token": gap})
+                  "logprob_gap_per_token": gap,
+                  "result": f"{len(requests)} sequences; log-probs vs a plain forward: {gap:.2g}/token"})
 
     def proxy_ranker(self, label: str, model_dir: Path, data: Path, vocab: int, size: dict) -> None:
         """`tuna prm-train` steps on the backbone, then ranking samples with the trained PRM."""
@@ -282,12 +287,13 @@ class Check:
                 "--max-length", 512, "-o", out]
         failed = self.command(out.name, "tuna.cli.prm", args)
         if failed:
-            return self.add({"model": label, "check": "prm train", "ok": False, "error": failed})
+            return self.add({"model": label, "check": "prm train", "ok": False, "result": failed})
         stamp = json.loads((out / "provenance.json").read_text())
         log = stamp["log"]
         self.add({"model": label, "check": "prm train", "ok": all(row["loss"] == row["loss"] for row in log),
                   "tokens_per_s": round(statistics.median(row["tokens_per_s"] for row in (log[1:] or log))),
-                  "peak_gib": stamp["peak GPU memory (GiB)"], "loss": log[-1]["loss"], "steps": len(log)})
+                  "peak_gib": stamp["peak GPU memory (GiB)"], "loss": log[-1]["loss"], "steps": len(log),
+                  "result": f"pairwise loss {log[-1]['loss']:.4f} after {len(log)} steps"})
 
         from tuna.ranking.prm import PRM
 
@@ -308,8 +314,10 @@ class Check:
         del prm
         shutil.rmtree(out)
         self.free()
+        speed = round(4 * len(samples) / seconds)
         self.add({"model": label, "check": "prm rank (no grad)", "ok": len(ranked) == len(samples),
-                  "responses_per_s": round(4 * len(samples) / seconds), "rankings": len(ranked)})
+                  "responses_per_s": speed, "rankings": len(ranked),
+                  "result": f"{speed} responses/s, {len(ranked)} rankings"})
 
     def synchronize(self) -> None:
         if self.device == "cuda":
@@ -327,22 +335,7 @@ def table(rows: list[dict]) -> str:
 
     lines = [f"{'model':5} {'check':28} {'tokens/s':>9} {'MFU':>6} {'peak GiB':>8}  result"]
     for row in rows:
-        if "error" in row:
-            result = f"FAILED: {row['error']}"
-        elif "skipped" in row:
-            result = f"skipped: {row['skipped']}"
-        elif "padded_loss" in row:
-            result = f"loss {row['loss']:.5f}, padded {row['padded_loss']:.5f}"
-        elif "ratio" in row:
-            result = f"{row['ratio']:.2f}x the padded step ({row['padded_tokens_per_s']} tokens/s)"
-        elif "logprob_gap_per_token" in row:
-            result = f"{row['sequences']} sequences; log-probs vs a plain forward: {row['logprob_gap_per_token']:.2g}/token"
-        elif "responses_per_s" in row:
-            result = f"{row['responses_per_s']} responses/s, {row['rankings']} rankings"
-        else:
-            result = f"loss {row['loss']:.4f} after {row['steps']} steps"
-        if not row["ok"] and "error" not in row:
-            result += "  FAILED"
+        result = row["result"] + ("" if row["ok"] else "  FAILED")
         if row.get("target") is not None:
             value = row.get("mfu") if "mfu" in row else row.get("ratio")
             goal = f">= {row['target']:.0%}" if "mfu" in row else f">= {row['target']}x"
