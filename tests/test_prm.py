@@ -183,3 +183,35 @@ def test_prm_under_deepspeed_zero3_with_2_ranks_learns_as_plain_torch(tmp_path, 
         torch.testing.assert_close([r[key] for r in ranks["log"]], [r[key] for r in plain["log"]], rtol=1e-4, atol=1e-6)
     prm = PRM.load(tmp_path / "zero3")  # the gathered backbone and head load as a PRM
     assert prm.max_length == 64 and prm.template == "chat"
+
+
+@pytest.mark.slow
+def test_the_workflow_trains_a_prm_and_ranks_the_instructions_its_judge_did_not_see(tmp_path):
+    """prm_train and prm_rank as Snakemake runs them: the judge (a real OpenAI-protocol server on loopback)
+    ranks the first 3 instructions' samples, the PRM learns them and ranks the other 3."""
+    from fault_server import FaultServer
+    from test_train_lora import judge_reply
+    from workflow_run import snakemake, write_config
+
+    source = save_tiny_checkpoint(tmp_path / "tiny")
+    with FaultServer(reply=judge_reply) as judge:
+        write_config(tmp_path, {
+            "data": {"source": "demo", "limit": 6, "shards": 1, "ctx_rank_limit": 3},
+            "models": {"alpaca": {"import": str(source), "template": "chat"},
+                       "tuna_c_prm": {"init": "alpaca", "data": "prm_rank:alpaca"}},
+            "sampling": {"provider": {"kind": "hf"}, "n": 3, "max_tokens": 6, "max_trials": 1},
+            "judge": {"provider": {"kind": "openai", "model": "judge", "base_url": judge.url}, "max_tokens": 64},
+            "prms": {"prm": {"backbone": "alpaca", "batch_size": 2, "max_length": 256, "warmup_steps": 0,
+                             "lora": {"r": 4}, "rank_batch_size": 2}},
+            "evaluation": {"benchmarks": ["vicuna"], "models": ["alpaca"], "baseline": "alpaca"},
+        })
+        target = "results/ctx_rank/alpaca/prm_ranked.jsonl"
+        dry = snakemake(tmp_path, "-n", "-p", target).stdout
+        assert "tuna prm-train" in dry and "--lora" in dry and "--batch-size 2 --precision fp32" in dry
+        snakemake(tmp_path, target)
+    stamp = json.loads((tmp_path / "results/ctx_rank/alpaca/prm/provenance.json").read_text())
+    assert stamp["params"]["lora"]["r"] == 4 and stamp["steps"] == 2  # 3 judged rankings in batches of 2
+    rankings = read_jsonl(tmp_path / target, Ranking)
+    judged_ids = {r.id for r in read_jsonl(tmp_path / "results/ctx_rank/alpaca/ranked.jsonl", Ranking)}
+    assert len(rankings) == 3 and not judged_ids & {r.id for r in rankings}
+    assert all(r.source == "prm" and len(r.candidates) == 3 for r in rankings)
