@@ -62,7 +62,7 @@ def make_batch(vocab: int, examples: int, candidates: int | tuple[int, ...], see
 def packed_step(model, loss_fn, examples):
     """tuna: one packed row per example, chunked target log-probs."""
     packed = pack(examples)
-    sums = ResponseScorer(model)(**packed.inputs("cpu"))
+    sums = ResponseScorer(model)(**packed.inputs(model.device)).float().cpu()
     return loss_fn(**packed.loss_inputs(sums)).loss, packed.input_ids.numel()
 
 
@@ -78,12 +78,13 @@ def padded_step(model, loss_fn, examples):
         input_ids[i, :len(sequence)] = torch.tensor(sequence)
         attention[i, :len(sequence)] = 1
         labels[i, len(prompt):len(sequence)] = torch.tensor(response)
-    logprobs = model(input_ids=input_ids, attention_mask=attention).logits[:, :-1].log_softmax(-1)
-    targets = labels[:, 1:]
+    logits = model(input_ids=input_ids.to(model.device), attention_mask=attention.to(model.device)).logits
+    logprobs = logits[:, :-1].float().log_softmax(-1)
+    targets = labels[:, 1:].to(model.device)
     mask = targets != -100
     picked = logprobs.gather(2, targets.clamp(min=0)[..., None]).squeeze(2) * mask
     # The rows are the responses in pack()'s order, so its index of candidates and originals applies.
-    loss = loss_fn(**pack(examples).loss_inputs(picked.sum(1))).loss
+    loss = loss_fn(**pack(examples).loss_inputs(picked.sum(1).cpu())).loss
     return loss, input_ids.numel()
 
 
@@ -119,12 +120,16 @@ def tiny_checkpoint(tmp: str) -> str:
 
 
 def train_step(mode, model, optimizer, batch) -> tuple[float, int, float]:
-    """One training step: loss, backward, AdamW. Returns (loss, tokens fed, seconds)."""
+    """One training step: loss, backward, AdamW. Returns (loss, tokens fed, seconds; on a GPU,
+    after the kernels it queued have run)."""
+    synchronize = torch.cuda.synchronize if model.device.type == "cuda" else (lambda: None)
+    synchronize()
     start = time.perf_counter()
     loss, fed = STEPS[mode](model, TunaLoss(), batch)
     loss.backward()
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)
+    synchronize()
     return loss.item(), fed, time.perf_counter() - start
 
 

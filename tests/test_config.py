@@ -71,7 +71,7 @@ def broken(path: str, value, base=DEFAULT):
     ("models.tuna.data", "instructions", "config: models.tuna.data: instructions is supervised data: set "
                                          "models.tuna.train.objective: mle"),
     ("models.tuna.train", {"lr": -1}, "config: models.tuna.train.lr: Input should be greater than 0"),
-    ("models.tuna.train", {"num_gpus": 2}, "config: models.tuna.train: num_gpus > 0 trains with DeepSpeed"),
+    ("models.tuna.train", {"num_gpus": 2}, "config: models.tuna.train: num_gpus > 1 trains with DeepSpeed"),
     ("train.max_examples", 0, "config: train.max_examples: Input should be greater than or equal to 1"),
     ("models.report", {"import": "x.gguf"}, "config: models.report: 'report' is a results directory"),
     ("models.alpaca.init", "tuna", "config: models.alpaca: declare exactly one of"),

@@ -54,6 +54,36 @@ def test_cpu_training_asks_for_cpus_and_no_gpu_gpu_training_for_its_gpus_with_cp
     assert jobs(cfg).train(model("tuna_p")).mem_mb == 176000
 
 
+def test_a_lora_job_asks_for_its_frozen_base_and_adapters_not_16_bytes_per_parameter():
+    cfg = config()
+    cfg["models"]["alpaca"]["import"] = "/not/here.gguf"  # sized as 7B
+    full = jobs(cfg).train(model("tuna_p"))
+    assert full.mem_mb == 142000  # 1.25 x 16 bytes x 7B + 2 GB
+    cfg["train"] = {**cfg["train"], "lora": {}}  # r 16 on the CPU: fp32 base, its merge copy, adapters
+    assert jobs(cfg).train(model("tuna_p")).mem_mb == 73000
+    cfg["train"].update(num_gpus=1, precision="bf16")  # one GPU: the host holds a bf16 copy to merge into
+    one_gpu = jobs(cfg).train(model("tuna_p")).resources()
+    assert one_gpu == {"mem_mb": 23000, "runtime": 1440, "gpu": 1, "cpus_per_gpu": 8}
+    assert "tuna train" == tuna_config.load(cfg).train_launcher("tuna_p")  # plain torch on the one GPU
+    cfg["train"]["lora"] = {"quantize": "4bit"}
+    assert jobs(cfg).train(model("tuna_p")).mem_mb == 23000  # 4-bit on the GPU; the merge is bf16
+
+
+def test_proxy_ranking_models_ask_for_gpus_as_their_training_settings_say():
+    cfg = config("paper.yaml")
+    paper = jobs(cfg)
+    job = SimpleNamespace(model="alpaca", prm="prm_7b")
+    assert paper.prm_train(job).resources() == {"mem_mb": 92000, "runtime": 1440, "gpu": 8, "cpus_per_gpu": 8}
+    assert paper.prm_rank(job).resources() == {"mem_mb": 36000, "runtime": 480, "gpu": 1, "cpus_per_gpu": 8}
+    one = SimpleNamespace(model="alpaca", prm="prm_3b")
+    assert paper.prm_train(one).resources()["gpu"] == 1
+    assert tuna_config.load(cfg).prm_launcher("alpaca", "prm_3b") == "tuna prm-train"
+    assert tuna_config.load(cfg).prm_launcher("alpaca", "prm_7b").startswith("deepspeed --num_gpus 8 ")
+    cfg["prms"] = {"prm_7b": {"backbone": "llama"}, "prm_3b": {"backbone": "stablelm_3b"}}  # the CPU
+    assert jobs(cfg).prm_train(job).resources() == {"mem_mb": 142000, "runtime": 1440, "gpu": 0, "cpus_per_task": 8}
+    assert jobs(cfg).prm_rank(job).resources()["gpu"] == 0
+
+
 def test_providers_ask_for_gpus_only_when_they_offload_layers_or_run_on_cuda():
     cfg = config()
     local = jobs(cfg).sampler(model("alpaca"))  # llama.cpp on the q8_0 export
@@ -111,4 +141,4 @@ def test_the_offline_default_fits_a_2_cpu_node_and_the_paper_asks_for_gpus_only_
             if values["gpu"] != "0":
                 gpu_rules.add(rule)
                 assert "cpus_per_task" not in values and int(values["cpus_per_gpu"]) == tr.CPUS_PER_GPU, rule
-    assert gpu_rules == {"train", "sample", "generate_answers"}
+    assert gpu_rules == {"train", "sample", "generate_answers", "prm_train", "prm_rank"}

@@ -151,6 +151,17 @@ def test_wandb_is_only_used_when_asked_for(tmp_path, init):
     assert result.exit_code == 1 and "--wandb-project needs the wandb package" in result.output
 
 
+def kill_once_saved(command: list[str], state) -> int:
+    """Start a training command, SIGKILL it once it has saved resumable state; the step it saved."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while not (state / "tuna_state.json").exists():
+        assert process.poll() is None, "the run ended before it saved any state"
+        time.sleep(0.005)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    return json.loads((state / "tuna_state.json").read_text())["step"]
+
+
 @pytest.mark.slow  # three `tuna train` processes
 def test_killed_run_resumes_to_the_same_weights(tmp_path, init):
     data = ranked_file(tmp_path / "ranked.jsonl", 20)
@@ -159,14 +170,8 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path, init):
     subprocess.run([*common, "-o", str(tmp_path / "straight")], check=True, capture_output=True)
 
     out, state = tmp_path / "resumed", tmp_path / "resumed.state"
-    process = subprocess.Popen([*common, "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    while not (state / "tuna_state.json").exists():
-        assert process.poll() is None, "the run ended before it saved any state"
-        time.sleep(0.005)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    saved_step = kill_once_saved([*common, "-o", str(out)], state)
     assert not out.exists()
-    saved_step = json.loads((state / "tuna_state.json").read_text())["step"]
     assert 3 <= saved_step < 40
 
     resumed = subprocess.run([*common, "-o", str(out), "--resume"], capture_output=True, text=True, check=True)

@@ -56,7 +56,7 @@ def test_cpu_runs_tuna_train_and_gpus_run_deepspeed():
     cfg["models"]["tuna"]["train"] = {"num_gpus": 8, "deepspeed": "zero3"}
     assert plan(cfg).train_launcher("tuna") != gpu.train_launcher("tuna_p")  # own rendezvous port
     cfg["models"]["tuna_p"]["train"] = {"num_gpus": 2, "deepspeed": None}
-    with pytest.raises(TunaError, match="models.tuna_p.train: num_gpus > 0 trains with DeepSpeed; set deepspeed"):
+    with pytest.raises(TunaError, match="models.tuna_p.train: num_gpus > 1 trains with DeepSpeed; set deepspeed"):
         plan(cfg)
 
 

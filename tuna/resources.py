@@ -118,9 +118,37 @@ def cpu_threads(params: int) -> int:
     return 2 if params < SMALL_MODEL else 8
 
 
-def _cpu_training(params: int) -> Job:
-    """fp32 weights, gradients and two Adam moments (16 bytes per parameter) plus activations."""
-    return Job(threads=cpu_threads(params), mem_mb=_mb(1.25 * 16 * params + 2000 * MB), runtime=1440)
+# Bytes per parameter of a frozen LoRA base held in each training precision (QLoRA: 4-bit NF4 blocks).
+FROZEN_BYTES = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0}
+QLORA_BYTES = 0.55
+# LoRA adapters as a fraction of the base's parameters at rank 16 (all linear layers of LLaMA-7B: 40M of
+# 6.7B, 0.6%); they train with fp32 weights, gradients and Adam moments (16 bytes each).
+ADAPTER_FRACTION_AT_R16 = 0.006
+
+
+def training(settings, params: int) -> Job:
+    """A training job (`train` or a proxy ranking model's) by what holds memory on the host.
+
+    Full fine-tuning on the CPU: fp32 weights, gradients and two Adam moments (16 bytes per
+    parameter) plus activations. LoRA: the frozen base in the training precision (4-bit for
+    QLoRA) plus the adapters' 16 bytes per parameter; at the end the main rank loads the base
+    once more to merge the adapter into it. On GPUs (`num_gpus`, 8 CPUs each) the host keeps
+    the 16 bytes per parameter only when ZeRO offloads them (`*_offload`), else a copy of the
+    weights while loading, plus 8 GB per GPU.
+    """
+    gpus, lora = settings.num_gpus, settings.lora
+    if lora:
+        frozen = QLORA_BYTES if lora.quantize else FROZEN_BYTES[settings.precision]
+        adapters = 16 * ADAPTER_FRACTION_AT_R16 * lora.r / 16 * params
+        merge = FROZEN_BYTES[settings.precision] * params
+        host = (frozen if not gpus else 0) * params + adapters + merge
+    elif not gpus:
+        return Job(threads=cpu_threads(params), mem_mb=_mb(1.25 * 16 * params + 2000 * MB), runtime=1440)
+    else:
+        host = (16 if "offload" in (settings.deepspeed or "") else 4) * params
+    if not gpus:
+        return Job(threads=cpu_threads(params), mem_mb=_mb(1.25 * host + 2000 * MB), runtime=1440)
+    return Job(threads=CPUS_PER_GPU * gpus, mem_mb=_mb(host + gpus * 8000 * MB), runtime=1440, gpu=gpus)
 
 
 class ClusterJobs:
@@ -183,15 +211,7 @@ class ClusterJobs:
         return self.provider(self.plan.answerer(wildcards.model))
 
     def train(self, wildcards) -> Job:
-        """On GPUs (`num_gpus` DeepSpeed ranks, 8 CPUs each) the host keeps the 16 bytes per
-        parameter only when ZeRO offloads them (`*_offload`), else a fp32 copy while loading;
-        plus 8 GB per rank."""
-        settings = self.plan.train(wildcards.model)
-        params, gpus = self.parameters(wildcards.model), settings.num_gpus
-        if not gpus:
-            return _cpu_training(params)
-        host = (16 if "offload" in (settings.deepspeed or "") else 4) * params
-        return Job(threads=CPUS_PER_GPU * gpus, mem_mb=_mb(host + gpus * 8000 * MB), runtime=1440, gpu=gpus)
+        return training(self.plan.train(wildcards.model), self.parameters(wildcards.model))
 
     def convert(self, wildcards) -> Job:
         """Import (GGUF/HF -> fp32 checkpoint) or export (checkpoint -> GGUF): two fp32 copies at most."""
@@ -199,11 +219,19 @@ class ClusterJobs:
         return Job(threads=cpu_threads(params), mem_mb=_mb(8 * params + 1000 * MB), runtime=120)
 
     def prm_train(self, wildcards) -> Job:
-        """A proxy ranking model trains its backbone on CPU."""
-        return _cpu_training(self.parameters(self.plan.config.prms[wildcards.prm].backbone))
+        """A proxy ranking model trains as `train` does, on the GPUs its `num_gpus` asks for."""
+        prm = self.plan.config.prms[wildcards.prm]
+        return training(prm, self.parameters(prm.backbone))
 
     def prm_rank(self, wildcards) -> Job:
-        return self._forward(self.parameters(self.plan.config.prms[wildcards.prm].backbone))
+        """Scoring without gradients (`prm-rank`, and the PRM's held-out agreement): on one GPU when
+        the PRM trains on GPUs (the host holds the weights while loading, fp32 at most, plus 8 GB),
+        else on the CPU."""
+        prm = self.plan.config.prms[wildcards.prm]
+        params = self.parameters(prm.backbone)
+        if not prm.num_gpus:
+            return self._forward(params)
+        return Job(threads=CPUS_PER_GPU, mem_mb=_mb(4 * params + 8000 * MB), runtime=480, gpu=1)
 
     def held_out(self, wildcards) -> Job:
         """Held-out agreement and NLL: forward passes of the model, no gradients."""

@@ -144,7 +144,8 @@ def ctx_rank(instructions: Path, samples: list[Path], judged: list[Path], out: P
     return f"{out}: {len(rankings)} rankings; left out: {left_out}"
 
 
-def prm_rank(prm_dir: Path, instructions: Path, samples: list[Path], judged_ranked: Path, out: Path) -> str:
+def prm_rank(prm_dir: Path, instructions: Path, samples: list[Path], judged_ranked: Path, out: Path,
+             batch_size: int = 16, precision: str = "fp32") -> str:
     """The proxy ranking model's ranks of the samples the judge did not rank (instruction order)."""
     from tuna import provenance
     from tuna.ranking.prm import PRM
@@ -155,10 +156,11 @@ def prm_rank(prm_dir: Path, instructions: Path, samples: list[Path], judged_rank
     seen = {r.id for r in judged}
     unseen = [g for path in samples for g in read_jsonl(path, Generation) if g.id not in seen]
     position = {record_id: index for index, record_id in enumerate(records)}
-    ranked = sorted(PRM.load(prm_dir).rank(records, unseen), key=lambda r: position[r.id])
-    excluded = sum(len(g.candidates) for g in unseen) - sum(len(r.candidates) for r in ranked)
+    ranked, report = PRM.load(prm_dir, precision).rank(records, unseen, batch_size)
+    ranked.sort(key=lambda r: position[r.id])
+    excluded = {rule: count for rule, count in report.items() if count}
     write_jsonl(out, ranked)
     provenance.stamp([out], inputs=[prm_dir, instructions, *samples, judged_ranked],
-                     params={"excluded": {"failed or empty samples": excluded}})
-    return (f"{out}: {len(ranked)} PRM rankings (the judge ranked {len(judged)}); "
-            f"{excluded} failed or empty samples left out")
+                     params={"batch_size": batch_size, "precision": precision}, extra={"excluded": excluded})
+    left_out = ", ".join(f"{count} {rule}" for rule, count in excluded.items()) or "nothing"
+    return f"{out}: {len(ranked)} PRM rankings (the judge ranked {len(judged)}); left out: {left_out}"

@@ -1,4 +1,4 @@
-"""Contextual ranking commands: self-sample, judge, gather ranks, proxy ranking model."""
+"""Contextual ranking commands: self-sample, judge, gather ranks (the proxy ranking model: tuna.cli.prm)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,8 @@ from pathlib import Path
 
 import click
 
-from tuna import provenance
 from tuna.cli.options import provider_options, section_options, shard_option
 from tuna.config.settings import Judge, Sampling
-from tuna.errors import TunaError
-from tuna.records import Ranking, read_jsonl
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 OUT = click.Path(dir_okay=False, path_type=Path)
@@ -88,58 +85,4 @@ def ctx_rank(instructions, samples, judged, out):
     click.echo(stages.ctx_rank(instructions, list(samples), list(judged), out))
 
 
-@click.command("prm-train")
-@click.option("--ranked", type=FILE, required=True, help="Judge rankings to learn (from `tuna ctx-rank`).")
-@click.option("--backbone", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
-              help="Checkpoint the proxy ranker starts from (the paper: StableLM-3B, LLaMA-7B).")
-@click.option("--template", type=click.Choice(["chat", "alpaca"]), default="chat", show_default=True)
-@click.option("--lr", type=float, default=1e-5, show_default=True)
-@click.option("--epochs", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("--max-length", type=click.IntRange(min=16), default=1024, show_default=True)
-@click.option("--seed", type=int, default=42, show_default=True)
-@click.option("--held-out", type=FILE, default=None,
-              help="Instruction jsonl of the held-out split: its ids are never trained on.")
-@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Directory for the trained proxy ranking model.")
-def prm_train(ranked, backbone, template, lr, epochs, max_length, seed, held_out, out):
-    """Train a proxy ranking model (score head on a causal LM) on a judge's rankings."""
-    from tuna.datasets import read_ids
-    from tuna.ranking.prm import PRM
-    from tuna.records import atomic_dir
-
-    excluded = read_ids(held_out) if held_out else frozenset()
-    everything = read_jsonl(ranked, Ranking)
-    rankings = [r for r in everything if r.id not in excluded]
-    if not any(len(r.candidates) >= 2 for r in rankings):
-        raise TunaError(f"{ranked}: no ranking with two or more candidates to learn from")
-    prm = PRM.from_backbone(backbone, template, max_length, seed)
-    history = prm.train(rankings, lr=lr, epochs=epochs, seed=seed)
-    with atomic_dir(out) as tmp:
-        prm.save(tmp)
-    provenance.stamp([out], inputs=[ranked, backbone, held_out], params={
-        "lr": lr, "epochs": epochs, "max_length": max_length, "seed": seed, "template": template,
-        "held_out": str(held_out) if held_out else None,
-    }, extra={"epoch_loss": history, "held_out_rankings": len(everything) - len(rankings)})
-    click.echo(f"{out}: pairwise loss by epoch {', '.join(f'{x:.4f}' for x in history)}")
-
-
-@click.command("prm-rank")
-@click.option("--prm", "prm_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True)
-@click.option("--instructions", type=FILE, required=True, help="Instruction records (jsonl).")
-@click.option("--samples", type=FILE, multiple=True, required=True, help="Self-sample shards (repeat).")
-@click.option("--judged-ranked", type=FILE, required=True,
-              help="The judge's rankings: the PRM ranks every other instruction.")
-@click.option("-o", "--out", type=OUT, required=True,
-              help="The PRM's rankings of the instructions the judge did not rank (jsonl, instruction order).")
-def prm_rank(prm_dir, instructions, samples, judged_ranked, out):
-    """Rank the samples the judge did not see with the proxy ranking model (Tuna_c(PRM) data).
-
-    The output holds PRM ranks only; a model trains on judge + PRM ranks with the
-    mixture `data: [ctx_rank:M, prm_rank:M]`. Failed or empty samples are left out.
-    """
-    from tuna import stages
-
-    click.echo(stages.prm_rank(prm_dir, instructions, list(samples), judged_ranked, out))
-
-
-COMMANDS = [sample, judge, ctx_rank, prm_train, prm_rank]
+COMMANDS = [sample, judge, ctx_rank]

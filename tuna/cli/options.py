@@ -92,6 +92,48 @@ shard_option = click.option(
 )
 
 
+def _section_of(annotation):
+    """The config section a field holds (`Lora | None` -> Lora), or None."""
+    from typing import get_args
+
+    from tuna.config.settings import Section
+
+    for candidate in (annotation, *get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, Section):
+            return candidate
+    return None
+
+
+class SectionValue(click.ParamType):
+    """A nested config section given on the command line as a YAML (or JSON) mapping; `null` for none."""
+
+    name = "mapping"
+
+    def __init__(self, section):
+        self.section = section
+
+    def convert(self, value, param, ctx):
+        import yaml
+        from pydantic import ValidationError
+
+        from tuna.config.loading import one_line
+
+        if value is None or isinstance(value, self.section):
+            return value
+        try:
+            data = yaml.safe_load(value) if isinstance(value, str) else value
+        except yaml.YAMLError:
+            data = value
+        if data is None:
+            return None
+        if not isinstance(data, dict):
+            self.fail(f"{value!r} is not a YAML mapping (e.g. '{{r: 16}}')", param, ctx)
+        try:
+            return self.section.model_validate(data)
+        except ValidationError as exc:
+            self.fail(one_line(exc), param, ctx)
+
+
 def section_options(section, exclude: tuple[str, ...] = ()):
     """Click options for every field of a config section, with its default and its docstring as help.
 
@@ -122,7 +164,11 @@ def section_options(section, exclude: tuple[str, ...] = ()):
                 continue
             flag = f"--{name.replace('_', '-')}"
             help_text = (field.description or "").replace("`", "")
-            if field.annotation is bool:
+            nested = _section_of(field.annotation)
+            if nested:
+                option = click.option(flag, type=SectionValue(nested), default=None,
+                                      help=f"{help_text} A YAML mapping, e.g. {flag} '{{r: 16}}'.")
+            elif field.annotation is bool:
                 option = click.option(f"{flag}/--no-{name.replace('_', '-')}", default=field.default,
                                       show_default=True, help=help_text)
             else:

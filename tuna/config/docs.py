@@ -27,6 +27,7 @@ SECTIONS = [
     ("models.M.data.fields (preferences)", PreferenceFields, set()),
     ("models.M (external)", ExternalModel, set()),
     ("train, models.M.train", s.Train, set()),
+    ("train.lora, models.M.train.lora, prms.NAME.lora", s.Lora, set()),
     ("teacher", s.Teacher, set()),
     ("scoring", s.Scoring, set()),
     ("sampling", s.Sampling, set()),

@@ -6,6 +6,7 @@ check-config` and the report read it, so nothing re-derives a path or re-states 
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import zlib
@@ -43,6 +44,8 @@ def cli_options(values: dict) -> str:
             continue
         if isinstance(value, bool):
             args.append(flag if value else f"--no-{key.replace('_', '-')}")
+        elif isinstance(value, dict):  # a nested section (train.lora), as a JSON mapping
+            args += [flag, json.dumps(value, separators=(",", ":"))]
         else:
             args += [flag, str(value)]
     return shlex.join(args)
@@ -51,6 +54,27 @@ def cli_options(values: dict) -> str:
 def repeat_option(flag: str, values) -> str:
     """("--model", ["a", "b"]) -> "--model a --model b" (shell-quoted)."""
     return shlex.join(arg for value in values for arg in (flag, str(value)))
+
+
+def launcher(settings: s.Optimization, command: str, module: str, job: str) -> str:
+    """`tuna COMMAND` with plain torch (on the CPU, or one GPU with `deepspeed: null`), else one
+    DeepSpeed rank per GPU (`deepspeed --module MODULE`).
+
+    Each job gets its own rendezvous port (stable, derived from `job`, its name), so two
+    training jobs on one node do not both claim DeepSpeed's default 29500.
+    """
+    if not (settings.num_gpus and settings.deepspeed):
+        return f"tuna {command}"
+    port = 29500 + zlib.crc32(job.encode()) % 1000
+    return f"deepspeed --num_gpus {settings.num_gpus} --master_port {port} --module {module}"
+
+
+def training_options(settings: s.Optimization, exclude: set[str] = frozenset()) -> str:
+    """Training settings as command options (deepspeed only where it runs: num_gpus > 0)."""
+    options = settings.model_dump(exclude={"num_gpus", *exclude})
+    if not settings.num_gpus:
+        options.pop("deepspeed")
+    return cli_options(options)
 
 
 @dataclass(frozen=True)
@@ -368,21 +392,17 @@ class Plan:
         return any(p.name in ("prob_rank", "alpaca_mul") for p in self.all_parts())
 
     def train_launcher(self, model: str) -> str:
-        """`tuna train` on CPU (num_gpus 0), else one DeepSpeed rank per GPU.
-
-        Each model gets its own rendezvous port (stable, derived from its name), so two
-        training jobs on one node do not both claim DeepSpeed's default 29500.
-        """
-        gpus = self.train(model).num_gpus
-        port = 29500 + zlib.crc32(model.encode()) % 1000
-        return f"deepspeed --num_gpus {gpus} --master_port {port} --module tuna.cli.train" if gpus else "tuna train"
+        return launcher(self.train(model), "train", "tuna.cli.train", model)
 
     def train_options(self, model: str) -> str:
-        """The hyper-parameters as `tuna train` options (deepspeed only where it runs: num_gpus > 0)."""
-        options = self.train(model).model_dump(exclude={"num_gpus"})
-        if not self.train(model).num_gpus:
-            options.pop("deepspeed")
-        return cli_options(options)
+        return training_options(self.train(model))
+
+    def prm_launcher(self, model: str, prm: str) -> str:
+        """`tuna prm-train` for the proxy ranking model `prm` trained on `model`'s judged samples."""
+        return launcher(self.config.prms[prm], "prm-train", "tuna.cli.prm", f"prm-{model}-{prm}")
+
+    def prm_options(self, prm: str) -> str:
+        return training_options(self.config.prms[prm], exclude={"backbone", "rank_batch_size"})
 
     # -- evaluation ------------------------------------------------------------------
     @property
@@ -469,7 +489,8 @@ class Plan:
             if isinstance(spec, TrainedModel):
                 self._must_be_model(spec.init, f"models.{name}.init", (ImportedModel, TrainedModel))
                 self._check_data(name, spec)
-                self.train(name)
+                own = {"lora", "num_gpus"} & set(spec.train)
+                self._check_gpu_for_qlora(self.train(name), f"models.{name}.train" if own else "train")
         self.order()
         for index, name in enumerate(config.evaluation.models):
             self._must_be_model(name, f"evaluation.models.{index}")
@@ -484,6 +505,7 @@ class Plan:
             self._must_be_model(self.baseline, "evaluation.baseline")
         for name, prm in config.prms.items():
             self._must_be_model(prm.backbone, f"prms.{name}.backbone", (ImportedModel, TrainedModel))
+            self._check_gpu_for_qlora(prm, f"prms.{name}")
         for index, name in enumerate(config.evaluation.held_out.models or []):
             self._must_be_model(name, f"evaluation.held_out.models.{index}", (ImportedModel, TrainedModel))
         for name, location in config.evaluation.held_out.nll_data.items():
@@ -505,6 +527,12 @@ class Plan:
         if "vicuna" in self.benchmarks and self.judged_models() and not (
                 config.evaluation.vicuna.judge or config.judge.provider):
             raise self._error("judge.provider", "Vicuna QA is evaluated: set judge.provider or evaluation.vicuna.judge")
+
+    def _check_gpu_for_qlora(self, settings: s.Optimization, key: str) -> None:
+        """QLoRA's 4-bit kernels need CUDA: a job that asks for no GPU runs on a CPU."""
+        if settings.lora and settings.lora.quantize and not settings.num_gpus:
+            raise self._error(f"{key}.lora.quantize", f"{settings.lora.quantize} (QLoRA) needs a CUDA GPU and this "
+                              "job asks for none: set num_gpus: 1, or lora.quantize: null (LoRA on a CPU)")
 
     def _check_data(self, name: str, spec: TrainedModel) -> None:
         config = self.config

@@ -33,6 +33,7 @@ LrSchedule = Literal["cosine", "linear"]
 LastBatch = Literal["keep", "drop"]
 Precision = Literal["fp32", "bf16", "fp16"]
 DeepSpeedStage = Literal["zero2", "zero2_offload", "zero3", "zero3_offload"]
+LoraQuantize = Literal["4bit"]
 Truncated = Literal["score", "last"]
 Benchmark = Literal["superni", "lmentry", "vicuna"]  # in the order of Table 1
 VicunaStyle = Literal["pairwise", "review"]
@@ -154,21 +155,24 @@ class Data(Section):
     """Seed of the held-out choice."""
 
 
-class Train(Section):
-    """Training hyper-parameters (Eq. 4-6; Table 7): `train:` for every trained model, `models.M.train` per model."""
+class Lora(Section):
+    """LoRA adapters (peft) on a frozen base (`lora:` of `train`, `models.M.train`, `prms.NAME`; `null`: full fine-tuning). Only the adapters train; the base stays in the training precision. The checkpoint handed on is the base with the adapters merged in (a plain transformers checkpoint); the adapter itself is kept beside it, in its `adapter/` folder (peft format)."""
 
-    objective: Objective = "rank"
-    """`rank`: ranking loss + MLE (Eq. 6); `mle`: plain instruction tuning (Eq. 2). `rank` trains on every example with at least 2 ranked candidates, whatever their number (counted per number in the log and the checkpoint's `provenance.json`); candidates tied in one rank group form no pair."""
-    margin: float = Field(0.1, ge=0)
-    """*m* of Eq. 4, per rank of distance."""
-    mle_weight: float = Field(1.0, ge=0)
-    """λ of Eq. 6."""
-    rank_reduction: RankReduction = "sum"
-    """`sum` over each example's ranked pairs as in Eq. 4 (averaged over examples), or `gap_mean`, the released code: for each rank gap the mean hinge over all pairs of that gap in the micro-batch, summed over gaps."""
-    mle_target: MleTarget = "original"
-    """`original`: the MLE term on the original (Alpaca) response as in Eq. 6 (averaged over examples), or `all`, the released code: the token-mean cross-entropy over every token of every response (candidates and original) of the micro-batch. With `rank_reduction: gap_mean` the loss is the released code's at any `micro_batch_size` (it depends on it: the released run had 16 examples per GPU)."""
-    lr: float = Field(1e-5, gt=0)
-    """Peak learning rate of AdamW, betas (0.9, 0.999) (Table 7: 1e-5; 5e-6 for mix-Tuna-104K; 1e-6 for Tuna and Tuna_cp from Tuna_p)."""
+    r: int = Field(16, ge=1)
+    """Rank of each adapter."""
+    alpha: float = Field(32, gt=0)
+    """Scale: an adapter's update is multiplied by alpha / r."""
+    dropout: float = Field(0.05, ge=0, lt=1)
+    """Dropout on an adapter's input while training."""
+    target_modules: list[str] | str = "all-linear"
+    """Layers that get adapters: `all-linear` (every linear layer but the output head), a list of module names (`[q_proj, v_proj]`), or a regular expression peft matches against whole module names."""
+    quantize: LoraQuantize | None = None
+    """`4bit`: QLoRA, the frozen base held in 4-bit NF4 (bitsandbytes: `pip install -e ".[qlora]"`), on one CUDA GPU with plain torch (`num_gpus: 1`, `deepspeed: null`). The checkpoint handed on merges the adapter into the unquantized base."""
+
+
+class Optimization(Section):
+    """What every training job shares (`tuna train` and `tuna prm-train`): batches, schedule, precision, LoRA and where it runs (tuna.train.backends)."""
+
     epochs: float = Field(1.0, gt=0)
     """Passes over the data; may be fractional (the last epoch takes the first part of its shuffle). Each epoch is a seeded shuffle cut into batches; its last batch may be partial (`last_batch`)."""
     batch_size: int = Field(128, ge=1)
@@ -183,22 +187,18 @@ class Train(Section):
     """AdamW weight decay."""
     last_batch: LastBatch = "keep"
     """An epoch's last batch when the examples do not fill it: `keep` trains on it as a shorter step (the released run: the HF Trainer's default; the paper does not say) or `drop` leaves its examples out. Steps and examples used are in the log and the checkpoint's `provenance.json`."""
-    max_length: int = Field(512, ge=16)
-    """Longest prompt + response + EOS in tokens (the released run's `model_max_length`; the paper does not say): a longer response is cut (and loses its EOS), a prompt that fills it skips the example; counted in the log."""
-    max_examples: int | None = Field(None, ge=1)
-    """Train on the first K usable examples of the training data (file order, after the bad-data rules, before shuffling); `null`: all. Those left out are counted in the log and in the checkpoint's `provenance.json`. To train on a slice of a data set, prefer a `data:` slice (`first`, `last`, `range`)."""
     seed: int = 42
-    """Data order and initialization seed (also shuffles a mixture of data sets)."""
+    """Data order and initialization seed (of a proxy ranking model's score head; also shuffles a mixture of data sets)."""
     precision: Precision = "fp32"
-    """`fp32` (CPUs: bf16 is pathologically slow there), `bf16` or `fp16` on GPUs."""
+    """`fp32` (CPUs: bf16 is pathologically slow there), `bf16` or `fp16` on GPUs. Full fine-tuning with plain torch keeps fp32 weights and computes in this precision (autocast); DeepSpeed and LoRA hold the (frozen) weights in it."""
     gradient_checkpointing: bool = False
     """Trade compute for memory."""
     deepspeed: str | None = None
-    """`null` (plain torch), `zero2`, `zero2_offload`, `zero3`, `zero3_offload` (configs in `tuna/train/deepspeed/`) or a DeepSpeed JSON file. Needed when `num_gpus` > 0."""
+    """`null` (plain torch), `zero2`, `zero2_offload`, `zero3`, `zero3_offload` (configs in `tuna/train/deepspeed/`) or a DeepSpeed JSON file. Needed when `num_gpus` > 1."""
     num_gpus: int = Field(0, ge=0)
-    """GPUs (DeepSpeed ranks) per training job; 0 trains on the CPU."""
-    validate_held_out: bool = True
-    """With a held-out split: score the held-out examples of the training data (never trained on) before the first step and after the last: agreement with the data's ranking and NLL of the references, and the paired change, in the checkpoint's `validation.json` and TensorBoard (`validation/*`)."""
+    """GPUs the job asks the scheduler for: 0 trains on the CPU, 1 with plain torch (`deepspeed: null`) or as one DeepSpeed rank, more as one DeepSpeed rank each."""
+    lora: Lora | None = None
+    """LoRA adapters instead of full fine-tuning (`lora: {}` for the defaults below; a model's `lora:` replaces this mapping whole); `null`: every weight trains."""
     save_every: int = Field(0, ge=0)
     """Write a resumable checkpoint every K optimizer steps (0: never); a killed job resumes from it."""
 
@@ -211,10 +211,36 @@ class Train(Section):
 
     @model_validator(mode="after")
     def _gpus_need_deepspeed(self):
-        if self.num_gpus > 0 and not self.deepspeed:
-            raise ValueError("num_gpus > 0 trains with DeepSpeed; set deepspeed (zero2, zero2_offload, zero3 or "
-                             "zero3_offload)")
+        if self.num_gpus > 1 and not self.deepspeed:
+            raise ValueError("num_gpus > 1 trains with DeepSpeed; set deepspeed (zero2, zero2_offload, zero3 or "
+                             "zero3_offload), or num_gpus: 1 for plain torch on one GPU")
+        if self.lora and self.lora.quantize and self.deepspeed:
+            raise ValueError("lora.quantize (QLoRA) trains with plain torch on one GPU: set deepspeed: null, "
+                             "num_gpus: 1")
         return self
+
+
+class Train(Optimization):
+    """Training hyper-parameters (Eq. 4-6; Table 7): `train:` for every trained model, `models.M.train` per model."""
+
+    objective: Objective = "rank"
+    """`rank`: ranking loss + MLE (Eq. 6); `mle`: plain instruction tuning (Eq. 2). `rank` trains on every example with at least 2 ranked candidates, whatever their number (counted per number in the log and the checkpoint's `provenance.json`); candidates tied in one rank group form no pair."""
+    margin: float = Field(0.1, ge=0)
+    """*m* of Eq. 4, per rank of distance."""
+    mle_weight: float = Field(1.0, ge=0)
+    """λ of Eq. 6."""
+    rank_reduction: RankReduction = "sum"
+    """`sum` over each example's ranked pairs as in Eq. 4 (averaged over examples), or `gap_mean`, the released code: for each rank gap the mean hinge over all pairs of that gap in the micro-batch, summed over gaps."""
+    mle_target: MleTarget = "original"
+    """`original`: the MLE term on the original (Alpaca) response as in Eq. 6 (averaged over examples), or `all`, the released code: the token-mean cross-entropy over every token of every response (candidates and original) of the micro-batch. With `rank_reduction: gap_mean` the loss is the released code's at any `micro_batch_size` (it depends on it: the released run had 16 examples per GPU)."""
+    lr: float = Field(1e-5, gt=0)
+    """Peak learning rate of AdamW, betas (0.9, 0.999) (Table 7: 1e-5; 5e-6 for mix-Tuna-104K; 1e-6 for Tuna and Tuna_cp from Tuna_p)."""
+    max_length: int = Field(512, ge=16)
+    """Longest prompt + response + EOS in tokens (the released run's `model_max_length`; the paper does not say): a longer response is cut (and loses its EOS), a prompt that fills it skips the example; counted in the log."""
+    max_examples: int | None = Field(None, ge=1)
+    """Train on the first K usable examples of the training data (file order, after the bad-data rules, before shuffling); `null`: all. Those left out are counted in the log and in the checkpoint's `provenance.json`. To train on a slice of a data set, prefer a `data:` slice (`first`, `last`, `range`)."""
+    validate_held_out: bool = True
+    """With a held-out split: score the held-out examples of the training data (never trained on) before the first step and after the last: agreement with the data's ranking and NLL of the references, and the paired change, in the checkpoint's `validation.json` and TensorBoard (`validation/*`)."""
 
 
 class Teacher(Section):
@@ -275,19 +301,17 @@ class Judge(Section):
     """Constrain the answer (llama.cpp grammar / JSON schema) so small local judges return a parseable ranking."""
 
 
-class Prm(Section):
-    """A proxy ranking model (Sec. 2.4): trained on the judge's ranks of a model's samples, it ranks the rest."""
+class Prm(Optimization):
+    """A proxy ranking model (Sec. 2.4): trained on the judge's ranks of a model's samples, it ranks the rest. It trains through the backends of `tuna train`, so the keys it shares with `train` (batches, schedule, precision, GPUs, DeepSpeed, LoRA, `save_every`) mean the same here, with the defaults below; one example is one judged instruction with all its ranked responses."""
 
     backbone: str
-    """Declared model whose checkpoint the ranker starts from (the paper: StableLM-3B, LLaMA-7B); a linear head on its last hidden state scores `prompt + response`."""
+    """Declared model whose checkpoint the ranker starts from (the paper: StableLM-3B, LLaMA-7B); a linear head on the last hidden state of each response's last token scores `prompt + response` (all responses of an instruction in one shared-prompt forward)."""
     lr: float = Field(1e-5, gt=0)
-    """Learning rate of the ranker (pairwise logistic loss over every better/worse pair of each judged ranking)."""
-    epochs: int = Field(1, ge=1)
-    """Passes over the judged rankings."""
+    """Peak learning rate of the ranker (pairwise logistic loss over every better/worse pair of each judged ranking, averaged per instruction)."""
     max_length: int = Field(1024, ge=16)
-    """Longest prompt + response in tokens."""
-    seed: int = 42
-    """Data order and head initialization seed."""
+    """Longest prompt + response + EOS in tokens (a longer response is cut; a prompt that fills it leaves the instruction out, counted in the log)."""
+    rank_batch_size: int = Field(16, ge=1)
+    """Instructions whose responses `prm-rank` scores in one forward pass (no gradients, so more than `micro_batch_size` fit)."""
 
 
 class ApiLimits(Section):

@@ -24,10 +24,9 @@ import torch
 
 from tuna.errors import TunaError
 from tuna.evaluate.likelihood import score_file
-from tuna.records import Ranking, read_jsonl
-from tuna.train.data import describe
+from tuna.train.data import describe, load_examples
 from tuna.train.loss import TunaLoss
-from tuna.train.ranks import Ranks, dense_ranks
+from tuna.train.ranks import Ranks
 from tuna.train.scoring import agreement_stats, candidate_means
 
 
@@ -44,20 +43,19 @@ def model_agreement(checkpoint: Path, ranked: Path, held_out: frozenset[str], te
                             for e, row in zip(examples, per_example, strict=True)]}
 
 
-def prm_agreement(prm_dir: Path, ranked: Path, held_out: frozenset[str]) -> dict:
+def prm_agreement(prm_dir: Path, ranked: Path, held_out: frozenset[str], batch_size: int = 4) -> dict:
     """Agreement of a proxy ranking model's scores with the ranks of `ranked` (its judge's)
     on the held-out examples (all when `held_out` is empty) that have a ranked pair."""
     from tuna.ranking.prm import PRM
 
-    rankings = [r for r in read_jsonl(ranked, Ranking) if (not held_out or r.id in held_out)
-                and len(set(r.ranks())) > 1]
-    if not rankings:
-        raise TunaError(f"{ranked}: no held-out ranking with two or more ranked candidates to score")
     prm = PRM.load(prm_dir)
-    prm.model.eval()
-    with torch.inference_mode():
-        scores = [prm.model(**prm.encode(r.instruction, r.input, [c.text for c in r.candidates])) for r in rankings]
-    result = agreement_stats(torch.cat(scores), Ranks.of([dense_ranks(r.ranks()) for r in rankings]))
-    return {**result, "data": f"{len(rankings)} rankings scored",
-            "per_example": [{"id": r.id, "score": [round(v, 6) for v in row.tolist()]}
-                            for r, row in zip(rankings, scores, strict=True)]}
+    examples, report = load_examples(ranked, prm.tokenizer, prm.template, TunaLoss(mle_weight=0.0), prm.max_length,
+                                     held_out=held_out, only_held_out=bool(held_out))
+    if not examples:
+        raise TunaError(f"{ranked}: no held-out ranking with two or more ranked candidates to score "
+                        f"({describe(report)})")
+    scores = prm.scores(examples, batch_size)
+    result = agreement_stats(torch.cat(scores), Ranks.of([e.ranks for e in examples]))
+    return {**result, "data": describe(report),
+            "per_example": [{"id": e.id, "score": [round(v, 6) for v in row.tolist()]}
+                            for e, row in zip(examples, scores, strict=True)]}

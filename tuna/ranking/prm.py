@@ -1,133 +1,139 @@
 """Proxy ranking model (PRM, Sec. 2.4): learn the judge's ranks, then rank what it did not see.
 
-A causal LM backbone reads `prompt + response` and a linear head turns the hidden
-state of the last token into a scalar score. Training uses the judge's orders with
-a pairwise logistic loss (every ranked pair of one instruction, -log sigmoid(s_better -
-s_worse); tuna.train.ranks: any number of responses, none paired within a tie group),
-so one judged ranking of N responses without ties gives N(N-1)/2 comparisons. The paper trained StableLM-3B and LLaMA-7B this way to rank
-the 39K instructions the GPT-4 judge did not see.
+A causal LM's backbone (without its LM head) reads each response after the prompt, and
+a linear head turns the hidden state of the response's last token (its EOS) into a
+scalar score. All responses of an instruction go through one shared-prompt forward
+(tuna.train.forward: one packed row [prompt, r0, r1, ...], each response attending to
+the prompt and to itself only, with its own positions), so the prompt is encoded once
+and a response's score is what it would be after the prompt alone. Responses are
+tokenized as the trainer tokenizes them (tuna.train.data: template, EOS, max_length).
+
+Training (tuna.ranking.prm_training) fits the judge's orders with a pairwise logistic
+loss: every ranked pair of an instruction (tuna.train.ranks: any number of responses,
+none paired within a tie group), -log sigmoid(s_better - s_worse), averaged per
+instruction, so one judged ranking of N responses without ties gives N(N-1)/2
+comparisons. The paper trained StableLM-3B and LLaMA-7B this way to rank the 39K
+instructions the GPT-4 judge did not see. Ranking and held-out scoring run without
+gradients, several instructions per forward pass.
 """
 
 from __future__ import annotations
 
 import json
-import random
 import sys
+from collections import Counter
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
+from torch import Tensor, nn
 from tqdm import tqdm
-from transformers import AutoModel, AutoTokenizer
 
-from tuna.prompts import build_prompt
 from tuna.records import Generation, Instruction, RankedCandidate, Ranking, answered
-from tuna.train.ranks import ranked_pairs
+from tuna.train.data import Example, encode
+from tuna.train.forward import use_shared_prompt_attention
+from tuna.train.ranks import Ranks
+from tuna.train.scoring import response_logprobs
 
 HEAD_FILE = "score_head.safetensors"
 PRM_CONFIG = "prm.json"
 
 
-class ProxyRanker(torch.nn.Module):
-    """Backbone + linear score head; `forward` returns one score per sequence."""
+class ProxyRanker(nn.Module):
+    """Backbone + linear score head: a packed micro-batch (tuna.train.forward.pack) -> one score per response (S,)."""
 
-    def __init__(self, backbone):
+    def __init__(self, backbone: nn.Module):
         super().__init__()
+        use_shared_prompt_attention(backbone)
         self.backbone = backbone
-        self.head = torch.nn.Linear(backbone.config.hidden_size, 1)
-        torch.nn.init.zeros_(self.head.bias)
+        self.head = nn.Linear(backbone.config.hidden_size, 1)
+        nn.init.zeros_(self.head.bias)
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        """input_ids, attention_mask: (B, T), right-padded -> scores (B,)."""
-        hidden = self.backbone(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        last = attention_mask.sum(dim=1) - 1
-        return self.head(hidden[torch.arange(hidden.shape[0]), last]).squeeze(-1)
+    def forward(self, input_ids: Tensor, position_ids: Tensor, blocks: list, **_) -> Tensor:
+        """Packed.inputs(): the rows, their positions and each row's response spans (the
+        targets it also carries are the LM's, not needed here)."""
+        hidden = self.backbone(input_ids=input_ids, position_ids=position_ids, use_cache=False,
+                               shared_prompt_blocks=blocks).last_hidden_state
+        width = input_ids.shape[1]
+        ends = torch.tensor([row * width + end - 1 for row, (_, spans) in enumerate(blocks) for _, end in spans],
+                            device=hidden.device)
+        last = hidden.reshape(-1, hidden.shape[-1]).index_select(0, ends)
+        return self.head(last.to(self.head.weight.dtype)).squeeze(-1).float()
 
 
-def pairwise_loss(scores: torch.Tensor, ranks: list[int]) -> torch.Tensor:
-    """scores: (N,) for one instruction's responses with their rank groups `ranks` (N,) ->
-    mean over its ranked pairs (better j, worse k) of -log sigmoid(s_j - s_k)."""
-    better, worse = torch.tensor(ranked_pairs(ranks), dtype=torch.long).reshape(-1, 2).unbind(1)
-    return -F.logsigmoid(scores[better] - scores[worse]).mean()
+def pairwise_loss(scores: Tensor, ranks: Ranks) -> Tensor:
+    """scores: (C,) of a micro-batch's candidates with their ragged ranking -> the mean over
+    its instructions of each one's mean over its ranked pairs of -log sigmoid(s_better - s_worse)."""
+    better, worse = ranks.pairs.unbind(1)
+    return ranks.per_example_mean(-F.logsigmoid(scores[better] - scores[worse])).mean()
+
+
+def save(directory: Path, weights: dict[str, Tensor], tokenizer, template: str, max_length: int,
+         backbone: nn.Module | None = None) -> None:
+    """The head (from `weights`, the ranker's state dict), the tokenizer, the settings scoring needs,
+    and the backbone: save_pretrained of `backbone` with the `backbone.` weights (None: it is in
+    `directory` already, as a LoRA run's merged one)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    if backbone is not None:
+        body = {name.removeprefix("backbone."): w for name, w in weights.items() if name.startswith("backbone.")}
+        backbone.save_pretrained(directory, state_dict=body, safe_serialization=True)
+    head = {name.removeprefix("head."): w.float().contiguous() for name, w in weights.items()
+            if name.startswith("head.")}
+    save_file(head, directory / HEAD_FILE)
+    tokenizer.save_pretrained(directory)
+    (directory / PRM_CONFIG).write_text(json.dumps({"template": template, "max_length": max_length}))
 
 
 class PRM:
-    """A trained or loadable proxy ranker with its tokenizer and prompt template."""
+    """A trained proxy ranker, loaded for scoring (on CUDA if present), with its tokenizer and prompt template."""
 
-    def __init__(self, model: ProxyRanker, tokenizer, template: str, max_length: int):
-        self.model, self.tokenizer, self.template, self.max_length = model, tokenizer, template, max_length
-
-    @classmethod
-    def from_backbone(cls, checkpoint: Path, template: str, max_length: int, seed: int) -> PRM:
-        torch.manual_seed(seed)
-        tokenizer = AutoTokenizer.from_pretrained(checkpoint)
-        backbone = AutoModel.from_pretrained(checkpoint, dtype=torch.float32)
-        return cls(ProxyRanker(backbone), tokenizer, template, max_length)
+    def __init__(self, ranker: ProxyRanker, tokenizer, template: str, max_length: int):
+        self.ranker, self.tokenizer, self.template, self.max_length = ranker, tokenizer, template, max_length
 
     @classmethod
-    def load(cls, directory: Path) -> PRM:
+    def load(cls, directory: Path, precision: str = "fp32") -> PRM:
+        from transformers import AutoTokenizer
+
+        from tuna.train.backends import DTYPES, load_model
+
         settings = json.loads((directory / PRM_CONFIG).read_text())
-        prm = cls.from_backbone(directory, settings["template"], settings["max_length"], seed=0)
-        prm.model.head.load_state_dict(load_file(directory / HEAD_FILE))
-        return prm
+        dtype = DTYPES[precision]
+        ranker = ProxyRanker(load_model(directory, dtype, causal_lm=False))
+        ranker.head.load_state_dict(load_file(directory / HEAD_FILE))
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        ranker = ranker.to(device=device, dtype=dtype).eval()
+        return cls(ranker, AutoTokenizer.from_pretrained(directory), settings["template"], settings["max_length"])
 
-    def save(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        self.model.backbone.save_pretrained(directory, safe_serialization=True)
-        self.tokenizer.save_pretrained(directory)
-        save_file({k: v.contiguous() for k, v in self.model.head.state_dict().items()}, directory / HEAD_FILE)
-        (directory / PRM_CONFIG).write_text(json.dumps({"template": self.template, "max_length": self.max_length}))
+    def example(self, record_id: str, instruction: str, input: str, texts: list[str], report: Counter) -> Example | None:
+        """One instruction's responses, tokenized as in training (None: the prompt fills max_length)."""
+        encoded = encode(self.tokenizer, self.template, instruction, input, texts, self.max_length, report)
+        return None if encoded is None else Example(record_id, encoded[0], encoded[1], None)
 
-    def encode(self, instruction: str, input: str, responses: list[str]) -> dict[str, torch.Tensor]:
-        """prompt + response (+ EOS) for each response, right-padded into one batch."""
-        prompt = build_prompt(self.template, instruction, input, self.tokenizer.chat_template,
-                              self.tokenizer.bos_token or "", self.tokenizer.eos_token or "")
-        texts = [prompt + response + (self.tokenizer.eos_token or "") for response in responses]
-        rows = [self.tokenizer(t, add_special_tokens=False)["input_ids"][-self.max_length:] for t in texts]
-        width = max(len(row) for row in rows)
-        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
-        return {
-            "input_ids": torch.tensor([row + [pad] * (width - len(row)) for row in rows]),
-            "attention_mask": torch.tensor([[1] * len(row) + [0] * (width - len(row)) for row in rows]),
-        }
+    def scores(self, examples: list[Example], batch_size: int) -> list[Tensor]:
+        """Each example's response scores, `batch_size` examples per forward pass, no gradients
+        (scoring.response_logprobs batches any per-response scorer by packed length)."""
+        return response_logprobs(self.ranker, examples, batch_size)
 
-    def train(self, rankings: list[Ranking], lr: float, epochs: int, seed: int) -> list[float]:
-        """Fit the judge's orders; returns the mean loss of each epoch."""
-        usable = [r for r in rankings if len(set(r.ranks())) >= 2]  # at least one ranked pair
-        optimizer = torch.optim.AdamW(self.model.parameters(), lr=lr)
-        order = random.Random(seed)
-        history = []
-        self.model.train()
-        for epoch in range(epochs):
-            order.shuffle(usable)
-            total = 0.0
-            for ranking in tqdm(usable, desc=f"prm epoch {epoch + 1}/{epochs}", file=sys.stderr, disable=None):
-                batch = self.encode(ranking.instruction, ranking.input, [c.text for c in ranking.candidates])
-                loss = pairwise_loss(self.model(**batch), ranking.ranks())
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                total += loss.item()
-            history.append(total / max(len(usable), 1))
-        return history
-
-    @torch.no_grad()
-    def rank(self, instructions: dict[str, Instruction], samples: list[Generation]) -> list[Ranking]:
-        """Order each instruction's samples by PRM score, best first (source 'prm'); failed or empty
-        samples are left out."""
-        self.model.eval()
-        out = []
-        for generation in tqdm(samples, desc="prm rank", file=sys.stderr, disable=None):
+    def rank(self, instructions: dict[str, Instruction], samples: list[Generation], batch_size: int) -> tuple[
+            list[Ranking], Counter]:
+        """Each instruction's samples in PRM score order, best first (source 'prm'), and what was left
+        out (failed or empty samples; instructions whose prompt fills max_length)."""
+        report, entries = Counter(), []
+        for generation in samples:
             record = instructions[generation.id]
             usable = [c for c in generation.candidates if answered(c)]  # failed/empty: never ranked
-            if not usable:
-                continue
-            scores = self.model(**self.encode(record.instruction, record.input, [c.text for c in usable])).tolist()
-            ranked = sorted(zip(scores, range(len(usable)), strict=True), key=lambda pair: (-pair[0], pair[1]))
-            out.append(Ranking(
-                id=record.id, instruction=record.instruction, input=record.input, output=record.output,
-                source="prm",
-                candidates=[RankedCandidate(**usable[i].model_dump(), score=score) for score, i in ranked],
-            ))
-        return out
+            report["failed or empty samples"] += len(generation.candidates) - len(usable)
+            example = self.example(record.id, record.instruction, record.input, [c.text for c in usable], report)
+            if usable and example is not None:
+                entries.append((record, usable, example))
+        chunks = [entries[i:i + 64 * batch_size] for i in range(0, len(entries), 64 * batch_size)]
+        out = []
+        for chunk in tqdm(chunks, desc="prm rank", unit="chunk", file=sys.stderr, disable=None):
+            for (record, usable, _), scores in zip(chunk, self.scores([e for *_, e in chunk], batch_size), strict=True):
+                ranked = sorted(zip(scores.tolist(), range(len(usable)), strict=True), key=lambda p: (-p[0], p[1]))
+                out.append(Ranking(
+                    id=record.id, instruction=record.instruction, input=record.input, output=record.output,
+                    source="prm",
+                    candidates=[RankedCandidate(**usable[i].model_dump(), score=score) for score, i in ranked]))
+        return out, report

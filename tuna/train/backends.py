@@ -1,9 +1,11 @@
 """Where the optimisation runs: plain torch (CPU or one GPU) or DeepSpeed ZeRO (many ranks).
 
-Both expose the same small surface to the trainer: load the model, wrap the scorer
-with AdamW and the warmup schedule, learn from one micro-batch loss at a time (a step
-of fewer micro-batches than a full one, an epoch's last, averages over those it has),
-save/load resumable state, and hand back the full weights for save_pretrained.
+Both expose the same small surface to the trainer (and the proxy ranking model's
+training): load the model, wrap the scorer with AdamW (over the parameters that learn:
+all, or a LoRA run's adapters) and the warmup schedule, learn from one micro-batch loss
+at a time (a step of fewer micro-batches than a full one, an epoch's last, averages
+over those it has), save/load resumable state (without frozen weights), and hand back
+the full weights (or only those that learn) for saving.
 
 DeepSpeed configs ship in tuna/train/deepspeed/{zero2,zero2_offload,zero3,zero3_offload}.json
 and hold only the ZeRO settings; batch sizes and precision are filled in from the
@@ -64,33 +66,57 @@ def optimizer_and_schedule(parameters, settings, total_steps: int):
     return optimizer, schedule[settings.lr_schedule](optimizer, settings.warmup_steps, total_steps)
 
 
-def load_model(init: Path, dtype: torch.dtype) -> nn.Module:
-    from transformers import AutoModelForCausalLM
+def load_model(init: Path, dtype: torch.dtype, causal_lm: bool = True, **options) -> nn.Module:
+    """A checkpoint as a causal LM (or, `causal_lm` False, its backbone without the LM head, as a PRM uses)."""
+    from transformers import AutoModel, AutoModelForCausalLM
 
+    loader = AutoModelForCausalLM if causal_lm else AutoModel
     try:
-        return AutoModelForCausalLM.from_pretrained(init, dtype=dtype, attn_implementation="sdpa")
+        return loader.from_pretrained(init, dtype=dtype, attn_implementation="sdpa", **options)
     except (OSError, ValueError) as exc:
-        raise TunaError(f"{init}: cannot load a causal LM checkpoint ({exc})") from exc
+        raise TunaError(f"{init}: cannot load a {'causal LM ' if causal_lm else ''}checkpoint ({exc})") from exc
+
+
+def trainable(module: nn.Module) -> list[nn.Parameter]:
+    """The parameters that learn (all of them; with LoRA, the adapters)."""
+    return [p for p in module.parameters() if p.requires_grad]
+
+
+def peak_memory_gib(device: torch.device) -> float | None:
+    """The most GPU memory torch held at once in this process (None on a CPU)."""
+    return torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else None
 
 
 class PlainBackend:
-    """One process: CUDA if present, else CPU (fp32; bf16 via autocast)."""
+    """One process: CUDA if present, else CPU. Full fine-tuning keeps fp32 weights (bf16 compute via
+    autocast); LoRA holds the frozen base in the training precision (QLoRA: 4-bit, CUDA only)."""
 
     kind, rank, world, is_main = "plain", 0, 1, True
 
     def __init__(self, settings):
+        from tuna.train.lora import require_cuda_for
+
         if settings.precision == "fp16":
             raise TunaError("precision fp16 needs DeepSpeed (loss scaling); use bf16 or fp32 on plain torch")
+        require_cuda_for(settings.lora)
         self.settings = settings
         self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
-    def load_model(self, init: Path) -> nn.Module:
-        return load_model(init, torch.float32)
+    def load_model(self, init: Path, causal_lm: bool = True) -> nn.Module:
+        from tuna.train.lora import quantization
+
+        lora = self.settings.lora
+        if not lora:
+            return load_model(init, torch.float32, causal_lm)
+        dtype = DTYPES[self.settings.precision]
+        quantized = quantization(lora, dtype)
+        placed = {"quantization_config": quantized, "device_map": {"": self.device.index or 0}} if quantized else {}
+        return load_model(init, dtype, causal_lm, **placed)
 
     def prepare(self, scorer: nn.Module, total_steps: int) -> None:
         accumulation_steps(self.settings.batch_size, self.settings.micro_batch_size, 1)  # checks the sizes
         self.module = scorer.to(self.device)
-        self.optimizer, self.scheduler = optimizer_and_schedule(scorer.parameters(), self.settings, total_steps)
+        self.optimizer, self.scheduler = optimizer_and_schedule(trainable(scorer), self.settings, total_steps)
 
     def autocast(self):
         dtype = DTYPES[self.settings.precision]
@@ -124,20 +150,29 @@ class PlainBackend:
         pass
 
     def save_state(self, path: Path) -> None:
+        """The weights that learn (a LoRA run's adapters, not its base), optimizer, schedule and RNG."""
         path.mkdir(parents=True, exist_ok=True)
-        state = {"model": self.module.state_dict(), "optimizer": self.optimizer.state_dict(),
+        state = {"model": self.full_state_dict(trainable_only=True), "optimizer": self.optimizer.state_dict(),
                  "scheduler": self.scheduler.state_dict(), "rng": torch.get_rng_state()}
         torch.save(state, path / "state.pt")
 
     def load_state(self, path: Path) -> None:
         state = torch.load(path / "state.pt", map_location=self.device, weights_only=True)
-        self.module.load_state_dict(state["model"])
+        unexpected = self.module.load_state_dict(state["model"], strict=False).unexpected_keys
+        if unexpected or set(state["model"]) != set(self.full_state_dict(trainable_only=True)):
+            raise TunaError(f"{path}: holds other weights than this run trains; delete {path.parent} to start over")
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["rng"].cpu())
 
-    def full_state_dict(self) -> dict:
+    def full_state_dict(self, trainable_only: bool = False) -> dict:
+        """Every weight, or only those that learn."""
+        if trainable_only:
+            return {name: p.detach() for name, p in self.module.named_parameters() if p.requires_grad}
         return self.module.state_dict()
+
+    def peak_memory_gib(self) -> float | None:
+        return peak_memory_gib(self.device)
 
 
 class DeepSpeedBackend:
@@ -161,16 +196,21 @@ class DeepSpeedBackend:
         self.config = deepspeed_config(settings.deepspeed, settings, self.world)
         self.stage3 = self.config.get("zero_optimization", {}).get("stage") == 3
 
-    def load_model(self, init: Path) -> nn.Module:
-        if self.stage3:
-            from transformers.integrations import HfDeepSpeedConfig
+    def load_model(self, init: Path, causal_lm: bool = True) -> nn.Module:
+        if not self.stage3:
+            return load_model(init, DTYPES[self.settings.precision], causal_lm)
+        from transformers.integrations import HfDeepSpeedConfig
+        from transformers.integrations.deepspeed import unset_hf_deepspeed_config
 
-            # Kept alive so from_pretrained partitions the weights while loading (zero.Init).
-            self._hf_config = HfDeepSpeedConfig(self.config)
-        return load_model(init, DTYPES[self.settings.precision])
+        hf_config = HfDeepSpeedConfig(self.config)  # while it lives, from_pretrained partitions as it loads (zero.Init)
+        try:
+            return load_model(init, DTYPES[self.settings.precision], causal_lm)
+        finally:
+            del hf_config
+            unset_hf_deepspeed_config()  # later loads (the LoRA merge on rank 0) are whole, and no collective
 
     def prepare(self, scorer: nn.Module, total_steps: int) -> None:
-        optimizer, schedule = optimizer_and_schedule(scorer.parameters(), self.settings, total_steps)
+        optimizer, schedule = optimizer_and_schedule(trainable(scorer), self.settings, total_steps)
         self.engine, *_ = self.deepspeed.initialize(model=scorer, optimizer=optimizer, lr_scheduler=schedule,
                                                     config=self.config)
         self.module = self.engine
@@ -212,15 +252,20 @@ class DeepSpeedBackend:
         self.dist.destroy_process_group()
 
     def save_state(self, path: Path) -> None:
-        self.engine.save_checkpoint(str(path.parent), tag=path.name)
+        """Without frozen weights (a LoRA run's base comes from its init checkpoint again)."""
+        self.engine.save_checkpoint(str(path.parent), tag=path.name, exclude_frozen_parameters=True)
 
     def load_state(self, path: Path) -> None:
-        loaded, _ = self.engine.load_checkpoint(str(path.parent), tag=path.name)
+        loaded, _ = self.engine.load_checkpoint(str(path.parent), tag=path.name, load_module_strict=False)
         if loaded is None:
             raise TunaError(f"{path}: DeepSpeed could not load this state; delete {path.parent} to start over")
 
-    def full_state_dict(self) -> dict | None:
-        """All weights on rank 0 (gathered from the shards under ZeRO-3); None on other ranks."""
+    def full_state_dict(self, trainable_only: bool = False) -> dict | None:
+        """All weights, or only those that learn, on rank 0 (gathered from the shards under ZeRO-3,
+        a collective); None on other ranks."""
         if self.stage3:
-            return self.engine._zero3_consolidated_16bit_state_dict()
-        return self.engine.module.state_dict() if self.is_main else None
+            return self.engine._zero3_consolidated_16bit_state_dict(exclude_frozen_parameters=trainable_only)
+        return self.engine.module_state_dict(exclude_frozen_parameters=trainable_only) if self.is_main else None
+
+    def peak_memory_gib(self) -> float | None:
+        return peak_memory_gib(self.device)

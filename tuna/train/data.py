@@ -88,21 +88,14 @@ def load_examples(path: Path, tokenizer, template: str, loss: TunaLoss, max_leng
     report["not held out" if only_held_out else "held out"] = len(records) - len(selected)
     records = [_answered_only(r, report) for r in selected]
     records = [r for r in records if _keep(r, loss, report)]
-    chat_template = getattr(tokenizer, "chat_template", None)
     examples = []
     for record in records:
-        text = build_prompt(template, record.instruction, record.input, chat_template=chat_template,
-                            bos_token=tokenizer.bos_token or "", eos_token=tokenizer.eos_token or "")
-        prompt = prompt_ids(tokenizer, text)
-        room = max_length - len(prompt)
-        if room < 1:
-            report["prompt too long"] += 1
-            continue
         ranked = record.candidates if loss.uses_candidates and isinstance(record, Ranking) else []
         texts = [c.text for c in ranked] + ([record.output] if loss.uses_original else [])
-        responses = [ids + [tokenizer.eos_token_id] for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
-        report["responses truncated to max_length"] += sum(len(r) > room for r in responses)
-        responses = [r[:room] for r in responses]
+        encoded = encode(tokenizer, template, record.instruction, record.input, texts, max_length, report)
+        if encoded is None:
+            continue
+        prompt, responses = encoded
         original = responses.pop() if loss.uses_original else None
         ranks = dense_ranks(record.ranks()) if ranked else []
         examples.append(Example(record.id, prompt, responses, original, ranks))
@@ -111,6 +104,22 @@ def load_examples(path: Path, tokenizer, template: str, loss: TunaLoss, max_leng
         examples = examples[:max_examples]
     report["kept"] = len(examples)
     return examples, report
+
+
+def encode(tokenizer, template: str, instruction: str, input: str, texts: list[str], max_length: int,
+           report: Counter) -> tuple[list[int], list[list[int]]] | None:
+    """The prompt's token ids and each text's (+ EOS, cut to max_length with the prompt); None
+    when the prompt leaves no room for a response. Rules applied are counted in `report`."""
+    prompt_text = build_prompt(template, instruction, input, chat_template=getattr(tokenizer, "chat_template", None),
+                               bos_token=tokenizer.bos_token or "", eos_token=tokenizer.eos_token or "")
+    prompt = prompt_ids(tokenizer, prompt_text)
+    room = max_length - len(prompt)
+    if room < 1:
+        report["prompt too long"] += 1
+        return None
+    responses = [ids + [tokenizer.eos_token_id] for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+    report["responses truncated to max_length"] += sum(len(r) > room for r in responses)
+    return prompt, [r[:room] for r in responses]
 
 
 def _answered_only(record, report: Counter):

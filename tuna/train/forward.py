@@ -130,12 +130,18 @@ def shared_prompt_attention(module: nn.Module, query: Tensor, key: Tensor, value
     return torch.cat(rows).transpose(1, 2).contiguous(), None
 
 
-def _register_attention() -> None:
+def use_shared_prompt_attention(model: nn.Module) -> None:
+    """Make `model` (a causal LM or its backbone) attend block by block when called with
+    `shared_prompt_blocks`, and as plain causal SDPA otherwise."""
     from transformers import AttentionInterface
     from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
 
+    if not getattr(model, "_supports_attention_backend", False):
+        raise TunaError(f"{model.config.model_type}: the trainer needs a model that takes transformers' attention "
+                        "functions (llama, mistral, qwen2, gpt2, ...)")
     AttentionInterface.register(ATTENTION, shared_prompt_attention)
     AttentionMaskInterface.register(ATTENTION, sdpa_mask)  # plain calls get SDPA's causal mask
+    model.set_attn_implementation(ATTENTION)
 
 
 def _target_logprobs(head: nn.Module, hidden: Tensor, targets: Tensor) -> Tensor:
@@ -149,13 +155,9 @@ class ResponseScorer(nn.Module):
     def __init__(self, model: nn.Module, chunk_size: int = 512):
         super().__init__()
         config = model.config
-        if not getattr(model, "_supports_attention_backend", False):
-            raise TunaError(f"{config.model_type}: the trainer needs a model that takes transformers' attention "
-                            "functions (llama, mistral, qwen2, gpt2, ...)")
         if getattr(config, "final_logit_softcapping", None) or getattr(config, "logit_scale", None):
             raise TunaError(f"{config.model_type}: models that rescale their logits are not supported by the trainer")
-        _register_attention()
-        model.set_attn_implementation(ATTENTION)
+        use_shared_prompt_attention(model)
         self.model = model
         self.chunk_size = chunk_size
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from scipy import stats
 
 from tuna.train.data import Example
 from tuna.train.forward import ResponseScorer, pack
@@ -47,6 +46,8 @@ def candidate_means(examples: list[Example], sums: list[torch.Tensor]) -> tuple[
 
 def agreement_stats(scores: torch.Tensor, ranks: Ranks) -> dict:
     """scores: (C,) a model's score of each candidate; ranks: their examples, rank groups and ranked pairs."""
+    from scipy import stats  # here: training without a held-out split never needs scipy
+
     accuracy, margin = pair_agreement(scores.double(), ranks)
     per_example = [(-ranks.rank[ranks.example == e].numpy(), scores[ranks.example == e].double().numpy())
                    for e in range(ranks.n_examples)]

@@ -9,10 +9,12 @@ the steps and examples used are in the log and the provenance. Every rank runs t
 number of micro-batches in a step (collectives under ZeRO): a rank with fewer real ones
 in a short step reruns one with weight 0.
 
-State for `--resume` lives in a directory beside the output: one `step<K>/` saved every
-`save_every` optimizer steps and `tuna_state.json` naming it (written last, so a run
-killed while saving resumes from the previous state). The state is tied to the data,
-init checkpoint and settings by a fingerprint and deleted after a successful run.
+State for `--resume` (tuna.train.state) lives in a directory beside the output, saved
+every `save_every` optimizer steps, and is deleted after a successful run.
+
+With `lora` set, adapters are injected into the loaded model and only they train
+(tuna.train.lora); the checkpoint saved is the base with the adapter merged in, the
+adapter itself in its `adapter/` folder.
 
 Each step's metrics (tuna.train.metrics) are averaged over micro-batches and ranks
 (tokens and examples summed) and logged by the main rank only. With a held-out split,
@@ -22,8 +24,6 @@ the held-out examples of the data are scored before the first step and after the
 
 from __future__ import annotations
 
-import hashlib
-import json
 import shutil
 import sys
 import time
@@ -37,15 +37,14 @@ from tuna.config.layout import VALIDATION_FILE
 from tuna.config.settings import Train
 from tuna.errors import TunaError
 from tuna.records import atomic_dir, write_json
-from tuna.train.backends import DeepSpeedBackend, PlainBackend
+from tuna.train import lora, state
+from tuna.train.backends import DTYPES, DeepSpeedBackend, PlainBackend
 from tuna.train.data import candidate_counts, describe, load_examples
 from tuna.train.forward import ResponseScorer, enable_activation_checkpointing, pack
 from tuna.train.loss import TunaLoss
 from tuna.train.metrics import LiveMetrics, save_metrics
 from tuna.train.ranks import pair_agreement
 from tuna.train.validation import summary, validate
-
-STATE_FILE = "tuna_state.json"
 
 
 def step_batches(n: int, epochs: float, batch_size: int, seed: int, last_batch: str = "keep") -> list[list[int]]:
@@ -95,13 +94,17 @@ def train(init: Path, data: Path, out: Path, template: str, settings: Train,
         log(f"{dropped} examples that do not fill a last batch are not used (last_batch: drop)")
 
     model = backend.load_model(init)
+    adapter = lora.attach(model, settings.lora) if settings.lora else None
+    trained, total = lora.trainable_parameters(model)
+    if adapter:
+        log(f"LoRA r {settings.lora.r}: {trained:,} of {total:,} parameters train ({100 * trained / total:.2f}%)")
     if settings.gradient_checkpointing:
         enable_activation_checkpointing(model)
     model.train()
     backend.prepare(ResponseScorer(model), steps)
     state_dir = state_dir or out.with_name(out.name + ".state")
-    fingerprint = _fingerprint(init, data, template, settings, backend, held_out)
-    start, history, before = _resume(backend, state_dir, fingerprint, log) if resume else (0, [], None)
+    fingerprint = state.fingerprint(init, data, template, settings, backend, held_out)
+    start, history, before = state.resume(backend, state_dir, fingerprint, log) if resume else (0, [], None)
     params = {**settings.model_dump(), "template": template, "world_size": backend.world, "backend": backend.kind,
               "held_out": str(held_out) if held_out else None}
     live = LiveMetrics(state_dir / "tensorboard", history, params, wandb_project, out.name) if backend.is_main else None
@@ -124,7 +127,7 @@ def train(init: Path, data: Path, out: Path, template: str, settings: Train,
         log(f"step {step + 1}/{steps} " + " ".join(f"{key} {value:.4g}" for key, value in row.items()
                                                    if key != "step" and value is not None))
         if settings.save_every and (step + 1) % settings.save_every == 0 and step + 1 < steps:
-            _save_state(backend, state_dir, step + 1, fingerprint, history, before)
+            state.save(backend, state_dir, step + 1, fingerprint, history, before)
 
     validation = None
     if validation_examples:
@@ -135,7 +138,9 @@ def train(init: Path, data: Path, out: Path, template: str, settings: Train,
     inputs = [data, init] + ([held_out] if held_out else [])
     _save_checkpoint(backend, model, tokenizer, out, inputs=inputs, params=params,
                      extra={"data": dict(report), "candidates per example": counts, "steps": steps,
-                            "examples used": used, "log": history}, validation=validation)
+                            "examples used": used, "trainable parameters": trained,
+                            "peak GPU memory (GiB)": backend.peak_memory_gib(), "log": history},
+                     validation=validation, adapter=adapter, init=init)
     backend.barrier()
     if backend.is_main:
         live.close()
@@ -205,51 +210,19 @@ def _micro_batch_loss(backend, loss_fn: TunaLoss, packed):
     return loss_fn(**inputs), inputs["logps"] / inputs["lengths"]
 
 
-def _fingerprint(init: Path, data: Path, template: str, settings: Train, backend, held_out: Path | None) -> str:
-    """What a resumed run must share with the saved state (not save_every)."""
-    identity = {"settings": {**settings.model_dump(), "save_every": None}, "template": template, "world": backend.world,
-                "backend": backend.kind, "data": provenance.describe_input(data),
-                "init": provenance.describe_input(init),
-                "held_out": provenance.describe_input(held_out) if held_out else None}
-    return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def _save_state(backend, state_dir: Path, step: int, fingerprint: str, history: list, before: dict | None) -> None:
-    tag = f"step{step}"
-    backend.save_state(state_dir / tag)
-    backend.barrier()
-    if backend.is_main:
-        write_json(state_dir / STATE_FILE, {"step": step, "tag": tag, "fingerprint": fingerprint, "history": history,
-                                            "validation_before": before})
-        for old in state_dir.glob("step*"):
-            if old.name != tag:
-                shutil.rmtree(old, ignore_errors=True)
-    backend.barrier()
-
-
-def _resume(backend, state_dir: Path, fingerprint: str, log) -> tuple[int, list, dict | None]:
-    """The step to continue after, the metrics so far and the validation before training."""
-    marker = state_dir / STATE_FILE
-    if not marker.exists():
-        log(f"{state_dir}: no saved state, starting from the beginning")
-        return 0, [], None
-    state = json.loads(marker.read_text(encoding="utf-8"))
-    if state["fingerprint"] != fingerprint:
-        raise TunaError(f"{state_dir}: saved by a run with other data, init or settings; "
-                        f"delete it to start over, or run without --resume")
-    backend.load_state(state_dir / state["tag"])
-    return state["step"], state["history"], state.get("validation_before")
-
-
 def _save_checkpoint(backend, model, tokenizer, out: Path, inputs, params: dict, extra: dict,
-                     validation: dict | None) -> None:
-    """save_pretrained (safetensors) + tokenizer + metrics (+ validation.json) + provenance.json, moved into place whole."""
-    weights = backend.full_state_dict()  # collective under ZeRO-3: every rank takes part
+                     validation: dict | None, adapter=None, init: Path | None = None) -> None:
+    """save_pretrained (safetensors; a LoRA run's adapter merged into its base, the adapter in
+    adapter/) + tokenizer + metrics (+ validation.json) + provenance.json, moved into place whole."""
+    weights = backend.full_state_dict(trainable_only=adapter is not None)  # collective under ZeRO-3
     if not backend.is_main:
         return
     weights = {name.removeprefix("model."): tensor for name, tensor in weights.items()}
     with atomic_dir(out) as tmp:
-        model.save_pretrained(tmp, state_dict=weights, safe_serialization=True)
+        if adapter is None:
+            model.save_pretrained(tmp, state_dict=weights, safe_serialization=True)
+        else:
+            lora.save_merged(adapter, weights, init, DTYPES[backend.settings.precision], tmp)
         tokenizer.save_pretrained(tmp)
         save_metrics(tmp, extra["log"], validation and {0: validation["before"], extra["steps"]: validation["after"]})
         if validation:

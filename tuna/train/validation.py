@@ -13,8 +13,6 @@ example (ZeRO-3 gathers parameters collectively); the main rank writes.
 
 from __future__ import annotations
 
-from scipy import stats
-
 from tuna.train.data import Example
 from tuna.train.ranks import pair_agreement
 from tuna.train.scoring import agreement_stats, candidate_means, response_logprobs
@@ -42,6 +40,8 @@ def validate(scorer, examples: list[Example], batch_size: int) -> dict:
 
 def change(before: dict, after: dict) -> dict:
     """After minus before, paired over the same examples (pair accuracy with its standard error)."""
+    from scipy import stats
+
     delta = {key: after[key] - before[key] for key in ("pair_accuracy", "kendall_tau", "spearman", "mean_margin", "nll")
              if before.get(key) is not None and after.get(key) is not None}
     if "per_example_accuracy" in before:

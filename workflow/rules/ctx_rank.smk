@@ -102,10 +102,9 @@ rule prm_train:
         directory(L.prm("{model}", "{prm}")),
     params:
         code=code_of("prm-train"),
-        training=lambda w: cli_options({
-            "template": PLAN.template(prm_settings(w).backbone),
-            **prm_settings(w).model_dump(exclude={"backbone"}),
-        }),
+        launcher=lambda w: PLAN.prm_launcher(w.model, w.prm),
+        template=lambda w: PLAN.template(prm_settings(w).backbone),
+        training=lambda w: PLAN.prm_options(w.prm),
     wildcard_constraints:
         prm=names(PLAN.config.prms),
     log:
@@ -116,10 +115,10 @@ rule prm_train:
     resources:
         **resources_of(JOBS.prm_train),
     conda:
-        "../../envs/cpu.yaml"
+        lambda w: conda_env(prm_settings(w).num_gpus > 0)
     shell:
-        "tuna prm-train --ranked {input.ranked} --backbone {input.backbone} {params.training} "
-        "--held-out {input.held_out} -o {output} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} {params.launcher} --ranked {input.ranked} --backbone {input.backbone} "
+        "--template {params.template} {params.training} --held-out {input.held_out} --resume -o {output} > {log} 2>&1"
 
 
 rule prm_rank:
@@ -133,6 +132,8 @@ rule prm_rank:
     params:
         code=code_of("prm-rank"),
         samples=lambda w, input: repeat_option("--samples", input.samples),
+        scoring=lambda w: cli_options({"batch_size": prm_settings(w).rank_batch_size,
+                                       "precision": prm_settings(w).precision}),
     wildcard_constraints:
         prm=names(PLAN.config.prms),
     log:
@@ -143,7 +144,7 @@ rule prm_rank:
     resources:
         **resources_of(JOBS.prm_rank),
     conda:
-        "../../envs/cpu.yaml"
+        lambda w: conda_env(prm_settings(w).num_gpus > 0)
     shell:
-        "tuna prm-rank --prm {input.prm} --instructions {input.instructions} {params.samples} "
-        "--judged-ranked {input.judged_ranked} -o {output} > {log} 2>&1"
+        "OMP_NUM_THREADS={threads} tuna prm-rank --prm {input.prm} --instructions {input.instructions} {params.samples} "
+        "--judged-ranked {input.judged_ranked} {params.scoring} -o {output} > {log} 2>&1"

@@ -108,7 +108,7 @@ rule eval_agreement_prm:
     resources:
         **resources_of(JOBS.prm_rank),
     conda:
-        "../../envs/cpu.yaml"
+        lambda w: conda_env(prm_settings(w).num_gpus > 0)
     shell:
         "OMP_NUM_THREADS={threads} tuna eval-agreement --checkpoint {input.prm} --ranked {input.ranked} "
         "--held-out {input.held_out} --data-name ctx_rank:{wildcards.model} --model-name {wildcards.prm} "

@@ -1,0 +1,80 @@
+"""Proxy ranking model commands (Sec. 2.4): train one on a judge's ranks, rank what the judge did not see.
+
+Runnable as a module so the `deepspeed` launcher can start one training rank per GPU:
+`deepspeed --num_gpus 8 --module tuna.cli.prm --ranked ... --deepspeed zero3`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from tuna.cli.options import section_options
+from tuna.config.settings import PRECISIONS, TEMPLATES, Prm, default, doc
+
+FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+CHECKPOINT = click.Path(exists=True, file_okay=False, path_type=Path)
+
+
+@click.command("prm-train")
+@click.option("--ranked", type=FILE, required=True, help="Judge rankings to learn (from `tuna ctx-rank`).")
+@click.option("--backbone", type=CHECKPOINT, required=True,
+              help="Checkpoint the proxy ranker starts from (the paper: StableLM-3B, LLaMA-7B).")
+@click.option("--template", type=click.Choice(TEMPLATES), default="chat", show_default=True,
+              help="Prompt format of the backbone (chat: the tokenizer's chat template).")
+@section_options(Prm, exclude=("backbone", "rank_batch_size"))
+@click.option("--held-out", type=FILE, default=None,
+              help="Instruction jsonl of the held-out split: its ids are never trained on.")
+@click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where resumable state goes [default: OUT.state]; deleted after a successful run.")
+@click.option("--resume", is_flag=True, help="Continue from the state in --state-dir, if there is one.")
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Directory for the trained proxy ranking model (backbone, score head, tokenizer, metrics).")
+@click.option("--local_rank", "local_rank", type=int, default=None, hidden=True,
+              help="Set by the deepspeed launcher (the rank also comes from LOCAL_RANK).")
+def prm_train(ranked, backbone, template, held_out, state_dir, resume, out, local_rank, **settings):
+    """Train a proxy ranking model (score head on a causal LM's backbone) on a judge's rankings.
+
+    Runs through the backends of `tuna train`: plain torch on a CPU or one GPU, DeepSpeed
+    ranks on several (start it with the `deepspeed` launcher and --deepspeed zero2|zero3),
+    LoRA (--lora), precision, micro-batches, --save-every/--resume. One example is one
+    judged instruction with all its responses, scored in one shared-prompt forward.
+    """
+    from tuna.ranking.prm_training import train
+
+    history = train(backbone, ranked, out, template, Prm(backbone=str(backbone), **settings), held_out=held_out,
+                    state_dir=state_dir, resume=resume)
+    if history and history[0].get("loss") is not None:
+        click.echo(f"{out}: {len(history)} steps, pairwise loss {history[0]['loss']:.4f} -> {history[-1]['loss']:.4f}")
+
+
+@click.command("prm-rank")
+@click.option("--prm", "prm_dir", type=CHECKPOINT, required=True, help="A proxy ranking model (from `tuna prm-train`).")
+@click.option("--instructions", type=FILE, required=True, help="Instruction records (jsonl).")
+@click.option("--samples", type=FILE, multiple=True, required=True, help="Self-sample shards (repeat).")
+@click.option("--judged-ranked", type=FILE, required=True,
+              help="The judge's rankings: the PRM ranks every other instruction.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=default(Prm, "rank_batch_size"), show_default=True,
+              help=doc(Prm, "rank_batch_size").replace("`", ""))
+@click.option("--precision", type=click.Choice(PRECISIONS), default=default(Prm, "precision"), show_default=True,
+              help="Weights of the ranker while scoring (bf16 or fp16 on a GPU).")
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The PRM's rankings of the instructions the judge did not rank (jsonl, instruction order).")
+def prm_rank(prm_dir, instructions, samples, judged_ranked, batch_size, precision, out):
+    """Rank the samples the judge did not see with the proxy ranking model (Tuna_c(PRM) data).
+
+    Scores every response of --batch-size instructions per forward pass, without
+    gradients, on CUDA when there is a GPU. The output holds PRM ranks only; a model
+    trains on judge + PRM ranks with the mixture `data: [ctx_rank:M, prm_rank:M]`.
+    Failed or empty samples are left out (counted).
+    """
+    from tuna import stages
+
+    click.echo(stages.prm_rank(prm_dir, instructions, list(samples), judged_ranked, out, batch_size, precision))
+
+
+COMMANDS = [prm_train, prm_rank]
+
+if __name__ == "__main__":
+    prm_train()
