@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from tuna import config as tuna_config
-from tuna.cost import estimate_judge, estimate_teacher, estimate_vicuna, human_row
+from tuna.cost_estimate import estimate_judge, estimate_teacher, estimate_vicuna, human_row
 from tuna.evaluate import vicuna
 from tuna.records import Instruction
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from pydantic import Field
 
 from tuna.errors import TunaError
-from tuna.records import Instruction, Record, atomic_output, iter_jsonl, read_json
+from tuna.records import Instruction, Ranking, Record, atomic_output, iter_jsonl, read_json
 
 DEMO = Path(__file__).resolve().parent / "data" / "demo_instructions.json"
 
@@ -127,6 +127,23 @@ def load_conversations(path: str | Path) -> list[Instruction]:
     ids = stable_ids((row.conversations[0], "") for row in rows)
     return [Instruction(id=ident, instruction=row.conversations[0], output=row.conversations[1])
             for ident, row in zip(ids, rows, strict=True)]
+
+
+def read_records(path: Path) -> list[Ranking | Instruction]:
+    """Ranking records, or Instruction records (plain instruction data, objective mle; also
+    read from a conversation jsonl such as LIMA's, see load_conversations)."""
+    first = {}
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                try:
+                    first = json.loads(line)
+                except json.JSONDecodeError:
+                    pass  # iter_jsonl reports the line properly
+                break
+    if isinstance(first, dict) and "conversations" in first:
+        return load_conversations(path)
+    return list(iter_jsonl(path, Ranking if isinstance(first, dict) and "candidates" in first else Instruction))
 
 
 def _element_line(path: Path, index: int) -> int:

@@ -13,8 +13,9 @@ import random
 from collections.abc import Sequence
 from pathlib import Path
 
+from tuna.datasets import read_records
 from tuna.errors import TunaError
-from tuna.records import Instruction, Ranking, read_records
+from tuna.records import Instruction, Ranking
 
 
 def parse_slice(text: str) -> tuple[int, int | None] | None:

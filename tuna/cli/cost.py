@@ -27,7 +27,7 @@ def estimate(config_file: Path, instructions: Path | None):
     every answer uses max_tokens.
     """
     from tuna import config
-    from tuna.cost import estimate as project
+    from tuna.cost_estimate import estimate as project
     from tuna.records import Instruction, read_jsonl
 
     plan = config.load_file(config_file)

@@ -16,10 +16,10 @@ from importlib import resources
 from pathlib import Path
 
 import yaml
+from pydantic import ValidationError
 
 from tuna.config import settings as s
 from tuna.config.layout import Layout, beta_suffix, set_token
-from tuna.config.loading import Config, train_settings
 from tuna.config.models import FORMAT_FIELDS, DataPart, ExternalModel, ImportedModel, ModelSpec, TrainedModel
 from tuna.errors import TunaError
 
@@ -77,6 +77,18 @@ def training_options(settings: s.Optimization, exclude: set[str] = frozenset()) 
     return cli_options(options)
 
 
+def train_settings(top: dict, model: str, spec: TrainedModel, source: str) -> s.Train:
+    """`train:` overridden by `models.M.train`; an error names the key it came from."""
+    merged = {**top, **spec.train}
+    try:
+        return s.Train.model_validate(merged)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        key = error["loc"][0] if error["loc"] else None
+        where = ("models", model, "train") if key is None or key in spec.train else ("train",)
+        raise TunaError(f"{source}: {s.one_line(exc, where)}") from None
+
+
 @dataclass(frozen=True)
 class ResolvedProvider:
     """A provider as a job runs it: the file it loads (if the workflow makes or a user gives one) and its options."""
@@ -129,7 +141,7 @@ class ResolvedProvider:
 
 
 class Plan:
-    def __init__(self, config: Config, models: dict[str, ModelSpec], source: str):
+    def __init__(self, config: s.Config, models: dict[str, ModelSpec], source: str):
         self.config = config
         self.models = models
         self.source = source
