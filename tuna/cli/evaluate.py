@@ -8,7 +8,7 @@ import click
 
 from tuna import datasets, provenance
 from tuna.cli.options import provider_options, section_options
-from tuna.config.settings import BENCHMARKS, VICUNA_STYLES, Bootstrap, Judge, SuperNI, Vicuna, default, doc
+from tuna.config.settings import BENCHMARKS, VICUNA_STYLES, Judge, SuperNI, Vicuna, default, doc
 from tuna.errors import TunaError
 from tuna.records import Instruction, answers_of, write_json, write_jsonl
 
@@ -233,144 +233,47 @@ def judge_vicuna(questions, answers, baseline_answers, model_name, baseline_name
                                    style, prompt_file, settings, out, judgements, provider_opts))
 
 
-def _named_paths(exists, what: str):
-    """A click callback parsing NAME=PATH values (PATH an existing `what`) into [(name, path)]."""
-
-    def parse(ctx, param, values) -> list[tuple[str, Path]]:
-        parsed = []
-        for value in values:
-            name, sep, path = value.partition("=")
-            if not sep or not exists(Path(path)):
-                raise click.BadParameter(f"{value!r}: expected NAME={what} with an existing {what}")
-            parsed.append((name, Path(path)))
-        return parsed
-
-    return parse
-
-
-_named_files = _named_paths(Path.is_file, "FILE")
-
-
-def _sweep_points(expected: str, convert):
-    """A click callback parsing LABEL=MODEL:X values into {label: {model: convert(X)}}
-    (convert returns None for a bad X)."""
-
-    def parse(ctx, param, values) -> dict[str, dict]:
-        sweeps: dict[str, dict] = {}
-        for value in values:
-            label, _, point = value.partition("=")
-            model, _, x = point.partition(":")
-            x = convert(x)
-            if not label or not model or x is None:
-                raise click.BadParameter(f"{value!r}: expected {expected}")
-            sweeps.setdefault(label, {})[model] = x
-        return sweeps
-
-    return parse
-
-
-def _tables(ctx, param, values) -> dict[str, list[str]]:
-    tables = {}
+def _named_files(ctx, param, values) -> list[tuple[str, Path]]:
+    """NAME=FILE values (FILE an existing file) as [(name, path)]."""
+    parsed = []
     for value in values:
-        name, sep, models = value.partition("=")
-        if not sep or not name or not models:
-            raise click.BadParameter(f"{value!r}: expected NAME=MODEL,MODEL,...")
-        tables[name] = models.split(",")
-    return tables
-
-
-def _number(text: str) -> float | None:
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
-def _directory(text: str) -> Path | None:
-    return Path(text) if text and Path(text).is_dir() else None
+        name, sep, path = value.partition("=")
+        if not sep or not Path(path).is_file():
+            raise click.BadParameter(f"{value!r}: expected NAME=FILE with an existing FILE")
+        parsed.append((name, Path(path)))
+    return parsed
 
 
 @click.command("report")
-@click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path), default="results",
-              show_default=True, help="Directory holding {model}/{benchmark}.json.")
-@click.option("--model", "models", multiple=True, required=True, help="Evaluated model (repeat), in table order.")
-@click.option("--baseline", required=True, help="The model deltas and Vicuna verdicts are taken against.")
-@click.option("--ranked", multiple=True, callback=_named_files,
-              help="DATA=FILE: a ranking data set (prob_rank, ctx_rank:M, ...) for the Table 4 lengths (repeat).")
-@click.option("--cost", "costs", multiple=True, callback=_named_files,
-              help="STAGE=FILE: a cost file (tuna.cost) of a generating stage, summed per stage and model (repeat).")
-@click.option("--quarantine", multiple=True, type=FILE,
-              help="Quarantined ranking-judge answers (judged/N.quarantine.jsonl), counted per stage (repeat).")
-@click.option("--sweep", "sweeps", multiple=True,
-              callback=_sweep_points("LABEL=MODEL:LAMBDA with a number LAMBDA", _number),
-              help="LABEL=MODEL:LAMBDA: a model of a lambda (mle_weight) sweep; draws lambda_sweep.png (repeat).")
-@click.option("--data-sweep", "data_sweeps", multiple=True,
-              callback=_sweep_points("LABEL=MODEL:CHECKPOINT with an existing CHECKPOINT directory", _directory),
-              help="LABEL=MODEL:CHECKPOINT: a model of a data-amount (max_examples) sweep and its checkpoint, whose "
-                   "provenance says how many examples it was trained on; draws data_sweep.png (repeat).")
-@click.option("--table", "tables", multiple=True, callback=_tables,
-              help="NAME=MODEL,MODEL,...: one more table in Table 1's layout over these models (repeat).")
-@click.option("--human-price", type=(click.FloatRange(min=0), click.IntRange(min=1)), default=None,
-              metavar="USD COMPARISONS",
-              help="Table 6's human-labelling row: USD per comparison and comparisons per judge-ranked example.")
-@click.option("--training", multiple=True, callback=_named_paths(Path.is_dir, "CHECKPOINT"),
-              help="MODEL=CHECKPOINT: a trained model whose metrics.jsonl is drawn in training_curves.png (repeat).")
-@click.option("--nll-data", multiple=True,
-              help="NAME: an NLL data set (results/{model}/nll_NAME.json) for the nll_NAME columns; Table 5 picks "
-                   "beta by the first (repeat) [default: the held-out NLL only].")
-@click.option("--beta-sweep", "beta_sweeps", multiple=True,
-              callback=_sweep_points("LABEL=MODEL:BETA with a number BETA", _number),
-              help="LABEL=MODEL:BETA: a model of an Eq. 3 beta sweep; Table 5 marks the lowest NLL (repeat).")
-@click.option("--prm-agreement", "prm_files", multiple=True, type=FILE,
-              help="A proxy ranking model's held-out agreement with its judge (eval-agreement on the PRM): "
-                   "prm_agreement.* and agreement.png (repeat).")
-@click.option("--bootstrap-resamples", type=click.IntRange(min=100), default=default(Bootstrap, "resamples"),
-              show_default=True, help="Paired bootstrap resamples behind every delta's 95% interval and p-value.")
-@click.option("--bootstrap-seed", type=int, default=default(Bootstrap, "seed"), show_default=True,
-              help=doc(Bootstrap, "seed"))
-@click.option("--human", type=FILE, default=None, help="Human scores (`tuna human-import`): Table 2.")
-@click.option("--human-focus", default="tuna", show_default=True,
-              help="Table 2: the model tested against every other one (the paper's †).")
-@click.option("--ranking-agreement", type=FILE, default=None,
-              help="Judge vs human ranking agreement (`tuna human-agreement`): Appendix G.")
+@click.option("--spec", "spec_file", type=click.File("r", encoding="utf-8"), required=True,
+              help="The report spec, JSON or YAML ('-': standard input): what to show and every file to read "
+                   "(the workflow writes it; results/report/spec.json is one to start from).")
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Report directory (results/report).")
-def report_command(results_dir, models, baseline, ranked, costs, quarantine, sweeps, data_sweeps, tables,
-                   human_price, training, nll_data, beta_sweeps, prm_files, bootstrap_resamples, bootstrap_seed, human,
-                   human_focus, ranking_agreement, out):
-    """Tables and plots of the evaluated models, each table as CSV, Markdown and HTML.
+def report_command(spec_file, out):
+    """Tables and plots of the evaluated models, each table as CSV, Markdown and HTML,
+    built from the report spec alone (kept as OUT/spec.json).
 
     \b
     table1    benchmarks x models, deltas vs the baseline with 95% paired bootstrap
               intervals and p-values (bootstrap test; Vicuna: sign test); Markdown links
               every number to its result file and provenance stamp
     table11   Super-NI BERTScore beside ROUGE-L (when eval-superni computed it)
-    table2    human scores with significance marks (with --human)
-    appendix_g  Spearman of judge vs human rankings (with --ranking-agreement)
-    table5    Eq. 3's beta vs NLL, the lowest marked (with --beta-sweep)
-    prm_agreement  proxy ranking models vs their judge on held-out ranks (with --prm-agreement)
+    table2    human scores with significance marks (with human.scores)
+    appendix_g  Spearman of judge vs human rankings (with human.ranking_agreement)
+    table5    Eq. 3's beta vs NLL, the lowest marked (with beta_sweeps)
+    prm_agreement  proxy ranking models vs their judge on held-out ranks (with prm_agreement)
     lengths   Table 4: mean response length per rank position, per ranking data set
     cost      calls, tokens and USD per stage and model; unusable judge answers
     sources   sha256, commit and command of every file the numbers come from
-    NAME      each --table: Table 1's layout over its models (the paper's Tables 3, 8)
-    vicuna_win_lose_tie.png, lambda_sweep.png (with --sweep), data_sweep.png (with --data-sweep),
-    agreement.png (with results/{model}/agreement_*.json), training_curves.png (with --training)
+    NAME      each of tables: Table 1's layout over its models (the paper's Tables 3, 8)
+    vicuna_win_lose_tie.png, lambda_sweep.png (with lambda_sweeps), data_sweep.png (with
+    data_sweeps), agreement.png (with agreement), training_curves.png (with training_curves)
     """
+    from tuna.config.report_spec import read_spec
     from tuna.evaluate import report
-    from tuna.evaluate.report_held_out import HeldOutReport
-    from tuna.evaluate.significance import Settings
 
-    uncertainty = report.Uncertainty(Settings(bootstrap_resamples, bootstrap_seed), human, human_focus,
-                                     ranking_agreement)
-    held_out = HeldOutReport(tuple(nll_data), beta_sweeps, tuple(prm_files))
-    made, inputs = report.build(out, results_dir, list(models), baseline, ranked, costs, list(quarantine), sweeps,
-                                data_sweeps, tables, human_price, dict(training), uncertainty, held_out)
-    data_points = {label: {model: str(path) for model, path in points.items()} for label, points in data_sweeps.items()}
-    provenance.stamp([out], inputs=inputs, params={"models": list(models), "baseline": baseline, "sweeps": sweeps,
-                                                   "data_sweeps": data_points, "tables": tables,
-                                                   "human_price": human_price, "bootstrap_resamples": bootstrap_resamples,
-                                                   "bootstrap_seed": bootstrap_seed, "human_focus": human_focus,
-                                                   "nll_data": list(nll_data), "beta_sweeps": beta_sweeps})
+    made = report.build(read_spec(spec_file.read(), spec_file.name), out)
     click.echo(f"{out}: " + ", ".join(p.name for p in made))
 
 

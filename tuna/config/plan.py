@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from tuna.config import settings as s
 from tuna.config.layout import Layout, beta_suffix, set_token
 from tuna.config.models import FORMAT_FIELDS, DataPart, ExternalModel, ImportedModel, ModelSpec, TrainedModel
+from tuna.config.report_spec import ReportSpec, report_spec
 from tuna.errors import TunaError
 
 VICUNA_PROMPT_FILES = {"pairwise": "vicuna_judge_prompts.jsonl", "review": "vicuna_prompt.jsonl"}
@@ -401,7 +402,7 @@ class Plan:
         return self.located(getattr(self.config.released, kind))
 
     def uses_teacher(self) -> bool:
-        return any(p.name in ("prob_rank", "alpaca_mul") for p in self.all_parts())
+        return any(p.traits.teacher for p in self.all_parts())
 
     def train_launcher(self, model: str) -> str:
         return launcher(self.train(model), "train", "tuna.cli.train", model)
@@ -493,6 +494,10 @@ class Plan:
                  + [L.nll(m, name) for name in self.nll_data()]]
         return files + list(self.prm_agreements().values())
 
+    def report_spec(self) -> ReportSpec:
+        """What the report shows and every file it reads (tuna.config.report_spec)."""
+        return report_spec(self)
+
     # -- checks ----------------------------------------------------------------------
     def check(self) -> None:
         """References, cycles, and what each data set needs, before any job runs."""
@@ -556,9 +561,9 @@ class Plan:
             key = f"models.{name}.data" + (f".{index}" if len(spec.data) > 1 else "")
             if part.model:
                 self._must_be_model(part.model, key, (ImportedModel, TrainedModel))
-            if part.name in ("prob_rank", "alpaca_mul") and config.teacher.provider is None:
+            if part.traits.teacher and config.teacher.provider is None:
                 raise self._error("teacher.provider", f"required by {key} ({part.set})")
-            if part.name in ("ctx_rank", "prm_rank") and config.judge.provider is None:
+            if part.traits.judge and config.judge.provider is None:
                 raise self._error("judge.provider", f"required by {key} ({part.set})")
             if part.name == "prm_rank":
                 if not config.prms:
