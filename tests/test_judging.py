@@ -6,13 +6,13 @@ from collections import Counter
 from fault_server import FaultServer
 
 from tuna.judging import REASK_TEMPERATURE, ask_until_usable, temperature
-from tuna.llm import Limits, Request, RequestCache, make_provider
+from tuna.llm import Limits, ProviderSpec, Request, RequestCache, make_provider
 from tuna.ranking.contextual import judge_samples, quarantined
 from tuna.records import Candidate, Generation, Instruction
 
 
 def judge(server, tmp_path):
-    return make_provider("openai", "judge", base_url=server.url, template="alpaca",
+    return make_provider(ProviderSpec(kind="openai", model="judge", base_url=server.url), template="alpaca",
                          cache=RequestCache(tmp_path / "cache.sqlite"), limits=Limits(max_retries=0))
 
 

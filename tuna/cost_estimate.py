@@ -5,6 +5,7 @@ human labelling would cost instead (Table 6)."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from tuna.cost import HUMAN_STAGE, human_cost, usd
 
@@ -144,3 +145,17 @@ def estimate(plan, instructions: list | None = None) -> list[dict]:
         prompts = vicuna.load_judge_prompts(files["judge_prompts"] or vicuna.DEMO_JUDGE_PROMPTS[style], style)
         rows.append(estimate_vicuna(plan, questions, prompts))
     return rows
+
+
+def report(plan, instructions: Path | None = None) -> str:
+    """`tuna cost estimate`: one line per projected stage (instructions: a jsonl of them, else the config's)."""
+    from tuna.records import Instruction, read_jsonl
+
+    lines = []
+    for row in estimate(plan, read_jsonl(instructions, Instruction) if instructions else None):
+        dollars = (f"${row['usd']:,.2f} (at most ${row['usd_if_max_tokens']:,.2f})" if row["priced"]
+                   else f"unknown: no price for '{row['model']}' in prices:")
+        lines.append(f"{row['stage']} ({row['provider']} {row['model'] or ''}): {row['instructions']} instructions, "
+                     f"{row['calls']} calls, ~{row['prompt_tokens']:,} prompt + ~{row['completion_tokens']:,} "
+                     f"completion tokens; {dollars}")
+    return "\n".join(lines)

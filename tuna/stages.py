@@ -1,21 +1,23 @@
-"""The pipeline's generation stages, file in, file out: what each `tuna` command does.
+"""The pipeline's ranking and generation stages, file in, file out: what each `tuna` command does.
 
-Each function reads its inputs, runs its provider through `tuna.runner.Stage` (one
-failure budget, cost file, provenance naming the model, provider closed) and returns
-the one-line summary the command prints. The pure pieces live in tuna.ranking and
-tuna.evaluate; this module is the glue between them and the files.
+Each function reads its inputs, writes its outputs with their provenance stamps and
+returns the one-line summary the command prints; a generation stage runs its provider
+through `tuna.runner.Stage` (one failure budget, cost file, provenance naming the
+model, provider closed). The pure pieces live in tuna.ranking and tuna.evaluate; this
+module is the glue between them and the files.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from tuna.config.settings import Judge, Sampling, Teacher
+from tuna import provenance
+from tuna.config.settings import Judge, Sampling, Scoring, Teacher
 from tuna.datasets import contextual_instructions, read_ids, select_shard
 from tuna.errors import TunaError
 from tuna.llm import Request, derive_seed
-from tuna.records import Generation, Instruction, Judgement, answers_of, read_jsonl
-from tuna.runner import Stage
+from tuna.records import Generation, Instruction, Judgement, Ranking, answers_of, iter_jsonl, read_jsonl, write_jsonl
+from tuna.runner import ProviderRun, Stage
 
 
 def _counts(candidates) -> str:
@@ -23,7 +25,7 @@ def _counts(candidates) -> str:
     return (f"{kinds.count('error')} failed, {kinds.count('empty')} empty, {kinds.count('length')} truncated")
 
 
-def teacher(instructions: Path, shard: tuple[int, int], settings: Teacher, out: Path, provider_options: dict) -> str:
+def teacher(instructions: Path, shard: tuple[int, int], settings: Teacher, out: Path, provider: ProviderRun) -> str:
     """N teacher responses with token log-probs per instruction of one shard (Sec. 2.2).
 
     Failed or empty responses are kept and marked (finish_reason 'error'/'empty');
@@ -31,7 +33,7 @@ def teacher(instructions: Path, shard: tuple[int, int], settings: Teacher, out: 
     """
     index, count = shard
     records = select_shard(read_jsonl(instructions, Instruction), index, count)
-    with Stage("teacher", provider_options) as stage:
+    with Stage("teacher", provider) as stage:
         requests = [Request(r.instruction, r.input, n=settings.n, temperature=settings.temperature,
                             max_tokens=settings.max_tokens, seed=derive_seed(settings.seed, r.id)) for r in records]
         results = stage.provider.generate(requests, desc=f"teacher {index}/{count}")
@@ -48,17 +50,15 @@ def _contextual(instructions: Path, first: int | None, held_out: Path | None) ->
 
 
 def sample(instructions: Path, shard: tuple[int, int], first: int | None, settings: Sampling, out: Path,
-           provider_options: dict, held_out: Path | None = None) -> str:
+           provider: ProviderRun, held_out: Path | None = None) -> str:
     """N mutually dissimilar self samples per instruction (Sec. 2.3), trials and ROUGE-L recorded."""
     from tuna.ranking.contextual import provider_draw
-    from tuna.ranking.sampling import SamplingRule, sample_diverse
+    from tuna.ranking.sampling import sample_diverse
 
     records = select_shard(_contextual(instructions, first, held_out), *shard)
-    rule = SamplingRule(n=settings.n, temperature=settings.temperature, temperature_step=settings.temperature_step,
-                        max_trials=settings.max_trials, tau=settings.tau)
-    with Stage("sample", provider_options) as stage:
+    with Stage("sample", provider) as stage:
         draw = provider_draw(stage.provider, settings.max_tokens, settings.seed)
-        generations = sample_diverse(records, draw, rule, model=stage.provider.name)
+        generations = sample_diverse(records, draw, settings, model=stage.provider.name)
         stage.finish({out: generations}, inputs=[instructions, *([held_out] if held_out else [])],
                      params={"shard": list(shard), "first": first, **settings.model_dump(exclude={"provider"})})
         redrawn = sum(g.trials - settings.n for g in generations)
@@ -67,14 +67,14 @@ def sample(instructions: Path, shard: tuple[int, int], first: int | None, settin
 
 
 def judge(instructions: Path, samples: Path, first: int | None, settings: Judge, seed: int, out: Path,
-          quarantine: Path, provider_options: dict, held_out: Path | None = None) -> str:
+          quarantine: Path, provider: ProviderRun, held_out: Path | None = None) -> str:
     """Rank each instruction's samples with a judge and the Table 9 prompt, every attempt kept;
     every unusable answer also goes to `quarantine`."""
     from tuna.ranking.contextual import judge_samples, quarantined
 
     wanted = {r.id: r for r in _contextual(instructions, first, held_out)}
     generations = [g for g in read_jsonl(samples, Generation) if g.id in wanted]
-    with Stage("judge", provider_options) as stage:
+    with Stage("judge", provider) as stage:
         judgements = judge_samples(stage.provider, wanted, generations, settings.max_tokens, settings.retries,
                                    settings.constrained, seed)
         unusable = quarantined(judgements)
@@ -88,10 +88,10 @@ def judge(instructions: Path, samples: Path, first: int | None, settings: Judge,
                 f"quarantined ({quarantine}); {stage.summary()}")
 
 
-def generate_answers(prompts: Path, max_tokens: int, out: Path, provider_options: dict) -> str:
+def generate_answers(prompts: Path, max_tokens: int, out: Path, provider: ProviderRun) -> str:
     """Greedy answers of a model to benchmark prompts, in the model's prompt template."""
     records = read_jsonl(prompts, Instruction)
-    with Stage("generate-answers", provider_options) as stage:
+    with Stage("generate-answers", provider) as stage:
         requests = [Request(r.instruction, r.input, n=1, temperature=0.0, max_tokens=max_tokens, seed=0,
                             logprobs=False) for r in records]
         candidates = stage.provider.generate(requests, desc="answers")
@@ -101,12 +101,15 @@ def generate_answers(prompts: Path, max_tokens: int, out: Path, provider_options
         return f"{out}: {len(records)} answers ({_counts(c for cs in candidates for c in cs)}); {stage.summary()}"
 
 
-def judge_vicuna(questions: Path, answers: Path, baseline_answers: Path, names: tuple[str, str], style: str,
-                 judge_prompts: Path, settings: Judge, out: Path, judgements: Path, provider_options: dict) -> str:
-    """Judge a model's Vicuna QA answers against the baseline's, in both orders, every attempt kept."""
+def judge_vicuna(questions: str, answers: Path, baseline_answers: Path, names: tuple[str, str], style: str,
+                 judge_prompts: str, settings: Judge, out: Path, judgements: Path, provider: ProviderRun) -> str:
+    """Judge a model's Vicuna QA answers against the baseline's, in both orders, every attempt kept
+    (questions and judge prompts: a file, or `demo` for tuna's own)."""
     from tuna.evaluate import vicuna
 
     model_name, baseline_name = names
+    questions = vicuna.questions_file(questions)
+    judge_prompts = vicuna.DEMO_JUDGE_PROMPTS[style] if judge_prompts == "demo" else Path(judge_prompts)
     items = vicuna.load_questions(questions)
     prompts = vicuna.load_judge_prompts(judge_prompts, style)
     model, baseline = answers_of(answers), answers_of(baseline_answers)
@@ -114,7 +117,7 @@ def judge_vicuna(questions: Path, answers: Path, baseline_answers: Path, names: 
     if missing:
         raise TunaError(f"no answer to question {missing[0]} in {answers} or {baseline_answers} "
                         f"({len(missing)} missing)")
-    with Stage("judge-vicuna", provider_options) as stage:
+    with Stage("judge-vicuna", provider) as stage:
         raw = vicuna.judge_pairs(stage.provider, prompts, items, model, baseline, style, settings.retries,
                                  settings.max_tokens, settings.constrained)
         summary = vicuna.summarize(raw)
@@ -130,9 +133,7 @@ def judge_vicuna(questions: Path, answers: Path, baseline_answers: Path, names: 
 
 def ctx_rank(instructions: Path, samples: list[Path], judged: list[Path], out: Path) -> str:
     """Gather judged shards into training-ready rankings; what is left out is counted."""
-    from tuna import provenance
     from tuna.ranking.contextual import judged_rankings
-    from tuna.records import write_jsonl
 
     records = {r.id: r for r in read_jsonl(instructions, Instruction)}
     generations = [g for path in samples for g in read_jsonl(path, Generation)]
@@ -147,9 +148,7 @@ def ctx_rank(instructions: Path, samples: list[Path], judged: list[Path], out: P
 def prm_rank(prm_dir: Path, instructions: Path, samples: list[Path], judged_ranked: Path, out: Path,
              batch_size: int = 16, precision: str = "fp32") -> str:
     """The proxy ranking model's ranks of the samples the judge did not rank (instruction order)."""
-    from tuna import provenance
     from tuna.ranking.prm import PRM
-    from tuna.records import Ranking, write_jsonl
 
     records = {r.id: r for r in read_jsonl(instructions, Instruction)}
     judged = read_jsonl(judged_ranked, Ranking)
@@ -164,3 +163,19 @@ def prm_rank(prm_dir: Path, instructions: Path, samples: list[Path], judged_rank
                      params={"batch_size": batch_size, "precision": precision}, extra={"excluded": excluded})
     left_out = ", ".join(f"{count} {rule}" for rule, count in excluded.items()) or "nothing"
     return f"{out}: {len(ranked)} PRM rankings (the judge ranked {len(judged)}); left out: {left_out}"
+
+
+def score(instructions: Path, teacher_outputs: list[Path], scoring: Scoring, out: Path) -> str:
+    """Rank every instruction's teacher responses by Eq. 3 (all shards gathered); failed and
+    empty responses are left out and counted."""
+    from tuna.ranking.probabilistic import rank_all
+
+    generations = [g for path in teacher_outputs for g in iter_jsonl(path, Generation)]
+    rankings = rank_all(read_jsonl(instructions, Instruction), generations, scoring.beta,
+                        source=", ".join(map(str, teacher_outputs)), truncated=scoring.truncated)
+    excluded = sum(len(g.candidates) for g in generations) - sum(len(r.candidates) for r in rankings)
+    write_jsonl(out, rankings)
+    provenance.stamp([out], inputs=[instructions, *teacher_outputs],
+                     params={**scoring.model_dump(), "excluded_unscorable": excluded})
+    return (f"{out}: {len(rankings)} rankings (beta {scoring.beta}, truncated responses: {scoring.truncated}); "
+            f"{excluded} failed or empty responses left out")

@@ -1,4 +1,5 @@
-"""Evaluation commands: benchmark prompts, greedy answers, scoring, Vicuna judging, report."""
+"""Evaluation commands: benchmark data and prompts, greedy answers, scoring, Vicuna judging,
+the report, and the sheets of human evaluation."""
 
 from __future__ import annotations
 
@@ -6,20 +7,14 @@ from pathlib import Path
 
 import click
 
-from tuna import datasets, provenance
-from tuna.cli.options import provider_options, section_options
-from tuna.config.settings import BENCHMARKS, VICUNA_STYLES, Judge, SuperNI, Vicuna, default, doc
-from tuna.errors import TunaError
-from tuna.records import Instruction, answers_of, write_json, write_jsonl
+from tuna.cli.options import field_option, provider_options, section_options
+from tuna.config.settings import BENCHMARKS, SUPERNI_SHOTS, BenchmarkGeneration, Judge, LMentry, SuperNI, Vicuna
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 OUT = click.Path(dir_okay=False, path_type=Path)
-
-def _vicuna_questions(location: str) -> Path:
-    from tuna.evaluate import vicuna
-
-    return vicuna.DEMO_QUESTIONS if location == "demo" else Path(location)
+questions_option = click.option("--questions", default="demo", show_default=True,
+                                help="Vicuna QA's question.jsonl, or 'demo' for tuna's own questions.")
 
 
 @click.command("fetch-superni")
@@ -33,13 +28,9 @@ def fetch_superni(split, commit, out):
     The task files have no published checksums: each file's sha256 is recorded in
     OUT/provenance.json so a later download can be compared.
     """
-    from tuna.evaluate import superni
+    from tuna.evaluate import benchmarks
 
-    commit = commit or superni.UPSTREAM_COMMIT
-    names = superni.read_task_names(split)
-    digests = datasets.fetch_all({n: (superni.TASK_URL.format(commit=commit, task=n), None) for n in names}, out)
-    provenance.stamp([out], inputs=[split], params={"commit": commit}, extra={"sha256": digests})
-    click.echo(f"{out}: {len(names)} task files at allenai/natural-instructions@{commit}")
+    click.echo(benchmarks.fetch_superni(split, commit, out))
 
 
 @click.command("fetch-lmentry")
@@ -47,13 +38,9 @@ def fetch_superni(split, commit, out):
               help="Directory for the 41 LMentry data files.")
 def fetch_lmentry(out):
     """Download the 41 LMentry data files from the pinned commit, each checked by git blob sha1."""
-    from tuna.evaluate import lmentry
+    from tuna.evaluate import benchmarks
 
-    commit = lmentry.UPSTREAM_COMMIT
-    digests = datasets.fetch_all({n: (lmentry.FILE_URL.format(commit=commit, name=n), lmentry.FILE_BLOBS[n])
-                                  for n in lmentry.FILES}, out)
-    provenance.stamp([out], params={"commit": commit}, extra={"sha256": digests})
-    click.echo(f"{out}: {len(digests)} LMentry files at aviaefrat/lmentry@{commit}")
+    click.echo(benchmarks.fetch_lmentry(out))
 
 
 @click.command("eval-prompts")
@@ -61,68 +48,38 @@ def fetch_lmentry(out):
 @click.option("--data", required=True,
               help="vicuna: question.jsonl or 'demo'; superni: directory of task files; lmentry: data directory.")
 @click.option("--tasks", "split", type=FILE, default=None, help="superni: the split's task list (test_tasks.txt).")
-@click.option("--shots", type=click.Choice(["0", "2"]), default="0", show_default=True,
-              help="superni: positive examples in the prompt.")
-@click.option("--instances-per-task", type=click.IntRange(min=1), default=100, show_default=True,
-              help="superni: first N instances of each task (the official test set: 100).")
+@click.option("--shots", type=click.Choice(SUPERNI_SHOTS), default=None,
+              help="superni: positive examples in the prompt (one prompt set each).")
 @click.option("--tokenizer", default=None,
               help="superni: the evaluated model (GGUF file or transformers directory) whose tokenizer "
                    "measures the token budget.")
-@click.option("--max-source-length", type=click.IntRange(min=0), default=default(SuperNI, "max_source_length"),
-              show_default=True, help="superni: " + doc(SuperNI, "max_source_length").replace("`", ""))
-@click.option("--limit-per-task", type=click.IntRange(min=1), default=None,
-              help="lmentry: at most N examples per data file, spread over templates (default: all).")
+@section_options(SuperNI, only=("instances_per_task", "max_source_length"), into="superni")
+@field_option(LMentry, "limit_per_task")
 @click.option("-o", "--out", type=OUT, required=True, help="Prompt records (jsonl).")
-def eval_prompts(benchmark, data, split, shots, instances_per_task, tokenizer, max_source_length, limit_per_task,
-                 out):
+def eval_prompts(benchmark, data, split, shots, tokenizer, superni, limit_per_task, out):
     """Write a benchmark's prompts as instruction records, ready for `tuna generate-answers`.
 
     Super-NI prompts are the evaluated model's own: its tokenizer measures the budget.
     """
-    from tuna.evaluate import lmentry, vicuna
+    from tuna.evaluate import benchmarks
 
-    inputs, note = [], ""
     if benchmark == "vicuna":
-        inputs.append(_vicuna_questions(data))
-        records, params = vicuna.prompts(vicuna.load_questions(inputs[0])), {}
-    elif benchmark == "superni":
-        records, params = _superni_prompts(Path(data), split, int(shots), instances_per_task, tokenizer,
-                                           max_source_length)
-        inputs += [Path(data), split, params.get("tokenizer")]
-        if max_source_length:
-            note = (f" ({params['cut']} cut to {max_source_length} tokens, {params['fewer_examples']} with fewer "
-                    f"than {shots} examples)")
+        click.echo(benchmarks.vicuna_prompts(data, out))
+    elif benchmark == "lmentry":
+        click.echo(benchmarks.lmentry_prompts(Path(data), limit_per_task, out))
+    elif split is None or shots is None:
+        raise click.UsageError("eval-prompts --benchmark superni needs --tasks (the split's test_tasks.txt) and --shots")
     else:
-        inputs.append(Path(data))
-        records, params = lmentry.prompts(lmentry.load(data, limit_per_task)), {"limit_per_task": limit_per_task}
-    count = write_jsonl(out, records)
-    provenance.stamp([out], inputs=inputs, params={"benchmark": benchmark, **params})
-    click.echo(f"{out}: {count} {benchmark} prompts{note}")
-
-
-def _superni_prompts(task_dir: Path, split: Path | None, shots: int, instances_per_task: int, tokenizer: str | None,
-                     max_source_length: int) -> tuple[list[Instruction], dict]:
-    from tuna.evaluate import superni
-    from tuna.llm.tokenizer import load_tokenizer
-
-    if split is None:
-        raise TunaError("eval-prompts --benchmark superni needs --tasks (the split's test_tasks.txt)")
-    if max_source_length and tokenizer is None:
-        raise TunaError("eval-prompts --benchmark superni needs --tokenizer (the evaluated model) to measure the "
-                        f"{max_source_length}-token budget, or --max-source-length 0 for none")
-    tasks = superni.load_tasks(task_dir, superni.read_task_names(split), instances_per_task)
-    budget = superni.Budget(load_tokenizer(tokenizer), max_source_length) if max_source_length else None
-    records, changed = superni.prompts(tasks, shots, budget)
-    return records, {"shots": shots, "instances_per_task": instances_per_task, "max_source_length": max_source_length,
-                     **({"tokenizer": budget.tokenizer.name} if budget else {}), **changed}
+        click.echo(benchmarks.superni_prompts(Path(data), split, shots, superni, tokenizer, out))
 
 
 @click.command("generate-answers")
 @click.option("--prompts", type=FILE, required=True, help="Prompt records (from `tuna eval-prompts`).")
-@click.option("--max-tokens", type=click.IntRange(min=1), default=256, show_default=True)
+@field_option(BenchmarkGeneration, "max_tokens", help="Longest answer in tokens (the workflow: "
+              "evaluation.generation.max_tokens, evaluation.superni.max_tokens for Super-NI).")
 @provider_options
 @click.option("-o", "--out", type=OUT, required=True, help="Answers (jsonl of generation records, one each).")
-def generate_answers(prompts, max_tokens, out, **provider_opts):
+def generate_answers(prompts, max_tokens, provider, out):
     """Greedy answers of a model to benchmark prompts, in the model's prompt template.
 
     Answers are cached as they arrive: a killed run resumes, a rerun is free. A failed
@@ -131,15 +88,16 @@ def generate_answers(prompts, max_tokens, out, **provider_opts):
     """
     from tuna import stages
 
-    click.echo(stages.generate_answers(prompts, max_tokens, out, provider_opts))
+    click.echo(stages.generate_answers(prompts, max_tokens, out, provider))
 
 
 def _shot_answers(ctx, param, values) -> dict[int, Path]:
     parsed = {}
     for value in values:
         shots, sep, path = value.partition("=")
-        if not sep or shots not in ("0", "2") or not Path(path).is_file():
-            raise click.BadParameter(f"{value!r}: expected SHOTS=FILE with SHOTS 0 or 2 and an existing FILE")
+        if not sep or shots not in map(str, SUPERNI_SHOTS) or not Path(path).is_file():
+            raise click.BadParameter(f"{value!r}: expected SHOTS=FILE with SHOTS one of "
+                                     f"{', '.join(map(str, SUPERNI_SHOTS))} and an existing FILE")
         parsed[int(shots)] = Path(path)
     return parsed
 
@@ -148,13 +106,12 @@ def _shot_answers(ctx, param, values) -> dict[int, Path]:
 @click.option("--tasks-dir", type=DIR, required=True, help="Directory of task JSON files.")
 @click.option("--tasks", "split", type=FILE, required=True, help="The split's task list (test_tasks.txt).")
 @click.option("--answers", multiple=True, required=True, callback=_shot_answers,
-              help="SHOTS=FILE: answers to the SHOTS-shot prompts (repeat for 0 and 2).")
-@click.option("--instances-per-task", type=click.IntRange(min=1), default=100, show_default=True)
+              help="SHOTS=FILE: answers to the SHOTS-shot prompts (repeat for each).")
+@field_option(SuperNI, "instances_per_task")
 @click.option("--bertscore-model", default=None,
               help="Also BERTScore with this model: a hub id bert-score knows (the paper: roberta-large, downloaded "
                    "on first use) or a local transformers directory (default: no BERTScore).")
-@click.option("--bertscore-layers", type=click.IntRange(min=0), default=None,
-              help="BERTScore: the representation layer (default: bert-score's tuned layer; needed for local models).")
+@field_option(SuperNI, "bertscore_layers")
 @click.option("--bertscore-batch-size", type=click.IntRange(min=1), default=32, show_default=True)
 @click.option("--model-name", required=True, help="Name of the evaluated model in the result.")
 @click.option("-o", "--out", type=OUT, required=True, help="Result JSON (results/{model}/superni.json).")
@@ -162,27 +119,17 @@ def eval_superni(tasks_dir, split, answers, instances_per_task, bertscore_model,
                  bertscore_batch_size, model_name, out):
     """Score Super-NaturalInstructions answers: ROUGE-L and exact match, overall, per task and category
     (and BERTScore with --bertscore-model); every instance's scores are kept for the report's bootstrap."""
-    from tuna.evaluate import superni, superni_scoring
-    from tuna.evaluate.bertscore import BertScoreModel
+    from tuna.evaluate import benchmarks
 
-    bert = BertScoreModel(bertscore_model, bertscore_layers, bertscore_batch_size) if bertscore_model else None
-    tasks = superni.load_tasks(tasks_dir, superni.read_task_names(split), instances_per_task)
-    shots = {str(k): superni_scoring.score(tasks, answers_of(path), bert) for k, path in sorted(answers.items())}
-    write_json(out, {"benchmark": "superni", "model": model_name, "tasks": len(tasks),
-                     "instances_per_task": instances_per_task, "shots": shots})
-    provenance.stamp([out], inputs=[split, *answers.values()],
-                     params={"instances_per_task": instances_per_task, "bertscore_model": bertscore_model,
-                             "bertscore_layers": bertscore_layers})
-    click.echo(f"{out}: " + ", ".join(f"{k}-shot ROUGE-L {v['rougeL']:.2f} EM {v['exact_match']:.2f}"
-                                      + (f" BERTScore F1 {v['bertscore']['f1']:.2f}" if "bertscore" in v else "")
-                                      for k, v in shots.items()))
+    settings = SuperNI(instances_per_task=instances_per_task, bertscore_model=bertscore_model,
+                       bertscore_layers=bertscore_layers)
+    click.echo(benchmarks.score_superni(tasks_dir, split, answers, settings, bertscore_batch_size, model_name, out))
 
 
 @click.command("eval-lmentry")
 @click.option("--data", "data_dir", type=DIR, required=True, help="LMentry data directory (the 41 task files).")
 @click.option("--answers", type=FILE, required=True, help="Answers to the LMentry prompts.")
-@click.option("--limit-per-task", type=click.IntRange(min=1), default=None,
-              help="The same limit the prompts were made with.")
+@field_option(LMentry, "limit_per_task", help="The same limit the prompts were made with.")
 @click.option("--model-name", required=True, help="Name of the evaluated model in the result.")
 @click.option("-o", "--out", type=OUT, required=True, help="Result JSON (results/{model}/lmentry.json).")
 def eval_lmentry(data_dir, answers, limit_per_task, model_name, out):
@@ -190,33 +137,26 @@ def eval_lmentry(data_dir, answers, limit_per_task, model_name, out):
 
     The result also keeps every example's verdict (per_instance), for the report's paired bootstrap.
     """
-    from tuna.evaluate import lmentry, lmentry_bootstrap
+    from tuna.evaluate import benchmarks
 
-    data, predictions = lmentry.load(data_dir, limit_per_task), answers_of(answers)
-    result = lmentry.score(data, predictions)
-    write_json(out, {"benchmark": "lmentry", "model": model_name, "limit_per_task": limit_per_task, **result,
-                     "per_instance": lmentry_bootstrap.instances(data, predictions)})
-    provenance.stamp([out], inputs=[answers], params={"limit_per_task": limit_per_task})
-    click.echo(f"{out}: LMentry score {result['lmentry_score']:.1f} (accuracy {result['accuracy']:.1f} x "
-               f"robustness {result['robustness']:.1f}, rounded as upstream); {result['missing']} answers missing")
+    click.echo(benchmarks.score_lmentry(data_dir, answers, limit_per_task, model_name, out))
 
 
 @click.command("judge-vicuna")
-@click.option("--questions", default="demo", show_default=True, help="question.jsonl or 'demo'.")
+@questions_option
 @click.option("--answers", type=FILE, required=True, help="The evaluated model's answers.")
 @click.option("--baseline-answers", type=FILE, required=True, help="The baseline's answers.")
 @click.option("--model-name", required=True)
 @click.option("--baseline-name", required=True)
-@click.option("--style", type=click.Choice(VICUNA_STYLES), default=default(Vicuna, "style"), show_default=True,
-              help=doc(Vicuna, "style").replace("`", ""))
+@field_option(Vicuna, "style")
 @click.option("--judge-prompts", default="demo", show_default=True,
               help="judge_prompts.jsonl (pairwise) or prompt.jsonl (review), or 'demo' for tuna's own.")
-@section_options(Judge, exclude=("provider",))
+@section_options(Judge, exclude=("provider",), into="settings")
 @provider_options
 @click.option("-o", "--out", type=OUT, required=True, help="Result JSON (results/{model}/vicuna.json).")
 @click.option("--judgements", type=OUT, required=True, help="Raw judgements (jsonl), every attempt kept.")
-def judge_vicuna(questions, answers, baseline_answers, model_name, baseline_name, style, judge_prompts, max_tokens,
-                 retries, constrained, out, judgements, **provider_opts):
+def judge_vicuna(questions, answers, baseline_answers, model_name, baseline_name, style, judge_prompts, settings,
+                 provider, out, judgements):
     """Judge a model's Vicuna QA answers against the baseline's, in both orders.
 
     A verdict that changes with the order is a tie; an answer with no verdict is
@@ -225,12 +165,9 @@ def judge_vicuna(questions, answers, baseline_answers, model_name, baseline_name
     per category), --judgements (every attempt as parsed), a cost file and provenance stamps.
     """
     from tuna import stages
-    from tuna.evaluate import vicuna
 
-    prompt_file = vicuna.DEMO_JUDGE_PROMPTS[style] if judge_prompts == "demo" else Path(judge_prompts)
-    settings = Judge(max_tokens=max_tokens, retries=retries, constrained=constrained)
-    click.echo(stages.judge_vicuna(_vicuna_questions(questions), answers, baseline_answers, (model_name, baseline_name),
-                                   style, prompt_file, settings, out, judgements, provider_opts))
+    click.echo(stages.judge_vicuna(questions, answers, baseline_answers, (model_name, baseline_name), style,
+                                   judge_prompts, settings, out, judgements, provider))
 
 
 def _named_files(ctx, param, values) -> list[tuple[str, Path]]:
@@ -278,7 +215,7 @@ def report_command(spec_file, out):
 
 
 @click.command("human-export")
-@click.option("--questions", default="demo", show_default=True, help="question.jsonl or 'demo'.")
+@questions_option
 @click.option("--answers", multiple=True, required=True, callback=_named_files,
               help="MODEL=FILE: a model's Vicuna answers (repeat for each model to compare).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the shuffling.")
@@ -286,12 +223,9 @@ def report_command(spec_file, out):
 @click.option("--key", type=OUT, required=True, help="Which response is which model (CSV; keep from annotators).")
 def human_export(questions, answers, seed, out, key):
     """Export Vicuna answers of several models, shuffled and anonymized, for human ranking."""
-    from tuna.evaluate import human, vicuna
+    from tuna.evaluate import human_stages
 
-    source = _vicuna_questions(questions)
-    count = human.export(vicuna.load_questions(source), {m: answers_of(p) for m, p in answers}, out, key, seed)
-    provenance.stamp([out, key], inputs=[source, *(p for _, p in answers)], params={"seed": seed})
-    click.echo(f"{out}: {count} questions x {len(answers)} responses (key: {key})")
+    click.echo(human_stages.export_answers(questions, answers, seed, out, key))
 
 
 @click.command("human-import")
@@ -302,12 +236,9 @@ def human_export(questions, answers, seed, out, key):
 @click.option("-o", "--out", type=OUT, required=True, help="Scores per model (JSON).")
 def human_import(sheet, key, top, out):
     """Turn annotators' rankings into per-model scores (TOP - rank, averaged; each question's kept)."""
-    from tuna.evaluate import human
+    from tuna.evaluate import human_stages
 
-    scores = human.import_ranks(sheet, key, top)
-    write_json(out, {"top": top, "models": scores})
-    provenance.stamp([out], inputs=[sheet, key], params={"top": top})
-    click.echo(f"{out}: " + ", ".join(f"{m} {s['score']:.2f}" for m, s in scores.items()))
+    click.echo(human_stages.import_scores(sheet, key, top, out))
 
 
 @click.command("human-export-ranking")
@@ -320,12 +251,9 @@ def human_import(sheet, key, top, out):
 @click.option("--key", type=OUT, required=True, help="The judge's rank of each response (CSV; keep from annotators).")
 def human_export_ranking(ranked, limit, seed, out, key):
     """Export judge-ranked examples, candidates shuffled and anonymized, for human ranking (Appendix G)."""
-    from tuna.evaluate import human
-    from tuna.records import Ranking, read_jsonl
+    from tuna.evaluate import human_stages
 
-    count = human.export_rankings(read_jsonl(ranked, Ranking), out, key, limit, seed)
-    provenance.stamp([out, key], inputs=[ranked], params={"limit": limit, "seed": seed})
-    click.echo(f"{out}: {count} ranking examples (key: {key})")
+    click.echo(human_stages.export_rankings(ranked, limit, seed, out, key))
 
 
 @click.command("human-agreement")
@@ -334,12 +262,9 @@ def human_export_ranking(ranked, limit, seed, out, key):
 @click.option("-o", "--out", type=OUT, required=True, help="Agreement (JSON): Spearman's rho per example and mean.")
 def human_agreement(sheet, key, out):
     """Spearman correlation between the judge's and the annotators' rankings (Appendix G)."""
-    from tuna.evaluate import human
+    from tuna.evaluate import human_stages
 
-    agreement = human.ranking_agreement(sheet, key)
-    write_json(out, agreement)
-    provenance.stamp([out], inputs=[sheet, key])
-    click.echo(f"{out}: mean Spearman {agreement['mean_spearman']} over {agreement['examples']} examples")
+    click.echo(human_stages.ranking_agreement(sheet, key, out))
 
 
 COMMANDS = [fetch_superni, fetch_lmentry, eval_prompts, generate_answers, eval_superni, eval_lmentry, judge_vicuna,

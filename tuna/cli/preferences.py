@@ -8,9 +8,8 @@ import click
 from pydantic import ValidationError
 
 from tuna import provenance
-from tuna.config.loading import one_line
 from tuna.config.models import PreferenceFields
-from tuna.config.settings import PAIRS, PREFERENCE_FORMATS, TEMPLATES
+from tuna.config.settings import PAIRS, PREFERENCE_FORMATS, TEMPLATES, one_line
 from tuna.records import write_jsonl
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from tuna.cli.options import section_options
-from tuna.config.settings import PRECISIONS, TEMPLATES, Prm, default, doc
+from tuna.cli.options import field_option, section_options
+from tuna.config.settings import TEMPLATES, Prm
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 CHECKPOINT = click.Path(exists=True, file_okay=False, path_type=Path)
@@ -55,10 +55,8 @@ def prm_train(ranked, backbone, template, held_out, state_dir, resume, out, loca
 @click.option("--samples", type=FILE, multiple=True, required=True, help="Self-sample shards (repeat).")
 @click.option("--judged-ranked", type=FILE, required=True,
               help="The judge's rankings: the PRM ranks every other instruction.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=default(Prm, "rank_batch_size"), show_default=True,
-              help=doc(Prm, "rank_batch_size").replace("`", ""))
-@click.option("--precision", type=click.Choice(PRECISIONS), default=default(Prm, "precision"), show_default=True,
-              help="Weights of the ranker while scoring (bf16 or fp16 on a GPU).")
+@field_option(Prm, "rank_batch_size", flag="--batch-size")
+@field_option(Prm, "precision", help="Weights of the ranker while scoring (bf16 or fp16 on a GPU).")
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="The PRM's rankings of the instructions the judge did not rank (jsonl, instruction order).")
 def prm_rank(prm_dir, instructions, samples, judged_ranked, batch_size, precision, out):

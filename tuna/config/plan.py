@@ -19,12 +19,11 @@ import yaml
 from pydantic import ValidationError
 
 from tuna.config import settings as s
-from tuna.config.layout import Layout, beta_suffix, set_token
+from tuna.config.layout import Layout, beta_suffix, set_token, superni_set
 from tuna.config.models import FORMAT_FIELDS, DataPart, ExternalModel, ImportedModel, ModelSpec, TrainedModel
 from tuna.config.report_spec import ReportSpec, report_spec
 from tuna.errors import TunaError
 
-VICUNA_PROMPT_FILES = {"pairwise": "vicuna_judge_prompts.jsonl", "review": "vicuna_prompt.jsonl"}
 # The preference data sets `export_preferences` writes of a ranking (results/preferences/{set}/{export}):
 # `tuna export-preferences` options of each.
 PREFERENCE_EXPORTS = {"pairwise": {"format": "pairwise", "pairs": "all"},
@@ -437,7 +436,7 @@ class Plan:
     def answer_sets(self) -> list[str]:
         """The prompt sets evaluated models answer (`vicuna`, `superni_0shot`, ...)."""
         shots = self.config.evaluation.superni.shots
-        sets = {"vicuna": ["vicuna"], "superni": [f"superni_{k}shot" for k in shots], "lmentry": ["lmentry"]}
+        sets = {"vicuna": ["vicuna"], "superni": [superni_set(k) for k in shots], "lmentry": ["lmentry"]}
         return [name for benchmark in self.benchmarks for name in sets[benchmark]]
 
     def answer_max_tokens(self, prompts: str) -> int:
@@ -450,7 +449,7 @@ class Plan:
         if vicuna.questions != "vicuna":
             return {"questions": None, "judge_prompts": None}
         return {"questions": self.layout.download("vicuna_question.jsonl"),
-                "judge_prompts": self.layout.download(VICUNA_PROMPT_FILES[vicuna.style])}
+                "judge_prompts": self.layout.download(f"vicuna_{vicuna.style}_prompts.jsonl")}
 
     def results(self) -> list[str]:
         """Every benchmark result file of the evaluation grid."""

@@ -40,6 +40,7 @@ VicunaStyle = Literal["pairwise", "review"]
 VicunaQuestions = Literal["demo", "vicuna"]
 PreferenceFormat = Literal["listwise", "pairwise"]  # preference data in and out (tuna.preferences)
 Pairs = Literal["all", "best-vs-rest"]  # which pairs a pairwise export writes
+Shots = Literal[0, 2]  # Super-NI: positive examples in the prompt
 
 PROVIDER_KINDS = get_args(ProviderKind)
 TEMPLATES = get_args(Template)
@@ -58,6 +59,7 @@ BENCHMARKS = get_args(Benchmark)
 VICUNA_STYLES = get_args(VicunaStyle)
 PREFERENCE_FORMATS = get_args(PreferenceFormat)
 PAIRS = get_args(Pairs)
+SUPERNI_SHOTS = get_args(Shots)
 
 DEFAULT_QUANT = "q8_0"
 API_FAILURE_BUDGET = 0.02  # `max_failed` of an openai provider unless set: endpoints drop a few calls
@@ -397,7 +399,7 @@ class Vicuna(Section):
 class SuperNI(Section):
     """Super-NaturalInstructions (119 test tasks), ROUGE-L (and BERTScore)."""
 
-    shots: list[Literal[0, 2]] = [0, 2]
+    shots: list[Shots] = list(SUPERNI_SHOTS)
     """Positive examples in the prompt: 0 and/or 2."""
     instances_per_task: int = Field(100, ge=1)
     """Test instances per task."""

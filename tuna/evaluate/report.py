@@ -12,8 +12,9 @@ from pathlib import Path
 import pandas as pd
 
 from tuna import provenance
+from tuna.config.layout import superni_set
 from tuna.config.report_spec import ReportSpec
-from tuna.config.settings import BENCHMARKS
+from tuna.config.settings import BENCHMARKS, SUPERNI_SHOTS
 from tuna.errors import TunaError
 from tuna.evaluate import plots, report_held_out, report_significance
 from tuna.evaluate.report_cost import cost_report
@@ -23,17 +24,15 @@ from tuna.records import Ranking, read_json, read_jsonl, write_json
 
 # Table 1 column -> (benchmark, keys of the number in the benchmark's result)
 TABLE1 = {
-    "superni_0shot": ("superni", ("shots", "0", "rougeL")),
-    "superni_2shot": ("superni", ("shots", "2", "rougeL")),
-    "superni_0shot_bertscore": ("superni", ("shots", "0", "bertscore", "f1")),
-    "superni_2shot_bertscore": ("superni", ("shots", "2", "bertscore", "f1")),
+    **{superni_set(k): ("superni", ("shots", str(k), "rougeL")) for k in SUPERNI_SHOTS},
+    **{f"{superni_set(k)}_bertscore": ("superni", ("shots", str(k), "bertscore", "f1")) for k in SUPERNI_SHOTS},
     "lmentry": ("lmentry", ("lmentry_score",)),
     "vicuna_win": ("vicuna", ("win_rate",)),
     "vicuna_lose": ("vicuna", ("lose_rate",)),
     "vicuna_tie": ("vicuna", ("tie_rate",)),
     "vicuna_unparsed": ("vicuna", ("unparsed",)),
 }
-DELTAS = ("superni_0shot", "superni_2shot", "lmentry")
+DELTAS = (*(superni_set(k) for k in SUPERNI_SHOTS), "lmentry")
 
 
 def read_result(path: str | Path | None) -> dict | None:

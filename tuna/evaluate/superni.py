@@ -15,7 +15,7 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
-from tuna.config.settings import SuperNI, default
+from tuna.config.settings import SUPERNI_SHOTS, SuperNI, default
 from tuna.errors import TunaError
 from tuna.llm.tokenizer import Tokenizer
 from tuna.records import Instruction, read_json
@@ -23,7 +23,6 @@ from tuna.records import Instruction, read_json
 # Upstream pin: the commit of splits/default/test_tasks.txt in tuna/config/downloads.yaml.
 UPSTREAM_COMMIT = "b00871c954282e35d14de77c546918ee8b9d90da"
 TASK_URL = "https://raw.githubusercontent.com/allenai/natural-instructions/{commit}/tasks/{task}.json"
-SHOTS = (0, 2)
 MAX_SOURCE_LENGTH = default(SuperNI, "max_source_length")  # Tk-Instruct's evaluation scripts use 1024
 
 
@@ -108,8 +107,8 @@ def encode(task: Task, instance: dict, shots: int, budget: Budget | None = None)
     prompt stays within it (the first one that does not fit ends the examples), then the
     prompt is cut to the budget, which drops its end ("Output: " first).
     """
-    if shots not in SHOTS:
-        raise ValueError(f"shots must be one of {SHOTS}, got {shots}")
+    if shots not in SUPERNI_SHOTS:
+        raise ValueError(f"shots must be one of {SUPERNI_SHOTS}, got {shots}")
     definition = _end_with_punctuation("Definition: " + task.definition.strip()) + "\n\n"
     task_input = (_end_with_punctuation(f"Now complete the following example -\nInput: {instance['input'].strip()}")
                   + "\nOutput: ")

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from tuna.config.settings import VICUNA_STYLES
 from tuna.errors import TunaError
 from tuna.judging import ask_until_usable, temperature
 from tuna.llm.base import Provider, Request
@@ -30,8 +31,7 @@ from tuna.records import Attempt, Instruction, Record
 DATA = Path(__file__).resolve().parent.parent / "data"
 # The offline default: tuna's own questions and judge prompts, in the upstream formats.
 DEMO_QUESTIONS = DATA / "vicuna_demo_questions.jsonl"
-DEMO_JUDGE_PROMPTS = {"review": DATA / "vicuna_demo_review_prompts.jsonl",
-                      "pairwise": DATA / "vicuna_demo_judge_prompts.jsonl"}
+DEMO_JUDGE_PROMPTS = {style: DATA / f"vicuna_demo_{style}_prompts.jsonl" for style in VICUNA_STYLES}
 Outcome = Literal["model", "baseline", "tie"]
 ORDERS = ("model_first", "baseline_first")
 # Constrained output for weak local judges: the JSON they are held to still parses as a verdict.
@@ -84,6 +84,11 @@ def _read_jsonl(path: str | Path) -> list[tuple[int, dict]]:
             except json.JSONDecodeError as exc:
                 raise TunaError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
     return rows
+
+
+def questions_file(location: str) -> Path:
+    """Where the questions are: a question.jsonl, or `demo` for tuna's own."""
+    return DEMO_QUESTIONS if location == "demo" else Path(location)
 
 
 def load_questions(path: str | Path) -> list[Question]:

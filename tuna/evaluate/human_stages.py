@@ -1,0 +1,47 @@
+"""The human-evaluation stages, file in, file out: what `human-export`, `human-import`,
+`human-export-ranking` and `human-agreement` do (the sheets and their reading are
+tuna.evaluate.human's). Each writes its outputs with their provenance stamps and returns
+the one-line summary the command prints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tuna import provenance
+from tuna.evaluate import human
+from tuna.records import Ranking, read_jsonl, write_json
+from tuna.stages import answers_of
+
+
+def export_answers(questions: str, answers: list[tuple[str, Path]], seed: int, out: Path, key: Path) -> str:
+    """Table 2's sheet: every model's Vicuna answer to each question (a question.jsonl, or `demo`),
+    shuffled and anonymized; which is which goes to KEY."""
+    from tuna.evaluate import vicuna
+
+    source = vicuna.questions_file(questions)
+    count = human.export(vicuna.load_questions(source), {m: answers_of(p) for m, p in answers}, out, key, seed)
+    provenance.stamp([out, key], inputs=[source, *(p for _, p in answers)], params={"seed": seed})
+    return f"{out}: {count} questions x {len(answers)} responses (key: {key})"
+
+
+def import_scores(sheet: Path, key: Path, top: int, out: Path) -> str:
+    """Annotators' rankings as per-model scores (TOP - rank, averaged; each question's kept)."""
+    scores = human.import_ranks(sheet, key, top)
+    write_json(out, {"top": top, "models": scores})
+    provenance.stamp([out], inputs=[sheet, key], params={"top": top})
+    return f"{out}: " + ", ".join(f"{m} {s['score']:.2f}" for m, s in scores.items())
+
+
+def export_rankings(ranked: Path, limit: int, seed: int, out: Path, key: Path) -> str:
+    """Appendix G's sheet: a seeded sample of judge-ranked examples, candidates shuffled and anonymized."""
+    count = human.export_rankings(read_jsonl(ranked, Ranking), out, key, limit, seed)
+    provenance.stamp([out, key], inputs=[ranked], params={"limit": limit, "seed": seed})
+    return f"{out}: {count} ranking examples (key: {key})"
+
+
+def ranking_agreement(sheet: Path, key: Path, out: Path) -> str:
+    """Spearman correlation between the judge's and the annotators' rankings, per example and mean."""
+    agreement = human.ranking_agreement(sheet, key)
+    write_json(out, agreement)
+    provenance.stamp([out], inputs=[sheet, key])
+    return f"{out}: mean Spearman {agreement['mean_spearman']} over {agreement['examples']} examples"
