@@ -11,9 +11,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from click.testing import CliRunner
 from report_files import layout, report_spec, run_report, write
 
 from tuna import provenance
+from tuna.cli import main
 from tuna.config import load, repeat_option
 from tuna.config import sweeps as config_sweeps
 from tuna.config.report_spec import HumanLabelling, read_spec
@@ -160,7 +162,8 @@ def test_report_spec_follows_the_default_config():
     assert spec.quarantine[0] == Path("results/ctx_rank/alpaca/judged/0.quarantine.jsonl")
     assert spec.results == {"alpaca": {}, "tuna": {"vicuna": Path("results/tuna/vicuna.json")}}
     # held-out results of the evaluated held-out models, keyed by the data set's name
-    assert spec.agreement == {m: {"prob_rank": Path(f"results/{m}/agreement_prob_rank.json")} for m in ("alpaca", "tuna")}
+    assert spec.agreement == {m: {"prob_rank": Path(f"results/{m}/agreement_prob_rank.json")}
+                              for m in ("alpaca", "tuna")}
     assert spec.nll == {m: {"held_out": Path(f"results/{m}/nll.json")} for m in ("alpaca", "tuna")}
     assert spec.training_curves == {"tuna": Path("checkpoints/tuna")}
     assert spec.human_labelling == HumanLabelling(usd_per_comparison=0.25, comparisons_per_example=6, judged=[
@@ -239,7 +242,8 @@ def test_data_sweeps_group_models_differing_only_in_max_examples():
     }
     spec = load(cfg).report_spec()
     assert spec.lambda_sweeps == {"alpaca+prob_rank": {"p13": 1.0, "p13_l0": 0.0}}
-    assert spec.data_sweeps["alpaca+ctx_rank:alpaca"] == {m: Path(f"checkpoints/{m}") for m in ("tuna_c", "c13", "alpaca")}
+    assert spec.data_sweeps["alpaca+ctx_rank:alpaca"] == {m: Path(f"checkpoints/{m}")
+                                                          for m in ("tuna_c", "c13", "alpaca")}
     cfg["evaluation"]["models"] = ["alpaca", "tuna_p", "p13_lr", "tuna"]
     assert config_sweeps.data_sweeps(load(cfg)) == {}
 
@@ -345,3 +349,15 @@ def test_report_command_writes_more_tables_and_the_human_labelling_row(tmp_path)
     assert stamp["params"]["tables"] == {"table3": ["alpaca", "mix"]}
     assert {Path(i["path"]) for i in stamp["inputs"]} == {judged, *(Path(layout(tmp_path).result(m, "lmentry"))
                                                                    for m in ("alpaca", "tuna_p", "mix"))}
+
+
+def test_report_reads_its_spec_from_standard_input_as_the_rule_gives_it(tmp_path):
+    result(tmp_path, "alpaca", "lmentry", {"lmentry_score": 20.0})
+    spec = report_spec(tmp_path, ["alpaca"])
+    out = tmp_path / "results" / "report"
+    run = CliRunner().invoke(main, ["report", "--spec", "-", "-o", str(out)], input=spec.model_dump_json())
+    assert run.exit_code == 0, run.output
+    assert [r["lmentry"] for r in csv.DictReader(out.joinpath("table1.csv").open())] == ["20.0"]
+    assert read_spec(out.joinpath("spec.json").read_text(), "spec.json") == spec
+    run = CliRunner().invoke(main, ["report", "--spec", "-", "-o", str(out)], input="models: [a]\n")
+    assert run.exit_code == 1 and "Error: <stdin>: baseline: required key missing" in run.output

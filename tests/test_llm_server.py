@@ -64,7 +64,8 @@ def test_constrained_output_through_the_server(server_url, tmp_path, api, templa
     """`json_schema` as a llama.cpp grammar: even a 135M model answers in the schema's shape."""
     schema = {"type": "object", "properties": {"rank": {"type": "array", "items": {"type": "integer"}}},
               "required": ["rank"]}
-    llm = make_provider(ProviderSpec(kind="openai", model="smollm2", base_url=server_url, api=api, constrain_with=constrain_with),
+    llm = make_provider(ProviderSpec(kind="openai", model="smollm2", base_url=server_url, api=api,
+                                     constrain_with=constrain_with),
                         template=template, cache=RequestCache(tmp_path / "c.sqlite"),
                         limits=Limits(timeout=120))
     [[free], [judged]] = llm.generate([Request("Rank answers 1, 2 and 3.", seed=1, max_tokens=24),

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from tuna.cli.options import provider_options, section_options, shard_option
+from tuna.cli.options import FILE, OUT, provider_options, section_options, shard_option
 from tuna.config.settings import Judge, Sampling
 
-FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
-OUT = click.Path(dir_okay=False, path_type=Path)
 first_option = click.option("--first", type=click.IntRange(min=0), default=None,
                             help="Use only the first K instructions (the paper judged 13K of 52K).")
 held_out_option = click.option("--held-out", type=FILE, default=None,

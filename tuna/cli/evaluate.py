@@ -7,12 +7,9 @@ from pathlib import Path
 
 import click
 
-from tuna.cli.options import field_option, provider_options, section_options
+from tuna.cli.options import DIR, FILE, OUT, field_option, model_name_option, provider_options, section_options
 from tuna.config.settings import BENCHMARKS, SUPERNI_SHOTS, BenchmarkGeneration, Judge, LMentry, SuperNI, Vicuna
 
-FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
-DIR = click.Path(exists=True, file_okay=False, path_type=Path)
-OUT = click.Path(dir_okay=False, path_type=Path)
 questions_option = click.option("--questions", default="demo", show_default=True,
                                 help="Vicuna QA's question.jsonl, or 'demo' for tuna's own questions.")
 
@@ -68,7 +65,8 @@ def eval_prompts(benchmark, data, split, shots, tokenizer, superni, limit_per_ta
     elif benchmark == "lmentry":
         click.echo(benchmarks.lmentry_prompts(Path(data), limit_per_task, out))
     elif split is None or shots is None:
-        raise click.UsageError("eval-prompts --benchmark superni needs --tasks (the split's test_tasks.txt) and --shots")
+        raise click.UsageError("eval-prompts --benchmark superni needs --tasks (the split's test_tasks.txt) "
+                               "and --shots")
     else:
         click.echo(benchmarks.superni_prompts(Path(data), split, shots, superni, tokenizer, out))
 
@@ -113,7 +111,7 @@ def _shot_answers(ctx, param, values) -> dict[int, Path]:
                    "on first use) or a local transformers directory (default: no BERTScore).")
 @field_option(SuperNI, "bertscore_layers")
 @click.option("--bertscore-batch-size", type=click.IntRange(min=1), default=32, show_default=True)
-@click.option("--model-name", required=True, help="Name of the evaluated model in the result.")
+@model_name_option
 @click.option("-o", "--out", type=OUT, required=True, help="Result JSON (results/{model}/superni.json).")
 def eval_superni(tasks_dir, split, answers, instances_per_task, bertscore_model, bertscore_layers,
                  bertscore_batch_size, model_name, out):
@@ -130,7 +128,7 @@ def eval_superni(tasks_dir, split, answers, instances_per_task, bertscore_model,
 @click.option("--data", "data_dir", type=DIR, required=True, help="LMentry data directory (the 41 task files).")
 @click.option("--answers", type=FILE, required=True, help="Answers to the LMentry prompts.")
 @field_option(LMentry, "limit_per_task", help="The same limit the prompts were made with.")
-@click.option("--model-name", required=True, help="Name of the evaluated model in the result.")
+@model_name_option
 @click.option("-o", "--out", type=OUT, required=True, help="Result JSON (results/{model}/lmentry.json).")
 def eval_lmentry(data_dir, answers, limit_per_task, model_name, out):
     """Score LMentry answers: accuracy per task, the four robustness aspects, LMentry score.
@@ -146,7 +144,7 @@ def eval_lmentry(data_dir, answers, limit_per_task, model_name, out):
 @questions_option
 @click.option("--answers", type=FILE, required=True, help="The evaluated model's answers.")
 @click.option("--baseline-answers", type=FILE, required=True, help="The baseline's answers.")
-@click.option("--model-name", required=True)
+@model_name_option
 @click.option("--baseline-name", required=True)
 @field_option(Vicuna, "style")
 @click.option("--judge-prompts", default="demo", show_default=True,

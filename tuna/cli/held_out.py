@@ -6,10 +6,8 @@ from pathlib import Path
 
 import click
 
-from tuna.cli.options import field_option
+from tuna.cli.options import FILE, field_option, model_name_option
 from tuna.config.settings import TEMPLATES, Train
-
-FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 def scoring_options(function):
@@ -27,7 +25,7 @@ def scoring_options(function):
                      help="Longest prompt + response (+ EOS) in tokens, as in training; longer responses are cut."),
         click.option("--batch-size", type=click.IntRange(min=1), default=4, show_default=True,
                      help="Examples per packed forward."),
-        click.option("--model-name", required=True, help="Name of the evaluated model in the result."),
+        model_name_option,
         click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
                      help="Result JSON."),
     ]

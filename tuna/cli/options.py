@@ -9,6 +9,7 @@ place a default is written, so a command's default is the config's by constructi
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 from types import UnionType
 from typing import Literal, Union, get_args, get_origin
 
@@ -16,6 +17,11 @@ import click
 from pydantic import ValidationError
 
 from tuna.config.settings import TEMPLATES, ApiLimits, ProviderSpec, Section, one_line
+
+FILE = click.Path(exists=True, dir_okay=False, path_type=Path)  # an existing file
+DIR = click.Path(exists=True, file_okay=False, path_type=Path)  # an existing directory
+OUT = click.Path(dir_okay=False, path_type=Path)  # a file to write
+model_name_option = click.option("--model-name", required=True, help="Name of the evaluated model in the result.")
 
 
 class ConfigOption(click.Option):
@@ -99,8 +105,8 @@ def field_option(section, name: str, param: str | None = None, flag: str | None 
                         field_name=name, **settings, **extra)
 
 
-def section_options(section, only: tuple[str, ...] | None = None, exclude: tuple[str, ...] = (), into: str | None = None,
-                    flags: dict[str, str] | None = None, extra: dict[str, dict] | None = None):
+def section_options(section, only: tuple[str, ...] | None = None, exclude: tuple[str, ...] = (),
+                    into: str | None = None, flags: dict[str, str] | None = None, extra: dict[str, dict] | None = None):
     """Options for the fields of a config section (`only` those, or all but `exclude`).
 
     The command receives each field as its own argument, or with `into` the section built
@@ -134,7 +140,8 @@ def section_options(section, only: tuple[str, ...] | None = None, exclude: tuple
 
 # The engine options of a provider; `quant` and `device` are the workflow's (which file, which job).
 PROVIDER_FIELDS = ("kind", "model", "base_url", "api", "api_key_env", "constrain_with", "n_gpu_layers", "n_ctx",
-                   "batch_size", "dtype", "tensor_parallel_size", "gpu_memory_utilization", "kv_cache_gib", "max_failed")
+                   "batch_size", "dtype", "tensor_parallel_size", "gpu_memory_utilization", "kv_cache_gib",
+                   "max_failed")
 
 
 def provider_options(function):

@@ -6,10 +6,8 @@ from pathlib import Path
 
 import click
 
-from tuna.cli.options import provider_options, section_options, shard_option
+from tuna.cli.options import FILE, provider_options, section_options, shard_option
 from tuna.config.settings import Scoring, Teacher
-
-FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 @click.command("teacher")

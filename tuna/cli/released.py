@@ -7,11 +7,8 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from tuna.cli.options import field_option
+from tuna.cli.options import FILE, OUT, field_option
 from tuna.config.settings import Scoring
-
-FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
-OUT = click.Path(dir_okay=False, path_type=Path)
 
 
 @click.command("import-released")

@@ -21,6 +21,8 @@ from tuna.config.settings import BENCHMARKS, Benchmark, Bootstrap, Section, one_
 from tuna.errors import TunaError
 
 HELD_OUT = "held_out"  # the NLL key of the held-out split, beside the NLL data sets'
+# The report's own tables (`evaluation.tables` may not take their names).
+OWN_TABLES = ("table1", "lengths", "cost", "sources", "table5", "prm_agreement", "table11", "table2", "appendix_g")
 
 
 class HumanLabelling(Section):

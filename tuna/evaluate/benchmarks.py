@@ -13,8 +13,7 @@ from pathlib import Path
 from tuna import datasets, provenance
 from tuna.config.settings import SuperNI
 from tuna.errors import TunaError
-from tuna.records import write_json, write_jsonl
-from tuna.stages import answers_of
+from tuna.records import answers_of, write_json, write_jsonl
 
 
 def fetch_superni(split: Path, commit: str | None, out: Path) -> str:

@@ -9,8 +9,7 @@ from pathlib import Path
 
 from tuna import provenance
 from tuna.evaluate import human
-from tuna.records import Ranking, read_jsonl, write_json
-from tuna.stages import answers_of
+from tuna.records import Ranking, answers_of, read_jsonl, write_json
 
 
 def export_answers(questions: str, answers: list[tuple[str, Path]], seed: int, out: Path, key: Path) -> str:
