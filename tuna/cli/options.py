@@ -175,12 +175,11 @@ def provider_options(function):
         run = {key.removeprefix("run__"): kwargs.pop(key) for key in list(kwargs) if key.startswith("run__")}
         return function(*args, provider=ProviderRun.of(kwargs.pop("provider"), **run), **kwargs)
 
-    wrapper = section_options(ProviderSpec, only=PROVIDER_FIELDS, into="provider", flags={"kind": "--provider"}, extra={
-        "model": {"required": True,
-                  "help": "GGUF file (llamacpp), checkpoint directory (hf, vllm) or API model id (openai)."}})(wrapper)
     for option in reversed(options):
         wrapper = option(wrapper)
-    return wrapper
+    return section_options(ProviderSpec, only=PROVIDER_FIELDS, into="provider", flags={"kind": "--provider"}, extra={
+        "model": {"required": True,
+                  "help": "GGUF file (llamacpp), checkpoint directory (hf, vllm) or API model id (openai)."}})(wrapper)
 
 
 def parse_shard(value: str) -> tuple[int, int]:
