@@ -18,7 +18,6 @@ from pathlib import Path
 
 from pydantic import Field
 
-from tuna.config.settings import Data
 from tuna.errors import TunaError
 from tuna.records import Instruction, Ranking, Record, atomic_output, iter_jsonl, read_json, write_jsonl
 
@@ -217,9 +216,10 @@ def read_ids(path: str | Path) -> frozenset[str]:
     return frozenset(record.id for record in iter_jsonl(path, Instruction))
 
 
-def prepare(data: Data, out: Path, held_out_out: Path | None = None) -> str:
+def prepare(data, out: Path, held_out_out: Path | None = None) -> str:
     """`tuna prepare-data`: the source as instruction records with stable ids, the first
-    `data.limit` training ones followed by the held-out ones (also written to `held_out_out`)."""
+    `data.limit` training ones followed by the held-out ones (also written to `held_out_out`);
+    `data`: the config's `data` settings (source, limit, held_out, held_out_seed)."""
     from tuna import provenance
 
     path = source_path(data.source)

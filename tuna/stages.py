@@ -12,11 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from tuna import provenance
-from tuna.config.settings import Judge, Sampling, Scoring, Teacher
+from tuna.config.settings import Judge, Sampling, Teacher
 from tuna.datasets import contextual_instructions, read_ids, select_shard
 from tuna.errors import TunaError
 from tuna.llm import Request, derive_seed
-from tuna.records import Generation, Instruction, Judgement, Ranking, answers_of, iter_jsonl, read_jsonl, write_jsonl
+from tuna.records import Generation, Instruction, Judgement, Ranking, answers_of, read_jsonl, write_jsonl
 from tuna.runner import ProviderRun, Stage
 
 
@@ -164,18 +164,3 @@ def prm_rank(prm_dir: Path, instructions: Path, samples: list[Path], judged_rank
     left_out = ", ".join(f"{count} {rule}" for rule, count in excluded.items()) or "nothing"
     return f"{out}: {len(ranked)} PRM rankings (the judge ranked {len(judged)}); left out: {left_out}"
 
-
-def score(instructions: Path, teacher_outputs: list[Path], scoring: Scoring, out: Path) -> str:
-    """Rank every instruction's teacher responses by Eq. 3 (all shards gathered); failed and
-    empty responses are left out and counted."""
-    from tuna.ranking.probabilistic import rank_all
-
-    generations = [g for path in teacher_outputs for g in iter_jsonl(path, Generation)]
-    rankings = rank_all(read_jsonl(instructions, Instruction), generations, scoring.beta,
-                        source=", ".join(map(str, teacher_outputs)), truncated=scoring.truncated)
-    excluded = sum(len(g.candidates) for g in generations) - sum(len(r.candidates) for r in rankings)
-    write_jsonl(out, rankings)
-    provenance.stamp([out], inputs=[instructions, *teacher_outputs],
-                     params={**scoring.model_dump(), "excluded_unscorable": excluded})
-    return (f"{out}: {len(rankings)} rankings (beta {scoring.beta}, truncated responses: {scoring.truncated}); "
-            f"{excluded} failed or empty responses left out")

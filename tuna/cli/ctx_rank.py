@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from tuna.cli.options import FILE, OUT, provider_options, section_options, shard_option
+from tuna.cli.options import FILE, OUT, section_options, shard_option
+from tuna.cli.provider import provider_options
 from tuna.config.settings import Judge, Sampling
 
 first_option = click.option("--first", type=click.IntRange(min=0), default=None,

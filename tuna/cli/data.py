@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from tuna.cli.options import field_option, section_options
-from tuna.config.settings import Data, Download, Train
+from tuna.config.settings import Data, Train
 
 
 @click.command("check-config")
@@ -23,7 +23,8 @@ def check_config(config_file: Path):
 @click.command("download")
 @click.argument("url")
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to save.")
-@section_options(Download, only=("sha256", "git_sha1"))
+@click.option("--sha256", default=None, help="Pinned sha256 of the file.")
+@click.option("--git-sha1", default=None, help="Pinned git blob sha1 (what GitHub stores for the file).")
 def download(url: str, out: Path, sha256: str | None, git_sha1: str | None):
     """Download URL to --out, verified against the pinned checksum before it is kept."""
     from tuna import datasets

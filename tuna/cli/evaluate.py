@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from tuna.cli.options import DIR, FILE, OUT, field_option, model_name_option, provider_options, section_options
+from tuna.cli.options import DIR, FILE, OUT, field_option, model_name_option, section_options
+from tuna.cli.provider import provider_options
 from tuna.config.settings import BENCHMARKS, SUPERNI_SHOTS, BenchmarkGeneration, Judge, LMentry, SuperNI, Vicuna
 
 questions_option = click.option("--questions", default="demo", show_default=True,
@@ -25,9 +26,9 @@ def fetch_superni(split, commit, out):
     The task files have no published checksums: each file's sha256 is recorded in
     OUT/provenance.json so a later download can be compared.
     """
-    from tuna.evaluate import benchmarks
+    from tuna.evaluate import superni
 
-    click.echo(benchmarks.fetch_superni(split, commit, out))
+    click.echo(superni.fetch(split, commit, out))
 
 
 @click.command("fetch-lmentry")
@@ -35,9 +36,9 @@ def fetch_superni(split, commit, out):
               help="Directory for the 41 LMentry data files.")
 def fetch_lmentry(out):
     """Download the 41 LMentry data files from the pinned commit, each checked by git blob sha1."""
-    from tuna.evaluate import benchmarks
+    from tuna.evaluate import lmentry
 
-    click.echo(benchmarks.fetch_lmentry(out))
+    click.echo(lmentry.fetch(out))
 
 
 @click.command("eval-prompts")
@@ -50,25 +51,25 @@ def fetch_lmentry(out):
 @click.option("--tokenizer", default=None,
               help="superni: the evaluated model (GGUF file or transformers directory) whose tokenizer "
                    "measures the token budget.")
-@section_options(SuperNI, only=("instances_per_task", "max_source_length"), into="superni")
+@section_options(SuperNI, only=("instances_per_task", "max_source_length"), into="settings")
 @field_option(LMentry, "limit_per_task")
 @click.option("-o", "--out", type=OUT, required=True, help="Prompt records (jsonl).")
-def eval_prompts(benchmark, data, split, shots, tokenizer, superni, limit_per_task, out):
+def eval_prompts(benchmark, data, split, shots, tokenizer, settings, limit_per_task, out):
     """Write a benchmark's prompts as instruction records, ready for `tuna generate-answers`.
 
     Super-NI prompts are the evaluated model's own: its tokenizer measures the budget.
     """
-    from tuna.evaluate import benchmarks
+    from tuna.evaluate import lmentry, superni, vicuna
 
     if benchmark == "vicuna":
-        click.echo(benchmarks.vicuna_prompts(data, out))
+        click.echo(vicuna.write_prompts(data, out))
     elif benchmark == "lmentry":
-        click.echo(benchmarks.lmentry_prompts(Path(data), limit_per_task, out))
+        click.echo(lmentry.write_prompts(Path(data), limit_per_task, out))
     elif split is None or shots is None:
         raise click.UsageError("eval-prompts --benchmark superni needs --tasks (the split's test_tasks.txt) "
                                "and --shots")
     else:
-        click.echo(benchmarks.superni_prompts(Path(data), split, shots, superni, tokenizer, out))
+        click.echo(superni.write_prompts(Path(data), split, shots, settings, tokenizer, out))
 
 
 @click.command("generate-answers")
@@ -117,11 +118,12 @@ def eval_superni(tasks_dir, split, answers, instances_per_task, bertscore_model,
                  bertscore_batch_size, model_name, out):
     """Score Super-NaturalInstructions answers: ROUGE-L and exact match, overall, per task and category
     (and BERTScore with --bertscore-model); every instance's scores are kept for the report's bootstrap."""
-    from tuna.evaluate import benchmarks
+    from tuna.evaluate import superni_scoring
 
     settings = SuperNI(instances_per_task=instances_per_task, bertscore_model=bertscore_model,
                        bertscore_layers=bertscore_layers)
-    click.echo(benchmarks.score_superni(tasks_dir, split, answers, settings, bertscore_batch_size, model_name, out))
+    click.echo(superni_scoring.score_answers(tasks_dir, split, answers, settings, bertscore_batch_size, model_name,
+                                             out))
 
 
 @click.command("eval-lmentry")
@@ -135,9 +137,9 @@ def eval_lmentry(data_dir, answers, limit_per_task, model_name, out):
 
     The result also keeps every example's verdict (per_instance), for the report's paired bootstrap.
     """
-    from tuna.evaluate import benchmarks
+    from tuna.evaluate import lmentry_result
 
-    click.echo(benchmarks.score_lmentry(data_dir, answers, limit_per_task, model_name, out))
+    click.echo(lmentry_result.score_answers(data_dir, answers, limit_per_task, model_name, out))
 
 
 @click.command("judge-vicuna")

@@ -46,7 +46,7 @@ def eval_agreement(ranked, data_name, checkpoint, held_out_file, template, max_l
     A proxy ranking model's scores are compared with the ranking the same way (its own
     template and max_length apply).
     """
-    from tuna.evaluate.held_out import evaluate_agreement
+    from tuna.evaluate.agreement import evaluate_agreement
 
     click.echo(evaluate_agreement(checkpoint, ranked, held_out_file, template, max_length, batch_size, model_name,
                                   data_name, out))
@@ -63,7 +63,7 @@ def eval_agreement(ranked, data_name, checkpoint, held_out_file, template, max_l
 @scoring_options
 def eval_nll(data, data_name, checkpoint, held_out_file, template, max_length, batch_size, model_name, out):
     """Token-level NLL of the reference responses under the model (Table 5 picks beta by it)."""
-    from tuna.evaluate.held_out import evaluate_nll
+    from tuna.evaluate.nll import evaluate_nll
 
     click.echo(evaluate_nll(checkpoint, data, held_out_file, template, max_length, batch_size, model_name, data_name,
                             out))

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from tuna.cli.options import FILE, provider_options, section_options, shard_option
+from tuna.cli.options import FILE, section_options, shard_option
+from tuna.cli.provider import provider_options
 from tuna.config.settings import Scoring, Teacher
 
 
@@ -44,9 +45,9 @@ def score(instructions: Path, teacher_outputs: tuple[Path, ...], scoring: Scorin
     Responses by descending score (ties keep sampling order); failed and empty
     responses are left out of the ranking and counted.
     """
-    from tuna import stages
+    from tuna.ranking.probabilistic import score_files
 
-    click.echo(stages.score(instructions, list(teacher_outputs), scoring, out))
+    click.echo(score_files(instructions, list(teacher_outputs), scoring, out))
 
 
 COMMANDS = [teacher, score]

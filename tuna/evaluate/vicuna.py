@@ -43,6 +43,8 @@ VERDICT_SCHEMAS = {
 
 
 @dataclass(frozen=True)
+
+
 class Question:
     id: str
     text: str
@@ -50,6 +52,8 @@ class Question:
 
 
 @dataclass(frozen=True)
+
+
 class JudgePrompt:
     system: str
     template: str  # str.format template with the style's slots
@@ -247,3 +251,14 @@ def summarize(judgements: list[PairJudgement]) -> dict:
             "failed_calls": sum(a.outcome == "failed" for j in judgements for a in j.attempts),
             # question id -> model / baseline / tie / None (unparsed), for the paired tests of the report
             "per_question": {qid: verdict for qid, (_, verdict) in outcomes.items()}}
+
+
+def write_prompts(questions: str, out: Path) -> str:
+    """Vicuna QA's questions (a question.jsonl, or `demo` for tuna's own) as prompt records."""
+    from tuna import provenance
+    from tuna.records import write_jsonl
+
+    source = questions_file(questions)
+    count = write_jsonl(out, prompts(load_questions(source)))
+    provenance.stamp([out], inputs=[source], params={"benchmark": "vicuna"})
+    return f"{out}: {count} vicuna prompts"
