@@ -14,17 +14,6 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "tuna"
 
-# Known cycles that are being removed; delete an entry when its cycle is gone.
-KNOWN = {
-    # settings.Train.loss() builds the loss (TunaLoss.from_settings will live with the loss).
-    ("tuna.config.settings", "tuna.train.loss"),
-    # Validation in training scores with evaluate's agreement and likelihood, which use train's
-    # forward: the packages train/ and evaluate/ import each other.
-    ("tuna.train.validation", "tuna.evaluate.agreement"),
-    ("tuna.train.validation", "tuna.evaluate.likelihood"),
-}
-
-
 def module_name(path: Path) -> str:
     parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
@@ -52,13 +41,12 @@ def imported(node: ast.AST, module: str, is_package: bool, modules: set[str]) ->
 
 
 def import_graph() -> dict[str, set[str]]:
-    """module -> the tuna modules it imports (the known exceptions left out)."""
+    """module -> the tuna modules it imports."""
     files = {module_name(path): path for path in PACKAGE.rglob("*.py")}
     graph = {module: set() for module in files}
     for module, path in files.items():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
-            graph[module].update(target for target in imported(node, module, path.name == "__init__.py", set(files))
-                                 if (module, target) not in KNOWN)
+            graph[module].update(imported(node, module, path.name == "__init__.py", set(files)))
     return graph
 
 
@@ -80,7 +68,6 @@ def test_the_graph_sees_function_level_and_package_imports_and_cycles():
     graph = import_graph()
     assert "tuna.ranking.sampling" in graph["tuna.stages"]  # imported inside a function
     assert "tuna.config.plan" in graph["tuna.config"]  # by a package's __init__
-    assert "tuna.train.loss" not in graph["tuna.config.settings"]  # a known exception, left out
     assert set(cycle({**graph, "tuna.errors": {"tuna.stages"}})) == {"tuna.stages", "tuna.errors"}  # it would see one
 
 
