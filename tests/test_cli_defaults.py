@@ -26,6 +26,10 @@ NOT_THE_FIELD = {
 }
 
 
+# Options named otherwise than their field: section, field -> the option's name.
+RENAMED = {("ProviderSpec", "kind"): "provider", ("Prm", "rank_batch_size"): "batch_size"}
+
+
 def commands(group: click.Group = main, prefix: tuple[str, ...] = ()):
     """(name, command) of every command of the `tuna` group, subcommands of groups included."""
     for name, command in group.commands.items():
@@ -55,8 +59,7 @@ def test_every_option_made_from_a_config_field_has_its_flag_default_and_choices(
             field = param.section.model_fields[param.field_name]
             where = f"tuna {name} {param.opts[0]} ({param.section.__name__}.{param.field_name})"
             assert param.default == (None if field.is_required() else field.default), where
-            if (param.section.__name__, param.field_name) != ("ProviderSpec", "kind"):  # --provider
-                assert flag_name(param) == param.field_name, where
+            assert flag_name(param) == RENAMED.get((param.section.__name__, param.field_name), param.field_name), where
             if (values := literal_values(field.annotation)) is not None:
                 assert tuple(param.type.choices) == values, where
             if field.annotation is bool:
