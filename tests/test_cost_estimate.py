@@ -48,13 +48,17 @@ def test_judge_and_human_projection_count_every_sampled_model():
 
 
 def test_vicuna_projection_on_the_upstream_prompts(shared_data):
-    """3 models vs Alpaca, both answer orders, GPT-4 review prompts, 512-token answers."""
+    """3 models vs Alpaca, GPT-4 review prompts, 512-token answers; one order (paper.yaml) or both."""
     table = shared_data / "vicuna_qa" / "fastchat_eval_table"
     questions = vicuna.load_questions(table / "question.jsonl")
     prompts = vicuna.load_judge_prompts(table / "prompt.jsonl", "review")
     row = estimate_vicuna(plan(), questions[:1], prompts)
-    assert (row["model"], row["calls"], row["prompt_tokens"], row["completion_tokens"]) == ("gpt-4", 6, 7656, 1200)
-    assert estimate_vicuna(plan(), questions, prompts)["calls"] == 80 * 2 * 3
+    assert (row["model"], row["calls"], row["prompt_tokens"], row["completion_tokens"]) == ("gpt-4", 3, 3828, 600)
+    assert estimate_vicuna(plan(), questions, prompts)["calls"] == 80 * 3
+    both = copy.deepcopy(SMALL)
+    both["evaluation"]["vicuna"]["orders"] = "both"
+    row = estimate_vicuna(plan(both), questions[:1], prompts)
+    assert (row["calls"], row["prompt_tokens"], row["completion_tokens"]) == (6, 7656, 1200)
 
 
 def test_cli_prints_every_stage_and_names_missing_downloads(tmp_path, shared_data):
@@ -82,4 +86,4 @@ def test_cli_prints_every_stage_and_names_missing_downloads(tmp_path, shared_dat
     assert out[1].endswith("unknown: no price for 'gpt-4' in prices:")
     assert out[2].startswith("human labelling (instead of the judge) (human ): 4 instructions, 24 calls")
     assert out[2].endswith("$6.00 (at most $6.00)")
-    assert out[3].startswith("vicuna judge (openai gpt-4): 80 instructions, 480 calls")
+    assert out[3].startswith("vicuna judge (openai gpt-4): 80 instructions, 240 calls")
