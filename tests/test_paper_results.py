@@ -88,3 +88,29 @@ def test_every_row_names_a_model_of_config_paper_yaml_or_none():
     assert [row.table for row in paper.rows_of("tuna_c_prm3b_52k")] == ["table8"]
     assert [row.table for row in paper.rows_of("tuna_p")] == ["table1", "table2", "table3", "table5", "table8",
                                                                  "table11"]
+
+
+def test_the_papers_numbers_stand_beside_the_measured_ones():
+    import pandas as pd
+
+    measured = pd.DataFrame({
+        "superni_0shot": [30.0, 33.5, 31.0], "delta_superni_0shot": [None, 3.5, 1.0],
+        "delta_superni_0shot_low": [None, 2.9, -0.5], "delta_superni_0shot_high": [None, 4.1, 2.5],
+        "vicuna_win": [None, 60.0, 50.0], "vicuna_lose": [None, 30.0, 40.0],
+        "delta_vicuna_net": [None, 30.0, 10.0], "delta_vicuna_net_low": [None, 20.0, 0.0],
+        "delta_vicuna_net_high": [None, 45.0, 20.0],
+    }, index=pd.Index(["alpaca", "tuna_p", "mine"], name="model"))
+    table = paper.beside(measured, "table1", "alpaca")
+    assert table.loc["tuna_p", "paper_row"] == "Tuna_p" and table.loc["tuna_p", "paper_superni_0shot"] == 39.4
+    assert table.loc["tuna_p", "paper_delta_superni_0shot"] == 3.4  # 39.4 - 36.0: inside [2.9, 4.1]
+    assert table.loc["tuna_p", "paper_delta_superni_0shot_in_ci"]
+    assert table.loc["tuna_p", "paper_delta_vicuna_net"] == 41 and table.loc["tuna_p", "paper_delta_vicuna_net_in_ci"]
+    assert pd.isna(table.loc["mine", "paper_row"]) and pd.isna(table.loc["mine", "paper_superni_0shot"])
+    quoted = table.loc["InstructGPT 175B (quoted)"]
+    assert quoted["paper_superni_2shot"] == 52.1 and quoted["paper_lmentry"] == 48.4
+    assert "Wang et al. (2022b)" in quoted["paper_source"] and pd.isna(quoted["superni_0shot"])
+    columns = list(table.columns)
+    assert columns[:3] == ["paper_row", "superni_0shot", "paper_superni_0shot"]
+    assert columns.index("paper_delta_superni_0shot_in_ci") == columns.index("delta_superni_0shot_high") + 1
+    in_table8 = paper.beside(measured.loc[["alpaca", "tuna_p"]], "table8", "alpaca")
+    assert "paper_source" not in in_table8 and len(in_table8) == 2  # Table 8 quotes nothing
