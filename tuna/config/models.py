@@ -273,7 +273,7 @@ class ExternalModel(Section):
 
 
 class AliasModel(Section):
-    """Another name of a declared model (the paper names one model twice): nothing is made for it; evaluation and the report show the model's results under this name too."""
+    """Another name of a declared model (the paper names one model twice): nothing is made or evaluated for it; `evaluation.models` and `evaluation.tables` may name it, and the resolved plan lists it (`evaluation.aliases`)."""
 
     alias: str
     """The declared model this name stands for."""
