@@ -54,18 +54,20 @@ def sample(instructions, shard, first, held_out, out, **options):
                    "+ .cost.json.")
 @click.option("--quarantine", type=OUT, required=True,
               help="Every unusable judge answer, one per line with its instruction id and attempt (jsonl).")
-def judge(instructions, samples, first, held_out, max_tokens, retries, constrained, seed, out, quarantine,
-          **provider_opts):
+def judge(instructions, samples, first, held_out, seed, out, quarantine, **options):
     """Rank each instruction's samples with a judge LLM and the paper's Table 9 prompt.
 
     The judge answers at temperature 0; answers without a valid ranking are re-asked.
     OUT keeps every attempt of every instruction (raw text, parse outcome,
     temperature) and which one was used; every unusable answer also goes to
-    --quarantine. A failed call is not re-asked (a rerun asks it again).
+    --quarantine. A failed call is not re-asked (a rerun asks it again). More
+    instructions without a usable ranking than --max-unranked allows: both files are
+    written, then the command exits 1 with one line.
     """
     from tuna import stages
 
-    settings = Judge(max_tokens=max_tokens, retries=retries, constrained=constrained)
+    settings = Judge(**{key: options.pop(key) for key in list(options) if key in Judge.model_fields})
+    provider_opts = options
     click.echo(stages.judge(instructions, samples, first, settings, seed, out, quarantine, provider_opts, held_out))
 
 

@@ -8,7 +8,17 @@ import click
 
 from tuna import datasets, provenance
 from tuna.cli.options import provider_options, section_options
-from tuna.config.settings import BENCHMARKS, VICUNA_STYLES, Bootstrap, Judge, SuperNI, Vicuna, default, doc
+from tuna.config.settings import (
+    BENCHMARKS,
+    VICUNA_ORDERS,
+    VICUNA_STYLES,
+    Bootstrap,
+    Judge,
+    SuperNI,
+    Vicuna,
+    default,
+    doc,
+)
 from tuna.errors import TunaError
 from tuna.records import Instruction, answers_of, write_json, write_jsonl
 
@@ -211,26 +221,29 @@ def eval_lmentry(data_dir, answers, limit_per_task, model_name, out):
               help=doc(Vicuna, "style").replace("`", ""))
 @click.option("--judge-prompts", default="demo", show_default=True,
               help="judge_prompts.jsonl (pairwise) or prompt.jsonl (review), or 'demo' for tuna's own.")
-@section_options(Judge, exclude=("provider",))
+@click.option("--orders", type=click.Choice(VICUNA_ORDERS), default=default(Vicuna, "orders"), show_default=True,
+              help=doc(Vicuna, "orders").replace("`", ""))
+@section_options(Judge, exclude=("provider", "system_prompt"))
 @provider_options
 @click.option("-o", "--out", type=OUT, required=True, help="Result JSON (results/{model}/vicuna.json).")
 @click.option("--judgements", type=OUT, required=True, help="Raw judgements (jsonl), every attempt kept.")
-def judge_vicuna(questions, answers, baseline_answers, model_name, baseline_name, style, judge_prompts, max_tokens,
-                 retries, constrained, out, judgements, **provider_opts):
-    """Judge a model's Vicuna QA answers against the baseline's, in both orders.
+def judge_vicuna(questions, answers, baseline_answers, model_name, baseline_name, style, judge_prompts, orders, out,
+                 judgements, **options):
+    """Judge a model's Vicuna QA answers against the baseline's, in both orders (or --orders model_first).
 
-    A verdict that changes with the order is a tie; an answer with no verdict is
-    re-asked, then counted as unparsed. The judge sees its system prompt and the
-    question in one turn of its template. Writes OUT (win/lose/tie rates and counts,
-    per category), --judgements (every attempt as parsed), a cost file and provenance stamps.
+    In both orders, a verdict that changes with the order is a tie and the result
+    holds the position consistency; an answer with no verdict is re-asked, then
+    counted as unparsed. The judge sees its system prompt and the question in one
+    turn of its template. Writes OUT (win/lose/tie rates and counts, per category, the
+    orders judged), --judgements (every attempt as parsed), a cost file and provenance stamps.
     """
     from tuna import stages
     from tuna.evaluate import vicuna
 
     prompt_file = vicuna.DEMO_JUDGE_PROMPTS[style] if judge_prompts == "demo" else Path(judge_prompts)
-    settings = Judge(max_tokens=max_tokens, retries=retries, constrained=constrained)
+    settings = Judge(**{key: options.pop(key) for key in list(options) if key in Judge.model_fields})
     click.echo(stages.judge_vicuna(_vicuna_questions(questions), answers, baseline_answers, (model_name, baseline_name),
-                                   style, prompt_file, settings, out, judgements, provider_opts))
+                                   style, prompt_file, settings, out, judgements, options, orders))
 
 
 def _named_paths(exists, what: str):
@@ -392,19 +405,29 @@ def human_export(questions, answers, seed, out, key):
 
 
 @click.command("human-import")
-@click.option("--sheet", type=FILE, required=True, help="The annotation sheet with rank_* columns filled (1 = best).")
+@click.option("--sheet", "sheets", type=FILE, required=True, multiple=True,
+              help="An annotator's copy of the sheet with rank_* columns filled (1 = best); repeat, one per annotator "
+                   "(the paper: two per question).")
 @click.option("--key", type=FILE, required=True, help="The key written by `tuna human-export`.")
 @click.option("--top", type=click.IntRange(min=2), default=6, show_default=True,
               help="Score of rank i is TOP - i (the paper: 6 - i).")
 @click.option("-o", "--out", type=OUT, required=True, help="Scores per model (JSON).")
-def human_import(sheet, key, top, out):
-    """Turn annotators' rankings into per-model scores (TOP - rank, averaged; each question's kept)."""
+def human_import(sheets, key, top, out):
+    """Turn annotators' rankings into per-model scores (Table 2).
+
+    A question's score is TOP - rank averaged over the annotators who ranked it; a
+    model's is the mean over questions, each question's averaged score kept for the
+    paired tests. With two or more sheets, the inter-annotator agreement (Kendall's W
+    per question, Spearman's rho per pair of annotators) is written too.
+    """
     from tuna.evaluate import human
 
-    scores = human.import_ranks(sheet, key, top)
-    write_json(out, {"top": top, "models": scores})
-    provenance.stamp([out], inputs=[sheet, key], params={"top": top})
-    click.echo(f"{out}: " + ", ".join(f"{m} {s['score']:.2f}" for m, s in scores.items()))
+    scores = human.import_ranks(list(sheets), key, top)
+    agreement = human.annotator_agreement(list(sheets), key, top)
+    write_json(out, {"top": top, "annotators": [str(s) for s in sheets], "agreement": agreement, "models": scores})
+    provenance.stamp([out], inputs=[*sheets, key], params={"top": top})
+    click.echo(f"{out}: " + ", ".join(f"{m} {s['score']:.2f}" for m, s in scores.items())
+               + (f"; {len(sheets)} annotators, mean Kendall's W {agreement['mean_kendall_w']}" if agreement else ""))
 
 
 @click.command("human-export-ranking")

@@ -11,7 +11,7 @@ from pydantic import Field, ValidationError
 
 from tuna.config import settings as s
 from tuna.config.layout import RESERVED_NAMES
-from tuna.config.models import TrainedModel, model_class
+from tuna.config.models import AliasModel, TrainedModel, model_class
 from tuna.errors import TunaError
 
 
@@ -90,10 +90,14 @@ def load(config: dict, source: str = "config"):
         parsed = Config.model_validate(config)
     except ValidationError as exc:
         raise TunaError(f"{source}: {one_line(exc)}") from None
-    models = {}
+    models, aliases = {}, {}
     for name, spec in parsed.models.items():
-        models[name] = _model(name, spec, source)
-    plan = Plan(parsed, models, source)
+        model = _model(name, spec, source)
+        if isinstance(model, AliasModel):
+            aliases[name] = model.alias
+        else:
+            models[name] = model
+    plan = Plan(parsed, models, source, aliases)
     plan.check()
     return plan
 

@@ -129,9 +129,10 @@ class ResolvedProvider:
 
 
 class Plan:
-    def __init__(self, config: Config, models: dict[str, ModelSpec], source: str):
+    def __init__(self, config: Config, models: dict[str, ModelSpec], source: str, aliases: dict[str, str] | None = None):
         self.config = config
-        self.models = models
+        self.models = models  # what the workflow makes or evaluates
+        self.aliases = aliases or {}  # another name -> the declared model it stands for
         self.source = source
         self.layout = Layout(config.root)
 
@@ -140,6 +141,8 @@ class Plan:
         return TunaError(f"{self.source}: {key}: {message}")
 
     def _must_be_model(self, name: str, key: str, kinds=(ImportedModel, TrainedModel, ExternalModel)) -> None:
+        if name in self.aliases:
+            raise self._error(key, f"'{name}' is an alias of '{self.aliases[name]}': name '{self.aliases[name]}' here")
         if name not in self.models:
             raise self._error(key, f"unknown model '{name}' (declared: {', '.join(sorted(self.models))})")
         if not isinstance(self.models[name], kinds):
@@ -205,7 +208,9 @@ class Plan:
         """The file holding a whole data set."""
         L = self.layout
         beta = None if part.beta is None or part.beta == self.config.scoring.beta else part.beta
-        if part.name in ("prob_rank", "alpaca_mul"):
+        if part.name == "alpaca_mul":
+            return self.set_file(DataPart(set=part.responses_of))
+        if part.name == "prob_rank":
             return L.prob_ranked(beta_suffix(beta))
         if part.name == "released_prob":
             return L.released("prob", beta_suffix(beta))
@@ -389,7 +394,12 @@ class Plan:
         return self.located(getattr(self.config.released, kind))
 
     def uses_teacher(self) -> bool:
-        return any(p.name in ("prob_rank", "alpaca_mul") for p in self.all_parts())
+        return any(self._teacher_set(p) for p in self.all_parts())
+
+    @staticmethod
+    def _teacher_set(part: DataPart) -> bool:
+        """The part needs the teacher's responses (prob_rank, or Alpaca-Mul of them)."""
+        return part.name == "prob_rank" or (part.name == "alpaca_mul" and part.responses_of == "prob_rank")
 
     def train_launcher(self, model: str) -> str:
         return launcher(self.train(model), "train", "tuna.cli.train", model)
@@ -407,7 +417,13 @@ class Plan:
     # -- evaluation ------------------------------------------------------------------
     @property
     def eval_models(self) -> list[str]:
-        return self.config.evaluation.models or list(self.models)
+        """The models evaluated: `evaluation.models` (an alias stands for its model), else every declared one."""
+        named = self.config.evaluation.models or list(self.models)
+        return list(dict.fromkeys(self.aliases.get(name, name) for name in named))
+
+    def canonical(self, name: str) -> str:
+        """The declared model a name stands for (itself, unless it is an alias)."""
+        return self.aliases.get(name, name)
 
     @property
     def baseline(self) -> str:
@@ -492,14 +508,16 @@ class Plan:
                 own = {"lora", "num_gpus"} & set(spec.train)
                 self._check_gpu_for_qlora(self.train(name), f"models.{name}.train" if own else "train")
         self.order()
+        for name, target in self.aliases.items():
+            self._must_be_model(target, f"models.{name}.alias")
         for index, name in enumerate(config.evaluation.models):
-            self._must_be_model(name, f"evaluation.models.{index}")
+            self._must_be_model(self.canonical(name), f"evaluation.models.{index}")
         for table, models in config.evaluation.tables.items():
             if not re.match(s.NAME_PATTERN, table) or table in ("table1", "lengths", "cost", "sources"):
                 raise self._error(f"evaluation.tables.{table}", "a table name matches "
                                   f"{s.NAME_PATTERN} and is not one of the report's own tables")
             for index, name in enumerate(models):
-                if name not in self.eval_models:
+                if self.canonical(name) not in self.eval_models:
                     raise self._error(f"evaluation.tables.{table}.{index}", f"'{name}' is not an evaluated model")
         if self.eval_models:
             self._must_be_model(self.baseline, "evaluation.baseline")
@@ -544,7 +562,7 @@ class Plan:
             key = f"models.{name}.data" + (f".{index}" if len(spec.data) > 1 else "")
             if part.model:
                 self._must_be_model(part.model, key, (ImportedModel, TrainedModel))
-            if part.name in ("prob_rank", "alpaca_mul") and config.teacher.provider is None:
+            if self._teacher_set(part) and config.teacher.provider is None:
                 raise self._error("teacher.provider", f"required by {key} ({part.set})")
             if part.name in ("ctx_rank", "prm_rank") and config.judge.provider is None:
                 raise self._error("judge.provider", f"required by {key} ({part.set})")
@@ -554,8 +572,9 @@ class Plan:
                 if part.prm is not None and part.prm not in config.prms:
                     raise self._error(f"{key}.prm", f"unknown proxy ranking model '{part.prm}' "
                                       f"(declared: {', '.join(config.prms)})")
-            if part.name.startswith("released_") and getattr(config.released, part.name.split("_")[1]) is None:
-                raise self._error(key, f"{part.set} needs released.{part.name.split('_')[1]} (a path or download:NAME)")
+            released = part.responses_of if part.name == "alpaca_mul" else part.name
+            if released.startswith("released_") and getattr(config.released, released.split("_")[1]) is None:
+                raise self._error(key, f"{part.label()} needs released.{released.split('_')[1]} (a path or download:NAME)")
             if part.name == "preferences":
                 self._check_preferences(name, part, key)
             size = self.set_size(part)
@@ -589,8 +608,8 @@ class Plan:
             if judged is None or 0 < held_out < 1:
                 return limit if judged is None else None
             return min(judged, self.config.data.limit or judged) + int(held_out)
-        if part.name == "prm_rank" and limit is not None:
-            return max(0, limit - (judged or limit))
+        if part.name == "prm_rank":  # the PRM ranks every instruction its model sampled
+            return limit
         return None
 
     def _providers(self):

@@ -79,7 +79,8 @@ rule report:
             "--sweep",
             [f"{label}={model}:{weight}" for label, weights in REPORT_SWEEPS.items() for model, weight in weights.items()],
         ),
-        tables=repeat_option("--table", [f"{name}={','.join(models)}" for name, models in EVAL.tables.items()]),
+        tables=repeat_option("--table", [f"{name}={','.join(map(PLAN.canonical, models))}"  # an alias: its model's row
+                                         for name, models in EVAL.tables.items()]),
         human=(f"--human-price {PLAN.config.human.usd_per_comparison} {PLAN.config.human.comparisons_per_example}"
                if PLAN.sampled_models() else ""),
         data_sweeps=repeat_option(
