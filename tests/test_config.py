@@ -78,12 +78,27 @@ def broken(path: str, value, base=DEFAULT):
     ("evaluation.models.1", "tuna2", "config: evaluation.models.1: unknown model 'tuna2'"),
     ("evaluation.baseline", "llama", "config: evaluation.baseline: unknown model 'llama'"),
     ("judge.provider.model", "gpt5ish", "config: judge.provider.model: unknown model 'gpt5ish'"),
+    ("models.tuna_c.data", {"set": "prob_rank", "of": "released_prob"}, "config: models.tuna_c.data.0: of applies "
+                                                                        "to alpaca_mul only"),
+    ("models.other", {"alias": "tuna_x"}, "config: models.other.alias: unknown model 'tuna_x'"),
 ])
 def test_bad_config_names_the_key(path, value, message):
     with pytest.raises(TunaError) as err:
         load(broken(path, value))
     assert err.value.message.startswith(message), err.value.message
     assert "\n" not in err.value.message
+
+
+def test_an_alias_is_another_name_of_a_model_made_once():
+    config = copy.deepcopy(DEFAULT)
+    config["models"]["tuna_again"] = {"alias": "tuna"}
+    config["evaluation"]["models"] = ["alpaca", "tuna_again", "tuna"]
+    plan = load(config)
+    assert plan.aliases == {"tuna_again": "tuna"} and "tuna_again" not in plan.models
+    assert plan.eval_models == ["alpaca", "tuna"] and plan.canonical("tuna_again") == "tuna"
+    config["models"]["tuna_c"]["init"] = "tuna_again"
+    with pytest.raises(TunaError, match="models.tuna_c.init: 'tuna_again' is an alias of 'tuna': name 'tuna' here"):
+        load(config)
 
 
 def test_model_cycle_is_rejected():

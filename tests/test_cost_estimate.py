@@ -31,15 +31,15 @@ def plan(config=SMALL):
 def test_teacher_projection():
     row = estimate_teacher(plan(), RECORDS)
     # 4 calls per instruction; completions as long as the originals: (27 // 4 + 1 + 1 // 4 + 1) x 4 = 32 tokens
-    assert (row["calls"], row["prompt_tokens"], row["completion_tokens"]) == (8, 388, 32)
-    # gpt-3.5-turbo-instruct: 388 x 0.0015 + 32 x 0.002 per 1K; worst case 8 x 512 completion tokens
-    assert (row["usd"], row["usd_if_max_tokens"]) == (pytest.approx(0.000646), pytest.approx(0.008774))
+    assert (row["calls"], row["prompt_tokens"], row["completion_tokens"]) == (8, 384, 32)
+    # gpt-3.5-turbo-instruct: 384 x 0.0015 + 32 x 0.002 per 1K; worst case 8 x 512 completion tokens
+    assert (row["usd"], row["usd_if_max_tokens"]) == (pytest.approx(0.00064), pytest.approx(0.008768))
 
 
 def test_judge_and_human_projection_count_every_sampled_model():
     row = estimate_judge(plan(), RECORDS)
-    assert (row["model"], row["calls"], row["prompt_tokens"], row["completion_tokens"]) == ("gpt-4", 4, 1714, 336)
-    assert row["usd"] == pytest.approx(0.07158)  # gpt-4: 1714 x 0.03 + 336 x 0.06 per 1K
+    assert (row["model"], row["calls"], row["prompt_tokens"], row["completion_tokens"]) == ("gpt-4", 4, 1782, 336)
+    assert row["usd"] == pytest.approx(0.07362)  # gpt-4: 1782 x 0.03 + 336 x 0.06 per 1K
     human = human_row(plan(), RECORDS)  # Table 6: 6 comparisons per example at 0.25 USD
     assert (human["instructions"], human["calls"], human["usd"]) == (4, 24, 6.0)
     config = copy.deepcopy(SMALL)
@@ -48,13 +48,17 @@ def test_judge_and_human_projection_count_every_sampled_model():
 
 
 def test_vicuna_projection_on_the_upstream_prompts(shared_data):
-    """3 models vs Alpaca, both answer orders, GPT-4 review prompts, 512-token answers."""
+    """3 models vs Alpaca, GPT-4 review prompts, 512-token answers; one order (paper.yaml) or both."""
     table = shared_data / "vicuna_qa" / "fastchat_eval_table"
     questions = vicuna.load_questions(table / "question.jsonl")
     prompts = vicuna.load_judge_prompts(table / "prompt.jsonl", "review")
     row = estimate_vicuna(plan(), questions[:1], prompts)
-    assert (row["model"], row["calls"], row["prompt_tokens"], row["completion_tokens"]) == ("gpt-4", 6, 7656, 1200)
-    assert estimate_vicuna(plan(), questions, prompts)["calls"] == 80 * 2 * 3
+    assert (row["model"], row["calls"], row["prompt_tokens"], row["completion_tokens"]) == ("gpt-4", 3, 3828, 600)
+    assert estimate_vicuna(plan(), questions, prompts)["calls"] == 80 * 3
+    both = copy.deepcopy(SMALL)
+    both["evaluation"]["vicuna"]["orders"] = "both"
+    row = estimate_vicuna(plan(both), questions[:1], prompts)
+    assert (row["calls"], row["prompt_tokens"], row["completion_tokens"]) == (6, 7656, 1200)
 
 
 def test_cli_prints_every_stage_and_names_missing_downloads(tmp_path, shared_data):
@@ -77,10 +81,10 @@ def test_cli_prints_every_stage_and_names_missing_downloads(tmp_path, shared_dat
         (downloads / f"vicuna_{name}.jsonl").symlink_to(shared_data / "vicuna_qa" / "fastchat_eval_table"
                                                         / f"{upstream}.jsonl")
     out = subprocess.run(command, capture_output=True, text=True, check=True, cwd=tmp_path).stdout.splitlines()
-    assert out[0] == ("teacher (openai gpt-3.5-turbo-instruct): 2 instructions, 8 calls, ~388 prompt + ~32 "
+    assert out[0] == ("teacher (openai gpt-3.5-turbo-instruct): 2 instructions, 8 calls, ~384 prompt + ~32 "
                       "completion tokens; $0.00 (at most $0.01)")
     assert out[1].startswith("judge (openai gpt-4): 2 instructions, 4 calls")
     assert out[1].endswith("unknown: no price for 'gpt-4' in prices:")
     assert out[2].startswith("human labelling (instead of the judge) (human ): 4 instructions, 24 calls")
     assert out[2].endswith("$6.00 (at most $6.00)")
-    assert out[3].startswith("vicuna judge (openai gpt-4): 80 instructions, 480 calls")
+    assert out[3].startswith("vicuna judge (openai gpt-4): 80 instructions, 240 calls")

@@ -309,9 +309,54 @@ def test_human_export_is_shuffled_anonymized_and_import_scores(tmp_path):
         writer.writerows(rows)
     scores = human.import_ranks(sheet, key, top=6)
     assert scores["tuna"] | {"per_question": None} == {"score": 5.0, "mean_rank": 1.0, "ratings": 20,
-                                                       "per_question": None}
+                                                       "questions": 20, "per_question": None}
     assert scores["tuna"]["per_question"] == {q.id: 5 for q in questions}  # kept for the paired tests
     assert scores["alpaca"]["score"] == 3.0
+
+
+def test_two_annotators_are_averaged_per_question_and_their_agreement_reported(tmp_path):
+    questions = [Question(str(i), f"question {i}", "generic") for i in range(1, 5)]
+    answers = {m: {q.id: f"{m} answer {q.id}" for q in questions} for m in ("alpaca", "tuna", "tuna_p")}
+    sheet, key = tmp_path / "sheet.csv", tmp_path / "key.csv"
+    human.export(questions, answers, sheet, key, seed=3)
+    rows = list(csv.DictReader(sheet.open()))
+    keyed = {(r["question_id"], r["label"]): r["model"] for r in csv.DictReader(key.open())}
+
+    def fill(path, preference, skip=()):
+        with path.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            for row in rows:
+                labels = [h for h in row if h.startswith("response_")]
+                ranks = {} if row["question_id"] in skip else {
+                    f"rank_{label}": preference[keyed[(row["question_id"], label)]] for label in labels}
+                writer.writerow({**row, **ranks})
+
+    ann, bob = tmp_path / "ann.csv", tmp_path / "bob.csv"
+    fill(ann, {"tuna": 1, "tuna_p": 2, "alpaca": 3})
+    fill(bob, {"tuna": 2, "tuna_p": 1, "alpaca": 3}, skip={"4"})  # bob left question 4 out
+    scores = human.import_ranks([ann, bob], key, top=6)
+    assert scores["tuna"]["per_question"] == {"1": 4.5, "2": 4.5, "3": 4.5, "4": 5.0}  # (5 + 4) / 2; ann alone
+    assert scores["tuna"]["score"] == 4.625 and scores["tuna"]["ratings"] == 7 and scores["tuna"]["questions"] == 4
+    assert scores["alpaca"]["per_question"] == {q.id: 3.0 for q in questions}
+    agreement = human.annotator_agreement([ann, bob], key, top=6)
+    # Per question the two rank (alpaca, tuna, tuna_p) as (3, 1, 2) and (3, 2, 1): rank sums (6, 3, 3),
+    # S = 6, W = 12 S / (m^2 (n^3 - n)) = 72 / 96; Spearman's rho = 1 - 6 * 2 / (3 * 8) = 0.5.
+    assert agreement["kendall_w_per_question"] == {"1": 0.75, "2": 0.75, "3": 0.75}
+    assert agreement["mean_kendall_w"] == 0.75 and agreement["mean_spearman_by_pair"] == {"ann~bob": 0.5}
+    assert human.annotator_agreement([ann], key) is None
+    run = CliRunner().invoke(main, ["human-import", "--sheet", str(ann), "--sheet", str(bob), "--key", str(key),
+                                    "-o", str(tmp_path / "human.json")])
+    assert run.exit_code == 0, run.output
+    written = json.loads((tmp_path / "human.json").read_text())
+    assert written["models"]["tuna"]["score"] == 4.625 and written["agreement"]["mean_kendall_w"] == 0.75
+
+
+def test_kendall_w_is_one_for_identical_rankings_and_corrects_for_ties():
+    assert human.kendall_w([[1, 2, 3, 4]] * 3) == 1.0
+    assert human.kendall_w([[1, 2, 3], [3, 2, 1]]) == 0.0
+    assert human.kendall_w([[1, 1, 2], [1, 1, 2]]) == 1.0  # tied ranks, identical: still full agreement
+    assert human.kendall_w([[1, 1], [1, 1]]) is None
 
 
 def test_human_import_rejects_bad_rank(tmp_path):

@@ -88,15 +88,15 @@ def test_parse_pairwise(text, expected):
     assert vicuna.parse_pairwise(text) == expected
 
 
-def judge_pairs(tmp_path, reply, question, style, retries):
-    """Both orders of one question judged over HTTP by a judge whose answers `reply` scripts."""
+def judge_pairs(tmp_path, reply, question, style, retries, orders=vicuna.ORDERS):
+    """The orders of one question judged over HTTP by a judge whose answers `reply` scripts."""
     prompts = vicuna.load_judge_prompts(vicuna.DEMO_JUDGE_PROMPTS[style], style)
     with FaultServer(reply=reply) as server:
         judge = make_provider(ProviderSpec(kind="openai", model="judge", base_url=server.url), template="alpaca",
                               cache=RequestCache(tmp_path / "cache.sqlite"),
                               limits=Limits(max_retries=0))
         pair = vicuna.judge_pairs(judge, prompts, [question], {question.id: "MODEL"}, {question.id: "BASE"}, style,
-                                  retries, 64, False)
+                                  retries, 64, False, orders)
         return pair, server.log
 
 
@@ -119,6 +119,28 @@ def test_verdict_flipping_with_order_is_a_tie(tmp_path):
     assert [j.verdict for j in pair] == ["model", "baseline"]
     assert vicuna.combine([j.verdict for j in pair]) == "tie"
     assert pair[0].scores == [9.0, 5.0]
+
+
+def test_one_order_puts_the_model_first_and_is_recorded(tmp_path):
+    pair, log = judge_pairs(tmp_path, lambda body: "9 5\nFirst is better.", vicuna.Question("1", "Q?", "generic"),
+                            "review", retries=0, orders=vicuna.judged_orders("model_first"))
+    assert len(log) == 1 and model_first({"prompt": log[0]["prompt"]})
+    assert [(j.order, j.verdict) for j in pair] == [("model_first", "model")]
+    summary = vicuna.summarize(pair)
+    assert (summary["win"], summary["orders"], summary["position_consistency"]) == (1, ["model_first"], None)
+
+
+def test_position_consistency_counts_questions_whose_orders_agree():
+    def pair(qid, first, second):
+        return [vicuna.PairJudgement(id=qid, category="generic", order=o, judge="j", style="pairwise",
+                                     attempts=[Attempt(raw="x", outcome="ok")], verdict=v)
+                for o, v in zip(vicuna.ORDERS, (first, second), strict=True)]
+
+    judgements = (pair("1", "model", "model") + pair("2", "model", "baseline") + pair("3", "tie", "tie")
+                  + pair("4", "model", "tie") + pair("5", "model", None))
+    summary = vicuna.summarize(judgements)
+    assert summary["position_consistency"] == {"agree": 2, "questions": 4, "rate": 50.0}
+    assert summary["orders"] == list(vicuna.ORDERS)
 
 
 def test_unparseable_answer_is_reasked_then_counted(tmp_path):

@@ -85,7 +85,8 @@ def test_the_papers_beta_sweep_is_table5_and_the_default_has_none():
 
 def with_prm(**held_out):
     config = with_held_out(**held_out) if held_out else copy.deepcopy(DEFAULT)
-    config["models"]["tuna_c_prm"] = {"init": "alpaca", "data": ["ctx_rank:alpaca", "prm_rank:alpaca"]}
+    config["models"]["tuna_c_prm"] = {"init": "alpaca", "data": [
+        "ctx_rank:alpaca", {"set": "prm_rank:alpaca", "range": [8, 12]}]}  # the judged 8 + the PRM's ranks of the rest
     return config
 
 

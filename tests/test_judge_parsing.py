@@ -86,16 +86,48 @@ def test_reference_response_text_is_not_read_as_a_score():
     assert parse_verdict(text, 4).scores == {0: 10, 1: 12, 2: 8, 3: 1}
 
 
-def test_prompt_is_table_9_for_four_responses():
-    prompt = judge_prompt("Name a color.", "", ["red", "blue", "red", "green"])
-    assert prompt.startswith("Below is an instruction that describes a task.")
-    assert "### Instruction:\nName a color.\n\n###Response 0:\nred\n\n###Response 1:\nblue\n" in prompt
-    assert "rate Response 0/1/2/3 in reply to the given instruction" in prompt
-    assert "generate one high quality '###Response 4'" in prompt
-    assert "keep only one of the duplicate responses" in prompt
-    assert "compare Response 4 with Response 0/1/2/3/4" in prompt
-    assert "on a scale of 0 to 15" in prompt
-    assert "'rank: [i, j, k, l, m]'" in prompt and "or even 'rank: [i]'." in prompt
+# The authors' released gpt-eval.py (microsoft/LMOps tuna/src) builds the Table 9 prompt as
+# the Alpaca training prompt (ending "### Response:"), a blank line, the responses and the
+# instructions below, typos included; this is that text, written out.
+RELEASED_STEPS = (
+    "We would like you to rate Response 0/1/2/3 in reply to the given instruction displayed above.\n"
+    "First, identify if the instruction requires open-ended or close-ended responses.Second, you need to generate "
+    "one high quality '###Response 4' in answer to the instruction. It needs to have the same format as other "
+    "responses and will be used as a reference later.\n"
+    "Third, identify if there are duplicate responses and keep only one of the duplicate responses for the following "
+    "steps.Fourth, compare Response 4 with Response 0/1/2/3/4 and assign each response an overall score on a scale "
+    "of 0 to 15 where a higher score indicates better overall quality. For an open-ended instruction, please rate "
+    "based on the relevance (score 0 to 5), level of details/justification: (score 0 to 5) and accuracy (score 0 to "
+    "5) of each response; for a close-ended instruction, please rate based on the accuracy (score 0 to 5), level of "
+    "details/justification (score 0 to 5) and clarity (score 0 to 5) of each response. The ratings should have the "
+    "format: 'Response k: [sum of the 3 individual scores you give to response k]'.\n"
+    "Last, rank the responses in decreasing order of their overall scores. The ranking should have the format: "
+    "'rank: [i, j ,k, l, m]'. If there are duplicate responses, keep only one of them in the rank, that is, the "
+    "ranking may become: 'rank: [i, j, k, l]', 'rank: [i, j, k]' 'rank: [i, j]' or even 'rank: [i]'.\n"
+)
+
+
+def test_prompt_is_the_released_table_9_byte_for_byte():
+    assert judge_prompt("Name a color.", "", ["red", "blue", "red", "green"]) == (
+        "Below is an instruction that describes a task. Write a response that appropriately completes the request."
+        "\n\n### Instruction:\nName a color.\n\n### Response:\n\n"
+        "###Response 0:\nred\n\n###Response 1:\nblue\n\n###Response 2:\nred\n\n###Response 3:\ngreen\n\n\n"
+        + RELEASED_STEPS)
+    assert judge_prompt("Translate.", "Bonjour", ["Hello", "Hi", "Good day", "Hey"]) == (
+        "Below is an instruction that describes a task, paired with an input that provides further context. Write a "
+        "response that appropriately completes the request.\n\n### Instruction:\nTranslate.\n\n### Input:\nBonjour"
+        "\n\n### Response:\n\n"
+        "###Response 0:\nHello\n\n###Response 1:\nHi\n\n###Response 2:\nGood day\n\n###Response 3:\nHey\n\n\n"
+        + RELEASED_STEPS)
+
+
+def test_prompt_for_other_counts_changes_only_the_numbers_and_examples():
+    prompt = judge_prompt("Name a color.", "", ["red", "blue", "green"])
+    assert "rate Response 0/1/2 in reply" in prompt and "'###Response 3' in answer" in prompt
+    assert "compare Response 3 with Response 0/1/2/3 and" in prompt
+    assert prompt.endswith("format: 'rank: [i, j ,k, l]'. If there are duplicate responses, keep only one of them "
+                           "in the rank, that is, the ranking may become: 'rank: [i, j, k]' 'rank: [i, j]' or even "
+                           "'rank: [i]'.\n")
 
 
 def test_schema_covers_candidates_and_reference():

@@ -1,14 +1,19 @@
 """The judges' re-ask loop (tuna.judging) and the ranking judge on top of it
 (tuna.ranking.contextual.judge_samples), over the real loopback OpenAI-protocol server."""
 
+import json
 from collections import Counter
 
+import pytest
 from fault_server import FaultServer
 
+from tuna import stages
+from tuna.config.settings import Judge
+from tuna.errors import TunaError
 from tuna.judging import REASK_TEMPERATURE, ask_until_usable, temperature
 from tuna.llm import Limits, ProviderSpec, Request, RequestCache, make_provider
 from tuna.ranking.contextual import judge_samples, quarantined
-from tuna.records import Candidate, Generation, Instruction
+from tuna.records import Candidate, Generation, Instruction, Judgement, QuarantinedAnswer, read_jsonl, write_jsonl
 
 
 def judge(server, tmp_path):
@@ -70,3 +75,51 @@ def test_judge_samples_uses_the_answer_that_parsed_and_quarantines_the_others(tm
     assert y.ok and y.used == 0 and len(y.attempts) == 1
     [bad] = quarantined([x, y])
     assert (bad.id, bad.attempt, bad.temperature, bad.raw) == ("x", 0, 0.0, x.attempts[0].raw)
+
+
+def judge_stage(tmp_path, server, reply_api="completions", **settings):
+    """`tuna judge`'s stage over two instructions' samples, on the loopback server."""
+    instructions, samples = tmp_path / "instructions.jsonl", tmp_path / "samples.jsonl"
+    records = [Instruction(id=i, instruction=f"Q{i}: say hi.") for i in ("x", "y")]
+    write_jsonl(instructions, records)
+    write_jsonl(samples, [Generation(id=r.id, model="m", candidates=[Candidate(text="hi"), Candidate(text="hello")])
+                          for r in records])
+    options = {"provider_kind": "openai", "provider_model": "judge", "base_url": server.url, "api": reply_api,
+               "template": "chat" if reply_api == "chat" else "alpaca", "cache": str(tmp_path / "cache.sqlite"),
+               "concurrency": 4, "rpm": 0, "tpm": 0, "timeout": 10, "max_retries": 0}
+    return stages.judge(instructions, samples, None, Judge(**settings), 0, tmp_path / "judged.jsonl",
+                        tmp_path / "quarantine.jsonl", options)
+
+
+def test_a_judge_that_ranks_nothing_fails_after_keeping_every_attempt(tmp_path):
+
+    with FaultServer(reply=lambda body: "I like them all.") as server, \
+            pytest.raises(TunaError) as failure:
+        judge_stage(tmp_path, server, retries=1)
+    assert str(failure.value) == (
+        "judge: 2 of 2 instructions without a usable verdict (max_unranked 0.02); most common: no 'rank: [...]' "
+        f"line and not every response has a score (2x); every attempt is in {tmp_path / 'judged.jsonl'} and "
+        f"{tmp_path / 'quarantine.jsonl'}")
+    assert [len(j.attempts) for j in read_jsonl(tmp_path / "judged.jsonl", Judgement)] == [2, 2]
+    assert len(read_jsonl(tmp_path / "quarantine.jsonl", QuarantinedAnswer)) == 4
+
+
+def test_unranked_instructions_within_the_budget_pass(tmp_path):
+    def reply(body):  # x never ranks, y does
+        return "no idea" if "Qx:" in json.dumps(body) else "Response 0: 9\nResponse 1: 3\nrank: [0, 1]"
+
+    with FaultServer(reply=reply) as server:
+        line = judge_stage(tmp_path, server, retries=0, max_unranked=0.5)
+    assert "1 of 2 instructions ranked, 1 without a usable answer" in line
+
+
+def test_the_judge_gets_the_released_system_prompt_as_a_chat_system_turn(tmp_path):
+    (tmp_path / "none").mkdir()
+    with FaultServer(reply=lambda body: "Response 0: 9\nResponse 1: 3\nrank: [0, 1]") as server:
+        judge_stage(tmp_path, server, reply_api="chat")
+        judge_stage(tmp_path / "none", server, reply_api="chat", system_prompt="")
+        sent = [json.loads(entry["prompt"]) for entry in server.log]
+    with_system, without = sent[0], sent[-1]
+    assert with_system[0] == {"role": "system", "content": "You are a professional and experienced data annotator."}
+    assert with_system[1]["role"] == "user" and with_system[1]["content"].startswith("Below is an instruction")
+    assert [m["role"] for m in without] == ["user"]

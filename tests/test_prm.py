@@ -89,32 +89,38 @@ def test_prm_learns_and_reranks(tmp_path, backbone):
 
 
 @pytest.mark.slow
-def test_prm_commands_keep_judge_ranks_and_rank_the_rest_in_batches(tmp_path, backbone):
+def test_prm_ranks_every_instruction_or_a_slice_in_batches(tmp_path, backbone):
     judged_file, samples_file, instructions_file = tmp_path / "ranked.jsonl", tmp_path / "s.jsonl", tmp_path / "i.jsonl"
     write_jsonl(judged_file, [judged(i) for i in range(3)])
-    unseen = [Instruction(id=f"u{i}", instruction=f"Question {i}?") for i in range(5)]
-    write_jsonl(instructions_file, unseen + [Instruction(id=r.id, instruction=r.instruction) for r in
-                                             read_jsonl(judged_file, Ranking)])
+    # The judged instructions first (as the judge ranks the first K), then five it never saw.
+    instructions = ([Instruction(id=r.id, instruction=r.instruction) for r in read_jsonl(judged_file, Ranking)]
+                    + [Instruction(id=f"u{i}", instruction=f"Question {i}?") for i in range(5)])
+    write_jsonl(instructions_file, instructions)
     failed = Candidate(text="", n_tokens=0, finish_reason="error")
     write_jsonl(samples_file, [Generation(id=r.id, model="m", candidates=[Candidate(text=t, n_tokens=1)
                                                                          for t in JUDGED_ORDER] + [failed])
-                               for r in unseen])
+                               for r in instructions])
     trained = tuna("prm-train", "--ranked", judged_file, "--backbone", backbone, "--lr", 1e-3, "--epochs", 2,
                    "--batch-size", 2, "--max-length", 64, "-o", tmp_path / "prm")
     assert "4 steps, pairwise loss" in trained and (tmp_path / "prm" / "provenance.json").exists()
+    rank = ["prm-rank", "--prm", tmp_path / "prm", "--instructions", instructions_file, "--samples", samples_file]
     outputs = {}
     for batch_size in (1, 4):
         out = tmp_path / f"prm_ranked{batch_size}.jsonl"
-        assert "5 PRM rankings (the judge ranked 3); left out: 5 failed or empty samples" in tuna(
-            "prm-rank", "--prm", tmp_path / "prm", "--instructions", instructions_file, "--samples", samples_file,
-            "--judged-ranked", judged_file, "--batch-size", batch_size, "-o", out)
+        assert "8 PRM rankings of the 8 instructions in all; left out: 8 failed or empty samples" in tuna(
+            *rank, "--batch-size", batch_size, "-o", out)
         outputs[batch_size] = read_jsonl(out, Ranking)
-    rankings = outputs[4]
-    assert [r.id for r in rankings] == [f"u{i}" for i in range(5)]  # instruction order; judged ones stay the judge's
-    assert [r.source for r in rankings] == ["prm"] * 5 and all(len(r.candidates) == 4 for r in rankings)
+    rankings = outputs[4]  # every instruction, the judged ones too: Tuna_c (PRM-3B-52K) learns from PRM ranks only
+    assert [r.id for r in rankings] == [r.id for r in instructions] and {r.source for r in rankings} == {"prm"}
+    assert all(len(r.candidates) == 4 for r in rankings)
     for one, batched in zip(outputs[1], rankings, strict=True):  # scoring 4 instructions per forward changes nothing
         assert [c.text for c in one.candidates] == [c.text for c in batched.candidates]
         assert [c.score for c in one.candidates] == pytest.approx([c.score for c in batched.candidates], abs=1e-5)
+    last = tmp_path / "last.jsonl"
+    assert "2 PRM rankings of the 2 instructions in last:2" in tuna(*rank, "--slice", "last:2", "-o", last)
+    sliced = read_jsonl(last, Ranking)
+    assert [r.id for r in sliced] == ["u3", "u4"]
+    assert [[c.text for c in r.candidates] for r in sliced] == [[c.text for c in r.candidates] for r in rankings[6:]]
 
 
 @pytest.mark.slow
@@ -186,9 +192,9 @@ def test_prm_under_deepspeed_zero3_with_2_ranks_learns_as_plain_torch(tmp_path, 
 
 
 @pytest.mark.slow
-def test_the_workflow_trains_a_prm_and_ranks_the_instructions_its_judge_did_not_see(tmp_path):
+def test_the_workflow_trains_a_prm_and_ranks_every_instruction(tmp_path):
     """prm_train and prm_rank as Snakemake runs them: the judge (a real OpenAI-protocol server on loopback)
-    ranks the first 3 instructions' samples, the PRM learns them and ranks the other 3."""
+    ranks the first 3 instructions' samples, the PRM learns them and ranks all 6."""
     from fault_server import FaultServer
     from test_train_lora import judge_reply
     from workflow_run import snakemake, write_config
@@ -213,5 +219,5 @@ def test_the_workflow_trains_a_prm_and_ranks_the_instructions_its_judge_did_not_
     assert stamp["params"]["lora"]["r"] == 4 and stamp["steps"] == 2  # 3 judged rankings in batches of 2
     rankings = read_jsonl(tmp_path / target, Ranking)
     judged_ids = {r.id for r in read_jsonl(tmp_path / "results/ctx_rank/alpaca/ranked.jsonl", Ranking)}
-    assert len(rankings) == 3 and not judged_ids & {r.id for r in rankings}
+    assert len(rankings) == 6 and judged_ids < {r.id for r in rankings}
     assert all(r.source == "prm" and len(r.candidates) == 3 for r in rankings)

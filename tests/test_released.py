@@ -30,7 +30,7 @@ def prob_record(instruction="Name a color.", input="", output="Blue.", text=("A"
 
 def authors_prompt(instruction, input=""):
     """The instruction as the authors' generation script formats it (no newline after the header)."""
-    return alpaca_prompt(instruction, input).removesuffix("\n")
+    return alpaca_prompt(instruction, input)
 
 
 def judge_record(instruction="Name a color.", input="", generation=("g0", "g1", "g2", "g3"), rank=(4, 2, 0, 3, 1),
@@ -137,7 +137,7 @@ def test_judge_reads_the_scripts_ranks_key_and_inputs(tmp_path):
                                                 ("Say hi.", "in French")])
 def test_alpaca_prompt_parses_back_with_or_without_the_final_newline(instruction, input):
     assert parse_alpaca_prompt(alpaca_prompt(instruction, input)) == (instruction, input)
-    assert parse_alpaca_prompt(authors_prompt(instruction, input)) == (instruction, input)
+    assert parse_alpaca_prompt(alpaca_prompt(instruction, input, newline=True)) == (instruction, input)
 
 
 @pytest.mark.parametrize("prompt", ["Name a color.", alpaca_prompt("Name a color.") + "Blue.",

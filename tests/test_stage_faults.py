@@ -142,7 +142,11 @@ def test_the_ranking_judge_keeps_every_attempt_and_quarantines_every_unusable_an
     files = inputs(tmp_path)
     with FaultServer(reply=scripted_judge()) as server:
         args, (judged, quarantine) = command("judge", files, server.url)
-        summary = tuna(*args).output
+        over = tuna(*args, ok=False)  # 1 of the 4 never ranks: over the API judge's default budget (0.02)
+        assert over.exit_code == 1 and over.output.count("\n") == 1 and over.output.startswith(
+            "Error: judge: 1 of 4 instructions without a usable verdict (max_unranked 0.02)")
+        assert len(read_jsonl(quarantine, QuarantinedAnswer)) == 5  # every attempt written first
+        summary = tuna(*args, "--max-unranked", 0.25).output
     judgements = {j.id: j for j in read_jsonl(judged, Judgement)}
     first = judgements["id0"]
     assert first.ok and first.used == 2 and first.rank == [0, 1]
@@ -162,7 +166,7 @@ def test_the_vicuna_judge_keeps_every_attempt(tmp_path):
     with FaultServer(reply=scripted_judge()) as server:
         args, (result, judgements) = command("judge-vicuna", files, server.url)
         args[args.index("--retries") + 1] = 2
-        tuna(*args)
+        tuna(*args, "--max-unranked", 0.25)  # question 1 never gets a verdict
     pairs = read_jsonl(judgements, PairJudgement)
     by_question = Counter((p.id, tuple(a.outcome for a in p.attempts), p.used) for p in pairs)
     assert by_question == Counter({("0", ("unusable", "unusable", "ok"), 2): 2,

@@ -124,7 +124,8 @@ def test_lint_is_clean_and_slurm_profile_plans(tmp_path):
 
 def test_prm_model_plans_the_proxy_ranker_chain(tmp_path):
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    config["models"]["tuna_c_prm"] = {"init": "alpaca", "data": ["ctx_rank:alpaca", "prm_rank:alpaca"]}
+    config["models"]["tuna_c_prm"] = {"init": "alpaca", "data": [
+        "ctx_rank:alpaca", {"set": "prm_rank:alpaca", "range": [8, 12]}]}  # the judged 8 + the PRM's ranks of the rest
     write_config(tmp_path, config)
     jobs = planned_jobs(tmp_path, "checkpoints/tuna_c_prm")
     assert jobs["prm_train"] == jobs["prm_rank"] == jobs["ctx_rank"] == jobs["train"] == jobs["mix_data"] == 1

@@ -65,10 +65,11 @@ def estimate_judge(plan, instructions: list, held_out: frozenset[str] = frozense
     judged = judged_instructions(plan, instructions, held_out)
     models = plan.sampled_models()
     n, cap = plan.config.sampling.n, plan.config.sampling.max_tokens
+    system = len(plan.config.judge.system_prompt or "")
     prompt = completion = 0
     for r in judged:
         sample = "x" * min(len(r.output), cap * CHARS_PER_TOKEN)
-        prompt += len(judge_prompt(r.instruction, r.input, [sample] * n)) // CHARS_PER_TOKEN + 1
+        prompt += (system + len(judge_prompt(r.instruction, r.input, [sample] * n))) // CHARS_PER_TOKEN + 1
         completion += len(sample) // CHARS_PER_TOKEN + 1 + JUDGE_VERDICT_TOKENS
     prompt, completion = prompt * len(models), completion * len(models)
     calls = len(judged) * len(models)
@@ -80,7 +81,7 @@ def estimate_vicuna(plan, questions: list, judge_prompts: dict) -> dict:
     """Projected calls, tokens and dollars of Vicuna QA judging (tuna.evaluate.vicuna).
 
     Every evaluated model except the baseline is judged against it on every question,
-    in both orders (one call each; re-asks are not counted). The answers do not exist
+    in each judged order (`evaluation.vicuna.orders`; one call each; re-asks are not counted). The answers do not exist
     yet: each is assumed to use the whole answer budget (evaluation.generation.max_tokens),
     so the prompt side is an upper estimate; a reply is VICUNA_REPLY_TOKENS, at most
     the judge's max_tokens.
@@ -88,13 +89,14 @@ def estimate_vicuna(plan, questions: list, judge_prompts: dict) -> dict:
     from tuna.evaluate import vicuna
 
     models = plan.judged_models()
+    orders = len(vicuna.judged_orders(plan.config.evaluation.vicuna.orders))
     answer = "x" * plan.answer_max_tokens("vicuna") * CHARS_PER_TOKEN
     per_model = 0
     for question in questions:
         prompt = judge_prompts.get(vicuna.prompt_category(question.category), judge_prompts["general"])
         messages = vicuna.judge_messages(prompt, question.text, answer, answer)
-        per_model += (sum(len(m["content"]) for m in messages) // CHARS_PER_TOKEN + 1) * len(vicuna.ORDERS)
-    calls = len(questions) * len(vicuna.ORDERS) * len(models)
+        per_model += (sum(len(m["content"]) for m in messages) // CHARS_PER_TOKEN + 1) * orders
+    calls = len(questions) * orders * len(models)
     cap = plan.config.judge.max_tokens
     return _row("vicuna judge", plan.vicuna_judge(), len(questions), calls, per_model * len(models),
                 calls * min(VICUNA_REPLY_TOKENS, cap), calls * cap)

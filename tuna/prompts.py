@@ -1,7 +1,11 @@
 """Prompt construction shared by every stage, so generation, scoring and training agree.
 
-Two templates: `alpaca` (the Stanford Alpaca format the paper trained with) and
-`chat` (the model's own chat template, rendered from its tokenizer metadata).
+Three templates: `alpaca`, the Stanford Alpaca format as Alpaca and the Tuna authors
+trained with it (the prompt ends `### Response:`, the response follows directly: their
+`train.py`/`train_tuna.py` and the released generation script `non_interactive_generate.py`);
+`alpaca_newline`, the same with a newline after `### Response:` (the form many Alpaca
+inference scripts use); and `chat` (the model's own chat template, rendered from its
+tokenizer metadata).
 """
 
 from __future__ import annotations
@@ -15,25 +19,30 @@ from tuna.config.settings import TEMPLATES
 ALPACA_WITH_INPUT = (
     "Below is an instruction that describes a task, paired with an input that provides "
     "further context. Write a response that appropriately completes the request.\n\n"
-    "### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:\n"
+    "### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:"
 )
 ALPACA_NO_INPUT = (
     "Below is an instruction that describes a task. Write a response that appropriately "
-    "completes the request.\n\n### Instruction:\n{instruction}\n\n### Response:\n"
+    "completes the request.\n\n### Instruction:\n{instruction}\n\n### Response:"
 )
 
 
-def alpaca_prompt(instruction: str, input: str = "") -> str:
-    if input.strip():
-        return ALPACA_WITH_INPUT.format(instruction=instruction, input=input)
-    return ALPACA_NO_INPUT.format(instruction=instruction)
+def alpaca_prompt(instruction: str, input: str = "", newline: bool = False) -> str:
+    """The Alpaca prompt; `newline`: the `alpaca_newline` variant (a newline after `### Response:`).
+
+    The with-input form is used for any non-empty input, as Stanford Alpaca and the
+    authors' scripts decide (`input != ""`).
+    """
+    text = (ALPACA_WITH_INPUT.format(instruction=instruction, input=input) if input
+            else ALPACA_NO_INPUT.format(instruction=instruction))
+    return text + ("\n" if newline else "")
 
 
 def parse_alpaca_prompt(prompt: str) -> tuple[str, str] | None:
     """(instruction, input) of an Alpaca-format prompt (the inverse of alpaca_prompt), or None.
 
-    Only whitespace may follow the final '### Response:' header, so the variant of the
-    Tuna authors' scripts, which ends without the newline, reads the same.
+    Only whitespace may follow the final '### Response:' header, so both `alpaca` and
+    `alpaca_newline` prompts read back.
     """
     head, header, tail = prompt.rpartition("\n\n### Response:")
     if not header or tail.strip():
@@ -50,6 +59,12 @@ def parse_alpaca_prompt(prompt: str) -> tuple[str, str] | None:
 def user_message(instruction: str, input: str = "") -> str:
     """The instruction (and its input, if any) as one chat user turn."""
     return f"{instruction}\n\n{input}" if input.strip() else instruction
+
+
+def chat_turns(instruction: str, input: str = "", system: str | None = None) -> list[dict]:
+    """The instruction as chat messages: the system turn (if any), then one user turn."""
+    turns = [{"role": "system", "content": system}] if system else []
+    return turns + [{"role": "user", "content": user_message(instruction, input)}]
 
 
 @lru_cache(maxsize=8)
@@ -77,13 +92,18 @@ def build_prompt(
     chat_template: str | None = None,
     bos_token: str = "",
     eos_token: str = "",
+    system: str | None = None,
 ) -> str:
-    """The exact prompt text a model sees before its response."""
-    if template == "alpaca":
-        return alpaca_prompt(instruction, input)
+    """The exact prompt text a model sees before its response.
+
+    A `system` prompt is the chat template's system turn; the Alpaca format has no
+    such turn, so there it comes first, followed by a blank line.
+    """
+    if template in ("alpaca", "alpaca_newline"):
+        prompt = alpaca_prompt(instruction, input, newline=template == "alpaca_newline")
+        return f"{system}\n\n{prompt}" if system else prompt
     if template == "chat":
         if not chat_template:
             raise ValueError("template 'chat' needs a model with a chat template; use template 'alpaca'")
-        messages = [{"role": "user", "content": user_message(instruction, input)}]
-        return render_chat(chat_template, messages, bos_token, eos_token)
+        return render_chat(chat_template, chat_turns(instruction, input, system), bos_token, eos_token)
     raise ValueError(f"unknown prompt template {template!r} (expected one of {', '.join(TEMPLATES)})")

@@ -11,11 +11,15 @@ after their retries) before anything is written: over it, one line says how many
 failed and the most common error, and nothing is written, so Snakemake keeps the job
 failed and a rerun re-asks only the failed calls. Under it, the outputs are written
 atomically (failed answers kept and marked), with the cost file and provenance stamps
-naming the model that answered. Leaving the block closes the provider.
+naming the model that answered. A judge stage then applies its verdict budget
+(`check_verdicts`, `judge.max_unranked`): answers were received but too many items have
+no usable one (a wrong prompt, a weak judge), so the stage fails after writing every
+attempt. Leaving the block closes the provider.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,6 +107,17 @@ class Stage:
         raise TunaError(f"{self.name}: {meter.failed} of {self.calls} calls failed (max_failed {self.budget:g}); "
                         f"most common: {error} ({count}x). Every answer received is cached: rerun to ask only "
                         "the failed calls")
+
+    def check_verdicts(self, unusable: int, total: int, max_unranked: float | None, what: str,
+                       reasons: Counter, where: str) -> None:
+        """Raise the stage's one-line error if more than `max_unranked` (null: the `max_failed`
+        default of the provider kind) of `total` items have no usable verdict."""
+        budget = failure_budget(self.options["provider_kind"], max_unranked)
+        if unusable <= budget * total:
+            return
+        reason = f"; most common: {reasons.most_common(1)[0][0]} ({reasons.most_common(1)[0][1]}x)" if reasons else ""
+        raise TunaError(f"{self.name}: {unusable} of {total} {what} without a usable verdict (max_unranked "
+                        f"{budget:g}){reason}; every attempt is in {where}")
 
     def cost(self) -> dict:
         price = self.run.price.model_dump() if self.run.price else None

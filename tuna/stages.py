@@ -9,6 +9,7 @@ module is the glue between them and the files.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from tuna import provenance
@@ -16,7 +17,7 @@ from tuna.config.settings import Judge, Sampling, Teacher
 from tuna.datasets import contextual_instructions, read_ids, select_shard
 from tuna.errors import TunaError
 from tuna.llm import Request, derive_seed
-from tuna.records import Generation, Instruction, Judgement, Ranking, answers_of, read_jsonl, write_jsonl
+from tuna.records import Generation, Instruction, Judgement, answers_of, read_jsonl, write_jsonl
 from tuna.runner import ProviderRun, Stage
 
 
@@ -69,21 +70,26 @@ def sample(instructions: Path, shard: tuple[int, int], first: int | None, settin
 def judge(instructions: Path, samples: Path, first: int | None, settings: Judge, seed: int, out: Path,
           quarantine: Path, provider: ProviderRun, held_out: Path | None = None) -> str:
     """Rank each instruction's samples with a judge and the Table 9 prompt, every attempt kept;
-    every unusable answer also goes to `quarantine`."""
+    every unusable answer also goes to `quarantine`. More instructions left without a usable
+    ranking than `settings.max_unranked` allows fail the stage, after both files are written."""
     from tuna.ranking.contextual import judge_samples, quarantined
 
     wanted = {r.id: r for r in _contextual(instructions, first, held_out)}
     generations = [g for g in read_jsonl(samples, Generation) if g.id in wanted]
     with Stage("judge", provider) as stage:
         judgements = judge_samples(stage.provider, wanted, generations, settings.max_tokens, settings.retries,
-                                   settings.constrained, seed)
+                                   settings.constrained, seed, settings.system_prompt)
         unusable = quarantined(judgements)
         stage.finish({out: judgements, quarantine: unusable},
                      inputs=[instructions, samples, *([held_out] if held_out else [])],
                      params={"first": first, "seed": seed, **settings.model_dump(exclude={"provider"})})
         ranked = sum(j.ok for j in judgements)
         failed = sum(j.attempts[-1].outcome == "failed" for j in judgements)
-        return (f"{out}: {ranked} of {len(judgements)} instructions ranked, {len(judgements) - ranked - failed} "
+        without = len(judgements) - ranked - failed
+        stage.check_verdicts(without, len(judgements), settings.max_unranked, "instructions",
+                             Counter(j.error for j in judgements if not j.ok and j.attempts[-1].outcome != "failed"),
+                             f"{out} and {quarantine}")
+        return (f"{out}: {ranked} of {len(judgements)} instructions ranked, {without} "
                 f"without a usable answer, {failed} with a failed call; {len(unusable)} unusable answers "
                 f"quarantined ({quarantine}); {stage.summary()}")
 
@@ -102,9 +108,12 @@ def generate_answers(prompts: Path, max_tokens: int, out: Path, provider: Provid
 
 
 def judge_vicuna(questions: str, answers: Path, baseline_answers: Path, names: tuple[str, str], style: str,
-                 judge_prompts: str, settings: Judge, out: Path, judgements: Path, provider: ProviderRun) -> str:
-    """Judge a model's Vicuna QA answers against the baseline's, in both orders, every attempt kept
-    (questions and judge prompts: a file, or `demo` for tuna's own)."""
+                 judge_prompts: str, settings: Judge, out: Path, judgements: Path, provider: ProviderRun,
+                 orders: str = "both") -> str:
+    """Judge a model's Vicuna QA answers against the baseline's, in both orders or the model first,
+    every attempt kept (questions and judge prompts: a file, or `demo` for tuna's own); more
+    question orders without a verdict than `settings.max_unranked` allows fail the stage after
+    both files are written."""
     from tuna.evaluate import vicuna
 
     model_name, baseline_name = names
@@ -119,16 +128,23 @@ def judge_vicuna(questions: str, answers: Path, baseline_answers: Path, names: t
                         f"({len(missing)} missing)")
     with Stage("judge-vicuna", provider) as stage:
         raw = vicuna.judge_pairs(stage.provider, prompts, items, model, baseline, style, settings.retries,
-                                 settings.max_tokens, settings.constrained)
+                                 settings.max_tokens, settings.constrained, vicuna.judged_orders(orders))
         summary = vicuna.summarize(raw)
         result = {"benchmark": "vicuna", "model": model_name, "baseline": baseline_name, "judge": stage.provider.name,
                   "style": style, "constrained": settings.constrained, "judge_prompts": str(judge_prompts),
                   "questions_file": str(questions), **summary, "cost_usd": stage.cost()["total"]["usd"]}
         stage.finish({out: result, judgements: raw}, inputs=[questions, judge_prompts, answers, baseline_answers],
-                     params={"style": style, **settings.model_dump(exclude={"provider"})})
+                     params={"style": style, "orders": orders,
+                             **settings.model_dump(exclude={"provider", "system_prompt"})})
+        unusable = [j for j in raw if j.verdict is None and j.attempts and j.attempts[-1].outcome == "unusable"]
+        stage.check_verdicts(len(unusable), len(raw), settings.max_unranked, "question orders",
+                             Counter(j.attempts[-1].error for j in unusable), f"{out} and {judgements}")
+        consistency = summary["position_consistency"]
         return (f"{out}: {model_name} vs {baseline_name}: win {summary['win']} / lose {summary['lose']} / "
                 f"tie {summary['tie']}, unparsed {summary['unparsed']} ({summary['attempts']} answers, "
-                f"{summary['failed_calls']} failed calls); {stage.summary()}")
+                f"{summary['failed_calls']} failed calls"
+                + (f"; the two orders agree on {consistency['agree']} of {consistency['questions']}"
+                   if consistency else f"; one order: {model_name} first") + f"); {stage.summary()}")
 
 
 def ctx_rank(instructions: Path, samples: list[Path], judged: list[Path], out: Path) -> str:
@@ -145,22 +161,25 @@ def ctx_rank(instructions: Path, samples: list[Path], judged: list[Path], out: P
     return f"{out}: {len(rankings)} rankings; left out: {left_out}"
 
 
-def prm_rank(prm_dir: Path, instructions: Path, samples: list[Path], judged_ranked: Path, out: Path,
+def prm_rank(prm_dir: Path, instructions: Path, samples: list[Path], out: Path, part: str = "all",
              batch_size: int = 16, precision: str = "fp32") -> str:
-    """The proxy ranking model's ranks of the samples the judge did not rank (instruction order)."""
+    """The proxy ranking model's ranks of the samples of the instructions in `part` (a slice of the
+    instruction file, as `tuna mix-data` takes it: all, first:K, last:K, range:A:B), instruction order."""
+    from tuna.mixture import take
     from tuna.ranking.prm import PRM
 
-    records = {r.id: r for r in read_jsonl(instructions, Instruction)}
-    judged = read_jsonl(judged_ranked, Ranking)
-    seen = {r.id for r in judged}
-    unseen = [g for path in samples for g in read_jsonl(path, Generation) if g.id not in seen]
+    chosen = take(read_jsonl(instructions, Instruction), part, str(instructions))
+    records = {r.id: r for r in chosen}
+    sampled = [g for path in samples for g in read_jsonl(path, Generation) if g.id in records]
     position = {record_id: index for index, record_id in enumerate(records)}
-    ranked, report = PRM.load(prm_dir, precision).rank(records, unseen, batch_size)
+    ranked, report = PRM.load(prm_dir, precision).rank(records, sampled, batch_size)
     ranked.sort(key=lambda r: position[r.id])
+    report["instructions not sampled"] = len(records) - len(sampled)
     excluded = {rule: count for rule, count in report.items() if count}
     write_jsonl(out, ranked)
-    provenance.stamp([out], inputs=[prm_dir, instructions, *samples, judged_ranked],
-                     params={"batch_size": batch_size, "precision": precision}, extra={"excluded": excluded})
+    provenance.stamp([out], inputs=[prm_dir, instructions, *samples],
+                     params={"slice": part, "batch_size": batch_size, "precision": precision},
+                     extra={"excluded": excluded})
     left_out = ", ".join(f"{count} {rule}" for rule, count in excluded.items()) or "nothing"
-    return f"{out}: {len(ranked)} PRM rankings (the judge ranked {len(judged)}); left out: {left_out}"
+    return f"{out}: {len(ranked)} PRM rankings of the {len(records)} instructions in {part}; left out: {left_out}"
 

@@ -57,7 +57,9 @@ def judge(instructions, samples, first, held_out, settings, seed, provider, out,
     The judge answers at temperature 0; answers without a valid ranking are re-asked.
     OUT keeps every attempt of every instruction (raw text, parse outcome,
     temperature) and which one was used; every unusable answer also goes to
-    --quarantine. A failed call is not re-asked (a rerun asks it again).
+    --quarantine. A failed call is not re-asked (a rerun asks it again). More
+    instructions without a usable ranking than --max-unranked allows: both files are
+    written, then the command exits 1 with one line.
     """
     from tuna import stages
 

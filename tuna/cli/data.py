@@ -12,12 +12,22 @@ from tuna.config.settings import Data, Train
 
 @click.command("check-config")
 @click.argument("config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def check_config(config_file: Path):
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the resolved plan: every model's kind, source or init, data parts (set, model, slice, "
+                   "beta, PRM, file) and training hyper-parameters after defaults; providers; the evaluation grid.")
+def check_config(config_file: Path, as_json: bool):
     """Validate a workflow config (keys, types, model references, data specs) without running anything."""
+    import json
+
     from tuna import config
+    from tuna.config.audit import resolved
 
     plan = config.load_file(config_file)
-    click.echo(f"{config_file}: ok ({len(plan.models)} models: {', '.join(plan.models)})")
+    if as_json:
+        click.echo(json.dumps(resolved(plan), indent=2))
+        return
+    aliases = f"; aliases: {', '.join(f'{a} = {t}' for a, t in plan.aliases.items())}" if plan.aliases else ""
+    click.echo(f"{config_file}: ok ({len(plan.models)} models: {', '.join(plan.models)}{aliases})")
 
 
 @click.command("download")

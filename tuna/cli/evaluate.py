@@ -151,23 +151,25 @@ def eval_lmentry(data_dir, answers, limit_per_task, model_name, out):
 @field_option(Vicuna, "style")
 @click.option("--judge-prompts", default="demo", show_default=True,
               help="judge_prompts.jsonl (pairwise) or prompt.jsonl (review), or 'demo' for tuna's own.")
-@section_options(Judge, exclude=("provider",), into="settings")
+@field_option(Vicuna, "orders")
+@section_options(Judge, exclude=("provider", "system_prompt"), into="settings")
 @provider_options
 @click.option("-o", "--out", type=OUT, required=True, help="Result JSON (results/{model}/vicuna.json).")
 @click.option("--judgements", type=OUT, required=True, help="Raw judgements (jsonl), every attempt kept.")
-def judge_vicuna(questions, answers, baseline_answers, model_name, baseline_name, style, judge_prompts, settings,
-                 provider, out, judgements):
-    """Judge a model's Vicuna QA answers against the baseline's, in both orders.
+def judge_vicuna(questions, answers, baseline_answers, model_name, baseline_name, style, judge_prompts, orders,
+                 settings, provider, out, judgements):
+    """Judge a model's Vicuna QA answers against the baseline's, in both orders (or --orders model_first).
 
-    A verdict that changes with the order is a tie; an answer with no verdict is
-    re-asked, then counted as unparsed. The judge sees its system prompt and the
-    question in one turn of its template. Writes OUT (win/lose/tie rates and counts,
-    per category), --judgements (every attempt as parsed), a cost file and provenance stamps.
+    In both orders, a verdict that changes with the order is a tie and the result
+    holds the position consistency; an answer with no verdict is re-asked, then
+    counted as unparsed. The judge sees its system prompt and the question in one
+    turn of its template. Writes OUT (win/lose/tie rates and counts, per category, the
+    orders judged), --judgements (every attempt as parsed), a cost file and provenance stamps.
     """
     from tuna import stages
 
     click.echo(stages.judge_vicuna(questions, answers, baseline_answers, (model_name, baseline_name), style,
-                                   judge_prompts, settings, out, judgements, provider))
+                                   judge_prompts, settings, out, judgements, provider, orders))
 
 
 def _named_files(ctx, param, values) -> list[tuple[str, Path]]:
@@ -229,16 +231,24 @@ def human_export(questions, answers, seed, out, key):
 
 
 @click.command("human-import")
-@click.option("--sheet", type=FILE, required=True, help="The annotation sheet with rank_* columns filled (1 = best).")
+@click.option("--sheet", "sheets", type=FILE, required=True, multiple=True,
+              help="An annotator's copy of the sheet with rank_* columns filled (1 = best); repeat, one per annotator "
+                   "(the paper: two per question).")
 @click.option("--key", type=FILE, required=True, help="The key written by `tuna human-export`.")
 @click.option("--top", type=click.IntRange(min=2), default=6, show_default=True,
               help="Score of rank i is TOP - i (the paper: 6 - i).")
 @click.option("-o", "--out", type=OUT, required=True, help="Scores per model (JSON).")
-def human_import(sheet, key, top, out):
-    """Turn annotators' rankings into per-model scores (TOP - rank, averaged; each question's kept)."""
+def human_import(sheets, key, top, out):
+    """Turn annotators' rankings into per-model scores (Table 2).
+
+    A question's score is TOP - rank averaged over the annotators who ranked it; a
+    model's is the mean over questions, each question's averaged score kept for the
+    paired tests. With two or more sheets, the inter-annotator agreement (Kendall's W
+    per question, Spearman's rho per pair of annotators) is written too.
+    """
     from tuna.evaluate import human_stages
 
-    click.echo(human_stages.import_scores(sheet, key, top, out))
+    click.echo(human_stages.import_scores(list(sheets), key, top, out))
 
 
 @click.command("human-export-ranking")

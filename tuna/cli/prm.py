@@ -53,23 +53,26 @@ def prm_train(ranked, backbone, template, held_out, state_dir, resume, out, loca
 @click.option("--prm", "prm_dir", type=CHECKPOINT, required=True, help="A proxy ranking model (from `tuna prm-train`).")
 @click.option("--instructions", type=FILE, required=True, help="Instruction records (jsonl).")
 @click.option("--samples", type=FILE, multiple=True, required=True, help="Self-sample shards (repeat).")
-@click.option("--judged-ranked", type=FILE, required=True,
-              help="The judge's rankings: the PRM ranks every other instruction.")
+@click.option("--slice", "part", default="all", show_default=True,
+              help="Which instructions to rank, by position in --instructions: all, first:K, last:K or range:A:B "
+                   "(the paper: all 52K for Tuna_c (PRM-3B-52K), the last 39K for the -39K models).")
 @field_option(Prm, "rank_batch_size", flag="--batch-size")
 @field_option(Prm, "precision", help="Weights of the ranker while scoring (bf16 or fp16 on a GPU).")
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="The PRM's rankings of the instructions the judge did not rank (jsonl, instruction order).")
-def prm_rank(prm_dir, instructions, samples, judged_ranked, batch_size, precision, out):
-    """Rank the samples the judge did not see with the proxy ranking model (Tuna_c(PRM) data).
+              help="The PRM's rankings (jsonl, instruction order).")
+def prm_rank(prm_dir, instructions, samples, part, batch_size, precision, out):
+    """Rank self samples with a proxy ranking model (the data of Tuna_c (PRM) and Appendix D).
 
     Scores every response of --batch-size instructions per forward pass, without
-    gradients, on CUDA when there is a GPU. The output holds PRM ranks only; a model
-    trains on judge + PRM ranks with the mixture `data: [ctx_rank:M, prm_rank:M]`.
-    Failed or empty samples are left out (counted).
+    gradients, on CUDA when there is a GPU. The output holds PRM ranks only, of every
+    sampled instruction in --slice (the judged ones too: Tuna_c (PRM-3B-52K) learns
+    from PRM ranks alone); a model mixes them with the judge's by the data algebra,
+    e.g. `data: [ctx_rank:M, {set: prm_rank:M, last: 39000}]`. Failed or empty samples
+    are left out (counted).
     """
     from tuna import stages
 
-    click.echo(stages.prm_rank(prm_dir, instructions, list(samples), judged_ranked, out, batch_size, precision))
+    click.echo(stages.prm_rank(prm_dir, instructions, list(samples), out, part, batch_size, precision))
 
 
 COMMANDS = [prm_train, prm_rank]

@@ -22,14 +22,16 @@ def check(plan) -> None:
             own = {"lora", "num_gpus"} & set(spec.train)
             _check_gpu_for_qlora(plan, plan.train(name), f"models.{name}.train" if own else "train")
     plan.order()
+    for name, target in plan.aliases.items():
+        plan.must_be_model(target, f"models.{name}.alias")
     for index, name in enumerate(config.evaluation.models):
-        plan.must_be_model(name, f"evaluation.models.{index}")
+        plan.must_be_model(plan.canonical(name), f"evaluation.models.{index}")
     for table, models in config.evaluation.tables.items():
         if not re.match(s.NAME_PATTERN, table) or table in OWN_TABLES:
             raise plan.error(f"evaluation.tables.{table}", "a table name matches "
                               f"{s.NAME_PATTERN} and is not one of the report's own tables")
         for index, name in enumerate(models):
-            if name not in plan.eval_models:
+            if plan.canonical(name) not in plan.eval_models:
                 raise plan.error(f"evaluation.tables.{table}.{index}", f"'{name}' is not an evaluated model")
     if plan.eval_models:
         plan.must_be_model(plan.baseline, "evaluation.baseline")
@@ -58,6 +60,7 @@ def check(plan) -> None:
             config.evaluation.vicuna.judge or config.judge.provider):
         raise plan.error("judge.provider", "Vicuna QA is evaluated: set judge.provider or evaluation.vicuna.judge")
 
+
 def _check_gpu_for_qlora(plan, settings: s.Optimization, key: str) -> None:
     """QLoRA's 4-bit kernels need CUDA: a job that asks for no GPU runs on a CPU."""
     if settings.lora and settings.lora.quantize and not settings.num_gpus:
@@ -85,8 +88,9 @@ def _check_data(plan, name: str, spec: TrainedModel) -> None:
             if part.prm is not None and part.prm not in config.prms:
                 raise plan.error(f"{key}.prm", f"unknown proxy ranking model '{part.prm}' "
                                   f"(declared: {', '.join(config.prms)})")
-        if part.name.startswith("released_") and getattr(config.released, part.name.split("_")[1]) is None:
-            raise plan.error(key, f"{part.set} needs released.{part.name.split('_')[1]} (a path or download:NAME)")
+        released = part.responses_of if part.name == "alpaca_mul" else part.name
+        if released.startswith("released_") and getattr(config.released, released.split("_")[1]) is None:
+            raise plan.error(key, f"{part.label()} needs released.{released.split('_')[1]} (a path or download:NAME)")
         if part.name == "preferences":
             _check_preferences(plan, name, part, key)
         size = plan.set_size(part)

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from tuna.config import settings as s
 from tuna.config.layout import RESERVED_NAMES
-from tuna.config.models import model_class
+from tuna.config.models import AliasModel, model_class
 from tuna.config.plan import Plan
 from tuna.errors import TunaError
 
@@ -37,10 +37,14 @@ def load(config: dict, source: str = "config"):
         parsed = s.Config.model_validate(config)
     except ValidationError as exc:
         raise TunaError(f"{source}: {s.one_line(exc)}") from None
-    models = {}
+    models, aliases = {}, {}
     for name, spec in parsed.models.items():
-        models[name] = _model(name, spec, source)
-    plan = Plan(parsed, models, source)
+        model = _model(name, spec, source)
+        if isinstance(model, AliasModel):
+            aliases[name] = model.alias
+        else:
+            models[name] = model
+    plan = Plan(parsed, models, source, aliases)
     plan.check()
     return plan
 

@@ -1,7 +1,9 @@
 """How a model is made (`models:`), and the data algebra of what a trained model learns from.
 
-A model is imported (a GGUF, an HF directory), trained (`init` + `data` + `train`), or an
-external endpoint that is only evaluated. A trained model's `data` is one data set, a
+A model is imported (a GGUF, an HF directory), trained (`init` + `data` + `train`), an
+external endpoint that is only evaluated, or an alias: another name of a declared model
+(the paper's Table 1 "Tuna_c (PRM)" is Appendix D's "Tuna_c (PRM-3B-52K)"), made and
+evaluated once, shown under both names. A trained model's `data` is one data set, a
 slice of one, or a concatenation (a mixture) of several:
 
     data: prob_rank                                   # one set
@@ -11,6 +13,7 @@ slice of one, or a concatenation (a mixture) of several:
     data: {set: preferences, path: uf.jsonl, format: listwise,                     # preference data
            fields: {prompt: instruction, completions: completions.*.response,      # from elsewhere
                     scores: completions.*.overall_score}}                          # (tuna.preferences)
+    data: {set: prm_rank:alpaca, prm: prm_3b, last: 39000}   # a proxy ranking model's ranks, sliced
 
 Ranked sets train with the ranking objective; supervised sets (`instructions`,
 `alpaca_mul`) with plain MLE; a mixture holds one kind.
@@ -18,6 +21,7 @@ Ranked sets train with the ranking objective; supervised sets (`instructions`,
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -27,7 +31,7 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from tuna.config.settings import Location, PreferenceFormat, ProviderSpec, Section, Template
+from tuna.config.settings import AlpacaMulSource, Location, PreferenceFormat, ProviderSpec, Section, Template
 
 
 @dataclass(frozen=True)
@@ -97,7 +101,7 @@ class DataPart(Section):
     """One data set, whole or sliced."""
 
     set: str
-    """`prob_rank` (teacher responses ranked by Eq. 3), `ctx_rank:M` (M's samples ranked by the judge), `prm_rank:M` (M's samples of the unjudged instructions ranked by a proxy ranking model), `released_prob` / `released_judge` (the authors' released probabilistic / GPT-4 ranks, see `released`), `instructions` (the instruction data itself, plain MLE), `alpaca_mul` (the original response and each teacher response as its own instruction-response pair, plain MLE), `preferences` (preference data from elsewhere: `path`, `format`, `fields`)."""
+    """`prob_rank` (teacher responses ranked by Eq. 3), `ctx_rank:M` (M's samples ranked by the judge), `prm_rank:M` (M's samples of every instruction ranked by a proxy ranking model; slice it for a part), `released_prob` / `released_judge` (the authors' released probabilistic / GPT-4 ranks, see `released`), `instructions` (the instruction data itself, plain MLE), `alpaca_mul` (the original response and each teacher response as its own instruction-response pair, plain MLE), `preferences` (preference data from elsewhere: `path`, `format`, `fields`)."""
     first: int | None = Field(None, ge=1)
     """Keep the first K records (in the set's stable order: the instructions' order)."""
     last: int | None = Field(None, ge=1)
@@ -114,6 +118,8 @@ class DataPart(Section):
     """`preferences`: `listwise` (a prompt and several responses, scored or ranked: UltraFeedback) or `pairwise` (a prompt, a chosen and a rejected response: HH-RLHF). Pairs of one prompt become one ranking when together they order its responses (see README)."""
     fields: PreferenceFields | None = None
     """`preferences`: where the values sit in each row (`models.M.data.fields`; default: TRL's column names)."""
+    of: AlpacaMulSource | None = None
+    """`alpaca_mul`: whose teacher responses: `prob_rank` (the teacher's, the default) or `released_prob` (the authors' released text-davinci-003 responses)."""
 
     @field_validator("set")
     @classmethod
@@ -139,6 +145,8 @@ class DataPart(Section):
         if self.prm is not None and self.name != "prm_rank":
             raise ValueError("prm applies to prm_rank only")
         self._check_preferences()
+        if self.of is not None and self.name != "alpaca_mul":
+            raise ValueError("of applies to alpaca_mul only")
         return self
 
     def _check_preferences(self) -> None:
@@ -185,11 +193,20 @@ class DataPart(Section):
 
     @property
     def traits(self) -> SetTraits:
-        return DATA_SETS[self.name]
+        """What the set is and needs (Alpaca-Mul needs the teacher only when it takes prob_rank's responses)."""
+        traits = DATA_SETS[self.name]
+        if self.name == "alpaca_mul":
+            return dataclasses.replace(traits, teacher=self.responses_of == "prob_rank")
+        return traits
 
     @property
     def kind(self) -> str:
         return self.traits.kind
+
+    @property
+    def responses_of(self) -> str:
+        """`alpaca_mul`: the ranked set whose responses it takes."""
+        return self.of or "prob_rank"
 
     @property
     def sliced(self) -> bool:
@@ -209,7 +226,8 @@ class DataPart(Section):
         """The whole data set's name for reports: `prob_rank(beta 0.9)`, `prm_rank:alpaca(prm_7b)`."""
         if self.name == "preferences":
             return f"preferences({PurePath(self.path).name})"
-        return self.set + (f"(beta {self.beta})" if self.beta is not None else "") + (f"({self.prm})" if self.prm else "")
+        return (self.set + (f"(beta {self.beta})" if self.beta is not None else "") + (f"({self.prm})" if self.prm else "")
+                + (f"({self.of})" if self.of else ""))
 
     def label(self) -> str:
         """This part's name for reports, with its slice: `prob_rank[last 39000]`."""
@@ -276,13 +294,21 @@ class ExternalModel(Section):
     """Prompt format of its answers."""
 
 
+class AliasModel(Section):
+    """Another name of a declared model (the paper names one model twice): nothing is made or evaluated for it; `evaluation.models` and `evaluation.tables` may name it, and the resolved plan lists it (`evaluation.aliases`)."""
+
+    alias: str
+    """The declared model this name stands for."""
+
+
 ModelSpec = ImportedModel | TrainedModel | ExternalModel
-MODEL_CLASSES = {"import": ImportedModel, "init": TrainedModel, "endpoint": ExternalModel}
+MODEL_CLASSES = {"import": ImportedModel, "init": TrainedModel, "endpoint": ExternalModel, "alias": AliasModel}
 
 
 def model_class(spec: dict) -> type[Section]:
     """Which kind of model a `models.M` entry declares, by its keys."""
     found = [cls for key, cls in MODEL_CLASSES.items() if key in spec]
     if len(found) != 1:
-        raise ValueError("declare exactly one of: import (a file), init + data (trained), endpoint (evaluated only)")
+        raise ValueError("declare exactly one of: import (a file), init + data (trained), endpoint (evaluated only), "
+                         "alias (another name of a declared model)")
     return found[0]

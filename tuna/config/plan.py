@@ -64,9 +64,10 @@ def train_settings(top: dict, model: str, spec: TrainedModel, source: str) -> s.
 
 
 class Plan:
-    def __init__(self, config: s.Config, models: dict[str, ModelSpec], source: str):
+    def __init__(self, config: s.Config, models: dict[str, ModelSpec], source: str, aliases: dict[str, str] | None = None):
         self.config = config
-        self.models = models
+        self.models = models  # what the workflow makes or evaluates
+        self.aliases = aliases or {}  # another name -> the declared model it stands for
         self.source = source
         self.layout = Layout(config.root)
 
@@ -75,6 +76,8 @@ class Plan:
         return TunaError(f"{self.source}: {key}: {message}")
 
     def must_be_model(self, name: str, key: str, kinds=(ImportedModel, TrainedModel, ExternalModel)) -> None:
+        if name in self.aliases:
+            raise self.error(key, f"'{name}' is an alias of '{self.aliases[name]}': name '{self.aliases[name]}' here")
         if name not in self.models:
             raise self.error(key, f"unknown model '{name}' (declared: {', '.join(sorted(self.models))})")
         if not isinstance(self.models[name], kinds):
@@ -140,7 +143,9 @@ class Plan:
         """The file holding a whole data set."""
         L = self.layout
         beta = None if part.beta is None or part.beta == self.config.scoring.beta else part.beta
-        if part.name in ("prob_rank", "alpaca_mul"):
+        if part.name == "alpaca_mul":
+            return self.set_file(DataPart(set=part.responses_of))
+        if part.name == "prob_rank":
             return L.prob_ranked(beta_suffix(beta))
         if part.name == "released_prob":
             return L.released("prob", beta_suffix(beta))
@@ -342,7 +347,13 @@ class Plan:
     # -- evaluation ------------------------------------------------------------------
     @property
     def eval_models(self) -> list[str]:
-        return self.config.evaluation.models or list(self.models)
+        """The models evaluated: `evaluation.models` (an alias stands for its model), else every declared one."""
+        named = self.config.evaluation.models or list(self.models)
+        return list(dict.fromkeys(self.aliases.get(name, name) for name in named))
+
+    def canonical(self, name: str) -> str:
+        """The declared model a name stands for (itself, unless it is an alias)."""
+        return self.aliases.get(name, name)
 
     @property
     def baseline(self) -> str:
@@ -438,6 +449,6 @@ class Plan:
             if judged is None or 0 < held_out < 1:
                 return limit if judged is None else None
             return min(judged, self.config.data.limit or judged) + int(held_out)
-        if part.name == "prm_rank" and limit is not None:
-            return max(0, limit - (judged or limit))
+        if part.name == "prm_rank":  # the PRM ranks every instruction its model sampled
+            return limit
         return None

@@ -144,7 +144,8 @@ def report_spec(plan) -> ReportSpec:
         costs=cost_files(plan),
         quarantine=[L.quarantine(m, s) for m in plan.sampled_models() for s in plan.shards],
         training_curves={m: L.checkpoint(m) for m in models if m in plan.trained()},
-        tables=config.evaluation.tables,
+        tables={name: [plan.canonical(m) for m in models]  # an alias: its model's row
+                for name, models in config.evaluation.tables.items()},
         lambda_sweeps=sweeps.mle_weight_sweeps(plan),
         data_sweeps={label: {m: L.checkpoint(m) for m in points} for label, points in sweeps.data_sweeps(plan).items()},
         beta_sweeps=beta_sweeps,

@@ -20,7 +20,7 @@ from tuna import hub
 from tuna.errors import TunaError
 
 ProviderKind = Literal["openai", "llamacpp", "hf", "vllm"]
-Template = Literal["chat", "alpaca"]
+Template = Literal["chat", "alpaca", "alpaca_newline"]
 ApiStyle = Literal["completions", "chat"]
 ConstraintStyle = Literal["auto", "json_schema", "grammar"]
 DType = Literal["auto", "float32", "bfloat16", "float16"]
@@ -41,6 +41,8 @@ VicunaQuestions = Literal["demo", "vicuna"]
 PreferenceFormat = Literal["listwise", "pairwise"]  # preference data in and out (tuna.preferences)
 Pairs = Literal["all", "best-vs-rest"]  # which pairs a pairwise export writes
 Shots = Literal[0, 2]  # Super-NI: positive examples in the prompt
+VicunaOrders = Literal["both", "model_first"]
+AlpacaMulSource = Literal["prob_rank", "released_prob"]
 
 PROVIDER_KINDS = get_args(ProviderKind)
 TEMPLATES = get_args(Template)
@@ -60,6 +62,7 @@ VICUNA_STYLES = get_args(VicunaStyle)
 PREFERENCE_FORMATS = get_args(PreferenceFormat)
 PAIRS = get_args(Pairs)
 SUPERNI_SHOTS = get_args(Shots)
+VICUNA_ORDERS = get_args(VicunaOrders)
 
 DEFAULT_QUANT = "q8_0"
 API_FAILURE_BUDGET = 0.02  # `max_failed` of an openai provider unless set: endpoints drop a few calls
@@ -311,12 +314,16 @@ class Judge(Section):
 
     provider: ProviderSpec | None = None
     """The judge model (the paper: GPT-4); needed when a model trains on `ctx_rank:M` or `prm_rank:M`, or Vicuna QA is evaluated."""
-    max_tokens: int = Field(1024, ge=1)
-    """Longest judge answer in tokens."""
+    max_tokens: int = Field(2048, ge=1)
+    """Longest judge answer in tokens (the authors' released `gpt-eval.py`: 2048; a Table 9 answer holds the judge's own reference response, and an answer cut short cannot be parsed)."""
     retries: int = Field(2, ge=0)
     """Re-asks (at temperature 0.7) of an answer that cannot be parsed. Every attempt is kept in the judged file; every unusable answer also goes to the quarantine file, and an instruction with none usable is counted and never ranked."""
     constrained: bool = False
     """Constrain the answer (llama.cpp grammar / JSON schema) so small local judges return a parseable ranking."""
+    system_prompt: str | None = "You are a professional and experienced data annotator."
+    """The ranking judge's system prompt (the released `gpt-eval.py`'s; the paper gives none): a chat template's system turn, or the text before an Alpaca prompt. `null`: none. The Vicuna QA judge uses the system prompts of its judge-prompt file."""
+    max_unranked: float | None = Field(None, ge=0, le=1)
+    """Fraction of the instructions (Vicuna QA: of the judged question orders) that may be left without a usable verdict after the re-asks before the stage exits non-zero with one line (the judged and quarantine files are written first, every attempt in them). `null`: as `max_failed`: 0.02 for an `openai` judge, 0 for a local one."""
 
 
 class Prm(Optimization):
@@ -386,7 +393,7 @@ class BenchmarkGeneration(Section):
 
 
 class Vicuna(Section):
-    """Vicuna QA: a judge compares each model with the baseline, in both answer orders."""
+    """Vicuna QA: a judge compares each model with the baseline (both answer orders by default)."""
 
     questions: VicunaQuestions = "vicuna"
     """`vicuna` (the 80 questions, downloaded) or `demo` (tuna's own few, shipped)."""
@@ -394,6 +401,8 @@ class Vicuna(Section):
     """`review` (two 1-10 scores, the Vicuna reviewer prompts) or `pairwise` (`[[A]]`/`[[B]]`/`[[C]]`)."""
     judge: ProviderSpec | None = None
     """The Vicuna judge (default: `judge.provider`)."""
+    orders: VicunaOrders = "both"
+    """`both`: each question judged with either answer first, a verdict that changes with the order is a tie, and the position consistency (how often the orders agree) is reported; `model_first`: one order, the evaluated model as Assistant 1 / A and the baseline as Assistant 2 / B (recorded in the result; the paper does not say, its 4-8% ties suggest one order)."""
 
 
 class SuperNI(Section):

@@ -6,9 +6,13 @@ candidates the judge ranked, so the judge's ranks can be checked against humans'
 Export writes, per item, the responses in a seeded random order under neutral labels
 (Response 1..k) plus empty rank columns; the label -> source key (the model, or the
 judge's rank) goes to a separate file that annotators never see. Import reads the
-filled-in ranks (1 = best). Table 2 gives the answer at rank i the score `top - i`
-(6 - i in the paper), averaged per model, and keeps each question's score for the
-paired tests; Appendix G correlates each example's human ranks with the judge's.
+filled-in ranks (1 = best), one sheet per annotator. Table 2 gives the answer at rank i
+the score `top - i` (6 - i in the paper); "each question was annotated by two different
+annotators, and the score was averaged": a question's score is the mean over the
+annotators who ranked it, a model's the mean over questions, and each question's
+averaged score is kept for the paired tests. How far annotators agree is reported with
+it (Kendall's W per question, Spearman's rho per pair of annotators). Appendix G
+correlates each example's human ranks with the judge's.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import csv
 import random
 from collections import defaultdict
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
@@ -110,15 +115,65 @@ def read_ranks(sheet: str | Path, key: str | Path, source: str = "model", top: i
     return dict(ranks)
 
 
-def import_ranks(sheet: str | Path, key: str | Path, top: int = 6) -> dict[str, dict]:
-    """Per model: mean score (top - rank), mean rank, and each question's score (paired tests)."""
-    per_question: dict[str, dict[str, int]] = defaultdict(dict)
-    for question, ranks in read_ranks(sheet, key, "model", top).items():
-        for model, rank in ranks.items():
-            per_question[model][question] = top - rank
-    return {m: {"score": round(float(np.mean(list(s.values()))), 3),
-                "mean_rank": round(top - float(np.mean(list(s.values()))), 3),
-                "ratings": len(s), "per_question": s} for m, s in per_question.items()}
+def import_ranks(sheets: str | Path | list[str | Path], key: str | Path, top: int = 6) -> dict[str, dict]:
+    """Per model: mean score (top - rank; a question's score averaged over its annotators), mean
+    rank, ratings given, and each question's averaged score (for the paired tests). One sheet per annotator."""
+    sheets = [sheets] if isinstance(sheets, (str, Path)) else list(sheets)
+    ratings: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for sheet in sheets:
+        for question, ranks in read_ranks(sheet, key, "model", top).items():
+            for model, rank in ranks.items():
+                ratings[model][question].append(top - rank)
+    out = {}
+    for model, by_question in ratings.items():
+        per_question = {q: float(np.mean(scores)) for q, scores in by_question.items()}
+        mean = float(np.mean(list(per_question.values())))
+        out[model] = {"score": round(mean, 3), "mean_rank": round(top - mean, 3),
+                      "ratings": sum(map(len, by_question.values())), "questions": len(per_question),
+                      "per_question": per_question}
+    return out
+
+
+def annotator_agreement(sheets: list[str | Path], key: str | Path, top: int = 6) -> dict | None:
+    """How far several annotators' rankings agree (None with one sheet): Kendall's W (with the
+    tie correction) per question ranked by two or more annotators, its mean, and Spearman's rho
+    of each pair of annotators over the (question, model) ranks both gave, averaged per question."""
+    if len(sheets) < 2:
+        return None
+    ranks = [read_ranks(sheet, key, "model", top) for sheet in sheets]
+    names = [Path(sheet).stem for sheet in sheets]
+    per_question = {}
+    for question in sorted({q for sheet in ranks for q in sheet}):
+        raters = [sheet[question] for sheet in ranks if question in sheet]
+        models = sorted(set.intersection(*(set(r) for r in raters)))
+        if len(raters) >= 2 and len(models) >= 2:
+            per_question[question] = kendall_w([[r[m] for m in models] for r in raters])
+    pairs = {}
+    for i, j in combinations(range(len(sheets)), 2):
+        rhos = []
+        for question in set(ranks[i]) & set(ranks[j]):
+            models = sorted(set(ranks[i][question]) & set(ranks[j][question]))
+            a, b = [ranks[i][question][m] for m in models], [ranks[j][question][m] for m in models]
+            if len(models) >= 2 and len(set(a)) > 1 and len(set(b)) > 1:
+                rhos.append(float(stats.spearmanr(a, b).statistic))
+        pairs[f"{names[i]}~{names[j]}"] = round(float(np.mean(rhos)), 4) if rhos else None
+    defined = [w for w in per_question.values() if w is not None]
+    return {"annotators": names, "questions": len(per_question),
+            "mean_kendall_w": round(float(np.mean(defined)), 4) if defined else None,
+            "mean_spearman_by_pair": pairs, "kendall_w_per_question": per_question}
+
+
+def kendall_w(ranks: list[list[float]]) -> float | None:
+    """Kendall's coefficient of concordance of m raters' ranks of the same n items, corrected
+    for tied ranks: 1 = the raters agree completely, 0 = no agreement (None: undefined)."""
+    matrix = np.array([stats.rankdata(row) for row in ranks])  # ranks 1..n per rater, ties averaged
+    m, n = matrix.shape
+    sums = matrix.sum(axis=0)
+    s = float(((sums - sums.mean()) ** 2).sum())
+    ties = sum(float((counts ** 3 - counts).sum()) for counts in
+               (np.unique(row, return_counts=True)[1] for row in matrix))
+    denominator = m ** 2 * (n ** 3 - n) - m * ties
+    return round(12 * s / denominator, 4) if denominator > 0 else None
 
 
 def ranking_agreement(sheet: str | Path, key: str | Path) -> dict:

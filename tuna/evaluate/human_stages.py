@@ -23,12 +23,15 @@ def export_answers(questions: str, answers: list[tuple[str, Path]], seed: int, o
     return f"{out}: {count} questions x {len(answers)} responses (key: {key})"
 
 
-def import_scores(sheet: Path, key: Path, top: int, out: Path) -> str:
-    """Annotators' rankings as per-model scores (TOP - rank, averaged; each question's kept)."""
-    scores = human.import_ranks(sheet, key, top)
-    write_json(out, {"top": top, "models": scores})
-    provenance.stamp([out], inputs=[sheet, key], params={"top": top})
-    return f"{out}: " + ", ".join(f"{m} {s['score']:.2f}" for m, s in scores.items())
+def import_scores(sheets: list[Path], key: Path, top: int, out: Path) -> str:
+    """Annotators' rankings (one sheet each) as per-model scores (TOP - rank averaged over annotators,
+    then questions; each question's kept), with the inter-annotator agreement when there are two or more."""
+    scores = human.import_ranks(sheets, key, top)
+    agreement = human.annotator_agreement(sheets, key, top)
+    write_json(out, {"top": top, "annotators": [str(s) for s in sheets], "agreement": agreement, "models": scores})
+    provenance.stamp([out], inputs=[*sheets, key], params={"top": top})
+    return (f"{out}: " + ", ".join(f"{m} {s['score']:.2f}" for m, s in scores.items())
+            + (f"; {len(sheets)} annotators, mean Kendall's W {agreement['mean_kendall_w']}" if agreement else ""))
 
 
 def export_rankings(ranked: Path, limit: int, seed: int, out: Path, key: Path) -> str:

@@ -8,9 +8,12 @@ from files in the upstream formats so the downloaded prompts are used as publish
 - `pairwise`: the newer MT-bench judge (`judge_prompts.jsonl`, "pair-v2"): the judge
   explains, then writes [[A]], [[B]] or [[C]] (tie).
 
-Every pair is judged in both orders (position bias); a verdict that changes with the
-order is a tie. An answer with no verdict is re-asked; if it stays unparseable the
-question is counted as `unparsed`, never silently dropped.
+By default every pair is judged in both orders (position bias): a verdict that changes
+with the order is a tie, and how often the two orders agree is reported (position
+consistency). `orders: model_first` judges one order only, the evaluated model as
+Assistant 1 / A and the baseline as Assistant 2 / B (the paper says no more; its 4-8%
+ties suggest one order). An answer with no verdict is re-asked; if it stays
+unparseable the question is counted as `unparsed`, never silently dropped.
 """
 
 from __future__ import annotations
@@ -42,9 +45,12 @@ VERDICT_SCHEMAS = {
 }
 
 
+def judged_orders(orders: str) -> tuple[str, ...]:
+    """The orders `evaluation.vicuna.orders` judges: `both` or `model_first`."""
+    return ORDERS if orders == "both" else ("model_first",)
+
+
 @dataclass(frozen=True)
-
-
 class Question:
     id: str
     text: str
@@ -187,13 +193,13 @@ def order_verdict(style: str, text: str, order: str) -> tuple[Outcome | None, li
 
 def judge_pairs(provider: Provider, prompts: dict[str, JudgePrompt], questions: list[Question],
                 model: dict[str, str], baseline: dict[str, str], style: str, retries: int, max_tokens: int,
-                constrained: bool) -> list[PairJudgement]:
-    """Both orders of every question, each asked until it has a verdict (tuna.judging), every attempt kept.
+                constrained: bool, orders: tuple[str, ...] = ORDERS) -> list[PairJudgement]:
+    """Every question in each of `orders`, each asked until it has a verdict (tuna.judging), every attempt kept.
 
     A question gets the judge prompt of its category (else the general one); the system
     prompt and the question go to the judge as one turn of its template.
     """
-    keys = [(q, order) for q in questions for order in ORDERS]
+    keys = [(q, order) for q in questions for order in orders]
 
     def request(key, attempt: int) -> Request:
         question, order = key
@@ -223,7 +229,7 @@ def judge_pairs(provider: Provider, prompts: dict[str, JudgePrompt], questions: 
 
 
 def combine(verdicts: list[Outcome | None]) -> Outcome | None:
-    """Both orders agree: that verdict; they disagree: tie; any order unparsed: None."""
+    """The orders agree (or one was judged): that verdict; they disagree: tie; any order unparsed: None."""
     if None in verdicts:
         return None
     return verdicts[0] if len(set(verdicts)) == 1 else "tie"
@@ -246,6 +252,8 @@ def summarize(judgements: list[PairJudgement]) -> dict:
 
     categories = sorted({category for category, _ in outcomes.values()})
     return {**tally(list(outcomes.values())),
+            "orders": list(dict.fromkeys(j.order for j in judgements)),
+            "position_consistency": position_consistency(by_question.values()),
             "per_category": {c: tally([o for o in outcomes.values() if o[0] == c]) for c in categories},
             "attempts": sum(len(j.attempts) for j in judgements),
             "failed_calls": sum(a.outcome == "failed" for j in judgements for a in j.attempts),
@@ -262,3 +270,15 @@ def write_prompts(questions: str, out: Path) -> str:
     count = write_jsonl(out, prompts(load_questions(source)))
     provenance.stamp([out], inputs=[source], params={"benchmark": "vicuna"})
     return f"{out}: {count} vicuna prompts"
+def position_consistency(pairs) -> dict | None:
+    """How often the two orders of a question give the same verdict (None: one order judged).
+
+    Over the questions with a verdict in both orders; a model that wins in one order and
+    ties in the other counts as inconsistent.
+    """
+    both = [[j.verdict for j in pair] for pair in pairs if len(pair) == 2]
+    if not both:
+        return None
+    parsed = [v for v in both if None not in v]
+    agree = sum(v[0] == v[1] for v in parsed)
+    return {"agree": agree, "questions": len(parsed), "rate": round(100.0 * agree / len(parsed), 2) if parsed else None}

@@ -20,7 +20,7 @@ from tqdm import tqdm
 from tuna.config.settings import ApiLimits, default
 from tuna.errors import TunaError
 from tuna.llm.cache import RequestCache, request_key
-from tuna.prompts import build_prompt, user_message
+from tuna.prompts import build_prompt, chat_turns
 from tuna.records import Candidate
 
 
@@ -37,6 +37,7 @@ class Request:
     stop: tuple[str, ...] = ()
     json_schema: dict | None = field(default=None, hash=False)  # constrain the answer to this JSON schema
     logprobs: bool = True  # an answer without per-token log-probs counts as a bad response
+    system: str | None = None  # a system prompt (tuna.prompts.build_prompt says where it goes)
 
 
 @dataclass(frozen=True)
@@ -178,15 +179,16 @@ class Provider:
     def name(self) -> str:
         return self.model
 
-    def prompt(self, instruction: str, input: str = "") -> str:
+    def prompt(self, instruction: str, input: str = "", system: str | None = None) -> str:
         """The exact text the model sees before its answer (Alpaca or the model's chat template)."""
         try:
-            return build_prompt(self.template, instruction, input, self.chat_template, self.bos_token, self.eos_token)
+            return build_prompt(self.template, instruction, input, self.chat_template, self.bos_token, self.eos_token,
+                                system)
         except ValueError as exc:
             raise TunaError(f"{self.model}: {exc}") from exc
 
     def _payload(self, request: Request) -> dict:
-        return {"prompt": self.prompt(request.instruction, request.input)}
+        return {"prompt": self.prompt(request.instruction, request.input, request.system)}
 
     def calls(self, requests: Sequence[Request]) -> list[Call]:
         """Every sample of every request, with its cache key."""
@@ -263,5 +265,5 @@ def _candidate(answer: dict, temperature: float) -> Candidate:
 
 
 def chat_messages(request: Request) -> list[dict]:
-    """The request as one user turn, for chat endpoints that apply their own template."""
-    return [{"role": "user", "content": user_message(request.instruction, request.input)}]
+    """The request as chat turns (its system prompt, one user turn), for endpoints that apply their own template."""
+    return chat_turns(request.instruction, request.input, request.system)

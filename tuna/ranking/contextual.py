@@ -41,13 +41,14 @@ def provider_draw(provider: Provider, max_tokens: int, seed: int | None) -> Draw
 
 
 def judge_samples(provider: Provider, instructions: dict[str, Instruction], samples: list[Generation],
-                  max_tokens: int, retries: int, constrained: bool, seed: int = 0) -> list[Judgement]:
+                  max_tokens: int, retries: int, constrained: bool, seed: int = 0,
+                  system: str | None = None) -> list[Judgement]:
     """One judgement per instruction, with every attempt; unusable answers are re-asked
     (tuna.judging), then the judgement is kept with ok=False."""
     by_id = {g.id: g for g in samples}
 
     def request(ident: str, attempt: int) -> Request:
-        return _judge_request(instructions[ident], by_id[ident], max_tokens, constrained, attempt, seed)
+        return _judge_request(instructions[ident], by_id[ident], max_tokens, constrained, attempt, seed, system)
 
     def parse(ident: str, text: str) -> RankVerdict:
         return parse_verdict(text, len(by_id[ident].candidates))
@@ -73,7 +74,7 @@ def quarantined(judgements: list[Judgement]) -> list[QuarantinedAnswer]:
 
 
 def _judge_request(record: Instruction, generation: Generation, max_tokens: int, constrained: bool,
-                   attempt: int, seed: int) -> Request:
+                   attempt: int, seed: int, system: str | None) -> Request:
     responses = [c.text for c in generation.candidates]
     prompt = judge_prompt(record.instruction, record.input, responses)
     n = len(responses)
@@ -81,7 +82,7 @@ def _judge_request(record: Instruction, generation: Generation, max_tokens: int,
         instruction=prompt + (JSON_REQUEST.format(n=n) if constrained else ""),
         n=1, temperature=temperature(attempt), max_tokens=max_tokens,
         seed=derive_seed(seed, record.id, str(attempt)), logprobs=False,
-        json_schema=verdict_schema(n) if constrained else None,
+        json_schema=verdict_schema(n) if constrained else None, system=system,
     )
 
 

@@ -17,23 +17,25 @@ from itertools import pairwise
 
 from tuna.prompts import alpaca_prompt
 
-RESPONSE_HEADER = "### Response:\n"
-
 
 def judge_prompt(instruction: str, input: str, responses: list[str]) -> str:
-    """The paper's Table 9 prompt for N responses.
+    """The paper's Table 9 prompt for N responses, as the authors' released `gpt-eval.py` builds it.
 
-    With N = 4 this is the published text (two typos in its format examples fixed);
-    the task is shown in the Alpaca format, without the final response header.
+    With N = 4 it is the released text byte for byte, typos included (`[i, j ,k, l, m]`, no
+    comma before `'rank: [i, j]'`, no line break after two of the steps). The task is the
+    Alpaca prompt in its training form, ending `### Response:` (the `instruction` field of
+    the authors' sampled files), then a blank line and the responses. Other N change only
+    the numbers and the example ranks.
     """
     n = len(responses)
     ids = "/".join(str(k) for k in range(n))
-    task = alpaca_prompt(instruction, input).removesuffix(RESPONSE_HEADER).rstrip()
     shown = "\n".join(f"###Response {k}:\n{text}\n" for k, text in enumerate(responses))
-    example = ", ".join("ijklmnopq"[: n + 1])
-    shorter = [", ".join("ijklmnopq"[:m]) for m in range(n, 0, -1)]
+    letters = list("ijklmnopqrstuvwxyz"[: n + 1])
+    example = ", ".join(letters[:2]) + (" ," + ", ".join(letters[2:]) if len(letters) > 2 else "")
+    shorter = [f"'rank: [{', '.join(letters[:m])}]'" for m in range(n, 0, -1)]
+    listed = ", ".join(shorter[:-3] + [" ".join(shorter[-3:-1])]) if n >= 3 else ", ".join(shorter[:-1])
     return (
-        f"{task}\n\n{shown}\n\n"
+        f"{alpaca_prompt(instruction, input)}\n\n{shown}\n\n"
         f"We would like you to rate Response {ids} in reply to the given instruction displayed above.\n"
         "First, identify if the instruction requires open-ended or close-ended responses."
         f"Second, you need to generate one high quality '###Response {n}' in answer to the instruction. "
@@ -49,8 +51,8 @@ def judge_prompt(instruction: str, input: str, responses: list[str]) -> str:
         "the 3 individual scores you give to response k]'.\n"
         "Last, rank the responses in decreasing order of their overall scores. The ranking should have the "
         f"format: 'rank: [{example}]'. If there are duplicate responses, keep only one of them in the rank, "
-        "that is, the ranking may become: " + ", ".join(f"'rank: [{s}]'" for s in shorter[:-1])
-        + f" or even 'rank: [{shorter[-1]}]'.\n"
+        f"that is, the ranking may become: {listed}"
+        + (f" or even {shorter[-1]}.\n" if n >= 2 else f"{shorter[-1]}.\n")
     )
 
 

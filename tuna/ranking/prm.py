@@ -1,4 +1,4 @@
-"""Proxy ranking model (PRM, Sec. 2.4): learn the judge's ranks, then rank what it did not see.
+"""Proxy ranking model (PRM, Sec. 3.1, Appendix D): learn the judge's ranks, then rank every instruction.
 
 A causal LM's backbone (without its LM head) reads each response after the prompt, and
 a linear head turns the hidden state of the response's last token (its EOS) into a
@@ -12,9 +12,11 @@ Training (tuna.ranking.prm_training) fits the judge's orders with a pairwise log
 loss: every ranked pair of an instruction (tuna.train.ranks: any number of responses,
 none paired within a tie group), -log sigmoid(s_better - s_worse), averaged per
 instruction, so one judged ranking of N responses without ties gives N(N-1)/2
-comparisons. The paper trained StableLM-3B and LLaMA-7B this way to rank the 39K
-instructions the GPT-4 judge did not see. Ranking and held-out scoring run without
-gradients, several instructions per forward pass.
+comparisons. The paper trained StableLM-3B and LLaMA-7B on the 13K GPT-4 ranks to
+re-rank Alpaca's responses on all 52K instructions (its -52K models learn from PRM ranks
+only, its -39K models from the 13K judge ranks plus the PRM's of the last 39K; the
+paper does not say how a PRM is trained: this objective is tuna's). Ranking and
+held-out scoring run without gradients, several instructions per forward pass.
 """
 
 from __future__ import annotations

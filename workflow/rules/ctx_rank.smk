@@ -1,7 +1,7 @@
 # Contextual ranking (Sec. 2.3-2.4): each model samples itself (sharded), a judge ranks
 # the samples of the first `data.ctx_rank_limit` instructions (and of the held-out split,
-# for the held-out agreement), and proxy ranking models (for `prm_rank:` data) rank the
-# samples of the rest.
+# for the held-out agreement), and proxy ranking models (for `prm_rank:` data), trained on
+# the judge's ranks, rank the samples of every instruction (a model's data slices them).
 
 CTX_FIRST = PLAN.config.data.ctx_rank_limit
 JUDGE = PLAN.config.judge
@@ -54,7 +54,8 @@ rule judge:
         cost=cost_of(L.judged("{model}", "{shard}")),
     params:
         code=code_of("judge"),
-        judging=cli_options({"first": CTX_FIRST, **JUDGE.model_dump(exclude={"provider"})}),
+        judging=cli_options({"first": CTX_FIRST, **JUDGE.model_dump(exclude={"provider"}),
+                             "system_prompt": JUDGE.system_prompt or ""}),
         held_out=lambda w, input: held_out_option(input),
         provider=lambda w: PLAN.judge().args(),
     log:
@@ -126,7 +127,6 @@ rule prm_rank:
         prm=L.prm("{model}", "{prm}"),
         instructions=L.instructions(),
         samples=[L.samples("{model}", shard) for shard in SHARDS],
-        judged_ranked=L.ctx_ranked("{model}"),
     output:
         L.prm_ranked("{model}", "{prm}"),
     params:
@@ -147,4 +147,4 @@ rule prm_rank:
         lambda w: conda_env(prm_settings(w).num_gpus > 0)
     shell:
         "OMP_NUM_THREADS={threads} tuna prm-rank --prm {input.prm} --instructions {input.instructions} {params.samples} "
-        "--judged-ranked {input.judged_ranked} {params.scoring} -o {output} > {log} 2>&1"
+        "{params.scoring} -o {output} > {log} 2>&1"

@@ -157,7 +157,8 @@ rule judge_vicuna:
         judging=cli_options({
             "baseline_name": BASELINE,
             "style": EVAL.vicuna.style,
-            **PLAN.config.judge.model_dump(exclude={"provider"}),
+            "orders": EVAL.vicuna.orders,
+            **PLAN.config.judge.model_dump(exclude={"provider", "system_prompt"}),
         }),
         provider=lambda w: PLAN.vicuna_judge().args(),
     wildcard_constraints:
