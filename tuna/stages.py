@@ -159,27 +159,3 @@ def ctx_rank(instructions: Path, samples: list[Path], judged: list[Path], out: P
     provenance.stamp([out], inputs=[instructions, *samples, *judged], params={"excluded": dict(excluded)})
     left_out = ", ".join(f"{count} {what}" for what, count in excluded.items()) or "nothing"
     return f"{out}: {len(rankings)} rankings; left out: {left_out}"
-
-
-def prm_rank(prm_dir: Path, instructions: Path, samples: list[Path], out: Path, part: str = "all",
-             batch_size: int = 16, precision: str = "fp32") -> str:
-    """The proxy ranking model's ranks of the samples of the instructions in `part` (a slice of the
-    instruction file, as `tuna mix-data` takes it: all, first:K, last:K, range:A:B), instruction order."""
-    from tuna.mixture import take
-    from tuna.ranking.prm import PRM
-
-    chosen = take(read_jsonl(instructions, Instruction), part, str(instructions))
-    records = {r.id: r for r in chosen}
-    sampled = [g for path in samples for g in read_jsonl(path, Generation) if g.id in records]
-    position = {record_id: index for index, record_id in enumerate(records)}
-    ranked, report = PRM.load(prm_dir, precision).rank(records, sampled, batch_size)
-    ranked.sort(key=lambda r: position[r.id])
-    report["instructions not sampled"] = len(records) - len(sampled)
-    excluded = {rule: count for rule, count in report.items() if count}
-    write_jsonl(out, ranked)
-    provenance.stamp([out], inputs=[prm_dir, instructions, *samples],
-                     params={"slice": part, "batch_size": batch_size, "precision": precision},
-                     extra={"excluded": excluded})
-    left_out = ", ".join(f"{count} {rule}" for rule, count in excluded.items()) or "nothing"
-    return f"{out}: {len(ranked)} PRM rankings of the {len(records)} instructions in {part}; left out: {left_out}"
-

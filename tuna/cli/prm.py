@@ -70,9 +70,9 @@ def prm_rank(prm_dir, instructions, samples, part, batch_size, precision, out):
     e.g. `data: [ctx_rank:M, {set: prm_rank:M, last: 39000}]`. Failed or empty samples
     are left out (counted).
     """
-    from tuna import stages
+    from tuna.ranking.prm import rank_file
 
-    click.echo(stages.prm_rank(prm_dir, instructions, list(samples), out, part, batch_size, precision))
+    click.echo(rank_file(prm_dir, instructions, list(samples), out, part, batch_size, precision))
 
 
 COMMANDS = [prm_train, prm_rank]
