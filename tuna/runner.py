@@ -112,7 +112,7 @@ class Stage:
                        reasons: Counter, where: str) -> None:
         """Raise the stage's one-line error if more than `max_unranked` (null: the `max_failed`
         default of the provider kind) of `total` items have no usable verdict."""
-        budget = failure_budget(self.options["provider_kind"], max_unranked)
+        budget = failure_budget(self.run.spec.kind, max_unranked)
         if unusable <= budget * total:
             return
         reason = f"; most common: {reasons.most_common(1)[0][0]} ({reasons.most_common(1)[0][1]}x)" if reasons else ""
