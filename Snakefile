@@ -43,7 +43,9 @@ onsuccess:
         print(text)
 
 
+# The report and every held-out evaluation (also those of models the report does not show).
 rule all:
     default_target: True
     input:
         rules.report.output,
+        rules.held_out.input,

@@ -44,13 +44,14 @@ def run_engine(args) -> None:
     import torch
 
     from tuna.datasets import DEMO, load_alpaca
-    from tuna.llm import Request, make_provider
+    from tuna.llm import ProviderSpec, Request, make_provider
 
     torch.set_num_threads(args.threads)
     _, kind, model, options = ENGINES[args.engine]
     options = {**options, "batch_size": args.batch_size} if args.engine == "hf-batched" else options
     start = time.perf_counter()
-    provider = make_provider(kind, str(args.workdir / model), cache=args.workdir / f"{args.engine}.sqlite", **options)
+    provider = make_provider(ProviderSpec(kind=kind, model=str(args.workdir / model), **options),
+                             cache=args.workdir / f"{args.engine}.sqlite")
     requests = [Request(instruction=r.instruction, input=r.input, n=args.n, temperature=1.0,
                         max_tokens=args.max_tokens, seed=0) for r in load_alpaca(DEMO)[:args.instructions]]
     if kind == "vllm":

@@ -26,14 +26,15 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tuna.llm import Limits, Request, RequestCache, make_provider
+from tuna.llm import Limits, ProviderSpec, Request, RequestCache, make_provider
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(url: str, requests: list[Request], concurrency: int, cache: Path) -> tuple[float, float]:
     """Wall seconds and client CPU seconds for answering every request."""
-    provider = make_provider("openai", "bench", base_url=url, template="alpaca", cache=RequestCache(cache),
+    provider = make_provider(ProviderSpec(kind="openai", model="bench", base_url=url), template="alpaca",
+                             cache=RequestCache(cache),
                              limits=Limits(concurrency=concurrency, timeout=30, max_retries=2))
     wall, cpu = time.perf_counter(), time.process_time()
     results = provider.generate(requests, desc=f"concurrency {concurrency}")

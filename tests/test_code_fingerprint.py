@@ -18,7 +18,8 @@ import pytest
 import yaml
 from workflow_run import ROOT
 
-COMMANDS = ["eval-superni", "eval-prompts", "train", "score", "teacher", "report", "eval-agreement"]
+COMMANDS = ["eval-superni", "eval-prompts", "train", "score", "teacher", "sample", "judge", "report", "eval-agreement",
+            "prm-rank"]
 
 
 def copy_tree(tmp_path: Path) -> Path:
@@ -66,6 +67,16 @@ def test_a_code_edit_changes_the_commands_that_run_it_and_no_other(tmp_path):
     assert changed(before, after := fingerprints(tree)) == {"eval-superni"}
     edit(tree / "tuna/train/trainer.py", "\ndef train(", "\nUNUSED = 1\n\n\ndef train(")
     assert changed(after, fingerprints(tree)) == {"train"}
+
+
+def test_the_loss_is_not_the_code_of_the_stages_that_make_the_data(tmp_path):
+    """tuna.stages (teacher, sample, judge) reaches no training module, not even by a function-level import."""
+    tree = copy_tree(tmp_path)
+    before = fingerprints(tree)
+    edit(tree / "tuna/train/loss.py", "class TunaLoss", "UNUSED = 1\n\n\nclass TunaLoss")
+    touched = changed(before, fingerprints(tree))
+    assert {"train", "prm-rank", "eval-agreement"} <= touched
+    assert not touched & {"teacher", "score", "sample", "judge", "eval-superni", "eval-prompts", "report"}
 
 
 PROBE = '''

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from tuna import config as tuna_config
-from tuna.cost import estimate_judge, estimate_teacher, estimate_vicuna, human_row
+from tuna.cost_estimate import estimate_judge, estimate_teacher, estimate_vicuna, human_row
 from tuna.evaluate import vicuna
 from tuna.records import Instruction
 
@@ -73,12 +73,13 @@ def test_cli_prints_every_stage_and_names_missing_downloads(tmp_path, shared_dat
     assert missing.returncode == 1
     assert missing.stderr.strip() == (
         f"Error: {path}: not downloaded yet: resources/downloads/vicuna_question.jsonl, "
-        "resources/downloads/vicuna_prompt.jsonl; run `snakemake resources/downloads/vicuna_question.jsonl "
-        "resources/downloads/vicuna_prompt.jsonl` (free) first")
+        "resources/downloads/vicuna_review_prompts.jsonl; run `snakemake resources/downloads/vicuna_question.jsonl "
+        "resources/downloads/vicuna_review_prompts.jsonl` (free) first")
     downloads = tmp_path / "resources" / "downloads"
     downloads.mkdir(parents=True)
-    for name in ("question", "prompt"):
-        (downloads / f"vicuna_{name}.jsonl").symlink_to(shared_data / "vicuna_qa" / "fastchat_eval_table" / f"{name}.jsonl")
+    for name, upstream in (("question", "question"), ("review_prompts", "prompt")):
+        (downloads / f"vicuna_{name}.jsonl").symlink_to(shared_data / "vicuna_qa" / "fastchat_eval_table"
+                                                        / f"{upstream}.jsonl")
     out = subprocess.run(command, capture_output=True, text=True, check=True, cwd=tmp_path).stdout.splitlines()
     assert out[0] == ("teacher (openai gpt-3.5-turbo-instruct): 2 instructions, 8 calls, ~384 prompt + ~32 "
                       "completion tokens; $0.00 (at most $0.01)")

@@ -11,7 +11,7 @@ from tiny_llama import save_tiny_checkpoint
 from workflow_run import planned_jobs, snakemake, write_config
 
 from tuna import config as tuna_config
-from tuna.evaluate import report_held_out, report_inputs
+from tuna.evaluate import report_held_out
 from tuna.records import Ranking, read_jsonl
 
 pytestmark = pytest.mark.slow
@@ -49,7 +49,7 @@ def lima_file(path):
     return path
 
 
-def test_every_kind_of_data_spec_trains(tmp_path):
+def test_every_kind_of_data_spec_trains(tmp_path, monkeypatch):
     source = save_tiny_checkpoint(tmp_path / "tiny")
     config = {
         "data": {"source": "demo", "limit": 8, "shards": 1},
@@ -91,12 +91,14 @@ def test_every_kind_of_data_spec_trains(tmp_path):
             .candidates] == ["red four", "red two", "red one", "red three"]
     assert planned_jobs(tmp_path, *targets) == {}
 
-    # Table 5 from the NLL files the workflow wrote, with the sweep the report rule passes
-    sweeps = report_inputs.beta_sweeps(tuna_config.load(config))
-    assert sweeps == {"alpaca+released_prob": {"from_released": 1.3, "from_released_beta0": 0.0}}
-    nll = {m: json.loads((tmp_path / f"results/{m}/nll_lima.json").read_text()) for m in sweeps["alpaca+released_prob"]}
+    # Table 5 from the NLL files the workflow wrote, with the report spec the plan writes
+    spec = tuna_config.load(config).report_spec()
+    assert spec.beta_sweeps == {"alpaca+released_prob": {"from_released": 1.3, "from_released_beta0": 0.0}}
+    nll = {m: json.loads((tmp_path / f"results/{m}/nll_lima.json").read_text())
+           for m in spec.beta_sweeps["alpaca+released_prob"]}
     assert {(r["examples"], r["nll_data"]) for r in nll.values()} == {(2, "lima")}
-    table = report_held_out.table5(tmp_path / "results", sweeps, ["lima"]).reset_index()
+    monkeypatch.chdir(tmp_path)  # the spec's paths are the rules' (relative to the working directory)
+    table = report_held_out.table5(spec).reset_index()
     assert table["model"].tolist() == ["from_released_beta0", "from_released"]
     assert table["nll"].tolist() == [nll["from_released_beta0"]["nll"], nll["from_released"]["nll"]]
     assert table.loc[table["best"] == "*", "nll"].tolist() == [min(r["nll"] for r in nll.values())]

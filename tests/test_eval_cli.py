@@ -9,6 +9,8 @@ import subprocess
 
 import pytest
 
+from tuna.config.report_spec import ReportSpec
+
 
 def tuna(*args, env=None):
     result = subprocess.run(["tuna", *map(str, args)], capture_output=True, text=True, env=env)
@@ -56,7 +58,7 @@ def test_benchmarks_end_to_end_with_smollm2(tmp_path, shared_data, smollm2_gguf,
 
     # Super-NI (0-shot) and LMentry for both models.
     made = tuna("eval-prompts", "--benchmark", "superni", "--data", tasks, "--tasks", tmp_path / "split.txt",
-                "--instances-per-task", 2, "--tokenizer", smollm2_gguf, "-o", tmp_path / "s0.jsonl")
+                "--shots", 0, "--instances-per-task", 2, "--tokenizer", smollm2_gguf, "-o", tmp_path / "s0.jsonl")
     assert "4 superni prompts (0 cut to 1024 tokens" in made
     tuna("eval-prompts", "--benchmark", "lmentry", "--data", shared_data / "lmentry" / "data",
          "--limit-per-task", 1, "-o", tmp_path / "lm.jsonl")
@@ -81,8 +83,11 @@ def test_benchmarks_end_to_end_with_smollm2(tmp_path, shared_data, smollm2_gguf,
     assert lm["missing"] == 0 and len(lm["per_task"]) == 25 and 0 <= lm["lmentry_score"] <= 100
     assert sum(len(examples) for examples in lm["per_instance"].values()) == 41  # one verdict per example
 
-    tuna("report", "--results", tmp_path, "--model", "alpaca", "--model", "tuna", "--baseline", "alpaca",
-         "-o", tmp_path / "report")
+    spec = ReportSpec(models=["alpaca", "tuna"], baseline="alpaca", results={
+        "alpaca": {b: tmp_path / "alpaca" / f"{b}.json" for b in ("superni", "lmentry")},
+        "tuna": {b: tmp_path / "tuna" / f"{b}.json" for b in ("superni", "lmentry", "vicuna")}})
+    (tmp_path / "spec.json").write_text(spec.model_dump_json())
+    tuna("report", "--spec", tmp_path / "spec.json", "-o", tmp_path / "report")
     table = (tmp_path / "report" / "table1.md").read_text()
     assert "| tuna |" in table and "delta_superni_0shot" in table
     assert "delta_superni_0shot_p_bootstrap" in table and "delta_lmentry_p_bootstrap" in table

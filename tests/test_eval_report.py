@@ -1,5 +1,5 @@
 """Report pieces: Table 1 with deltas and links, Table 4 lengths by rank, the cost table, sources,
-plots, the report's inputs and sweeps derived from the config, human evaluation."""
+plots, the report spec and sweeps derived from the config, human evaluation."""
 
 from __future__ import annotations
 
@@ -12,13 +12,17 @@ import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
+from report_files import layout, report_spec, run_report, write
 
 from tuna import provenance
 from tuna.cli import main
 from tuna.config import load, repeat_option
+from tuna.config import sweeps as config_sweeps
+from tuna.config.report_spec import HumanLabelling, read_spec
 from tuna.cost import write_cost
 from tuna.errors import TunaError
-from tuna.evaluate import human, plots, report, report_inputs
+from tuna.evaluate import human, plots, report, report_cost
+from tuna.evaluate.report_tables import markdown, write_table
 from tuna.evaluate.vicuna import Question
 from tuna.llm.base import Meter
 from tuna.records import RankedCandidate, Ranking, write_jsonl
@@ -27,49 +31,48 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
 
 
-def write(path, data):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data))
+def result(root, model, benchmark, data):
+    return write(Path(layout(root).result(model, benchmark)), data)
 
 
 def test_table1_has_deltas_vs_baseline_and_skips_missing(tmp_path):
-    write(tmp_path / "alpaca" / "superni.json", {"shots": {"0": {"rougeL": 30.0}, "2": {"rougeL": 35.5}}})
-    write(tmp_path / "alpaca" / "lmentry.json", {"lmentry_score": 20.0})
-    write(tmp_path / "tuna" / "superni.json", {"shots": {"0": {"rougeL": 32.5}, "2": {"rougeL": 35.0}}})
-    write(tmp_path / "tuna" / "lmentry.json", {"lmentry_score": 23.0})
-    write(tmp_path / "tuna" / "vicuna.json", {"win_rate": 60.0, "lose_rate": 30.0, "tie_rate": 10.0})
-    table = report.table1(tmp_path, ["alpaca", "tuna"], "alpaca")
+    result(tmp_path, "alpaca", "superni", {"shots": {"0": {"rougeL": 30.0}, "2": {"rougeL": 35.5}}})
+    result(tmp_path, "alpaca", "lmentry", {"lmentry_score": 20.0})
+    result(tmp_path, "tuna", "superni", {"shots": {"0": {"rougeL": 32.5}, "2": {"rougeL": 35.0}}})
+    result(tmp_path, "tuna", "lmentry", {"lmentry_score": 23.0})
+    result(tmp_path, "tuna", "vicuna", {"win_rate": 60.0, "lose_rate": 30.0, "tie_rate": 10.0})
+    table = report.table1(report_spec(tmp_path, ["alpaca", "tuna"]))
     assert table.loc["tuna", "delta_superni_0shot"] == 2.5
     assert table.loc["tuna", "delta_superni_2shot"] == -0.5
     assert table.loc["tuna", "delta_lmentry"] == 3.0
     assert table.loc["tuna", "vicuna_win"] == 60.0
-    md = report.markdown(table)
+    md = markdown(table)
     assert md.splitlines()[0].startswith("| model | superni_0shot")
     assert "| tuna | 32.50 | 35.00 | 23.00 | 60.00 |" in md
-    paths = report.write_table(table, tmp_path / "t", "Table 1")
+    paths = write_table(table, tmp_path / "t", "Table 1")
     assert [p.name for p in paths] == ["t.csv", "t.md", "t.html"]
     assert (tmp_path / "t.csv").read_text().startswith("model,superni_0shot")
     assert "<td>32.50</td>" in (tmp_path / "t.html").read_text()
 
 
 def test_table1_markdown_links_numbers_to_results_and_provenance(tmp_path):
-    results, out = tmp_path / "results", tmp_path / "results" / "report"
-    write(results / "alpaca" / "lmentry.json", {"lmentry_score": 20.0})
-    write(results / "tuna" / "lmentry.json", {"lmentry_score": 23.0})
-    write(results / "tuna" / "vicuna.json", {"win_rate": 60.0, "lose_rate": 30.0, "tie_rate": 10.0, "unparsed": 2})
-    table = report.table1(results, ["alpaca", "tuna"], "alpaca")
+    out = tmp_path / "results" / "report"
+    result(tmp_path, "alpaca", "lmentry", {"lmentry_score": 20.0})
+    result(tmp_path, "tuna", "lmentry", {"lmentry_score": 23.0})
+    result(tmp_path, "tuna", "vicuna", {"win_rate": 60.0, "lose_rate": 30.0, "tie_rate": 10.0, "unparsed": 2})
+    spec = report_spec(tmp_path, ["alpaca", "tuna"])
+    table = report.table1(spec)
     assert table.loc["tuna", "vicuna_unparsed"] == 2
-    md = report.markdown(report.table1_links(table, results, out))
+    md = markdown(report.table1_links(table, spec, out))
     assert "| tuna | [23.00](../tuna/lmentry.json) | [60.00](../tuna/vicuna.json) |" in md
     assert "| 3.00 | [lmentry](../tuna/lmentry.json.provenance.json) [vicuna](../tuna/vicuna.json.provenance.json) |" in md
     assert "| alpaca | [20.00](../alpaca/lmentry.json) |  |  |  |  | 0.00 |" in md  # no Vicuna row for the baseline
 
 
 def test_bad_result_json_names_the_file(tmp_path):
-    (tmp_path / "m").mkdir()
-    (tmp_path / "m" / "lmentry.json").write_text("{oops")
+    result(tmp_path, "m", "lmentry", {}).write_text("{oops")
     with pytest.raises(TunaError, match="lmentry.json:1: not valid JSON"):
-        report.table1(tmp_path, ["m"], "m")
+        report.table1(report_spec(tmp_path, ["m"]))
 
 
 def test_length_by_rank(tmp_path):
@@ -92,7 +95,7 @@ def test_lengths_of_several_datasets_and_of_none(tmp_path):
     table = report.lengths({"prob_rank": tmp_path / "a.jsonl", "ctx_rank:alpaca": tmp_path / "b.jsonl"})
     assert table.loc[("ctx_rank:alpaca", 1), "mean_words"] == 3.0 and table.loc[("prob_rank", 2), "mean_tokens"] == 1
     assert list(table.index.get_level_values("data").unique()) == ["prob_rank", "ctx_rank:alpaca"]
-    assert report.markdown(report.lengths({})).startswith("| data | rank | mean_tokens")
+    assert markdown(report.lengths({})).startswith("| data | rank | mean_tokens")
 
 
 def cost_file(path, provider, model, calls, price=None, cached=0):
@@ -109,10 +112,9 @@ def test_cost_table_sums_per_stage_and_model_with_unparsed_answers(tmp_path):
     (tmp_path / "judged/1.quarantine.jsonl").write_text("")
     vicuna = cost_file(tmp_path / "tuna/vicuna.json", "llamacpp", "smol", 6)
     write(tmp_path / "tuna/vicuna.json", {"unparsed": 1})
-    unparsed = report.unparsed_counts([tmp_path / "judged/0.quarantine.jsonl", tmp_path / "judged/1.quarantine.jsonl"],
-                                      [tmp_path / "tuna/vicuna.json"])
-    table = report.cost_table([("teacher", p) for p in teacher] + [("ranking_judge", p) for p in judged]
-                              + [("vicuna_judge", vicuna)], unparsed)
+    unparsed = report_cost.unparsed_counts([tmp_path / "judged/0.quarantine.jsonl",
+                                            tmp_path / "judged/1.quarantine.jsonl"], [tmp_path / "tuna/vicuna.json"])
+    table = report_cost.cost_table({"teacher": teacher, "ranking_judge": judged, "vicuna_judge": [vicuna]}, unparsed)
     row = table.loc[("teacher", "openai", "gpt-x")]
     assert row["files"] == 2 and row["calls"] == 24 and row["prompt_tokens"] == 2400  # cached answers count
     assert row["usd"] == pytest.approx(2 * (1200 * 0.01 + 120 * 0.03) / 1000)
@@ -121,13 +123,15 @@ def test_cost_table_sums_per_stage_and_model_with_unparsed_answers(tmp_path):
     assert table.loc[("vicuna_judge", "llamacpp", "smol"), "unparsed"] == 1
     total = table.loc[("total", "", "")]
     assert total["calls"] == 24 + 8 + 6 and total["unparsed"] == 3 and total["usd"] == pytest.approx(row["usd"])
-    assert "| ranking_judge | llamacpp | smol | 2 | 8 | 800 | 80 |  | 2 |" in report.markdown(table)
+    assert "| ranking_judge | llamacpp | smol | 2 | 8 | 800 | 80 |  | 2 |" in markdown(table)
 
 
 def test_bad_cost_file_names_the_file(tmp_path):
     write(tmp_path / "0.cost.json", {"total": {"calls": 1}})
     with pytest.raises(TunaError, match=r"0.cost.json: not a cost file"):
-        report.cost_table([("teacher", tmp_path / "0.cost.json")])
+        report_cost.cost_table({"teacher": [tmp_path / "0.cost.json"]})
+    with pytest.raises(TunaError, match=r"1.cost.json: cost file not found"):
+        report_cost.cost_table({"teacher": [tmp_path / "1.cost.json"]})
 
 
 def test_sources_give_each_files_hash_and_stamp(tmp_path):
@@ -143,27 +147,51 @@ def test_sources_give_each_files_hash_and_stamp(tmp_path):
     assert len(table) == 2
 
 
-def test_report_inputs_follow_the_default_config():
+def test_report_spec_follows_the_default_config():
     cfg = copy.deepcopy(DEFAULT)
-    assert report_inputs.ranking_datasets(load(cfg)) == {"prob_rank": "results/prob_rank/ranked.jsonl",
-                                                   "ctx_rank:alpaca": "results/ctx_rank/alpaca/ranked.jsonl",
-                                                   "ctx_rank:tuna_p": "results/ctx_rank/tuna_p/ranked.jsonl"}
-    costs = report_inputs.cost_files(load(cfg))
-    assert ("teacher", "results/prob_rank/teacher/1.cost.json") in costs
-    assert ("ranking_judge", "results/ctx_rank/tuna_p/judged/0.cost.json") in costs
-    assert ("answers", "results/alpaca/answers/vicuna.cost.json") in costs
-    assert [path for stage, path in costs if stage == "vicuna_judge"] == ["results/tuna/vicuna.cost.json"]
-    assert len(costs) == 2 + 2 * (2 + 2) + 2 + 1
-    assert report_inputs.quarantine_files(load(cfg))[0] == "results/ctx_rank/alpaca/judged/0.quarantine.jsonl"
+    spec = load(cfg).report_spec()
+    assert spec.rankings == {"prob_rank": Path("results/prob_rank/ranked.jsonl"),
+                             "ctx_rank:alpaca": Path("results/ctx_rank/alpaca/ranked.jsonl"),
+                             "ctx_rank:tuna_p": Path("results/ctx_rank/tuna_p/ranked.jsonl")}
+    assert list(spec.costs) == ["teacher", "self_sampling", "ranking_judge", "answers", "vicuna_judge"]
+    assert Path("results/prob_rank/teacher/1.cost.json") in spec.costs["teacher"]
+    assert Path("results/ctx_rank/tuna_p/judged/0.cost.json") in spec.costs["ranking_judge"]
+    assert Path("results/alpaca/answers/vicuna.cost.json") in spec.costs["answers"]
+    assert spec.costs["vicuna_judge"] == [Path("results/tuna/vicuna.cost.json")]
+    assert sum(map(len, spec.costs.values())) == 2 + 2 * (2 + 2) + 2 + 1
+    assert spec.quarantine[0] == Path("results/ctx_rank/alpaca/judged/0.quarantine.jsonl")
+    assert spec.results == {"alpaca": {}, "tuna": {"vicuna": Path("results/tuna/vicuna.json")}}
+    # held-out results of the evaluated held-out models, keyed by the data set's name
+    assert spec.agreement == {m: {"prob_rank": Path(f"results/{m}/agreement_prob_rank.json")}
+                              for m in ("alpaca", "tuna")}
+    assert spec.nll == {m: {"held_out": Path(f"results/{m}/nll.json")} for m in ("alpaca", "tuna")}
+    assert spec.training_curves == {"tuna": Path("checkpoints/tuna")}
+    assert spec.human_labelling == HumanLabelling(usd_per_comparison=0.25, comparisons_per_example=6, judged=[
+        "results/ctx_rank/alpaca/ranked.jsonl", "results/ctx_rank/tuna_p/ranked.jsonl"])
+    assert list(spec.tables_written()) == ["table1", "lengths", "cost", "sources"]
+    assert list(spec.plots_drawn()) == ["vicuna_win_lose_tie", "agreement", "training_curves"]
+    assert Path("results/tuna/agreement_prob_rank.json") in spec.inputs()
     cfg["models"]["tuna_c"]["data"] = "prm_rank:alpaca"
     cfg["prms"] = {"prm": {"backbone": "alpaca"}}
-    cfg["evaluation"].update(benchmarks=["superni", "lmentry"], models=["alpaca"])
-    assert "prm_rank:alpaca" in report_inputs.ranking_datasets(load(cfg))
-    assert [p for s, p in report_inputs.cost_files(load(cfg)) if s == "answers"] == [
-        "results/alpaca/answers/superni_0shot.cost.json", "results/alpaca/answers/superni_2shot.cost.json",
-        "results/alpaca/answers/lmentry.cost.json"]
-    assert load(cfg).judged_models() == []
+    cfg["evaluation"].update(benchmarks=["superni", "lmentry"], models=["alpaca"], tables={"t": ["alpaca"]})
+    spec = load(cfg).report_spec()
+    assert "prm_rank:alpaca" in spec.rankings
+    assert spec.costs["answers"] == [Path("results/alpaca/answers/superni_0shot.cost.json"),
+                                     Path("results/alpaca/answers/superni_2shot.cost.json"),
+                                     Path("results/alpaca/answers/lmentry.cost.json")]
+    assert "vicuna_judge" not in spec.costs and load(cfg).judged_models() == []
+    assert spec.prm_agreement == [Path("results/ctx_rank/alpaca/prm_agreement.json")]
+    assert list(spec.tables_written()) == ["table1", "lengths", "cost", "sources", "t", "prm_agreement"]
     assert repeat_option("--model", ["a", "b c"]) == "--model a --model 'b c'"
+
+
+def test_a_spec_file_with_a_bad_value_names_the_key(tmp_path):
+    with pytest.raises(TunaError, match=r"spec.yaml: lambda_sweeps.x\+prob_rank.b: Input should be a valid number"):
+        read_spec("models: [a]\nbaseline: a\nlambda_sweeps: {x+prob_rank: {b: high}}\n", "spec.yaml")
+    with pytest.raises(TunaError, match=r"spec.yaml: tabels: unknown key"):
+        read_spec("models: [a]\nbaseline: a\ntabels: {}\n", "spec.yaml")
+    with pytest.raises(TunaError, match=r"spec.yaml: models: required key missing"):
+        read_spec("baseline: a\n", "spec.yaml")
 
 
 def test_mle_weight_sweeps_group_models_differing_only_in_lambda():
@@ -178,27 +206,21 @@ def test_mle_weight_sweeps_group_models_differing_only_in_lambda():
     models["lone"] = {"init": "tuna_p", "data": "ctx_rank:tuna_p", "train": {"lr": 1.0e-6, "mle_weight": 1.0}}
     cfg["evaluation"]["models"] = ["alpaca", "tuna_p", "p0", "p5", "p5_lr", "tuna_c", "c0", "m0", "m1", "tuna",
                                    "lone"]
-    assert report_inputs.mle_weight_sweeps(load(cfg)) == {
+    assert load(cfg).report_spec().lambda_sweeps == {
         "alpaca+prob_rank": {"tuna_p": 1.0, "p0": 0.0, "p5": 5.0},
         "alpaca+ctx_rank:alpaca": {"tuna_c": 1.0, "c0": 0.0},
     }  # tuna and lone share init, data and lambda: the same point twice, no sweep
     cfg["evaluation"]["models"] = ["alpaca", "tuna_p", "tuna"]
-    assert report_inputs.mle_weight_sweeps(load(cfg)) == {}
+    assert config_sweeps.mle_weight_sweeps(load(cfg)) == {}
 
 
 def test_lambda_sweep_plot_is_a_png(tmp_path):
     for model, score in (("a", 20.0), ("b", 25.0)):
-        write(tmp_path / model / "lmentry.json", {"lmentry_score": score})
-    table = report.table1(tmp_path, ["a", "b"], "a")
+        result(tmp_path, model, "lmentry", {"lmentry_score": score})
+    table = report.table1(report_spec(tmp_path, ["a", "b"]))
     out = tmp_path / "sweep.png"
     plots.plot_lambda_sweep(table, {"x+prob_rank": {"a": 0.0, "b": 1.0}}, out)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 5000
-
-
-def test_report_command_rejects_a_bad_sweep(tmp_path):
-    result = CliRunner().invoke(main, ["report", "--results", str(tmp_path), "--model", "a", "--baseline", "a",
-                                       "--sweep", "x+prob_rank=b:high", "-o", str(tmp_path / "report")])
-    assert result.exit_code == 2 and "expected LABEL=MODEL:LAMBDA with a number LAMBDA" in result.output
 
 
 def test_data_sweeps_group_models_differing_only_in_max_examples():
@@ -213,14 +235,17 @@ def test_data_sweeps_group_models_differing_only_in_max_examples():
     models["sft8"] = {"init": "alpaca", "data": "instructions", "train": {"objective": "mle", "max_examples": 8}}
     cfg["evaluation"]["models"] = ["alpaca", "tuna_p", "p13", "p39", "p13_lr", "p13_l0", "tuna_c", "c13", "sft",
                                    "sft8", "tuna"]
-    assert report_inputs.data_sweeps(load(cfg)) == {
+    assert config_sweeps.data_sweeps(load(cfg)) == {
         "alpaca+prob_rank": {"tuna_p": None, "p13": 13, "p39": 39, "alpaca": 0},  # the init is the 0 point
         "alpaca+ctx_rank:alpaca": {"tuna_c": None, "c13": 13, "alpaca": 0},
         "alpaca+instructions": {"sft": None, "sft8": 8, "alpaca": 0},  # any objective; deepspeed: null is none
     }
-    assert report_inputs.mle_weight_sweeps(load(cfg)) == {"alpaca+prob_rank": {"p13": 1.0, "p13_l0": 0.0}}
+    spec = load(cfg).report_spec()
+    assert spec.lambda_sweeps == {"alpaca+prob_rank": {"p13": 1.0, "p13_l0": 0.0}}
+    assert spec.data_sweeps["alpaca+ctx_rank:alpaca"] == {m: Path(f"checkpoints/{m}")
+                                                          for m in ("tuna_c", "c13", "alpaca")}
     cfg["evaluation"]["models"] = ["alpaca", "tuna_p", "p13_lr", "tuna"]
-    assert report_inputs.data_sweeps(load(cfg)) == {}
+    assert config_sweeps.data_sweeps(load(cfg)) == {}
 
 
 def trained_checkpoint(path, kept):
@@ -231,17 +256,15 @@ def trained_checkpoint(path, kept):
 
 
 def test_report_command_draws_the_data_sweep_from_checkpoint_counts(tmp_path):
-    results = tmp_path / "results"
     for model, score in (("alpaca", 20.0), ("tuna_p", 24.0), ("p13", 21.0)):
-        write(results / model / "lmentry.json", {"lmentry_score": score})
+        result(tmp_path, model, "lmentry", {"lmentry_score": score})
     full, part = trained_checkpoint(tmp_path / "ckpt" / "tuna_p", 52), trained_checkpoint(tmp_path / "ckpt" / "p13", 13)
     assert report.trained_examples(full) == 52 and report.trained_examples(part) == 13
-    out = results / "report"
-    args = ["report", "--results", str(results), "--model", "alpaca", "--model", "tuna_p", "--model", "p13",
-            "--baseline", "alpaca", "--data-sweep", f"alpaca+prob_rank=tuna_p:{full}",
-            "--data-sweep", f"alpaca+prob_rank=p13:{part}", "-o", str(out)]
-    result = CliRunner().invoke(main, args)
-    assert result.exit_code == 0, result.output
+    out = tmp_path / "results" / "report"
+    spec = report_spec(tmp_path, ["alpaca", "tuna_p", "p13"],
+                       data_sweeps={"alpaca+prob_rank": {"tuna_p": full, "p13": part}})
+    run = run_report(spec, out)
+    assert run.exit_code == 0, run.output
     assert out.joinpath("data_sweep.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert out.joinpath("data_sweep.png").stat().st_size > 5000 and not out.joinpath("lambda_sweep.png").exists()
     stamp = json.loads(out.joinpath("provenance.json").read_text())
@@ -250,15 +273,11 @@ def test_report_command_draws_the_data_sweep_from_checkpoint_counts(tmp_path):
     assert str(part / "provenance.json") in sources
 
     (part / "provenance.json").write_text(json.dumps({"params": {}}))  # not stamped by tuna train
-    result = CliRunner().invoke(main, args)
-    assert result.exit_code == 1 and "p13/provenance.json: no count of training examples (data.kept)" in result.output
-
-
-def test_report_command_rejects_a_bad_data_sweep(tmp_path):
-    result = CliRunner().invoke(main, ["report", "--results", str(tmp_path), "--model", "a", "--baseline", "a",
-                                       "--data-sweep", f"x+prob_rank=b:{tmp_path / 'missing'}", "-o", str(tmp_path)])
-    assert result.exit_code == 2 and "expected LABEL=MODEL:CHECKPOINT with an existing CHECKPOINT directory" in (
-        result.output)
+    run = run_report(spec, out)
+    assert run.exit_code == 1 and "p13/provenance.json: no count of training examples (data.kept)" in run.output
+    (part / "provenance.json").unlink()  # no checkpoint there at all
+    run = run_report(spec, out)
+    assert run.exit_code == 1 and "p13/provenance.json: cannot read (No such file or directory)" in run.output
 
 
 def test_win_lose_tie_plot_is_a_png(tmp_path):
@@ -349,9 +368,8 @@ def test_human_import_rejects_bad_rank(tmp_path):
 
 
 def test_report_command_writes_more_tables_and_the_human_labelling_row(tmp_path):
-    results = tmp_path / "results"
     for model, score in (("alpaca", 20.0), ("tuna_p", 24.0), ("mix", 21.0)):
-        write(results / model / "lmentry.json", {"lmentry_score": score})
+        result(tmp_path, model, "lmentry", {"lmentry_score": score})
     judged = tmp_path / "ctx.jsonl"
     write_jsonl(judged, [Ranking(id=f"r{k}", instruction="x", source="judge",
                                  candidates=[RankedCandidate(text="a b", n_tokens=2)]) for k in range(3)])
@@ -359,14 +377,32 @@ def test_report_command_writes_more_tables_and_the_human_labelling_row(tmp_path)
     imported.mkdir(parents=True)
     provenance.stamp([imported], params={"source": "/models/alpaca-7b"})
     assert report.trained_examples(imported) == 0  # an imported model: the 0 point of a data-amount sweep
-    out = results / "report"
-    result = CliRunner().invoke(main, [
-        "report", "--results", str(results), "--model", "alpaca", "--model", "tuna_p", "--model", "mix",
-        "--baseline", "alpaca", "--ranked", f"ctx_rank:alpaca={judged}", "--table", "table3=alpaca,mix",
-        "--human-price", "0.25", "6", "-o", str(out)])
-    assert result.exit_code == 0, result.output
+    out = tmp_path / "results" / "report"
+    spec = report_spec(tmp_path, ["alpaca", "tuna_p", "mix"], rankings={"ctx_rank:alpaca": judged},
+                       tables={"table3": ["alpaca", "mix"]},
+                       human_labelling=HumanLabelling(usd_per_comparison=0.25, comparisons_per_example=6,
+                                                      judged=[judged]))
+    run = run_report(spec, out)
+    assert run.exit_code == 0, run.output
     rows = list(csv.DictReader(out.joinpath("table3.csv").open()))
     assert [r["model"] for r in rows] == ["alpaca", "mix"] and float(rows[1]["delta_lmentry"]) == 1.0
     assert out.joinpath("table3.md").exists() and out.joinpath("table3.html").exists()
     human = [r for r in csv.DictReader(out.joinpath("cost.csv").open()) if r["provider"] == "human"]
     assert len(human) == 1 and (human[0]["calls"], float(human[0]["usd"])) == ("18", 4.5)  # 3 examples x 6 x 0.25
+    assert read_spec(out.joinpath("spec.json").read_text(), "spec.json") == spec  # kept for audit
+    stamp = json.loads(out.joinpath("provenance.json").read_text())
+    assert stamp["params"]["tables"] == {"table3": ["alpaca", "mix"]}
+    assert {Path(i["path"]) for i in stamp["inputs"]} == {judged, *(Path(layout(tmp_path).result(m, "lmentry"))
+                                                                   for m in ("alpaca", "tuna_p", "mix"))}
+
+
+def test_report_reads_its_spec_from_standard_input_as_the_rule_gives_it(tmp_path):
+    result(tmp_path, "alpaca", "lmentry", {"lmentry_score": 20.0})
+    spec = report_spec(tmp_path, ["alpaca"])
+    out = tmp_path / "results" / "report"
+    run = CliRunner().invoke(main, ["report", "--spec", "-", "-o", str(out)], input=spec.model_dump_json())
+    assert run.exit_code == 0, run.output
+    assert [r["lmentry"] for r in csv.DictReader(out.joinpath("table1.csv").open())] == ["20.0"]
+    assert read_spec(out.joinpath("spec.json").read_text(), "spec.json") == spec
+    run = CliRunner().invoke(main, ["report", "--spec", "-", "-o", str(out)], input="models: [a]\n")
+    assert run.exit_code == 1 and "Error: <stdin>: baseline: required key missing" in run.output

@@ -117,7 +117,8 @@ def test_report_rule_and_snakemake_report(tmp_path):
     assert {row["model"]: row["agree_prob_rank"] for row in csv.DictReader(report.joinpath("table1.csv").open())} == {
         "alpaca": "0.5", "tuna_p": "0.75", "tuna_p_l0": ""}
     stamp = json.loads(report.joinpath("provenance.json").read_text())
-    assert stamp["params"]["sweeps"] == {"alpaca+prob_rank": {"tuna_p": 1.0, "tuna_p_l0": 0.0}}
+    assert stamp["params"]["lambda_sweeps"] == {"alpaca+prob_rank": {"tuna_p": 1.0, "tuna_p_l0": 0.0}}
+    assert json.loads(report.joinpath("spec.json").read_text()) == stamp["params"]  # the spec, kept for audit
     prm = list(csv.DictReader(report.joinpath("prm_agreement.csv").open()))
     assert [(row["prm"], row["ranking"], row["pair_accuracy"]) for row in prm] == [("prm", "ctx_rank-alpaca", "0.7")]
 
@@ -168,7 +169,7 @@ def test_report_rule_draws_a_data_amount_sweep(tmp_path):
     assert stamp["params"]["data_sweeps"] == {
         "alpaca+prob_rank": {"tuna_p": "checkpoints/tuna_p", "tuna_p_2": "checkpoints/tuna_p_2",
                              "alpaca": "checkpoints/alpaca"}}
-    assert stamp["params"]["sweeps"] == {"alpaca+prob_rank": {"tuna_p": 1.0, "tuna_p_l0": 0.0}}  # not tuna_p_2
+    assert stamp["params"]["lambda_sweeps"] == {"alpaca+prob_rank": {"tuna_p": 1.0, "tuna_p_l0": 0.0}}  # not tuna_p_2
     snakemake(tmp_path, "--report", str(tmp_path / "report.html"))
     assert "Data-amount sweep:" in (tmp_path / "report.html").read_text()
 

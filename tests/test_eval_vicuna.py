@@ -8,7 +8,7 @@ from fault_server import FaultServer
 
 from tuna.errors import TunaError
 from tuna.evaluate import vicuna
-from tuna.llm import Limits, RequestCache, make_provider
+from tuna.llm import Limits, ProviderSpec, RequestCache, make_provider
 from tuna.records import Attempt
 
 DEMO = vicuna.DATA
@@ -50,7 +50,7 @@ def test_upstream_judge_prompts_build_messages(upstream, name, style):
 
 
 @pytest.mark.parametrize("name,style", [("vicuna_demo_review_prompts.jsonl", "review"),
-                                        ("vicuna_demo_judge_prompts.jsonl", "pairwise")])
+                                        ("vicuna_demo_pairwise_prompts.jsonl", "pairwise")])
 def test_demo_judge_prompts_have_the_upstream_shape(name, style):
     prompts = vicuna.load_judge_prompts(DEMO / name, style)
     user = vicuna.judge_messages(prompts["general"], "Q", "a1", "a2")[1]["content"]
@@ -90,11 +90,11 @@ def test_parse_pairwise(text, expected):
 
 def judge_pairs(tmp_path, reply, question, style, retries, orders=vicuna.ORDERS):
     """The orders of one question judged over HTTP by a judge whose answers `reply` scripts."""
-    prompts = vicuna.load_judge_prompts(DEMO / f"vicuna_demo_{'judge' if style == 'pairwise' else 'review'}_prompts"
-                                               ".jsonl", style)
+    prompts = vicuna.load_judge_prompts(vicuna.DEMO_JUDGE_PROMPTS[style], style)
     with FaultServer(reply=reply) as server:
-        judge = make_provider("openai", "judge", base_url=server.url, template="alpaca",
-                              cache=RequestCache(tmp_path / "cache.sqlite"), limits=Limits(max_retries=0))
+        judge = make_provider(ProviderSpec(kind="openai", model="judge", base_url=server.url), template="alpaca",
+                              cache=RequestCache(tmp_path / "cache.sqlite"),
+                              limits=Limits(max_retries=0))
         pair = vicuna.judge_pairs(judge, prompts, [question], {question.id: "MODEL"}, {question.id: "BASE"}, style,
                                   retries, 64, False, orders)
         return pair, server.log

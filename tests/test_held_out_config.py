@@ -7,8 +7,8 @@ import yaml
 from workflow_run import ROOT, planned_jobs, snakemake, write_config
 
 from tuna import config as tuna_config
+from tuna.config.sweeps import beta_sweeps
 from tuna.errors import TunaError
-from tuna.evaluate import report_inputs
 
 DEFAULT = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
 PAPER = yaml.safe_load((ROOT / "config" / "paper.yaml").read_text())
@@ -73,14 +73,14 @@ def test_bad_nll_data_is_named(nll_data, message):
 
 def test_the_papers_beta_sweep_is_table5_and_the_default_has_none():
     paper = tuna_config.load(PAPER)
-    assert report_inputs.beta_sweeps(paper) == {"alpaca+prob_rank": {
+    assert beta_sweeps(paper) == {"alpaca+prob_rank": {
         "tuna_p": 1.3, "tuna_p_beta0_9": 0.9, "tuna_p_beta1_0": 1.0, "tuna_p_beta1_1": 1.1, "tuna_p_beta1_2": 1.2,
         "tuna_p_beta1_4": 1.4}}
     assert "runs/paper/results/tuna_p_beta0_9/nll_lima.json" in paper.held_out_results()
-    assert report_inputs.beta_sweeps(tuna_config.load(DEFAULT)) == {}
+    assert beta_sweeps(tuna_config.load(DEFAULT)) == {}
     no_nll = copy.deepcopy(PAPER)
     del no_nll["evaluation"]["held_out"]["nll_data"]
-    assert report_inputs.beta_sweeps(tuna_config.load(no_nll)) == {}  # no split, no NLL data: nothing to pick by
+    assert beta_sweeps(tuna_config.load(no_nll)) == {}  # no split, no NLL data: nothing to pick by
 
 
 def with_prm(**held_out):
@@ -112,7 +112,8 @@ def test_the_held_out_target_plans_prm_agreement_and_nll_data_jobs(tmp_path):
             "--data-name ctx_rank:alpaca --model-name prm -o results/ctx_rank/alpaca/prm_agreement.json") in prm_job
     assert f"--data {tmp_path / 'absent' / 'train.jsonl'} --data-name lima" in dry
     report = snakemake(tmp_path, "-n", "-p", "results/report/table1.csv").stdout
-    assert "--prm-agreement results/ctx_rank/alpaca/prm_agreement.json" in report and "--nll-data lima" in report
+    assert '"prm_agreement":["results/ctx_rank/alpaca/prm_agreement.json"]' in report  # the spec the report reads
+    assert '"nll":{"alpaca":{"held_out":"results/alpaca/nll.json","lima":"results/alpaca/nll_lima.json"}' in report
 
     write_config(tmp_path, PAPER)
     paper = planned_jobs(tmp_path, "held_out")

@@ -85,7 +85,7 @@ def test_training_never_sees_the_held_out_examples(tmp_path):
 
 def test_contextual_ranking_covers_the_first_k_and_the_held_out_instructions():
     from tuna import config as tuna_config
-    from tuna.cost import estimate_judge
+    from tuna.cost_estimate import estimate_judge
     from tuna.datasets import contextual_instructions, limit_with_held_out
 
     instructions, held_out = limit_with_held_out(load_alpaca(DEMO), 12, 4, seed=0)

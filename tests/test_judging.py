@@ -11,13 +11,14 @@ from tuna import stages
 from tuna.config.settings import Judge
 from tuna.errors import TunaError
 from tuna.judging import REASK_TEMPERATURE, ask_until_usable, temperature
-from tuna.llm import Limits, Request, RequestCache, make_provider
+from tuna.llm import Limits, ProviderSpec, Request, RequestCache, make_provider
 from tuna.ranking.contextual import judge_samples, quarantined
 from tuna.records import Candidate, Generation, Instruction, Judgement, QuarantinedAnswer, read_jsonl, write_jsonl
+from tuna.runner import ProviderRun
 
 
 def judge(server, tmp_path):
-    return make_provider("openai", "judge", base_url=server.url, template="alpaca",
+    return make_provider(ProviderSpec(kind="openai", model="judge", base_url=server.url), template="alpaca",
                          cache=RequestCache(tmp_path / "cache.sqlite"), limits=Limits(max_retries=0))
 
 
@@ -84,11 +85,11 @@ def judge_stage(tmp_path, server, reply_api="completions", **settings):
     write_jsonl(instructions, records)
     write_jsonl(samples, [Generation(id=r.id, model="m", candidates=[Candidate(text="hi"), Candidate(text="hello")])
                           for r in records])
-    options = {"provider_kind": "openai", "provider_model": "judge", "base_url": server.url, "api": reply_api,
-               "template": "chat" if reply_api == "chat" else "alpaca", "cache": str(tmp_path / "cache.sqlite"),
-               "concurrency": 4, "rpm": 0, "tpm": 0, "timeout": 10, "max_retries": 0}
+    run = ProviderRun(ProviderSpec(kind="openai", model="judge", base_url=server.url, api=reply_api),
+                      template="chat" if reply_api == "chat" else "alpaca", cache=str(tmp_path / "cache.sqlite"),
+                      limits=Limits(concurrency=4, timeout=10, max_retries=0))
     return stages.judge(instructions, samples, None, Judge(**settings), 0, tmp_path / "judged.jsonl",
-                        tmp_path / "quarantine.jsonl", options)
+                        tmp_path / "quarantine.jsonl", run)
 
 
 def test_a_judge_that_ranks_nothing_fails_after_keeping_every_attempt(tmp_path):

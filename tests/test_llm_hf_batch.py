@@ -3,7 +3,7 @@
 import pytest
 from tiny_llama import save_tiny_checkpoint
 
-from tuna.llm import Request, make_provider
+from tuna.llm import ProviderSpec, Request, make_provider
 
 # Prompts of different lengths, so batches are left padded.
 QUESTIONS = ["Name three colors.", "What is the capital of France? Answer in one word, then explain.",
@@ -23,7 +23,8 @@ def same_answers(ours, theirs) -> bool:
 
 
 def provider(checkpoint, tmp_path, name, batch_size):
-    return make_provider("hf", str(checkpoint), batch_size=batch_size, cache=tmp_path / f"{name}.sqlite")
+    return make_provider(ProviderSpec(kind="hf", model=str(checkpoint), batch_size=batch_size),
+                         cache=tmp_path / f"{name}.sqlite")
 
 
 def test_batched_greedy_equals_one_at_a_time(tiny, tmp_path):

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tuna.llm import Request, RequestCache, make_provider
+from tuna.llm import ProviderSpec, Request, RequestCache, make_provider
 
 pytestmark = pytest.mark.slow
 
@@ -18,11 +18,11 @@ TEXTS = [
 @pytest.fixture(scope="module")
 def llama(smollm2_gguf, tmp_path_factory):
     cache = RequestCache(tmp_path_factory.mktemp("cache") / "requests.sqlite")
-    return make_provider("llamacpp", str(smollm2_gguf), n_ctx=1024, cache=cache)
+    return make_provider(ProviderSpec(kind="llamacpp", model=str(smollm2_gguf), n_ctx=1024), cache=cache)
 
 
 def test_continuation_scores_match_transformers(llama, smollm2_checkpoint, tmp_path):
-    hf = make_provider("hf", str(smollm2_checkpoint), cache=tmp_path / "c.sqlite")
+    hf = make_provider(ProviderSpec(kind="hf", model=str(smollm2_checkpoint)), cache=tmp_path / "c.sqlite")
     for instruction, response in TEXTS:
         prompt = llama.prompt(instruction)
         assert prompt == hf.prompt(instruction) and prompt.startswith("<|im_start|>")
@@ -66,7 +66,7 @@ def test_constrained_output_and_stop_strings(llama):
 
 
 def test_hf_sampling_logprobs_match_its_scores(smollm2_checkpoint, tmp_path):
-    hf = make_provider("hf", str(smollm2_checkpoint), cache=tmp_path / "c.sqlite")
+    hf = make_provider(ProviderSpec(kind="hf", model=str(smollm2_checkpoint)), cache=tmp_path / "c.sqlite")
     [[cand]] = hf.generate([Request("Name a planet.", seed=5, max_tokens=16)])
     scored = hf.score(hf.prompt("Name a planet."), cand.text)
     assert cand.n_tokens == len(cand.logprobs) > 0

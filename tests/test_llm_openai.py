@@ -7,12 +7,12 @@ import pytest
 from fault_server import FaultServer
 
 from tuna.errors import TunaError
-from tuna.llm import Limits, Request, RequestCache, make_provider
+from tuna.llm import Limits, ProviderSpec, Request, RequestCache, make_provider
 
 
 def provider(server, tmp_path, api="completions", **limits):
     limits = {"concurrency": 4, "timeout": 0.5, "max_retries": 3, **limits}
-    return make_provider("openai", "fake", base_url=server.url, api=api, template="alpaca",
+    return make_provider(ProviderSpec(kind="openai", model="fake", base_url=server.url, api=api), template="alpaca",
                          cache=RequestCache(tmp_path / "cache.sqlite"), limits=Limits(**limits))
 
 
@@ -65,8 +65,9 @@ def test_retries_are_bounded_and_failures_recorded(tmp_path):
 def test_auth_and_unknown_model_fail_fast(tmp_path, monkeypatch, status, message):
     monkeypatch.setenv("TUNA_TEST_KEY", "sk-test")
     with FaultServer(faults={"q": [f"always:{status}"]}) as server:
-        llm = make_provider("openai", "fake", base_url=server.url, template="alpaca", api_key_env="TUNA_TEST_KEY",
-                            cache=RequestCache(tmp_path / "c.sqlite"), limits=Limits(concurrency=2, max_retries=5))
+        llm = make_provider(ProviderSpec(kind="openai", model="fake", base_url=server.url, api_key_env="TUNA_TEST_KEY"),
+                            template="alpaca", cache=RequestCache(tmp_path / "c.sqlite"),
+                            limits=Limits(concurrency=2, max_retries=5))
         with pytest.raises(TunaError, match=message):
             llm.generate([Request(f"q{i}") for i in range(20)])
         assert len(server.log) <= 2  # no retries, the other calls are not sent
@@ -87,8 +88,8 @@ def test_a_refused_connection_is_not_called_a_timeout(tmp_path):
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{probe.getsockname()[1]}/v1"
-    llm = make_provider("openai", "fake", base_url=url, template="alpaca", cache=RequestCache(tmp_path / "c.sqlite"),
-                        limits=Limits(max_retries=0))
+    llm = make_provider(ProviderSpec(kind="openai", model="fake", base_url=url), template="alpaca",
+                        cache=RequestCache(tmp_path / "c.sqlite"), limits=Limits(max_retries=0))
     [[candidate]] = llm.generate([Request("q")])
     assert candidate.error == f"connection refused: nothing listens at {url}"
 
@@ -97,7 +98,8 @@ def test_missing_key_for_openai_names_the_variable(monkeypatch, tmp_path):
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     monkeypatch.delenv("NO_SUCH_KEY", raising=False)
     with pytest.raises(TunaError, match="set the environment variable NO_SUCH_KEY"):
-        make_provider("openai", "gpt-x", api_key_env="NO_SUCH_KEY", template="alpaca", cache=tmp_path / "c")
+        make_provider(ProviderSpec(kind="openai", model="gpt-x", api_key_env="NO_SUCH_KEY"), template="alpaca",
+                      cache=tmp_path / "c")
 
 
 def test_calls_run_concurrently_and_a_rerun_makes_zero_requests(tmp_path):

@@ -16,7 +16,7 @@ import time
 import pytest
 from local_servers import journaled_answers, wait_until_serving
 
-from tuna.llm import Limits, Request, RequestCache, make_provider
+from tuna.llm import Limits, ProviderSpec, Request, RequestCache, make_provider
 
 # find_spec, not importorskip: importing vLLM takes seconds, even for `-m "not slow"`.
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(importlib.util.find_spec("vllm") is None,
@@ -27,7 +27,7 @@ QUESTIONS = ["Name three colors.", "What is the capital of France?", "Write a ha
 
 @pytest.fixture(scope="module")
 def engine(smollm2_checkpoint, tmp_path_factory):
-    provider = make_provider("vllm", str(smollm2_checkpoint), n_ctx=1024,
+    provider = make_provider(ProviderSpec(kind="vllm", model=str(smollm2_checkpoint), n_ctx=1024),
                              cache=tmp_path_factory.mktemp("vllm") / "requests.sqlite")
     yield provider
     provider.close()
@@ -35,7 +35,8 @@ def engine(smollm2_checkpoint, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def hf(smollm2_checkpoint, tmp_path_factory):
-    return make_provider("hf", str(smollm2_checkpoint), cache=tmp_path_factory.mktemp("hf") / "requests.sqlite")
+    return make_provider(ProviderSpec(kind="hf", model=str(smollm2_checkpoint)),
+                         cache=tmp_path_factory.mktemp("hf") / "requests.sqlite")
 
 
 def test_samples_greedy_answers_and_logprobs_match_transformers(engine, hf):
@@ -72,7 +73,8 @@ def test_constrained_answer_and_stop_strings(engine):
 def test_a_rerun_makes_no_calls_and_starts_no_engine(engine, smollm2_checkpoint):
     requests = [Request(q, temperature=0, max_tokens=32) for q in QUESTIONS]
     first = engine.generate(requests)
-    again = make_provider("vllm", str(smollm2_checkpoint), n_ctx=1024, cache=engine.cache.path)
+    again = make_provider(ProviderSpec(kind="vllm", model=str(smollm2_checkpoint), n_ctx=1024),
+                          cache=engine.cache.path)
     assert again.generate(requests) == first
     assert again.meter.calls == 0 and again.meter.cached == 3 and again._llm is None
     again.close()
@@ -82,10 +84,10 @@ def test_a_rerun_makes_no_calls_and_starts_no_engine(engine, smollm2_checkpoint)
 JOB = """
 import json
 import sys
-from tuna.llm import Request, make_provider
+from tuna.llm import ProviderSpec, Request, make_provider
 
 if __name__ == "__main__":
-    provider = make_provider("vllm", sys.argv[1], n_ctx=1024, cache=sys.argv[2])
+    provider = make_provider(ProviderSpec(kind="vllm", model=sys.argv[1], n_ctx=1024), cache=sys.argv[2])
     lengths = [2, 4, 8, 200]
     results = provider.generate([Request(f"Tell a long story about the number {n}.", temperature=0, max_tokens=n,
                                          stop=()) for n in lengths])
@@ -142,8 +144,9 @@ def vllm_server(smollm2_checkpoint):
 
 
 def test_vllm_serve_through_the_openai_provider(vllm_server, engine, tmp_path):
-    llm = make_provider("openai", "smollm2", base_url=vllm_server, api="chat", template="chat",
-                        cache=RequestCache(tmp_path / "c.sqlite"), limits=Limits(concurrency=4, timeout=300))
+    llm = make_provider(ProviderSpec(kind="openai", model="smollm2", base_url=vllm_server, api="chat"),
+                        template="chat", cache=RequestCache(tmp_path / "c.sqlite"),
+                        limits=Limits(concurrency=4, timeout=300))
     requests = [Request(QUESTIONS[0], n=2, seed=4, max_tokens=16), Request(QUESTIONS[1], temperature=0, max_tokens=32)]
     [samples, [greedy]] = llm.generate(requests)
     assert samples[0].text != samples[1].text
@@ -151,6 +154,6 @@ def test_vllm_serve_through_the_openai_provider(vllm_server, engine, tmp_path):
         assert cand.logprobs is not None and len(cand.logprobs) == cand.n_tokens > 0
     # The server applies the same chat template to the same weights: the same greedy answer.
     assert greedy.text == engine.generate(requests[1:])[0][0].text
-    again = make_provider("openai", "smollm2", base_url=vllm_server, api="chat", template="chat",
-                          cache=RequestCache(tmp_path / "c.sqlite"))
+    again = make_provider(ProviderSpec(kind="openai", model="smollm2", base_url=vllm_server, api="chat"),
+                          template="chat", cache=RequestCache(tmp_path / "c.sqlite"))
     assert again.generate(requests)[1] == [greedy] and again.meter.calls == 0

@@ -5,9 +5,10 @@ import subprocess
 
 import pytest
 
+from tuna.datasets import read_records
 from tuna.errors import TunaError
 from tuna.mixture import alpaca_mul, build, parse_slice, take
-from tuna.records import Instruction, RankedCandidate, Ranking, read_records, write_jsonl
+from tuna.records import Instruction, RankedCandidate, Ranking, write_jsonl
 
 
 def ranking(k: int, n: int = 2) -> Ranking:

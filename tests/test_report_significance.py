@@ -7,22 +7,21 @@ from __future__ import annotations
 import csv
 import json
 import random
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from report_files import layout, report_spec, run_report, write
 
 from tuna.cli import main
+from tuna.config.report_spec import HumanEvaluation
+from tuna.config.settings import Bootstrap
 from tuna.evaluate import human, lmentry, report_significance
 from tuna.evaluate.significance import Settings
 from tuna.records import RankedCandidate, Ranking, write_jsonl
 
 FAST = Settings(resamples=500, seed=0)
-
-
-def write(path, data):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data))
 
 
 def superni_result(quality: float, seed: int, bert: bool = False) -> dict:
@@ -57,19 +56,21 @@ def vicuna_result(wins: int, losses: int, ties: int) -> dict:
 
 @pytest.fixture
 def results(tmp_path):
-    write(tmp_path / "alpaca" / "superni.json", superni_result(0.3, seed=1, bert=True))
-    write(tmp_path / "alpaca" / "lmentry.json", lmentry_result(0.4, seed=1))
-    write(tmp_path / "copy" / "superni.json", superni_result(0.3, seed=1, bert=True))  # the baseline's twin
-    write(tmp_path / "copy" / "lmentry.json", lmentry_result(0.4, seed=1))
-    write(tmp_path / "copy" / "vicuna.json", vicuna_result(10, 10, 20))
-    write(tmp_path / "tuna" / "superni.json", superni_result(0.5, seed=2, bert=True))
-    write(tmp_path / "tuna" / "lmentry.json", lmentry_result(0.9, seed=2))
-    write(tmp_path / "tuna" / "vicuna.json", vicuna_result(30, 5, 5))
+    """The experiment root of three models' results: alpaca, its twin `copy`, and a better `tuna`."""
+    L = layout(tmp_path)
+    write(Path(L.result("alpaca", "superni")), superni_result(0.3, seed=1, bert=True))
+    write(Path(L.result("alpaca", "lmentry")), lmentry_result(0.4, seed=1))
+    write(Path(L.result("copy", "superni")), superni_result(0.3, seed=1, bert=True))  # the baseline's twin
+    write(Path(L.result("copy", "lmentry")), lmentry_result(0.4, seed=1))
+    write(Path(L.result("copy", "vicuna")), vicuna_result(10, 10, 20))
+    write(Path(L.result("tuna", "superni")), superni_result(0.5, seed=2, bert=True))
+    write(Path(L.result("tuna", "lmentry")), lmentry_result(0.9, seed=2))
+    write(Path(L.result("tuna", "vicuna")), vicuna_result(30, 5, 5))
     return tmp_path
 
 
 def test_table1_intervals_and_tests_for_every_delta(results):
-    loaded = {m: {b: json.loads(p.read_text()) if (p := results / m / f"{b}.json").exists() else None
+    loaded = {m: {b: json.loads(p.read_text()) if (p := Path(layout(results).result(m, b))).exists() else None
                   for b in ("superni", "lmentry", "vicuna")} for m in ("alpaca", "copy", "tuna")}
     table = report_significance.table1_uncertainty(loaded, "alpaca", FAST)
     assert table.loc["alpaca"].isna().all()  # the baseline has no delta
@@ -84,9 +85,7 @@ def test_table1_intervals_and_tests_for_every_delta(results):
 
 def test_report_command_shows_intervals_p_values_and_table11(results):
     out = results / "report"
-    run = CliRunner().invoke(main, ["report", "--results", str(results), "--model", "alpaca", "--model", "copy",
-                                    "--model", "tuna", "--baseline", "alpaca", "--bootstrap-resamples", "500",
-                                    "-o", str(out)])
+    run = run_report(report_spec(results, ["alpaca", "copy", "tuna"], bootstrap=Bootstrap(resamples=500)), out)
     assert run.exit_code == 0, run.output
     table = pd.read_csv(out / "table1.csv", index_col="model")
     assert table.loc["tuna", "delta_superni_0shot"] == pytest.approx(20, abs=1.5)
@@ -100,7 +99,7 @@ def test_report_command_shows_intervals_p_values_and_table11(results):
     assert bert.loc[("tuna", 2), "delta_bertscore_f1"] == pytest.approx(2.0)
     assert bert.loc[("copy", 2), "delta_bertscore_f1_p_bootstrap"] == 1.0
     stamp = json.loads((out / "provenance.json").read_text())
-    assert stamp["params"]["bootstrap_resamples"] == 500 and stamp["params"]["bootstrap_seed"] == 0
+    assert stamp["params"]["bootstrap"] == {"resamples": 500, "seed": 0}
 
 
 def filled_sheet(sheet, key, rank_of):
@@ -179,10 +178,10 @@ def test_report_writes_table2_and_appendix_g_when_given(results, tmp_path):
     write(tmp_path / "agreement.json", {"examples": 1, "undefined": 0, "mean_spearman": 0.8, "median_spearman": 0.8,
                                         "per_example": {"ex1": 0.8}})
     out = tmp_path / "report"
-    run = CliRunner().invoke(main, ["report", "--results", str(results), "--model", "alpaca", "--model", "tuna",
-                                    "--baseline", "alpaca", "--bootstrap-resamples", "200", "--human",
-                                    str(tmp_path / "human.json"), "--ranking-agreement", str(tmp_path / "agreement.json"),
-                                    "-o", str(out)])
+    spec = report_spec(results, ["alpaca", "tuna"], bootstrap=Bootstrap(resamples=200),
+                       human=HumanEvaluation(scores=tmp_path / "human.json",
+                                             ranking_agreement=tmp_path / "agreement.json"))
+    run = run_report(spec, out)
     assert run.exit_code == 0, run.output
     table2 = pd.read_csv(out / "table2.csv", index_col="model")
     assert table2.loc["tuna", "p_wilcoxon_vs_alpaca"] == pytest.approx(0.25)  # 3 questions cannot reach p < 0.01

@@ -2,7 +2,8 @@
 
 import pytest
 
-from tuna.ranking.sampling import SamplingRule, sample_diverse
+from tuna.config.settings import Sampling
+from tuna.ranking.sampling import sample_diverse
 from tuna.records import Candidate, Instruction
 
 
@@ -26,7 +27,7 @@ def instruction(ident):
 def test_diverse_samples_are_kept_in_one_round():
     texts = ["red apple pie", "blue ocean waves", "green forest trail", "yellow desert sun"]
     script = Script({"a": texts})
-    [generation] = sample_diverse([instruction("a")], script, SamplingRule(n=4), model="m")
+    [generation] = sample_diverse([instruction("a")], script, Sampling(n=4), model="m")
     assert [c.text for c in generation.candidates] == texts
     assert generation.trials == 4 and script.asked == [[("a", 4, 1.0)]]
     assert all(generation.rouge_l[i][j] < 0.8 for i in range(4) for j in range(4) if i != j)
@@ -39,7 +40,7 @@ def test_similar_sample_is_redrawn_at_higher_temperature():
               "fish swim deep"],
         "b": ["one", "two", "three", "four"],
     })
-    generations = sample_diverse([instruction("a"), instruction("b")], script, SamplingRule(n=4), model="m")
+    generations = sample_diverse([instruction("a"), instruction("b")], script, Sampling(n=4), model="m")
     assert script.asked == [[("a", 4, 1.0), ("b", 4, 1.0)], [("a", 1, 1.1)]]
     assert [c.text for c in generations[0].candidates] == [
         "the cat sat on the mat", "a dog ran home", "birds fly south", "fish swim deep"]
@@ -50,7 +51,7 @@ def test_similar_sample_is_redrawn_at_higher_temperature():
 def test_least_similar_draw_is_kept_after_max_trials():
     near = ["w1 w2 w3 w4 w5 w6 w7 w8 w9 x", "w1 w2 w3 w4 w5 w6 w7 w8 y z", "w1 w2 w3 w4 w5 w6 w7 w8 w9 w10"]
     script = Script({"a": ["w1 w2 w3 w4 w5 w6 w7 w8 w9 w10", near[0], near[1], near[2]]})
-    [generation] = sample_diverse([instruction("a")], script, SamplingRule(n=2, max_trials=3), model="m")
+    [generation] = sample_diverse([instruction("a")], script, Sampling(n=2, max_trials=3), model="m")
     assert script.asked == [[("a", 2, 1.0)], [("a", 1, 1.1)], [("a", 1, 1.2)]]
     assert generation.trials == 4
     # F1 with the kept sample: 0.9, 0.8, 1.0 -> the 0.8 one (drawn at T = 1.1) is kept.

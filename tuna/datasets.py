@@ -19,7 +19,7 @@ from pathlib import Path
 from pydantic import Field
 
 from tuna.errors import TunaError
-from tuna.records import Instruction, Record, atomic_output, iter_jsonl, read_json
+from tuna.records import Instruction, Ranking, Record, atomic_output, iter_jsonl, read_json, write_jsonl
 
 DEMO = Path(__file__).resolve().parent / "data" / "demo_instructions.json"
 
@@ -60,6 +60,17 @@ def download(url: str, out: str | Path, sha256_hex: str | None = None, git_sha1:
     with atomic_output(out, "wb") as handle:
         handle.write(data)
     return digest
+
+
+def download_file(url: str, out: Path, sha256_hex: str | None = None, git_sha1: str | None = None) -> str:
+    """`tuna download`: URL to OUT, verified against the pinned checksum before it is kept, stamped."""
+    from tuna import provenance
+
+    digest = download(url, out, sha256_hex, git_sha1)
+    pinned = bool(sha256_hex or git_sha1)
+    provenance.stamp([out], params={"url": url, "sha256": digest, "pinned": pinned})
+    return f"{out}: sha256 {digest}" + ("" if pinned else "; no pinned checksum: pin it in the config's "
+                                        "downloads: or tuna/config/downloads.yaml")
 
 
 def fetch_all(files: dict[str, tuple[str, str | None]], out: Path) -> dict[str, str]:
@@ -129,6 +140,23 @@ def load_conversations(path: str | Path) -> list[Instruction]:
             for ident, row in zip(ids, rows, strict=True)]
 
 
+def read_records(path: Path) -> list[Ranking | Instruction]:
+    """Ranking records, or Instruction records (plain instruction data, objective mle; also
+    read from a conversation jsonl such as LIMA's, see load_conversations)."""
+    first = {}
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                try:
+                    first = json.loads(line)
+                except json.JSONDecodeError:
+                    pass  # iter_jsonl reports the line properly
+                break
+    if isinstance(first, dict) and "conversations" in first:
+        return load_conversations(path)
+    return list(iter_jsonl(path, Ranking if isinstance(first, dict) and "candidates" in first else Instruction))
+
+
 def _element_line(path: Path, index: int) -> int:
     """The 1-based line where element `index` of the JSON array in `path` starts (for error messages)."""
     text, decoder = path.read_text(encoding="utf-8"), json.JSONDecoder()
@@ -186,3 +214,21 @@ def contextual_instructions(records: list[Instruction], first: int | None,
 def read_ids(path: str | Path) -> frozenset[str]:
     """The ids of an instruction jsonl (e.g. the held-out split written by prepare-data)."""
     return frozenset(record.id for record in iter_jsonl(path, Instruction))
+
+
+def prepare(data, out: Path, held_out_out: Path | None = None) -> str:
+    """`tuna prepare-data`: the source as instruction records with stable ids, the first
+    `data.limit` training ones followed by the held-out ones (also written to `held_out_out`);
+    `data`: the config's `data` settings (source, limit, held_out, held_out_seed)."""
+    from tuna import provenance
+
+    path = source_path(data.source)
+    used, kept_out = limit_with_held_out(load_alpaca(path), data.limit, data.held_out, data.held_out_seed)
+    count = write_jsonl(out, used)
+    params = data.model_dump(include={"source", "limit", "held_out", "held_out_seed"})
+    extra = {"held_out_count": len(kept_out)}
+    provenance.stamp([out], inputs=[path], params=params, extra=extra)
+    if held_out_out is not None:
+        write_jsonl(held_out_out, kept_out)
+        provenance.stamp([held_out_out], inputs=[path], params=params, extra=extra)
+    return f"{out}: {count} instructions from {path}" + (f", {len(kept_out)} of them held out" if data.held_out else "")

@@ -13,8 +13,9 @@ import random
 from collections.abc import Sequence
 from pathlib import Path
 
+from tuna.datasets import read_records
 from tuna.errors import TunaError
-from tuna.records import Instruction, Ranking, read_records
+from tuna.records import Instruction, Ranking
 
 
 def parse_slice(text: str) -> tuple[int, int | None] | None:
@@ -74,3 +75,17 @@ def build(parts: Sequence[tuple[Path, str]], seed: int, mul: bool = False) -> tu
         raise TunaError("a mixture holds ranked records or instruction records, not both")
     random.Random(seed).shuffle(records)
     return records, counts
+
+
+def mix(parts: Sequence[tuple[Path, str]], seed: int, mul: bool, out: Path) -> str:
+    """`tuna mix-data`: a model's training data written to OUT and stamped; its summary."""
+    from tuna import provenance
+    from tuna.records import write_jsonl
+
+    records, counts = build(parts, seed, mul)
+    write_jsonl(out, records)
+    provenance.stamp([out], inputs=[path for path, _ in parts],
+                     params={"parts": [[str(path), how] for path, how in parts], "alpaca_mul": mul, "seed": seed,
+                             "counts": counts})
+    return f"{out}: {len(records)} records (" + ", ".join(
+        f"{path} {how}: {count}" for (path, how), count in zip(parts, counts, strict=True)) + ")"

@@ -8,10 +8,36 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 from tuna.errors import TunaError
-from tuna.records import atomic_dir
+from tuna.records import atomic_dir, atomic_path
+
+
+def import_model(source: str, out: Path, gguf_out: Path | None = None) -> str:
+    """`tuna import-model`: SOURCE (a .gguf file, an HF checkpoint directory, pkg:MODULE/FILE or a
+    Hub model, fetched into the Hub cache) as a checkpoint in OUT, a GGUF source also kept as
+    `gguf_out` for llama.cpp; stamped (a Hub model with the commit its revision resolved to)."""
+    from tuna import hub, provenance
+    from tuna.sources import resolve
+
+    fetched = hub.fetch_model(source) if hub.is_hub(source) else None
+    path = fetched.path if fetched else resolve(source)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".gguf":
+        print(f"dequantizing {path} into {out} ...", file=sys.stderr)
+        import_gguf(path, out)
+        if gguf_out:
+            with atomic_path(gguf_out) as tmp:
+                shutil.copyfile(path, tmp)
+    else:
+        if gguf_out:
+            raise TunaError(f"{source}: keeping a GGUF copy needs a .gguf source")
+        import_hf(path, out)
+    provenance.stamp([out] + ([gguf_out] if gguf_out else []), inputs=[path], params={"source": source},
+                     extra={"hub": fetched.provenance()} if fetched else None)
+    return f"{out}: imported from {fetched.pinned if fetched else path}"
 
 
 def import_gguf(gguf: Path, out_dir: Path) -> None:

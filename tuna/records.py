@@ -236,25 +236,6 @@ def answers_of(path: str | os.PathLike) -> dict[str, str]:
     return {g.id: g.candidates[0].text if g.candidates else "" for g in read_jsonl(path, Generation)}
 
 
-def read_records(path: Path) -> list[Ranking | Instruction]:
-    """Ranking records, or Instruction records (plain instruction data, objective mle; also
-    read from a conversation jsonl such as LIMA's, see tuna.datasets.load_conversations)."""
-    first = {}
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                try:
-                    first = json.loads(line)
-                except json.JSONDecodeError:
-                    pass  # iter_jsonl reports the line properly
-                break
-    if isinstance(first, dict) and "conversations" in first:
-        from tuna.datasets import load_conversations
-
-        return load_conversations(path)
-    return list(iter_jsonl(path, Ranking if isinstance(first, dict) and "candidates" in first else Instruction))
-
-
 def _first_error(exc: ValidationError) -> str:
     err = exc.errors()[0]
     field = ".".join(str(part) for part in err["loc"]) or "record"

@@ -32,7 +32,16 @@ from tuna.datasets import stable_ids
 from tuna.errors import TunaError
 from tuna.prompts import parse_alpaca_prompt
 from tuna.ranking.judge import VerdictError, checked_verdict
-from tuna.records import Instruction, Judgement, RankedCandidate, Ranking, json_objects, parse_record
+from tuna.records import (
+    Instruction,
+    Judgement,
+    RankedCandidate,
+    Ranking,
+    json_objects,
+    parse_record,
+    read_jsonl,
+    write_jsonl,
+)
 
 JUDGE = "gpt-4"  # the judge of the released contextual ranking (paper Sec. 2.3)
 
@@ -91,6 +100,36 @@ def read_released_judge(path: str | Path,
                                             if row.generation[k].strip()],
                                 source="judge"))
     return rankings, judgements
+
+
+def import_prob(released: Path, beta: float, out: Path) -> str:
+    """`tuna import-released --kind prob`: the released file ranked by Eq. 3 with `beta`, written and stamped."""
+    from tuna import provenance
+
+    rankings = read_released_prob(released, beta)
+    write_jsonl(out, rankings)
+    provenance.stamp([out], inputs=[released], params={"kind": "prob", "beta": beta})
+    return f"{out}: {_summary(rankings)}; Eq. 3 with beta {beta}"
+
+
+def import_judge(released: Path, instructions: Path | None, judgements: Path, out: Path) -> str:
+    """`tuna import-released --kind judge`: GPT-4's released ranks as rankings, its raw answers as
+    judgements, the original responses taken from `instructions`; written and stamped."""
+    from tuna import provenance
+
+    rankings, answers = read_released_judge(released, read_jsonl(instructions, Instruction) if instructions else ())
+    write_jsonl(out, rankings)
+    write_jsonl(judgements, answers)
+    provenance.stamp([out, judgements], inputs=[released, instructions], params={"kind": "judge"})
+    missing = sum(not r.output for r in rankings)
+    return (f"{out}: {_summary(rankings)}; {missing} without an original response"
+            f"{'' if instructions else ' (give --instructions)'}; raw answers in {judgements}")
+
+
+def _summary(rankings: list[Ranking]) -> str:
+    candidates = sum(len(r.candidates) for r in rankings)
+    short = sum(len(r.candidates) < 2 for r in rankings)
+    return f"{len(rankings)} rankings, {candidates} ranked responses ({short} rankings with fewer than 2)"
 
 
 def _prob_record(where: str, data: object) -> _ProbRecord:

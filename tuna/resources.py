@@ -20,7 +20,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from tuna.config.models import ImportedModel, TrainedModel
-from tuna.config.plan import Plan, ResolvedProvider
+from tuna.config.plan import Plan
+from tuna.config.providers import ResolvedProvider
 from tuna.errors import TunaError
 from tuna.sources import find
 

@@ -1,6 +1,6 @@
 """The one way a generation stage runs: teacher, sample, judge, generate-answers, judge-vicuna.
 
-    with Stage("teacher", provider_options) as stage:
+    with Stage("teacher", provider) as stage:
         results = stage.provider.generate(requests)
         stage.finish({out: records}, inputs=[instructions], params={...})
 
@@ -21,30 +21,40 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from tuna import provenance
-from tuna.config.settings import failure_budget
+from tuna.config.settings import Price, ProviderSpec, failure_budget
 from tuna.cost import cost_path, cost_record
 from tuna.errors import TunaError
 from tuna.llm import Limits, Provider, make_provider
 from tuna.records import Record, write_json, write_jsonl
 
 
-def open_provider(provider_kind: str, provider_model: str, *, concurrency: int, rpm: float, tpm: float,
-                  timeout: float, max_retries: int, price_prompt=None, price_completion=None, max_failed=None,
-                  **options) -> Provider:
-    """The provider the `tuna` command's provider options describe (the rest are make_provider's keywords)."""
-    limits = Limits(concurrency=concurrency, requests_per_minute=rpm or None, tokens_per_minute=tpm or None,
-                    timeout=timeout, max_retries=max_retries)
-    return make_provider(provider_kind, provider_model, limits=limits, **options)
+@dataclass(frozen=True)
+class ProviderRun:
+    """A provider as a command runs it: its spec, the prompt template, the request cache,
+    this job's API limits and the price of its tokens (None: unknown or local)."""
 
+    spec: ProviderSpec
+    template: str = "chat"
+    cache: str | None = None
+    limits: Limits = Limits()
+    price: Price | None = None
 
-def price_of(price_prompt: float | None = None, price_completion: float | None = None, **_) -> dict | None:
-    """The price table entry given by --price-prompt/--price-completion (None unless both are set)."""
-    if price_prompt is None or price_completion is None:
-        return None
-    return {"prompt": price_prompt, "completion": price_completion}
+    @classmethod
+    def of(cls, spec: ProviderSpec, template: str, cache: str | None, concurrency: int, rpm: float, tpm: float,
+           timeout: float, max_retries: int, price_prompt: float | None, price_completion: float | None):
+        """From the `tuna` command's provider options (rpm/tpm 0: unlimited; a price needs both parts)."""
+        limits = Limits(concurrency=concurrency, requests_per_minute=rpm or None, tokens_per_minute=tpm or None,
+                        timeout=timeout, max_retries=max_retries)
+        price = None if price_prompt is None or price_completion is None else Price(
+            prompt=price_prompt, completion=price_completion)
+        return cls(spec, template, cache, limits, price)
+
+    def open(self) -> Provider:
+        return make_provider(self.spec, template=self.template, cache=self.cache, limits=self.limits)
 
 
 def model_identity(provider: Provider) -> dict:
@@ -70,14 +80,14 @@ def model_identity(provider: Provider) -> dict:
 class Stage:
     """One run of a generation stage over one provider (see the module doc)."""
 
-    def __init__(self, name: str, provider_options: dict):
+    def __init__(self, name: str, run: ProviderRun):
         self.name = name
-        self.options = provider_options
-        self.budget = failure_budget(provider_options["provider_kind"], provider_options.get("max_failed"))
+        self.run = run
+        self.budget = failure_budget(run.spec.kind, run.spec.max_failed)
         self.provider: Provider | None = None
 
     def __enter__(self) -> "Stage":
-        self.provider = open_provider(**self.options)
+        self.provider = self.run.open()
         return self
 
     def __exit__(self, *exc) -> None:
@@ -102,7 +112,7 @@ class Stage:
                        reasons: Counter, where: str) -> None:
         """Raise the stage's one-line error if more than `max_unranked` (null: the `max_failed`
         default of the provider kind) of `total` items have no usable verdict."""
-        budget = failure_budget(self.options["provider_kind"], max_unranked)
+        budget = failure_budget(self.run.spec.kind, max_unranked)
         if unusable <= budget * total:
             return
         reason = f"; most common: {reasons.most_common(1)[0][0]} ({reasons.most_common(1)[0][1]}x)" if reasons else ""
@@ -110,7 +120,8 @@ class Stage:
                         f"{budget:g}){reason}; every attempt is in {where}")
 
     def cost(self) -> dict:
-        return cost_record(self.provider.kind, self.provider.name, self.provider.meter, price_of(**self.options))
+        price = self.run.price.model_dump() if self.run.price else None
+        return cost_record(self.provider.kind, self.provider.name, self.provider.meter, price)
 
     def finish(self, outputs: dict[Path, Iterable[Record] | dict], inputs: Iterable = (), params: dict | None = None,
                extra: dict | None = None) -> None:

@@ -1,9 +1,10 @@
-"""The pipeline's generation stages, file in, file out: what each `tuna` command does.
+"""The pipeline's ranking and generation stages, file in, file out: what each `tuna` command does.
 
-Each function reads its inputs, runs its provider through `tuna.runner.Stage` (one
-failure budget, cost file, provenance naming the model, provider closed) and returns
-the one-line summary the command prints. The pure pieces live in tuna.ranking and
-tuna.evaluate; this module is the glue between them and the files.
+Each function reads its inputs, writes its outputs with their provenance stamps and
+returns the one-line summary the command prints; a generation stage runs its provider
+through `tuna.runner.Stage` (one failure budget, cost file, provenance naming the
+model, provider closed). The pure pieces live in tuna.ranking and tuna.evaluate; this
+module is the glue between them and the files.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+from tuna import provenance
 from tuna.config.settings import Judge, Sampling, Teacher
 from tuna.datasets import contextual_instructions, read_ids, select_shard
 from tuna.errors import TunaError
 from tuna.llm import Request, derive_seed
-from tuna.records import Generation, Instruction, Judgement, answers_of, read_jsonl
-from tuna.runner import Stage
+from tuna.records import Generation, Instruction, Judgement, answers_of, read_jsonl, write_jsonl
+from tuna.runner import ProviderRun, Stage
 
 
 def _counts(candidates) -> str:
@@ -24,7 +26,7 @@ def _counts(candidates) -> str:
     return (f"{kinds.count('error')} failed, {kinds.count('empty')} empty, {kinds.count('length')} truncated")
 
 
-def teacher(instructions: Path, shard: tuple[int, int], settings: Teacher, out: Path, provider_options: dict) -> str:
+def teacher(instructions: Path, shard: tuple[int, int], settings: Teacher, out: Path, provider: ProviderRun) -> str:
     """N teacher responses with token log-probs per instruction of one shard (Sec. 2.2).
 
     Failed or empty responses are kept and marked (finish_reason 'error'/'empty');
@@ -32,7 +34,7 @@ def teacher(instructions: Path, shard: tuple[int, int], settings: Teacher, out: 
     """
     index, count = shard
     records = select_shard(read_jsonl(instructions, Instruction), index, count)
-    with Stage("teacher", provider_options) as stage:
+    with Stage("teacher", provider) as stage:
         requests = [Request(r.instruction, r.input, n=settings.n, temperature=settings.temperature,
                             max_tokens=settings.max_tokens, seed=derive_seed(settings.seed, r.id)) for r in records]
         results = stage.provider.generate(requests, desc=f"teacher {index}/{count}")
@@ -49,17 +51,15 @@ def _contextual(instructions: Path, first: int | None, held_out: Path | None) ->
 
 
 def sample(instructions: Path, shard: tuple[int, int], first: int | None, settings: Sampling, out: Path,
-           provider_options: dict, held_out: Path | None = None) -> str:
+           provider: ProviderRun, held_out: Path | None = None) -> str:
     """N mutually dissimilar self samples per instruction (Sec. 2.3), trials and ROUGE-L recorded."""
     from tuna.ranking.contextual import provider_draw
-    from tuna.ranking.sampling import SamplingRule, sample_diverse
+    from tuna.ranking.sampling import sample_diverse
 
     records = select_shard(_contextual(instructions, first, held_out), *shard)
-    rule = SamplingRule(n=settings.n, temperature=settings.temperature, temperature_step=settings.temperature_step,
-                        max_trials=settings.max_trials, tau=settings.tau)
-    with Stage("sample", provider_options) as stage:
+    with Stage("sample", provider) as stage:
         draw = provider_draw(stage.provider, settings.max_tokens, settings.seed)
-        generations = sample_diverse(records, draw, rule, model=stage.provider.name)
+        generations = sample_diverse(records, draw, settings, model=stage.provider.name)
         stage.finish({out: generations}, inputs=[instructions, *([held_out] if held_out else [])],
                      params={"shard": list(shard), "first": first, **settings.model_dump(exclude={"provider"})})
         redrawn = sum(g.trials - settings.n for g in generations)
@@ -68,7 +68,7 @@ def sample(instructions: Path, shard: tuple[int, int], first: int | None, settin
 
 
 def judge(instructions: Path, samples: Path, first: int | None, settings: Judge, seed: int, out: Path,
-          quarantine: Path, provider_options: dict, held_out: Path | None = None) -> str:
+          quarantine: Path, provider: ProviderRun, held_out: Path | None = None) -> str:
     """Rank each instruction's samples with a judge and the Table 9 prompt, every attempt kept;
     every unusable answer also goes to `quarantine`. More instructions left without a usable
     ranking than `settings.max_unranked` allows fail the stage, after both files are written."""
@@ -76,7 +76,7 @@ def judge(instructions: Path, samples: Path, first: int | None, settings: Judge,
 
     wanted = {r.id: r for r in _contextual(instructions, first, held_out)}
     generations = [g for g in read_jsonl(samples, Generation) if g.id in wanted]
-    with Stage("judge", provider_options) as stage:
+    with Stage("judge", provider) as stage:
         judgements = judge_samples(stage.provider, wanted, generations, settings.max_tokens, settings.retries,
                                    settings.constrained, seed, settings.system_prompt)
         unusable = quarantined(judgements)
@@ -94,10 +94,10 @@ def judge(instructions: Path, samples: Path, first: int | None, settings: Judge,
                 f"quarantined ({quarantine}); {stage.summary()}")
 
 
-def generate_answers(prompts: Path, max_tokens: int, out: Path, provider_options: dict) -> str:
+def generate_answers(prompts: Path, max_tokens: int, out: Path, provider: ProviderRun) -> str:
     """Greedy answers of a model to benchmark prompts, in the model's prompt template."""
     records = read_jsonl(prompts, Instruction)
-    with Stage("generate-answers", provider_options) as stage:
+    with Stage("generate-answers", provider) as stage:
         requests = [Request(r.instruction, r.input, n=1, temperature=0.0, max_tokens=max_tokens, seed=0,
                             logprobs=False) for r in records]
         candidates = stage.provider.generate(requests, desc="answers")
@@ -107,15 +107,18 @@ def generate_answers(prompts: Path, max_tokens: int, out: Path, provider_options
         return f"{out}: {len(records)} answers ({_counts(c for cs in candidates for c in cs)}); {stage.summary()}"
 
 
-def judge_vicuna(questions: Path, answers: Path, baseline_answers: Path, names: tuple[str, str], style: str,
-                 judge_prompts: Path, settings: Judge, out: Path, judgements: Path, provider_options: dict,
+def judge_vicuna(questions: str, answers: Path, baseline_answers: Path, names: tuple[str, str], style: str,
+                 judge_prompts: str, settings: Judge, out: Path, judgements: Path, provider: ProviderRun,
                  orders: str = "both") -> str:
     """Judge a model's Vicuna QA answers against the baseline's, in both orders or the model first,
-    every attempt kept; more question orders without a verdict than `settings.max_unranked` allows
-    fail the stage after both files are written."""
+    every attempt kept (questions and judge prompts: a file, or `demo` for tuna's own); more
+    question orders without a verdict than `settings.max_unranked` allows fail the stage after
+    both files are written."""
     from tuna.evaluate import vicuna
 
     model_name, baseline_name = names
+    questions = vicuna.questions_file(questions)
+    judge_prompts = vicuna.DEMO_JUDGE_PROMPTS[style] if judge_prompts == "demo" else Path(judge_prompts)
     items = vicuna.load_questions(questions)
     prompts = vicuna.load_judge_prompts(judge_prompts, style)
     model, baseline = answers_of(answers), answers_of(baseline_answers)
@@ -123,7 +126,7 @@ def judge_vicuna(questions: Path, answers: Path, baseline_answers: Path, names: 
     if missing:
         raise TunaError(f"no answer to question {missing[0]} in {answers} or {baseline_answers} "
                         f"({len(missing)} missing)")
-    with Stage("judge-vicuna", provider_options) as stage:
+    with Stage("judge-vicuna", provider) as stage:
         raw = vicuna.judge_pairs(stage.provider, prompts, items, model, baseline, style, settings.retries,
                                  settings.max_tokens, settings.constrained, vicuna.judged_orders(orders))
         summary = vicuna.summarize(raw)
@@ -146,9 +149,7 @@ def judge_vicuna(questions: Path, answers: Path, baseline_answers: Path, names: 
 
 def ctx_rank(instructions: Path, samples: list[Path], judged: list[Path], out: Path) -> str:
     """Gather judged shards into training-ready rankings; what is left out is counted."""
-    from tuna import provenance
     from tuna.ranking.contextual import judged_rankings
-    from tuna.records import write_jsonl
 
     records = {r.id: r for r in read_jsonl(instructions, Instruction)}
     generations = [g for path in samples for g in read_jsonl(path, Generation)]
@@ -158,28 +159,3 @@ def ctx_rank(instructions: Path, samples: list[Path], judged: list[Path], out: P
     provenance.stamp([out], inputs=[instructions, *samples, *judged], params={"excluded": dict(excluded)})
     left_out = ", ".join(f"{count} {what}" for what, count in excluded.items()) or "nothing"
     return f"{out}: {len(rankings)} rankings; left out: {left_out}"
-
-
-def prm_rank(prm_dir: Path, instructions: Path, samples: list[Path], out: Path, part: str = "all",
-             batch_size: int = 16, precision: str = "fp32") -> str:
-    """The proxy ranking model's ranks of the samples of the instructions in `part` (a slice of the
-    instruction file, as `tuna mix-data` takes it: all, first:K, last:K, range:A:B), instruction order."""
-    from tuna import provenance
-    from tuna.mixture import take
-    from tuna.ranking.prm import PRM
-    from tuna.records import write_jsonl
-
-    chosen = take(read_jsonl(instructions, Instruction), part, str(instructions))
-    records = {r.id: r for r in chosen}
-    sampled = [g for path in samples for g in read_jsonl(path, Generation) if g.id in records]
-    position = {record_id: index for index, record_id in enumerate(records)}
-    ranked, report = PRM.load(prm_dir, precision).rank(records, sampled, batch_size)
-    ranked.sort(key=lambda r: position[r.id])
-    report["instructions not sampled"] = len(records) - len(sampled)
-    excluded = {rule: count for rule, count in report.items() if count}
-    write_jsonl(out, ranked)
-    provenance.stamp([out], inputs=[prm_dir, instructions, *samples],
-                     params={"slice": part, "batch_size": batch_size, "precision": precision},
-                     extra={"excluded": excluded})
-    left_out = ", ".join(f"{count} {rule}" for rule, count in excluded.items()) or "nothing"
-    return f"{out}: {len(ranked)} PRM rankings of the {len(records)} instructions in {part}; left out: {left_out}"

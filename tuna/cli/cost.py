@@ -26,18 +26,9 @@ def estimate(config_file: Path, instructions: Path | None):
     max_tokens), each Vicuna answer as long as its max_tokens. The worst case assumes
     every answer uses max_tokens.
     """
-    from tuna import config
-    from tuna.cost import estimate as project
-    from tuna.records import Instruction, read_jsonl
+    from tuna import config, cost_estimate
 
-    plan = config.load_file(config_file)
-    records = read_jsonl(instructions, Instruction) if instructions else None
-    for row in project(plan, records):
-        dollars = (f"${row['usd']:,.2f} (at most ${row['usd_if_max_tokens']:,.2f})" if row["priced"]
-                   else f"unknown: no price for '{row['model']}' in prices:")
-        click.echo(f"{row['stage']} ({row['provider']} {row['model'] or ''}): {row['instructions']} instructions, "
-                   f"{row['calls']} calls, ~{row['prompt_tokens']:,} prompt + ~{row['completion_tokens']:,} "
-                   f"completion tokens; {dollars}")
+    click.echo(cost_estimate.report(config.load_file(config_file), instructions))
 
 
 COMMANDS = [cost]

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from tuna.cli.options import provider_options, section_options, shard_option
+from tuna.cli.options import FILE, OUT, section_options, shard_option
+from tuna.cli.provider import provider_options
 from tuna.config.settings import Judge, Sampling
 
-FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
-OUT = click.Path(dir_okay=False, path_type=Path)
 first_option = click.option("--first", type=click.IntRange(min=0), default=None,
                             help="Use only the first K instructions (the paper judged 13K of 52K).")
 held_out_option = click.option("--held-out", type=FILE, default=None,
@@ -23,11 +20,11 @@ held_out_option = click.option("--held-out", type=FILE, default=None,
 @shard_option
 @first_option
 @held_out_option
-@section_options(Sampling, exclude=("provider",))
+@section_options(Sampling, exclude=("provider",), into="settings")
 @provider_options
 @click.option("-o", "--out", type=OUT, required=True,
               help="Samples of this shard (jsonl of generations); usage and cost go to OUT stem + .cost.json.")
-def sample(instructions, shard, first, held_out, out, **options):
+def sample(instructions, shard, first, held_out, settings, out, provider):
     """Draw N mutually dissimilar responses of the model itself per instruction (Sec. 2.3).
 
     A draw whose ROUGE-L F1 with a kept sample reaches --tau is redrawn at a higher
@@ -37,8 +34,7 @@ def sample(instructions, shard, first, held_out, out, **options):
     """
     from tuna import stages
 
-    settings = Sampling(**{key: options.pop(key) for key in list(options) if key in Sampling.model_fields})
-    click.echo(stages.sample(instructions, shard, first, settings, out, options, held_out))
+    click.echo(stages.sample(instructions, shard, first, settings, out, provider, held_out))
 
 
 @click.command("judge")
@@ -46,15 +42,16 @@ def sample(instructions, shard, first, held_out, out, **options):
 @click.option("--samples", type=FILE, required=True, help="Self samples of one shard (from `tuna sample`).")
 @first_option
 @held_out_option
-@section_options(Judge, exclude=("provider",))
-@click.option("--seed", type=int, default=0, show_default=True)
+@section_options(Judge, exclude=("provider",), into="settings")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Base seed of the judge's requests (each instruction and attempt gets its own).")
 @provider_options
 @click.option("-o", "--out", type=OUT, required=True,
               help="Judgements (jsonl): every attempt, the one used, scores, rank; usage and cost go to OUT stem "
                    "+ .cost.json.")
 @click.option("--quarantine", type=OUT, required=True,
               help="Every unusable judge answer, one per line with its instruction id and attempt (jsonl).")
-def judge(instructions, samples, first, held_out, seed, out, quarantine, **options):
+def judge(instructions, samples, first, held_out, settings, seed, provider, out, quarantine):
     """Rank each instruction's samples with a judge LLM and the paper's Table 9 prompt.
 
     The judge answers at temperature 0; answers without a valid ranking are re-asked.
@@ -66,9 +63,7 @@ def judge(instructions, samples, first, held_out, seed, out, quarantine, **optio
     """
     from tuna import stages
 
-    settings = Judge(**{key: options.pop(key) for key in list(options) if key in Judge.model_fields})
-    provider_opts = options
-    click.echo(stages.judge(instructions, samples, first, settings, seed, out, quarantine, provider_opts, held_out))
+    click.echo(stages.judge(instructions, samples, first, settings, seed, out, quarantine, provider, held_out))
 
 
 @click.command("ctx-rank")

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import click
 
-from tuna import provenance
+from tuna.config.settings import DEFAULT_QUANT
 from tuna.export import QUANTS
 
 
 @click.command("export")
 @click.argument("checkpoint", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--quant", type=click.Choice(QUANTS), default="q8_0", show_default=True,
+@click.option("--quant", type=click.Choice(QUANTS), default=DEFAULT_QUANT, show_default=True,
               help="GGUF type: f32/f16 are written directly; bf16 and q* are quantized by llama.cpp from f32.")
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="GGUF file to write (atomically).")
@@ -29,11 +28,7 @@ def export_command(checkpoint: Path, quant: str, out: Path, threads: int):
     """
     from tuna.export import export
 
-    start = time.perf_counter()
-    export(checkpoint, out, quant, threads)
-    provenance.stamp([out], inputs=[checkpoint], params={"quant": quant})
-    click.echo(f"{out}: {quant} GGUF of {checkpoint} ({out.stat().st_size / 2**20:.0f} MiB, "
-               f"{time.perf_counter() - start:.1f} s)")
+    click.echo(export(checkpoint, out, quant, threads))
 
 
 COMMANDS = [export_command]

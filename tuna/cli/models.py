@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import click
-
-from tuna import hub, provenance
-from tuna.records import atomic_path
-from tuna.sources import resolve
 
 
 @click.command("import-model")
@@ -27,24 +22,9 @@ def import_model(source: str, out: Path, gguf_out: Path | None):
     Hub cache (HF_HOME; HF_TOKEN for gated models; HF_HUB_OFFLINE=1: from the cache only)
     and the commit its revision resolved to is recorded in the checkpoint's provenance.
     """
-    from tuna import model_import
+    from tuna.model_import import import_model as run
 
-    fetched = hub.fetch_model(source) if hub.is_hub(source) else None
-    path = fetched.path if fetched else resolve(source)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix == ".gguf":
-        click.echo(f"dequantizing {path} into {out} ...", err=True)
-        model_import.import_gguf(path, out)
-        if gguf_out:
-            with atomic_path(gguf_out) as tmp:
-                shutil.copyfile(path, tmp)
-    else:
-        if gguf_out:
-            raise click.UsageError("--gguf-out needs a .gguf source")
-        model_import.import_hf(path, out)
-    provenance.stamp([out] + ([gguf_out] if gguf_out else []), inputs=[path], params={"source": source},
-                     extra={"hub": fetched.provenance()} if fetched else None)
-    click.echo(f"{out}: imported from {fetched.pinned if fetched else path}")
+    click.echo(run(source, out, gguf_out))
 
 
 COMMANDS = [import_model]

@@ -1,107 +1,52 @@
-"""Options shared by several commands (where a model runs, which shard to process)."""
+"""Options generated from the config sections, and the few shared by several commands.
+
+A command's option for a config field is made from the field (`section_options`): its
+default, its type's bounds and choices, its docstring as help. The section is the one
+place a default is written, so a command's default is the config's by construction
+(tests/test_cli_defaults.py checks every command).
+"""
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+from types import UnionType
+from typing import Literal, Union, get_args, get_origin
+
 import click
+from pydantic import ValidationError
 
-from tuna.config.settings import (
-    API_STYLES,
-    CONSTRAINT_STYLES,
-    DTYPES,
-    PROVIDER_KINDS,
-    TEMPLATES,
-    ApiLimits,
-    ProviderSpec,
-    Scoring,
-    default,
-    doc,
-)
+from tuna.config.settings import Section, one_line
+
+FILE = click.Path(exists=True, dir_okay=False, path_type=Path)  # an existing file
+DIR = click.Path(exists=True, file_okay=False, path_type=Path)  # an existing directory
+OUT = click.Path(dir_okay=False, path_type=Path)  # a file to write
+model_name_option = click.option("--model-name", required=True, help="Name of the evaluated model in the result.")
 
 
-def provider_options(function):
-    """--provider/--model and the provider-specific knobs, as one decorator."""
-    options = [
-        click.option("--provider", "provider_kind", type=click.Choice(PROVIDER_KINDS), required=True,
-                     help=doc(ProviderSpec, "kind").replace("`", "")),
-        click.option("--model", "provider_model", required=True,
-                     help="GGUF file (llamacpp), checkpoint directory (hf, vllm) or API model id (openai)."),
-        click.option("--base-url", default=None, help=doc(ProviderSpec, "base_url").replace("`", "")),
-        click.option("--api", type=click.Choice(API_STYLES), default=default(ProviderSpec, "api"), show_default=True,
-                     help=doc(ProviderSpec, "api").replace("`", "")),
-        click.option("--api-key-env", default=default(ProviderSpec, "api_key_env"), show_default=True,
-                     help=doc(ProviderSpec, "api_key_env").replace("`", "")),
-        click.option("--constrain-with", type=click.Choice(CONSTRAINT_STYLES), default=default(ProviderSpec, "constrain_with"),
-                     show_default=True, help=doc(ProviderSpec, "constrain_with").replace("`", "")),
-        click.option("--n-gpu-layers", type=int, default=default(ProviderSpec, "n_gpu_layers"), show_default=True,
-                     help=doc(ProviderSpec, "n_gpu_layers").replace("`", "")),
-        click.option("--n-ctx", type=int, default=default(ProviderSpec, "n_ctx"), show_default=True,
-                     help=doc(ProviderSpec, "n_ctx").replace("`", "")),
-        click.option("--batch-size", type=click.IntRange(min=1), default=default(ProviderSpec, "batch_size"),
-                     show_default=True, help=doc(ProviderSpec, "batch_size").replace("`", "")),
-        click.option("--dtype", type=click.Choice(DTYPES), default=default(ProviderSpec, "dtype"), show_default=True,
-                     help=doc(ProviderSpec, "dtype").replace("`", "")),
-        click.option("--tensor-parallel-size", type=click.IntRange(min=1), default=default(ProviderSpec, "tensor_parallel_size"),
-                     show_default=True, help=doc(ProviderSpec, "tensor_parallel_size").replace("`", "")),
-        click.option("--gpu-memory-utilization", type=click.FloatRange(min=0, max=1, min_open=True),
-                     default=default(ProviderSpec, "gpu_memory_utilization"), show_default=True,
-                     help=doc(ProviderSpec, "gpu_memory_utilization").replace("`", "")),
-        click.option("--kv-cache-gib", type=click.FloatRange(min=0, min_open=True), default=None,
-                     help=doc(ProviderSpec, "kv_cache_gib").replace("`", "")),
-        click.option("--template", type=click.Choice(TEMPLATES), default="chat", show_default=True,
-                     help="Prompt format: the model's chat template or the Alpaca template."),
-        click.option("--cache", type=click.Path(dir_okay=False), default=None,
-                     help="Request cache (SQLite) shared by all stages [default: $TUNA_CACHE or "
-                          ".tuna-cache/requests.sqlite]."),
-        click.option("--concurrency", type=click.IntRange(min=1), default=default(ApiLimits, "concurrency"), show_default=True,
-                     help="openai: requests in flight at once."),
-        click.option("--rpm", type=click.FloatRange(min=0), default=0, show_default=True,
-                     help="openai: requests per minute (0: unlimited)."),
-        click.option("--tpm", type=click.FloatRange(min=0), default=0, show_default=True,
-                     help="openai: tokens per minute, prompt + max_tokens estimated (0: unlimited)."),
-        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=default(ApiLimits, "timeout"),
-                     show_default=True,
-                     help="openai: seconds before a request is abandoned and retried."),
-        click.option("--max-retries", type=click.IntRange(min=0), default=default(ApiLimits, "max_retries"), show_default=True,
-                     help="openai: retries of a failed request (429/5xx/timeouts/bad bodies), with backoff."),
-        click.option("--price-prompt", type=click.FloatRange(min=0), default=None,
-                     help="USD per 1K prompt tokens, for the cost file (config `prices:`)."),
-        click.option("--price-completion", type=click.FloatRange(min=0), default=None,
-                     help="USD per 1K completion tokens, for the cost file (config `prices:`)."),
-        click.option("--max-failed", type=click.FloatRange(min=0, max=1), default=None,
-                     help=doc(ProviderSpec, "max_failed").replace("`", "")),
-    ]
-    for option in reversed(options):
-        function = option(function)
-    return function
+class ConfigOption(click.Option):
+    """An option made from a config field (`section.field`)."""
+
+    def __init__(self, *args, section=None, field_name: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.section, self.field_name = section, field_name
 
 
-def parse_shard(value: str) -> tuple[int, int]:
-    """'2/8' -> (2, 8): this job's shard index and the number of shards."""
-    try:
-        index, count = (int(part) for part in value.split("/"))
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not INDEX/COUNT (e.g. 0/4)") from None
-    if count < 1 or not 0 <= index < count:
-        raise click.BadParameter(f"{value!r}: need 0 <= INDEX < COUNT")
-    return index, count
-
-
-shard_option = click.option(
-    "--shard", default="0/1", show_default=True, callback=lambda ctx, param, value: parse_shard(value),
-    help="Process only shard INDEX of COUNT (instructions i with i % COUNT == INDEX).",
-)
-
-
-def _section_of(annotation):
-    """The config section a field holds (`Lora | None` -> Lora), or None."""
-    from typing import get_args
-
-    from tuna.config.settings import Section
-
-    for candidate in (annotation, *get_args(annotation)):
-        if isinstance(candidate, type) and issubclass(candidate, Section):
-            return candidate
-    return None
+def click_type(annotation, metadata):
+    """The click type of a field: a choice for a Literal, a range for bounded numbers."""
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    if get_origin(annotation) in (Union, UnionType) and len(args) == 1:
+        return click_type(args[0], metadata)
+    if get_origin(annotation) is Literal:
+        return click.Choice(get_args(annotation))
+    if annotation in (int, float):
+        bounds = {key: getattr(m, attr) for m in metadata for attr, key in
+                  (("ge", "min"), ("gt", "min"), ("le", "max"), ("lt", "max")) if hasattr(m, attr)}
+        if not bounds:
+            return annotation
+        open_ends = {"min_open": any(hasattr(m, "gt") for m in metadata)} if annotation is float else {}
+        return (click.IntRange if annotation is int else click.FloatRange)(**bounds, **open_ends)
+    return str
 
 
 class SectionValue(click.ParamType):
@@ -114,9 +59,6 @@ class SectionValue(click.ParamType):
 
     def convert(self, value, param, ctx):
         import yaml
-        from pydantic import ValidationError
-
-        from tuna.config.loading import one_line
 
         if value is None or isinstance(value, self.section):
             return value
@@ -134,51 +76,80 @@ class SectionValue(click.ParamType):
             self.fail(one_line(exc), param, ctx)
 
 
-def section_options(section, exclude: tuple[str, ...] = ()):
-    """Click options for every field of a config section, with its default and its docstring as help.
+def nested_section(annotation):
+    """The config section a field holds (`Lora | None` -> Lora), or None."""
+    for candidate in (annotation, *get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, Section):
+            return candidate
+    return None
 
-    The config section is the one place a default is written; `--flag/--no-flag` for
-    booleans, a choice for enumerations.
+
+def field_option(section, name: str, param: str | None = None, flag: str | None = None, **extra):
+    """The option of `section.name`: `--name` (or `flag`), the field's default, type and docstring
+    (`--name/--no-name` for a boolean, a YAML mapping for a nested section); `extra` may make it
+    required or say more in its help."""
+    field = section.model_fields[name]
+    flag = flag or f"--{name.replace('_', '-')}"
+    help_text = extra.pop("help", None) or (field.description or "").replace("`", "")
+    declarations = [f"{flag}/--no-{flag.removeprefix('--')}" if field.annotation is bool else flag]
+    settings = {"default": None if field.is_required() else field.default, "show_default": True, "help": help_text}
+    if nested := nested_section(field.annotation):
+        settings.update(type=SectionValue(nested), show_default=False,
+                        help=f"{help_text} A YAML mapping, e.g. {flag} '{{r: 16}}'.")
+    elif field.annotation is not bool:
+        settings["type"] = click_type(field.annotation, field.metadata)
+        settings["show_default"] = field.default is not None
+    if field.is_required():
+        settings["required"] = True
+    return click.option(*declarations, *([param] if param else []), cls=ConfigOption, section=section,
+                        field_name=name, **settings, **extra)
+
+
+def section_options(section, only: tuple[str, ...] | None = None, exclude: tuple[str, ...] = (),
+                    into: str | None = None, flags: dict[str, str] | None = None, extra: dict[str, dict] | None = None):
+    """Options for the fields of a config section (`only` those, or all but `exclude`).
+
+    The command receives each field as its own argument, or with `into` the section built
+    from them as that one argument (an invalid combination is a usage error naming the
+    option). `flags` renames an option, `extra` adds click settings (`required`, `help`).
     """
-    from types import UnionType
-    from typing import Literal, Union, get_args, get_origin
+    names = [n for n in (only or section.model_fields) if n not in exclude]
+    flags, extra = flags or {}, extra or {}
 
-    def click_type(annotation, metadata):
-        args = [a for a in get_args(annotation) if a is not type(None)]
-        if get_origin(annotation) in (Union, UnionType) and len(args) == 1:
-            return click_type(args[0], metadata)
-        if get_origin(annotation) is Literal:
-            return click.Choice([str(a) for a in get_args(annotation)])
-        if annotation in (int, float):
-            bounds = {key: getattr(m, attr) for m in metadata for attr, key in
-                      (("ge", "min"), ("gt", "min"), ("le", "max"), ("lt", "max")) if hasattr(m, attr)}
-            if not bounds:
-                return annotation
-            open_ends = {"min_open": any(hasattr(m, "gt") for m in metadata)} if annotation is float else {}
-            return (click.IntRange if annotation is int else click.FloatRange)(**bounds, **open_ends)
-        return str
+    def param(name: str) -> str | None:
+        return f"{into}__{name}" if into else None
 
     def decorate(function):
-        for name, field in reversed(section.model_fields.items()):
-            if name in exclude:
-                continue
-            flag = f"--{name.replace('_', '-')}"
-            help_text = (field.description or "").replace("`", "")
-            nested = _section_of(field.annotation)
-            if nested:
-                option = click.option(flag, type=SectionValue(nested), default=None,
-                                      help=f"{help_text} A YAML mapping, e.g. {flag} '{{r: 16}}'.")
-            elif field.annotation is bool:
-                option = click.option(f"{flag}/--no-{name.replace('_', '-')}", default=field.default,
-                                      show_default=True, help=help_text)
-            else:
-                option = click.option(flag, type=click_type(field.annotation, field.metadata), default=field.default,
-                                      show_default=field.default is not None, help=help_text)
-            function = option(function)
-        return function
+        if into:
+            @functools.wraps(function)
+            def wrapper(*args, **kwargs):
+                values = {name: kwargs.pop(param(name)) for name in names}
+                try:
+                    kwargs[into] = section(**values)
+                except ValidationError as exc:
+                    raise click.UsageError(one_line(exc)) from None
+                return function(*args, **kwargs)
+        else:
+            wrapper = function
+        for name in reversed(names):
+            wrapper = field_option(section, name, param(name), flags.get(name), **dict(extra.get(name, {})))(wrapper)
+        return wrapper
 
     return decorate
 
 
-beta_option = click.option("--beta", type=click.FloatRange(min=0), default=default(Scoring, "beta"), show_default=True,
-                           help=doc(Scoring, "beta").replace("`", ""))
+def parse_shard(value: str) -> tuple[int, int]:
+    """'2/8' -> (2, 8): this job's shard index and the number of shards."""
+    try:
+        index, count = (int(part) for part in value.split("/"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not INDEX/COUNT (e.g. 0/4)") from None
+    if count < 1 or not 0 <= index < count:
+        raise click.BadParameter(f"{value!r}: need 0 <= INDEX < COUNT")
+    return index, count
+
+
+shard_option = click.option(
+    "--shard", default="0/1", show_default=True, callback=lambda ctx, param, value: parse_shard(value),
+    help="Process only shard INDEX of COUNT (instructions i with i % COUNT == INDEX).",
+)

@@ -7,11 +7,8 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
-from tuna import provenance
-from tuna.config.loading import one_line
 from tuna.config.models import PreferenceFields
-from tuna.config.settings import PAIRS, PREFERENCE_FORMATS, TEMPLATES
-from tuna.records import write_jsonl
+from tuna.config.settings import PAIRS, PREFERENCE_FORMATS, TEMPLATES, one_line
 
 
 def _counts(report) -> str:
@@ -81,13 +78,9 @@ def import_preferences(location: str, format_: str, fields: PreferenceFields, ou
     prompt become one ranking when together they order its responses, else one
     2-response ranking each. Empty responses are left out and counted.
     """
-    from tuna.preferences.read import locate, read_preferences
+    from tuna.preferences.read import import_preferences as run
 
-    rankings, report = read_preferences(location, format_, fields)
-    write_jsonl(out, rankings)
-    provenance.stamp([out], inputs=[locate(location)],
-                     params={"format": format_, "fields": fields.model_dump(), "location": location},
-                     extra={"counts": dict(report)})
+    report = run(location, format_, fields, out)
     details = _counts(report)
     click.echo(f"{out}: {report['rankings']} rankings from {report['rows']} rows"
                + (f" ({details})" if details else ""))

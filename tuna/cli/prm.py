@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from tuna.cli.options import section_options
-from tuna.config.settings import PRECISIONS, TEMPLATES, Prm, default, doc
+from tuna.cli.options import field_option, section_options
+from tuna.config.settings import TEMPLATES, Prm
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 CHECKPOINT = click.Path(exists=True, file_okay=False, path_type=Path)
@@ -56,10 +56,8 @@ def prm_train(ranked, backbone, template, held_out, state_dir, resume, out, loca
 @click.option("--slice", "part", default="all", show_default=True,
               help="Which instructions to rank, by position in --instructions: all, first:K, last:K or range:A:B "
                    "(the paper: all 52K for Tuna_c (PRM-3B-52K), the last 39K for the -39K models).")
-@click.option("--batch-size", type=click.IntRange(min=1), default=default(Prm, "rank_batch_size"), show_default=True,
-              help=doc(Prm, "rank_batch_size").replace("`", ""))
-@click.option("--precision", type=click.Choice(PRECISIONS), default=default(Prm, "precision"), show_default=True,
-              help="Weights of the ranker while scoring (bf16 or fp16 on a GPU).")
+@field_option(Prm, "rank_batch_size", flag="--batch-size")
+@field_option(Prm, "precision", help="Weights of the ranker while scoring (bf16 or fp16 on a GPU).")
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="The PRM's rankings (jsonl, instruction order).")
 def prm_rank(prm_dir, instructions, samples, part, batch_size, precision, out):
@@ -72,9 +70,9 @@ def prm_rank(prm_dir, instructions, samples, part, batch_size, precision, out):
     e.g. `data: [ctx_rank:M, {set: prm_rank:M, last: 39000}]`. Failed or empty samples
     are left out (counted).
     """
-    from tuna import stages
+    from tuna.ranking.prm import rank_file
 
-    click.echo(stages.prm_rank(prm_dir, instructions, list(samples), out, part, batch_size, precision))
+    click.echo(rank_file(prm_dir, instructions, list(samples), out, part, batch_size, precision))
 
 
 COMMANDS = [prm_train, prm_rank]

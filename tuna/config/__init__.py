@@ -5,11 +5,14 @@
 
 Sections and their defaults: tuna.config.settings (the key tables of config/README.md are
 generated from it); models and the data algebra: tuna.config.models; paths:
-tuna.config.layout; the plan the rules read: tuna.config.plan.
+tuna.config.layout; the plan the rules read: tuna.config.plan, with its checks
+(checks), providers as jobs run them (providers), sweeps (sweeps) and the report spec
+(report_spec); config values as `tuna` options: tuna.config.arguments.
 """
 
+from tuna.config.arguments import cli_options, repeat_option
 from tuna.config.layout import Layout
 from tuna.config.loading import load, load_file, read_yaml
-from tuna.config.plan import Plan, cli_options, repeat_option
+from tuna.config.plan import Plan
 
 __all__ = ["Layout", "Plan", "cli_options", "load", "load_file", "read_yaml", "repeat_option"]

@@ -27,6 +27,11 @@ def set_token(data_set: str) -> str:
     return str(data_set).replace(":", "-")
 
 
+def superni_set(shots) -> str:
+    """The Super-NI prompt set (and its Table 1 column) of a shot count: `superni_2shot`."""
+    return f"superni_{shots}shot"
+
+
 def beta_suffix(beta) -> str:
     """'' for the config's own beta, else `_beta{beta}` (Table 5's per-model scorings)."""
     return "" if beta is None else f"_beta{beta}"

@@ -21,9 +21,11 @@ Ranked sets train with the ranking objective; supervised sets (`instructions`,
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
+from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
@@ -31,16 +33,28 @@ from pydantic import Field, field_validator, model_validator
 
 from tuna.config.settings import AlpacaMulSource, Location, PreferenceFormat, ProviderSpec, Section, Template
 
-# set name -> (kind, needs a model after the colon)
+
+@dataclass(frozen=True)
+class SetTraits:
+    """What a data set is: ranked or supervised, and what it needs."""
+
+    kind: str  # `ranked` (the ranking objective) or `supervised` (plain MLE)
+    needs_model: bool = False  # named after a model: `ctx_rank:M`
+    scored: bool = False  # ranked by Eq. 3, so it takes a `beta`
+    teacher: bool = False  # made from the teacher's responses
+    judge: bool = False  # made from the judge's ranks
+    ordered: bool = True  # each candidate at a rank position of its own (Table 4); preference data may tie
+
+
 DATA_SETS = {
-    "prob_rank": ("ranked", False),
-    "ctx_rank": ("ranked", True),
-    "prm_rank": ("ranked", True),
-    "released_prob": ("ranked", False),
-    "released_judge": ("ranked", False),
-    "instructions": ("supervised", False),
-    "alpaca_mul": ("supervised", False),
-    "preferences": ("ranked", False),
+    "prob_rank": SetTraits("ranked", scored=True, teacher=True),
+    "ctx_rank": SetTraits("ranked", needs_model=True, judge=True),
+    "prm_rank": SetTraits("ranked", needs_model=True, judge=True),
+    "released_prob": SetTraits("ranked", scored=True),
+    "released_judge": SetTraits("ranked"),
+    "instructions": SetTraits("supervised"),
+    "alpaca_mul": SetTraits("supervised", teacher=True),
+    "preferences": SetTraits("ranked", ordered=False),
 }
 # The fields of PreferenceFields each format reads.
 FORMAT_FIELDS = {"listwise": ("prompt", "input", "output", "completions", "scores", "ranks"),
@@ -114,7 +128,7 @@ class DataPart(Section):
         if not match or match["name"] not in DATA_SETS:
             raise ValueError(f"unknown data set '{value}' (expected one of: prob_rank, ctx_rank:M, prm_rank:M, "
                              "released_prob, released_judge, instructions, alpaca_mul, preferences)")
-        needs_model = DATA_SETS[match["name"]][1]
+        needs_model = DATA_SETS[match["name"]].needs_model
         if needs_model != bool(match["model"]):
             raise ValueError(f"'{match['name']}' {'needs' if needs_model else 'takes no'} model name "
                              f"({match['name']}{':M' if needs_model else ''})")
@@ -126,7 +140,7 @@ class DataPart(Section):
             raise ValueError("at most one of first, last, range")
         if self.range is not None and not 0 <= self.range[0] < self.range[1]:
             raise ValueError(f"range {list(self.range)} must be [a, b) with 0 <= a < b")
-        if self.beta is not None and self.name not in ("prob_rank", "released_prob"):
+        if self.beta is not None and not self.traits.scored:
             raise ValueError("beta applies to prob_rank and released_prob only")
         if self.prm is not None and self.name != "prm_rank":
             raise ValueError("prm applies to prm_rank only")
@@ -178,8 +192,16 @@ class DataPart(Section):
         return self.set.partition(":")[2] or None
 
     @property
+    def traits(self) -> SetTraits:
+        """What the set is and needs (Alpaca-Mul needs the teacher only when it takes prob_rank's responses)."""
+        traits = DATA_SETS[self.name]
+        if self.name == "alpaca_mul":
+            return dataclasses.replace(traits, teacher=self.responses_of == "prob_rank")
+        return traits
+
+    @property
     def kind(self) -> str:
-        return DATA_SETS[self.name][0]
+        return self.traits.kind
 
     @property
     def responses_of(self) -> str:

@@ -6,54 +6,28 @@ check-config` and the report read it, so nothing re-derives a path or re-states 
 
 from __future__ import annotations
 
-import json
-import re
 import shlex
 import zlib
-from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
-from pathlib import Path
 
 import yaml
+from pydantic import ValidationError
 
+from tuna.config import checks
 from tuna.config import settings as s
-from tuna.config.layout import Layout, beta_suffix, set_token
-from tuna.config.loading import Config, train_settings
+from tuna.config.arguments import cli_options, repeat_option
+from tuna.config.layout import Layout, beta_suffix, set_token, superni_set
 from tuna.config.models import FORMAT_FIELDS, DataPart, ExternalModel, ImportedModel, ModelSpec, TrainedModel
+from tuna.config.providers import ResolvedProvider
+from tuna.config.report_spec import ReportSpec, report_spec
 from tuna.errors import TunaError
 
-VICUNA_PROMPT_FILES = {"pairwise": "vicuna_judge_prompts.jsonl", "review": "vicuna_prompt.jsonl"}
 # The preference data sets `export_preferences` writes of a ranking (results/preferences/{set}/{export}):
 # `tuna export-preferences` options of each.
 PREFERENCE_EXPORTS = {"pairwise": {"format": "pairwise", "pairs": "all"},
                       "best_vs_rest": {"format": "pairwise", "pairs": "best-vs-rest"},
                       "listwise": {"format": "listwise"}}
-
-
-def cli_options(values: dict) -> str:
-    """{'max_tokens': 96, 'constrained': True, 'first': None} -> '--max-tokens 96 --constrained'.
-
-    Rules pass config values to `tuna` commands this way, so each value appears once,
-    named, in the rule's params (what Snakemake compares to decide what re-runs).
-    """
-    args = []
-    for key, value in values.items():
-        flag = f"--{key.replace('_', '-')}"
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            args.append(flag if value else f"--no-{key.replace('_', '-')}")
-        elif isinstance(value, dict):  # a nested section (train.lora), as a JSON mapping
-            args += [flag, json.dumps(value, separators=(",", ":"))]
-        else:
-            args += [flag, str(value)]
-    return shlex.join(args)
-
-
-def repeat_option(flag: str, values) -> str:
-    """("--model", ["a", "b"]) -> "--model a --model b" (shell-quoted)."""
-    return shlex.join(arg for value in values for arg in (flag, str(value)))
 
 
 def launcher(settings: s.Optimization, command: str, module: str, job: str) -> str:
@@ -77,59 +51,20 @@ def training_options(settings: s.Optimization, exclude: set[str] = frozenset()) 
     return cli_options(options)
 
 
-@dataclass(frozen=True)
-class ResolvedProvider:
-    """A provider as a job runs it: the file it loads (if the workflow makes or a user gives one) and its options."""
-
-    spec: s.ProviderSpec
-    location: str | None
-    template: str
-    price: s.Price | None
-
-    @property
-    def inputs(self) -> list[str]:
-        return [self.location] if self.location else []
-
-    @property
-    def is_api(self) -> bool:
-        return self.spec.kind == "openai"
-
-    @property
-    def gpus(self) -> int:
-        """GPUs a job running this provider asks for."""
-        spec = self.spec
-        if spec.kind == "llamacpp":
-            return int(spec.n_gpu_layers != 0)
-        if spec.kind in ("hf", "vllm") and spec.device == "cuda":
-            return spec.tensor_parallel_size if spec.kind == "vllm" else 1
-        return 0
-
-    @property
-    def uses_gpu(self) -> bool:
-        return self.gpus > 0
-
-    def args(self) -> str:
-        """The `tuna` options that select this provider."""
-        spec = self.spec
-        options = {"provider": spec.kind, "model": self.location or spec.model, "template": self.template,
-                   "max_failed": s.failure_budget(spec.kind, spec.max_failed)}
-        if spec.kind == "openai":
-            options.update(base_url=spec.base_url, api=spec.api, api_key_env=spec.api_key_env,
-                           constrain_with=spec.constrain_with)
-        elif spec.kind == "llamacpp":
-            options.update(n_gpu_layers=spec.n_gpu_layers, n_ctx=spec.n_ctx)
-        elif spec.kind == "hf":
-            options.update(batch_size=spec.batch_size)
-        elif spec.kind == "vllm":
-            options.update(n_ctx=spec.n_ctx, dtype=spec.dtype, tensor_parallel_size=spec.tensor_parallel_size,
-                           gpu_memory_utilization=spec.gpu_memory_utilization, kv_cache_gib=spec.kv_cache_gib)
-        if self.price:
-            options.update(price_prompt=self.price.prompt, price_completion=self.price.completion)
-        return cli_options(options)
+def train_settings(top: dict, model: str, spec: TrainedModel, source: str) -> s.Train:
+    """`train:` overridden by `models.M.train`; an error names the key it came from."""
+    merged = {**top, **spec.train}
+    try:
+        return s.Train.model_validate(merged)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        key = error["loc"][0] if error["loc"] else None
+        where = ("models", model, "train") if key is None or key in spec.train else ("train",)
+        raise TunaError(f"{source}: {s.one_line(exc, where)}") from None
 
 
 class Plan:
-    def __init__(self, config: Config, models: dict[str, ModelSpec], source: str, aliases: dict[str, str] | None = None):
+    def __init__(self, config: s.Config, models: dict[str, ModelSpec], source: str, aliases: dict[str, str] | None = None):
         self.config = config
         self.models = models  # what the workflow makes or evaluates
         self.aliases = aliases or {}  # another name -> the declared model it stands for
@@ -137,16 +72,16 @@ class Plan:
         self.layout = Layout(config.root)
 
     # -- the model graph -------------------------------------------------------------
-    def _error(self, key: str, message: str) -> TunaError:
+    def error(self, key: str, message: str) -> TunaError:
         return TunaError(f"{self.source}: {key}: {message}")
 
-    def _must_be_model(self, name: str, key: str, kinds=(ImportedModel, TrainedModel, ExternalModel)) -> None:
+    def must_be_model(self, name: str, key: str, kinds=(ImportedModel, TrainedModel, ExternalModel)) -> None:
         if name in self.aliases:
-            raise self._error(key, f"'{name}' is an alias of '{self.aliases[name]}': name '{self.aliases[name]}' here")
+            raise self.error(key, f"'{name}' is an alias of '{self.aliases[name]}': name '{self.aliases[name]}' here")
         if name not in self.models:
-            raise self._error(key, f"unknown model '{name}' (declared: {', '.join(sorted(self.models))})")
+            raise self.error(key, f"unknown model '{name}' (declared: {', '.join(sorted(self.models))})")
         if not isinstance(self.models[name], kinds):
-            raise self._error(key, f"'{name}' is an external endpoint: it has no checkpoint to train or sample from")
+            raise self.error(key, f"'{name}' is an external endpoint: it has no checkpoint to train or sample from")
 
     def imported(self, gguf: bool | None = None) -> list[str]:
         return [n for n, m in self.models.items() if isinstance(m, ImportedModel) and gguf in (None, m.gguf)]
@@ -171,7 +106,7 @@ class Plan:
             if name in order:
                 return
             if name in visiting:
-                raise self._error("models", f"cycle {' -> '.join(chain + (name,))}")
+                raise self.error("models", f"cycle {' -> '.join(chain + (name,))}")
             visiting.add(name)
             for dep in self.dependencies(name):
                 visit(dep, chain + (name,))
@@ -394,12 +329,7 @@ class Plan:
         return self.located(getattr(self.config.released, kind))
 
     def uses_teacher(self) -> bool:
-        return any(self._teacher_set(p) for p in self.all_parts())
-
-    @staticmethod
-    def _teacher_set(part: DataPart) -> bool:
-        """The part needs the teacher's responses (prob_rank, or Alpaca-Mul of them)."""
-        return part.name == "prob_rank" or (part.name == "alpaca_mul" and part.responses_of == "prob_rank")
+        return any(p.traits.teacher for p in self.all_parts())
 
     def train_launcher(self, model: str) -> str:
         return launcher(self.train(model), "train", "tuna.cli.train", model)
@@ -440,7 +370,7 @@ class Plan:
     def answer_sets(self) -> list[str]:
         """The prompt sets evaluated models answer (`vicuna`, `superni_0shot`, ...)."""
         shots = self.config.evaluation.superni.shots
-        sets = {"vicuna": ["vicuna"], "superni": [f"superni_{k}shot" for k in shots], "lmentry": ["lmentry"]}
+        sets = {"vicuna": ["vicuna"], "superni": [superni_set(k) for k in shots], "lmentry": ["lmentry"]}
         return [name for benchmark in self.benchmarks for name in sets[benchmark]]
 
     def answer_max_tokens(self, prompts: str) -> int:
@@ -453,7 +383,7 @@ class Plan:
         if vicuna.questions != "vicuna":
             return {"questions": None, "judge_prompts": None}
         return {"questions": self.layout.download("vicuna_question.jsonl"),
-                "judge_prompts": self.layout.download(VICUNA_PROMPT_FILES[vicuna.style])}
+                "judge_prompts": self.layout.download(f"vicuna_{vicuna.style}_prompts.jsonl")}
 
     def results(self) -> list[str]:
         """Every benchmark result file of the evaluation grid."""
@@ -497,103 +427,14 @@ class Plan:
                  + [L.nll(m, name) for name in self.nll_data()]]
         return files + list(self.prm_agreements().values())
 
+    def report_spec(self) -> ReportSpec:
+        """What the report shows and every file it reads (tuna.config.report_spec)."""
+        return report_spec(self)
+
     # -- checks ----------------------------------------------------------------------
     def check(self) -> None:
-        """References, cycles, and what each data set needs, before any job runs."""
-        config = self.config
-        for name, spec in self.models.items():
-            if isinstance(spec, TrainedModel):
-                self._must_be_model(spec.init, f"models.{name}.init", (ImportedModel, TrainedModel))
-                self._check_data(name, spec)
-                own = {"lora", "num_gpus"} & set(spec.train)
-                self._check_gpu_for_qlora(self.train(name), f"models.{name}.train" if own else "train")
-        self.order()
-        for name, target in self.aliases.items():
-            self._must_be_model(target, f"models.{name}.alias")
-        for index, name in enumerate(config.evaluation.models):
-            self._must_be_model(self.canonical(name), f"evaluation.models.{index}")
-        for table, models in config.evaluation.tables.items():
-            if not re.match(s.NAME_PATTERN, table) or table in ("table1", "lengths", "cost", "sources"):
-                raise self._error(f"evaluation.tables.{table}", "a table name matches "
-                                  f"{s.NAME_PATTERN} and is not one of the report's own tables")
-            for index, name in enumerate(models):
-                if self.canonical(name) not in self.eval_models:
-                    raise self._error(f"evaluation.tables.{table}.{index}", f"'{name}' is not an evaluated model")
-        if self.eval_models:
-            self._must_be_model(self.baseline, "evaluation.baseline")
-        for name, prm in config.prms.items():
-            self._must_be_model(prm.backbone, f"prms.{name}.backbone", (ImportedModel, TrainedModel))
-            self._check_gpu_for_qlora(prm, f"prms.{name}")
-        for index, name in enumerate(config.evaluation.held_out.models or []):
-            self._must_be_model(name, f"evaluation.held_out.models.{index}", (ImportedModel, TrainedModel))
-        for name, location in config.evaluation.held_out.nll_data.items():
-            key = f"evaluation.held_out.nll_data.{name}"
-            if not re.match(s.NAME_PATTERN, name):
-                raise self._error(key, f"an NLL data set's name matches {s.NAME_PATTERN}")
-            if location.startswith("download:") and location.removeprefix("download:") not in self.downloads:
-                raise self._error(key, f"unknown download '{location.removeprefix('download:')}' "
-                                  f"(declared: {', '.join(sorted(self.downloads))})")
-        for index, ranking in enumerate(config.evaluation.held_out.rankings):
-            try:
-                DataPart(set=ranking)
-            except ValueError as exc:
-                message = exc.errors()[0]["msg"].removeprefix("Value error, ")
-                raise self._error(f"evaluation.held_out.rankings.{index}", message) from None
-        for key, spec in self._providers():
-            if spec is not None:  # a missing one is named by the checks of what needs it
-                self._check_provider(key, spec)
-        if "vicuna" in self.benchmarks and self.judged_models() and not (
-                config.evaluation.vicuna.judge or config.judge.provider):
-            raise self._error("judge.provider", "Vicuna QA is evaluated: set judge.provider or evaluation.vicuna.judge")
-
-    def _check_gpu_for_qlora(self, settings: s.Optimization, key: str) -> None:
-        """QLoRA's 4-bit kernels need CUDA: a job that asks for no GPU runs on a CPU."""
-        if settings.lora and settings.lora.quantize and not settings.num_gpus:
-            raise self._error(f"{key}.lora.quantize", f"{settings.lora.quantize} (QLoRA) needs a CUDA GPU and this "
-                              "job asks for none: set num_gpus: 1, or lora.quantize: null (LoRA on a CPU)")
-
-    def _check_data(self, name: str, spec: TrainedModel) -> None:
-        config = self.config
-        objective = self.train(name).objective
-        if spec.kind == "supervised" and objective != "mle":
-            raise self._error(f"models.{name}.data", f"{spec.data[0].set} is supervised data: set "
-                              f"models.{name}.train.objective: mle")
-        for index, part in enumerate(spec.data):
-            key = f"models.{name}.data" + (f".{index}" if len(spec.data) > 1 else "")
-            if part.model:
-                self._must_be_model(part.model, key, (ImportedModel, TrainedModel))
-            if self._teacher_set(part) and config.teacher.provider is None:
-                raise self._error("teacher.provider", f"required by {key} ({part.set})")
-            if part.name in ("ctx_rank", "prm_rank") and config.judge.provider is None:
-                raise self._error("judge.provider", f"required by {key} ({part.set})")
-            if part.name == "prm_rank":
-                if not config.prms:
-                    raise self._error(key, "prm_rank needs a proxy ranking model: declare one under prms")
-                if part.prm is not None and part.prm not in config.prms:
-                    raise self._error(f"{key}.prm", f"unknown proxy ranking model '{part.prm}' "
-                                      f"(declared: {', '.join(config.prms)})")
-            released = part.responses_of if part.name == "alpaca_mul" else part.name
-            if released.startswith("released_") and getattr(config.released, released.split("_")[1]) is None:
-                raise self._error(key, f"{part.label()} needs released.{released.split('_')[1]} (a path or download:NAME)")
-            if part.name == "preferences":
-                self._check_preferences(name, part, key)
-            size = self.set_size(part)
-            end = part.first or part.last or (part.range[1] if part.range else None)
-            if size is not None and end is not None and end > size:
-                raise self._error(key, f"slice past the end: {part.label()} of a set of {size} records")
-
-    def _check_preferences(self, name: str, part: DataPart, key: str) -> None:
-        """A `download:NAME` path names a declared download. Preference data from elsewhere has no original
-        response unless one is mapped, and training skips every example without one when the loss uses it
-        (objective mle, or Eq. 6's MLE term: TunaLoss.uses_original)."""
-        download = part.path.removeprefix("download:")
-        if download != part.path and download not in self.downloads:
-            raise self._error(f"{key}.path", f"unknown download '{download}' "
-                              f"(declared: {', '.join(sorted(self.downloads))})")
-        train = self.train(name)
-        if part.mapping.output is None and (train.objective == "mle" or train.mle_weight > 0):
-            raise self._error(f"{key}.fields.output", "the data has no original response for the MLE term "
-                              f"(Eq. 6): map one, or set models.{name}.train.mle_weight: 0")
+        """References, cycles, and what each data set needs, before any job runs (tuna.config.checks)."""
+        checks.check(self)
 
     def set_size(self, part: DataPart) -> int | None:
         """Records in a data set when the config fixes it (one per instruction used: the `limit`
@@ -611,32 +452,3 @@ class Plan:
         if part.name == "prm_rank":  # the PRM ranks every instruction its model sampled
             return limit
         return None
-
-    def _providers(self):
-        config = self.config
-        if self.uses_teacher():
-            yield "teacher.provider", config.teacher.provider
-        if self.sampled_models():
-            yield "sampling.provider", config.sampling.provider
-            yield "judge.provider", config.judge.provider
-        if self.judged_models():
-            yield ("evaluation.vicuna.judge" if config.evaluation.vicuna.judge else "judge.provider",
-                   config.evaluation.vicuna.judge or config.judge.provider)
-        yield "evaluation.generation.provider", config.evaluation.generation.provider
-
-    def _check_provider(self, key: str, spec: s.ProviderSpec) -> None:
-        model = spec.model
-        if spec.kind == "openai":
-            if model is None:
-                raise self._error(f"{key}.model", "an openai provider names its API model id")
-            return
-        if model is None:
-            return
-        if model in self.models:
-            self._must_be_model(model, f"{key}.model", (ImportedModel, TrainedModel))
-            source = self.models[model]
-            if spec.kind == "llamacpp" and spec.quant == "source" and not (
-                    isinstance(source, ImportedModel) and source.gguf):
-                raise self._error(f"{key}.quant", f"'source' needs model '{model}' imported from a .gguf file")
-        elif re.match(s.NAME_PATTERN, model) and not Path(model).exists():
-            raise self._error(f"{key}.model", f"unknown model '{model}' (declared: {', '.join(sorted(self.models))})")

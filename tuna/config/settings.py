@@ -12,9 +12,9 @@ and imported by the modules that use them.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tuna import hub
 from tuna.errors import TunaError
@@ -40,6 +40,7 @@ VicunaStyle = Literal["pairwise", "review"]
 VicunaQuestions = Literal["demo", "vicuna"]
 PreferenceFormat = Literal["listwise", "pairwise"]  # preference data in and out (tuna.preferences)
 Pairs = Literal["all", "best-vs-rest"]  # which pairs a pairwise export writes
+Shots = Literal[0, 2]  # Super-NI: positive examples in the prompt
 VicunaOrders = Literal["both", "model_first"]
 AlpacaMulSource = Literal["prob_rank", "released_prob"]
 
@@ -60,6 +61,7 @@ BENCHMARKS = get_args(Benchmark)
 VICUNA_STYLES = get_args(VicunaStyle)
 PREFERENCE_FORMATS = get_args(PreferenceFormat)
 PAIRS = get_args(Pairs)
+SUPERNI_SHOTS = get_args(Shots)
 VICUNA_ORDERS = get_args(VicunaOrders)
 
 DEFAULT_QUANT = "q8_0"
@@ -95,6 +97,22 @@ def default(section: type[Section], key: str):
 def doc(section: type[Section], key: str) -> str:
     """The documentation of `section.key` (for the `tuna` command's --help)."""
     return section.model_fields[key].description or ""
+
+
+def key_of(location) -> str:
+    return ".".join(str(part) for part in location) or "(top level)"
+
+
+def one_line(exc: ValidationError, prefix: tuple = ()) -> str:
+    """The first validation error as `key.path: message`."""
+    error = exc.errors()[0]
+    location = [part for part in error["loc"] if not str(part).startswith("function-")]
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif error["type"] == "missing":
+        message = "required key missing"
+    return f"{key_of((*prefix, *location))}: {message}"
 
 
 class ProviderSpec(Section):
@@ -390,7 +408,7 @@ class Vicuna(Section):
 class SuperNI(Section):
     """Super-NaturalInstructions (119 test tasks), ROUGE-L (and BERTScore)."""
 
-    shots: list[Literal[0, 2]] = [0, 2]
+    shots: list[Shots] = list(SUPERNI_SHOTS)
     """Positive examples in the prompt: 0 and/or 2."""
     instances_per_task: int = Field(100, ge=1)
     """Test instances per task."""
@@ -467,3 +485,38 @@ class Human(Section):
     """USD per pairwise comparison by an annotator."""
     comparisons_per_example: int = Field(6, ge=1)
     """Comparisons to rank N=4 responses (all pairs)."""
+
+
+class Config(Section):
+    """A whole workflow config; every section is optional and filled from its defaults."""
+
+    root: str = ""
+    """Directory (relative to the working directory) that holds this experiment's `results/`, `checkpoints/` and `logs/`, so two experiments never share artifacts (`""`: the working directory itself). Downloads under `resources/` are shared."""
+    data: Data = Data()
+    """The instructions."""
+    models: dict[str, dict[str, Any]] = Field(min_length=1)
+    """Model name -> how it is made (see `models`)."""
+    train: dict[str, Any] = {}
+    """Defaults of every trained model (see `train`)."""
+    teacher: Teacher = Teacher()
+    """Probabilistic ranking's teacher."""
+    scoring: Scoring = Scoring()
+    """Eq. 3."""
+    sampling: Sampling = Sampling()
+    """Self-sampling for contextual ranking."""
+    judge: Judge = Judge()
+    """The ranking (and default Vicuna) judge."""
+    prms: dict[str, Prm] = {}
+    """Proxy ranking models by name (used by `prm_rank:M` data)."""
+    api: ApiLimits = ApiLimits()
+    """API limits."""
+    prices: dict[str, Price] = {}
+    """API model id -> USD per 1K tokens."""
+    downloads: dict[str, Download] = {}
+    """Overrides and additions to `tuna/config/downloads.yaml` (name -> url and checksum)."""
+    released: Released = Released()
+    """The authors' released data files."""
+    evaluation: Evaluation = Evaluation()
+    """Benchmarks."""
+    human: Human = Human()
+    """Human labelling prices (Table 6)."""

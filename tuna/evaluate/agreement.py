@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 
 from tuna.errors import TunaError
-from tuna.evaluate.likelihood import score_file
+from tuna.evaluate.likelihood import score_file, write_result
 from tuna.train.data import describe, load_examples
 from tuna.train.loss import TunaLoss
 from tuna.train.ranks import Ranks
@@ -59,3 +59,23 @@ def prm_agreement(prm_dir: Path, ranked: Path, held_out: frozenset[str], batch_s
     return {**result, "data": describe(report),
             "per_example": [{"id": e.id, "score": [round(v, 6) for v in row.tolist()]}
                             for e, row in zip(examples, scores, strict=True)]}
+
+
+def evaluate_agreement(checkpoint: Path, ranked: Path, held_out: Path | None, template: str, max_length: int,
+                       batch_size: int, model_name: str, data_name: str | None, out: Path) -> str:
+    """Pair accuracy, Kendall tau, Spearman and mean margin of the model's length-normalised
+    log-likelihoods (or a proxy ranking model's scores, with its own template and
+    max_length) against the ranks of `ranked`."""
+    from tuna.datasets import read_ids
+    from tuna.ranking.prm import PRM_CONFIG
+
+    ids = read_ids(held_out) if held_out else frozenset()
+    if (checkpoint / PRM_CONFIG).exists():
+        result = prm_agreement(checkpoint, ranked, ids)
+    else:
+        result = model_agreement(checkpoint, ranked, ids, template, max_length, batch_size)
+    result = write_result(out, {"benchmark": "agreement", "model": model_name, "ranking": data_name or str(ranked)},
+                          result, [ranked, checkpoint, held_out], template, max_length)
+    return (f"{out}: {result['data']}; pair accuracy {result['pair_accuracy']:.3f} "
+            f"(se {result['pair_accuracy_se'] or 0:.3f}), Kendall tau {result['kendall_tau'] or 0:.3f}, "
+            f"mean margin {result['mean_margin']:.4f}")

@@ -37,3 +37,14 @@ def score_file(checkpoint: Path, data: Path, template: str, loss, max_length: in
     if not examples:
         raise TunaError(f"{data}: no usable examples to score ({dict(report)})")
     return examples, response_logprobs(scorer, examples, batch_size), report
+
+
+def write_result(out: Path, header: dict, result: dict, inputs: list, template: str, max_length: int) -> dict:
+    """The result file (what was measured, on which split, then the numbers) and its provenance."""
+    from tuna import provenance
+    from tuna.records import write_json
+
+    result = {**header, "held_out": inputs[-1] is not None, **result}
+    write_json(out, result)
+    provenance.stamp([out], inputs=inputs, params={"template": template, "max_length": max_length})
+    return result

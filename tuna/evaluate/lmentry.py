@@ -204,3 +204,23 @@ def score(data: dict[str, dict[str, dict]], predictions: dict[str, str]) -> dict
         "missing": sum(f"{name}{SEPARATOR}{key}" not in predictions
                        for name, examples in data.items() for key in examples),
     }
+
+
+def fetch(out: Path) -> str:
+    """The 41 LMentry data files from the pinned commit, each checked by its git blob sha1."""
+    from tuna import datasets, provenance
+
+    commit = UPSTREAM_COMMIT
+    digests = datasets.fetch_all({n: (FILE_URL.format(commit=commit, name=n), FILE_BLOBS[n]) for n in FILES}, out)
+    provenance.stamp([out], params={"commit": commit}, extra={"sha256": digests})
+    return f"{out}: {len(digests)} LMentry files at aviaefrat/lmentry@{commit}"
+
+
+def write_prompts(data_dir: Path, limit_per_task: int | None, out: Path) -> str:
+    """LMentry's prompts, at most `limit_per_task` per data file (spread over templates)."""
+    from tuna import provenance
+    from tuna.records import write_jsonl
+
+    count = write_jsonl(out, prompts(load(data_dir, limit_per_task)))
+    provenance.stamp([out], inputs=[data_dir], params={"benchmark": "lmentry", "limit_per_task": limit_per_task})
+    return f"{out}: {count} lmentry prompts"

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import torch
 
-from tuna.evaluate.likelihood import score_file
+from tuna.errors import TunaError
+from tuna.evaluate.likelihood import score_file, write_result
 from tuna.train.data import describe
 from tuna.train.loss import TunaLoss
 
@@ -28,3 +29,26 @@ def response_nll(checkpoint: Path, data: Path, held_out: frozenset[str], templat
     tokens = sum(len(e.original) for e in examples)
     return {"examples": len(examples), "tokens": tokens, "nll": total / tokens, "perplexity": math.exp(total / tokens),
             "data": describe(report)}
+
+
+def evaluate_nll(checkpoint: Path, data: str, held_out: Path | None, template: str, max_length: int,
+                 batch_size: int, model_name: str, data_name: str | None, out: Path) -> str:
+    """Token-level NLL of the reference responses of `data` (a path, or a file on the Hub, fetched
+    and pinned) under the model (Table 5 picks beta by it)."""
+    from tuna import hub
+    from tuna.datasets import read_ids
+
+    if hub.is_hub(data):
+        fetched = hub.fetch(data)
+        path, data = fetched.path, fetched.pinned
+    else:
+        path = Path(data)
+        if not path.is_file():
+            named = f" (evaluation.held_out.nll_data.{data_name} in the workflow)" if data_name else ""
+            raise TunaError(f"{data}: no such instruction-response file{named}; provide it there or point the config "
+                            "at it")
+    result = response_nll(checkpoint, path, read_ids(held_out) if held_out else frozenset(), template, max_length,
+                          batch_size)
+    result = write_result(out, {"benchmark": "nll", "model": model_name, "nll_data": data_name or data},
+                          result, [path, checkpoint, held_out], template, max_length)
+    return f"{out}: {result['data']}; NLL {result['nll']:.4f} per token over {result['tokens']} tokens"

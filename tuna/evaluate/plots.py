@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from tuna.config.layout import superni_set
+from tuna.config.settings import SUPERNI_SHOTS
 from tuna.records import atomic_output
 
 SWEEP_METRICS = {  # Table 1 column -> axis label
-    "superni_0shot": "Super-NI 0-shot ROUGE-L",
-    "superni_2shot": "Super-NI 2-shot ROUGE-L",
+    **{superni_set(k): f"Super-NI {k}-shot ROUGE-L" for k in SUPERNI_SHOTS},
     "lmentry": "LMentry score",
     "vicuna_win": "Vicuna QA win rate (%)",
 }

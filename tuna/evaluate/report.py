@@ -1,44 +1,43 @@
-"""The paper's tables from result files: Table 1 (benchmarks x models, deltas vs the
-baseline), Table 4 (average response length per rank position), the cost table
-(Table 6 style) and the provenance of every number."""
+"""The report: every table and plot of the evaluated models, from one report spec
+(tuna.config.report_spec): Table 1 (benchmarks x models, deltas vs the baseline, with
+their uncertainty and the held-out columns), Table 4 (average response length per rank
+position), the cost table (Table 6 style), the extra tables, Tables 5, 11, 2 and
+Appendix G where their data is given, the plots, and the provenance of every number."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 import pandas as pd
 
 from tuna import provenance
-from tuna.config.settings import BENCHMARKS
-from tuna.cost import HUMAN_STAGE, cost_path, human_cost
+from tuna.config.layout import superni_set
+from tuna.config.report_spec import ReportSpec
+from tuna.config.settings import BENCHMARKS, SUPERNI_SHOTS
 from tuna.errors import TunaError
-from tuna.evaluate.report_held_out import HeldOutReport
+from tuna.evaluate import plots, report_held_out, report_significance
+from tuna.evaluate.report_cost import cost_report
+from tuna.evaluate.report_tables import column_digits, format_cell, write_table
 from tuna.evaluate.significance import Settings
-from tuna.records import Ranking, atomic_output, read_json, read_jsonl
+from tuna.records import Ranking, read_json, read_jsonl, write_json
 
-# Table 1 column -> (benchmark, keys of the number in results/{model}/{benchmark}.json)
+# Table 1 column -> (benchmark, keys of the number in the benchmark's result)
 TABLE1 = {
-    "superni_0shot": ("superni", ("shots", "0", "rougeL")),
-    "superni_2shot": ("superni", ("shots", "2", "rougeL")),
-    "superni_0shot_bertscore": ("superni", ("shots", "0", "bertscore", "f1")),
-    "superni_2shot_bertscore": ("superni", ("shots", "2", "bertscore", "f1")),
+    **{superni_set(k): ("superni", ("shots", str(k), "rougeL")) for k in SUPERNI_SHOTS},
+    **{f"{superni_set(k)}_bertscore": ("superni", ("shots", str(k), "bertscore", "f1")) for k in SUPERNI_SHOTS},
     "lmentry": ("lmentry", ("lmentry_score",)),
     "vicuna_win": ("vicuna", ("win_rate",)),
     "vicuna_lose": ("vicuna", ("lose_rate",)),
     "vicuna_tie": ("vicuna", ("tie_rate",)),
     "vicuna_unparsed": ("vicuna", ("unparsed",)),
 }
-DELTAS = ("superni_0shot", "superni_2shot", "lmentry")
-COUNTS = ("calls", "prompt_tokens", "completion_tokens")
-P_DIGITS = 4
+DELTAS = (*(superni_set(k) for k in SUPERNI_SHOTS), "lmentry")
 
 
-def read_result(path: Path) -> dict | None:
+def read_result(path: str | Path | None) -> dict | None:
     """A JSON result, or None where the benchmark was not run."""
-    return read_json(path) if path.exists() else None
+    return read_json(path) if path is not None and Path(path).exists() else None
 
 
 def _get(result: dict | None, *keys):
@@ -49,28 +48,27 @@ def _get(result: dict | None, *keys):
     return result
 
 
-def result_path(results_dir: str | Path, model: str, benchmark: str) -> Path:
-    return Path(results_dir) / model / f"{benchmark}.json"
+def all_results(spec: ReportSpec) -> dict[str, dict[str, dict | None]]:
+    """model -> benchmark -> its result (None where not run)."""
+    return {m: {b: read_result(spec.result(m, b)) for b in BENCHMARKS} for m in spec.models}
 
 
-def table1(results_dir: str | Path, models: list[str], baseline: str) -> pd.DataFrame:
+def table1(spec: ReportSpec) -> pd.DataFrame:
     """One row per model: Super-NI ROUGE-L (0/2-shot; BERTScore F1 where scored), LMentry score, Vicuna win/lose/tie
     rates vs the baseline (over parsed verdicts) and the unparsed count; `delta_*`
     columns subtract the baseline's row (benchmarks it has)."""
-    rows = []
-    for model in models:
-        result = {b: read_result(result_path(results_dir, model, b)) for b in BENCHMARKS}
-        rows.append({"model": model, **{column: _get(result[benchmark], *keys)
-                                        for column, (benchmark, keys) in TABLE1.items()}})
+    results = all_results(spec)
+    rows = [{"model": model, **{column: _get(results[model][benchmark], *keys)
+                                for column, (benchmark, keys) in TABLE1.items()}} for model in spec.models]
     table = pd.DataFrame(rows).set_index("model")
     table["vicuna_unparsed"] = table["vicuna_unparsed"].astype("Int64")
-    if baseline in table.index:
+    if spec.baseline in table.index:
         for column in DELTAS:
-            table[f"delta_{column}"] = table[column] - table.loc[baseline, column]
+            table[f"delta_{column}"] = table[column] - table.loc[spec.baseline, column]
     return table.dropna(axis="columns", how="all")
 
 
-def table1_links(table: pd.DataFrame, results_dir: str | Path, out_dir: str | Path) -> pd.DataFrame:
+def table1_links(table: pd.DataFrame, spec: ReportSpec, out_dir: str | Path) -> pd.DataFrame:
     """Table 1 as Markdown cells: each number links to the result file it was read from,
     and a `provenance` column links each of the row's provenance stamps."""
     def link(text: str, path: Path) -> str:
@@ -80,14 +78,23 @@ def table1_links(table: pd.DataFrame, results_dir: str | Path, out_dir: str | Pa
     for model in table.index:
         for column in table.columns.intersection(list(TABLE1)):
             if cells.loc[model, column]:
-                cells.loc[model, column] = link(cells.loc[model, column],
-                                                result_path(results_dir, model, TABLE1[column][0]))
+                cells.loc[model, column] = link(cells.loc[model, column], spec.result(model, TABLE1[column][0]))
     cells["provenance"] = [
         " ".join(link(b, provenance.stamp_path(path)) for b in BENCHMARKS
-                 if (path := result_path(results_dir, model, b)).exists())
+                 if (path := spec.result(model, b)) and Path(path).exists())
         for model in table.index
     ]
     return cells
+
+
+def bootstrap(spec: ReportSpec) -> Settings:
+    return Settings(resamples=spec.bootstrap.resamples, seed=spec.bootstrap.seed)
+
+
+def with_uncertainty(table: pd.DataFrame, spec: ReportSpec) -> pd.DataFrame:
+    """Table 1 with each delta's paired bootstrap interval and test (tuna.evaluate.report_significance)."""
+    extra = report_significance.table1_uncertainty(all_results(spec), spec.baseline, bootstrap(spec))
+    return table.join(extra.reindex(table.index)).dropna(axis="columns", how="all")
 
 
 def length_by_rank(path: str | Path) -> pd.DataFrame:
@@ -109,62 +116,6 @@ def lengths(datasets: dict[str, str | Path]) -> pd.DataFrame:
     return pd.concat({name: length_by_rank(path) for name, path in datasets.items()}, names=["data"])
 
 
-def read_cost(path: str | Path) -> dict:
-    """A cost file of tuna.cost.write_cost; a clear error naming the file if it is not one."""
-    cost = read_result(Path(path))
-    if cost is None:
-        raise TunaError(f"{path}: cost file not found")
-    if not isinstance(_get(cost, "total"), dict) or any(key not in cost["total"] for key in (*COUNTS, "usd")):
-        raise TunaError(f"{path}: not a cost file (needs total.calls, total.prompt_tokens, "
-                        "total.completion_tokens, total.usd)")
-    return cost
-
-
-def unparsed_counts(quarantine: list[str | Path], vicuna_results: list[str | Path]) -> dict[Path, int]:
-    """Cost file -> answers its stage could not use: quarantined ranking-judge answers
-    (lines of `judged/N.quarantine.jsonl`) and unparsed Vicuna verdicts (`vicuna.json`)."""
-    counts = {}
-    for path in quarantine:
-        with open(path, encoding="utf-8") as handle:
-            counts[cost_path(path)] = sum(1 for line in handle if line.strip())
-    for path in vicuna_results:
-        result = read_result(Path(path))
-        counts[cost_path(path)] = int(_get(result, "unparsed") or 0)
-    return counts
-
-
-def cost_table(costs: list[tuple[str, str | Path]], unparsed: dict[Path, int] | None = None) -> pd.DataFrame:
-    """Table 6 style: calls, prompt/completion tokens and USD per stage and model, summed
-    over the (stage, cost file) pairs, plus a total row. USD is empty where no price is
-    known (local models); `unparsed` counts the answers a stage could not use."""
-    unparsed = unparsed or {}
-    rows = []
-    for stage, path in costs:
-        cost = read_cost(path)
-        rows.append({"stage": stage, "provider": cost.get("provider"), "model": cost.get("model"), "files": 1,
-                     **{key: cost["total"][key] for key in COUNTS}, "usd": cost["total"]["usd"],
-                     "unparsed": unparsed.get(Path(path), 0)})
-    columns = ["stage", "provider", "model", "files", *COUNTS, "usd", "unparsed"]
-    if not rows:
-        return pd.DataFrame(columns=columns).set_index(["stage", "provider", "model"])
-    frame = pd.DataFrame(rows, columns=columns)
-    frame["usd"] = frame["usd"].astype(float)
-    table = frame.groupby(["stage", "provider", "model"], sort=False, dropna=False).sum(min_count=1)
-    total = table.sum(min_count=1)
-    table.loc[("total", "", ""), :] = total
-    return table.astype({key: "int64" for key in ("files", *COUNTS, "unparsed")})
-
-
-def human_labelling(judged: list[str | Path], usd_per_comparison: float, comparisons: int) -> pd.DataFrame:
-    """Table 6's comparison: what annotators would cost for the examples the judge ranked
-    (`comparisons` pairwise comparisons per example at `usd_per_comparison`)."""
-    examples = sum(len(read_jsonl(path, Ranking)) for path in judged)
-    calls, dollars = human_cost(examples, usd_per_comparison, comparisons)
-    return pd.DataFrame([{"stage": HUMAN_STAGE, "provider": "human", "model": "", "files": len(judged),
-                          "calls": calls, "prompt_tokens": 0, "completion_tokens": 0, "usd": dollars,
-                          "unparsed": 0}]).set_index(["stage", "provider", "model"])
-
-
 def sources(files: list[tuple[str, str | Path]]) -> pd.DataFrame:
     """Where every number of the report comes from: per input file (with what it feeds),
     its sha256 and the code, command and time of its provenance stamp."""
@@ -182,51 +133,24 @@ def sources(files: list[tuple[str, str | Path]]) -> pd.DataFrame:
                                        "provenance"]).set_index("file")
 
 
-def format_cell(value, digits: int = 2) -> str:
-    """Empty for missing values, floats with `digits` decimals, anything else as text."""
-    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
-
-
-def column_digits(column, digits: int = 2) -> int:
-    """Decimals of a column: p-values (`*_p_*`, `p_*`) get 4, everything else `digits`."""
-    name = str(column)
-    return P_DIGITS if "_p_" in name or name.startswith("p_") else digits
-
-
-def markdown(table: pd.DataFrame, digits: int = 2) -> str:
-    """A GitHub-flavoured Markdown table (empty cells for missing values)."""
-    frame = table.reset_index()
-    places = [column_digits(c, digits) for c in frame.columns]
-    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
-    lines += ["| " + " | ".join(format_cell(v, d) for v, d in zip(row, places, strict=True)) + " |"
-              for row in frame.itertuples(index=False)]
-    return "\n".join(lines) + "\n"
-
-
-def html(table: pd.DataFrame, title: str, digits: int = 2) -> str:
-    """A standalone HTML page of the table (what `snakemake --report` shows inline)."""
-    formatters = {c: partial(format_cell, digits=column_digits(c, digits)) for c in table.columns}
-    body = table.to_html(na_rep="", formatters=formatters, border=0, classes="tuna")
-    return (f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{title}</title><style>"
-            "body{font-family:sans-serif} table{border-collapse:collapse} "
-            "th,td{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right} th{background:#f4f4f4}"
-            f"</style></head><body><h3>{title}</h3>\n{body}\n</body></html>\n")
-
-
-def write_table(table: pd.DataFrame, stem: str | Path, title: str, md_table: pd.DataFrame | None = None,
-                digits: int = 2) -> list[Path]:
-    """STEM.csv (numbers), STEM.md (`md_table` if given, e.g. with links) and STEM.html."""
-    stem = Path(stem)
-    paths = [stem.with_suffix(suffix) for suffix in (".csv", ".md", ".html")]
-    with atomic_output(paths[0]) as handle:
-        table.to_csv(handle)
-    with atomic_output(paths[1]) as handle:
-        handle.write(markdown(table if md_table is None else md_table, digits))
-    with atomic_output(paths[2]) as handle:
-        handle.write(html(table, title, digits))
-    return paths
+def read_files(spec: ReportSpec) -> list[tuple[str, Path]]:
+    """(role, file) of every file the report reads, in the order the sources table lists them
+    (a file read for several roles under the first)."""
+    human, labelling = spec.human, spec.human_labelling
+    files = ([("table1", Path(path)) for m in spec.models for path in spec.results.get(m, {}).values()]
+             + [("lengths", Path(p)) for p in spec.rankings.values()]
+             + [("cost", Path(p)) for paths in spec.costs.values() for p in paths]
+             + [("cost", Path(p)) for p in spec.quarantine + (labelling.judged if labelling else [])]
+             + [("data_sweep", provenance.stamp_path(c)) for points in spec.data_sweeps.values()
+                for c in points.values()]
+             + report_held_out.sources(spec)
+             + [("training_curves", Path(c) / "metrics.jsonl") for c in spec.training_curves.values()]
+             + [(role, Path(path)) for role, path in (("table2", human.scores), ("appendix_g", human.ranking_agreement))
+                if path])
+    first_role: dict[Path, str] = {}
+    for role, path in files:
+        first_role.setdefault(path, role)
+    return [(role, path) for path, role in first_role.items()]
 
 
 def trained_examples(checkpoint: Path) -> int:
@@ -242,112 +166,62 @@ def trained_examples(checkpoint: Path) -> int:
     return kept
 
 
-@dataclass(frozen=True)
-class Uncertainty:
-    """What the uncertainty tables need beyond the result files."""
-
-    bootstrap: Settings = Settings()
-    human: Path | None = None  # `tuna human-import` scores: Table 2
-    human_focus: str = "tuna"  # the model Table 2 tests against every other one
-    agreement: Path | None = None  # `tuna human-agreement` output: Appendix G
-
-    def inputs(self) -> list[tuple[str, Path]]:
-        return [(role, path) for role, path in (("table2", self.human), ("appendix_g", self.agreement)) if path]
-
-
-def _all_results(results_dir: Path, models: list[str]) -> dict[str, dict[str, dict | None]]:
-    return {m: {b: read_result(result_path(results_dir, m, b)) for b in BENCHMARKS} for m in models}
-
-
-def with_uncertainty(table: pd.DataFrame, results_dir: Path, models: list[str], baseline: str,
-                     uncertainty: Uncertainty) -> pd.DataFrame:
-    """Table 1 with each delta's paired bootstrap interval and test (tuna.evaluate.report_significance)."""
-    from tuna.evaluate import report_significance
-
-    extra = report_significance.table1_uncertainty(_all_results(results_dir, models), baseline, uncertainty.bootstrap)
-    return table.join(extra.reindex(table.index)).dropna(axis="columns", how="all")
-
-
-def significance_tables(out: Path, results_dir: Path, models: list[str], baseline: str,
-                        uncertainty: Uncertainty) -> list[Path]:
+def significance_tables(spec: ReportSpec, out: Path) -> list[Path]:
     """Table 11 (BERTScore) when the results have it; Table 2 and Appendix G when their files are given."""
-    from tuna.evaluate import report_significance as rs
-
+    rs = report_significance
     made = []
-    superni = {m: r["superni"] for m, r in _all_results(results_dir, models).items()}
-    bert = rs.table11(superni, baseline, uncertainty.bootstrap)
+    superni = {m: r["superni"] for m, r in all_results(spec).items()}
+    bert = rs.table11(superni, spec.baseline, bootstrap(spec))
     if not bert.empty:
         made += write_table(bert, out / "table11", "Table 11: Super-NI BERTScore and ROUGE-L")
-    if uncertainty.human:
-        scores = read_json(uncertainty.human).get("models", {})
-        made += write_table(rs.table2(scores, baseline, uncertainty.human_focus), out / "table2",
+    if spec.human.scores:
+        scores = read_json(spec.human.scores).get("models", {})
+        made += write_table(rs.table2(scores, spec.baseline, spec.human.focus), out / "table2",
                             "Table 2: human evaluation (* better than the baseline, † better than every other "
                             f"model, Wilcoxon p < {rs.MARK_ALPHA})")
-    if uncertainty.agreement:
-        made += write_table(rs.appendix_g(read_json(uncertainty.agreement)), out / "appendix_g",
+    if spec.human.ranking_agreement:
+        made += write_table(rs.appendix_g(read_json(spec.human.ranking_agreement)), out / "appendix_g",
                             "Appendix G: Spearman correlation of judge and human rankings", digits=4)
     return made
 
 
-def build(out: Path, results_dir: Path, models: list[str], baseline: str, ranked: list[tuple[str, Path]],
-          costs: list[tuple[str, Path]], quarantine: list[Path],
-          sweeps: dict[str, dict[str, float]],
-          data_sweeps: dict[str, dict[str, Path]], tables: dict[str, list[str]] | None = None,
-          human: tuple[float, int] | None = None,
-          training: dict[str, Path] | None = None,
-          uncertainty: Uncertainty | None = None,
-          held_out: HeldOutReport | None = None) -> tuple[list[Path], list[Path]]:
-    """Write every table and plot of the report into OUT; return (files made, files read).
-
-    sweeps: label -> {model: lambda}; data_sweeps: label -> {model: its checkpoint}, whose
-    provenance stamp says how many examples it was trained on; tables: more tables in
-    Table 1's layout (name -> models); human: (USD per comparison, comparisons per
-    example) for Table 6's human-labelling row over the judge-ranked sets (`ctx_rank:M`);
-    training: model -> its checkpoint, whose metrics.jsonl gives the training curves;
-    uncertainty: the bootstrap settings and the human-evaluation files (Table 2, Appendix G);
-    held_out: a report_held_out.HeldOutReport (NLL data sets, Table 5's beta sweeps, PRM agreements).
-    """
-    from tuna.evaluate import plots, report_held_out
-
-    uncertainty = uncertainty or Uncertainty()
-    held_out = held_out or HeldOutReport()
-    out.mkdir(parents=True, exist_ok=True)
-    table = table1(results_dir, models, baseline).join(
-        report_held_out.held_out_columns(results_dir, models, held_out.nll_data))
-    table = with_uncertainty(table, results_dir, models, baseline, uncertainty)
-    linked = table1_links(table, results_dir, out)
-    made = write_table(table, out / "table1", "Table 1: evaluation results", md_table=linked)
-    for name, subset in (tables or {}).items():
-        made += write_table(table.loc[subset], out / name, f"{name}: evaluation results", md_table=linked.loc[subset])
-    made += significance_tables(out, results_dir, models, baseline, uncertainty)
-    made += held_out.tables(results_dir, out)
-    made += write_table(lengths(dict(ranked)), out / "lengths", "Table 4: average response length per rank position")
-    results = [result_path(results_dir, m, b) for m in models for b in BENCHMARKS]
-    judged = [path for path in results if path.name == "vicuna.json" and path.exists()]
-    costs_table = cost_table(costs, unparsed_counts(quarantine, judged))
-    if human:
-        judge_ranked = [path for data, path in ranked if data.startswith("ctx_rank:")]
-        costs_table = pd.concat([costs_table, human_labelling(judge_ranked, *human)])
-    made += write_table(costs_table, out / "cost", "Cost per stage and model")
-    read = ([("table1", p) for p in results] + [("lengths", p) for _, p in ranked]
-            + [("cost", p) for _, p in costs] + [("cost", p) for p in quarantine]
-            + [("data_sweep", provenance.stamp_path(c)) for points in data_sweeps.values() for c in points.values()]
-            + held_out.sources(results_dir, models)
-            + [("training_curves", Path(c) / "metrics.jsonl") for c in (training or {}).values()]
-            + uncertainty.inputs())
-    made += write_table(sources(read), out / "sources", "Sources of the report's numbers")
-    vicuna = {m: r for m in models if m != baseline
-              and (r := read_result(result_path(results_dir, m, "vicuna"))) is not None}
+def sweep_plots(spec: ReportSpec, table: pd.DataFrame, out: Path) -> list[Path]:
+    """vicuna_win_lose_tie.png, lambda_sweep.png and data_sweep.png, where the spec has what they draw."""
+    made = []
+    vicuna = {m: r for m in spec.models if m != spec.baseline
+              and (r := read_result(spec.result(m, "vicuna"))) is not None}
     if vicuna:
-        plots.plot_win_lose_tie(vicuna, baseline, out / "vicuna_win_lose_tie.png")
+        plots.plot_win_lose_tie(vicuna, spec.baseline, out / "vicuna_win_lose_tie.png")
         made.append(out / "vicuna_win_lose_tie.png")
-    if sweeps:
-        plots.plot_lambda_sweep(table, sweeps, out / "lambda_sweep.png")
+    if spec.lambda_sweeps:
+        plots.plot_lambda_sweep(table, spec.lambda_sweeps, out / "lambda_sweep.png")
         made.append(out / "lambda_sweep.png")
-    if data_sweeps:
+    if spec.data_sweeps:
         examples = {label: {model: trained_examples(checkpoint) for model, checkpoint in points.items()}
-                    for label, points in data_sweeps.items()}
+                    for label, points in spec.data_sweeps.items()}
         plots.plot_data_sweep(table, examples, out / "data_sweep.png")
         made.append(out / "data_sweep.png")
-    made += report_held_out.plots(results_dir, models, training or {}, out, list(held_out.prm_files))
-    return made, [p for _, p in read if Path(p).exists()]
+    return made
+
+
+def build(spec: ReportSpec, out: Path) -> list[Path]:
+    """Write every table and plot of the report into OUT, the spec itself (spec.json) and a
+    provenance stamp naming every file read; return the files made."""
+    out.mkdir(parents=True, exist_ok=True)
+    table = table1(spec).join(report_held_out.held_out_columns(spec))
+    table = with_uncertainty(table, spec)
+    linked = table1_links(table, spec, out)
+    made = write_table(table, out / "table1", "Table 1: evaluation results", md_table=linked)
+    for name, subset in spec.tables.items():
+        made += write_table(table.loc[subset], out / name, f"{name}: evaluation results", md_table=linked.loc[subset])
+    made += significance_tables(spec, out)
+    made += report_held_out.tables(spec, out)
+    made += write_table(lengths(spec.rankings), out / "lengths", "Table 4: average response length per rank position")
+    made += write_table(cost_report(spec), out / "cost", "Cost per stage and model")
+    read = read_files(spec)
+    made += write_table(sources(read), out / "sources", "Sources of the report's numbers")
+    made += sweep_plots(spec, table, out)
+    made += report_held_out.plots(spec, out)
+    write_json(out / "spec.json", spec.model_dump(mode="json"))
+    provenance.stamp([out], inputs=[path for _, path in read], params=spec.model_dump(mode="json"))
+    return [*made, out / "spec.json"]

@@ -2,109 +2,91 @@
 Table 5 (Eq. 3's beta by NLL), the proxy ranking models' agreement with their judge, the
 agreement plot, and the training curves of every trained model.
 
-Result files: `results/{model}/agreement_{ranking}.json` (tuna eval-agreement; ranking
-e.g. prob_rank, ctx_rank-tuna_p), `results/{model}/nll.json` and `nll_{data}.json` (tuna
-eval-nll on the held-out split and on an NLL data set such as LIMA), a PRM's agreement
-file (tuna eval-agreement on the PRM); curves from `checkpoints/{model}/metrics.jsonl`.
+Every file comes from the report spec: each model's held-out agreement with each ranking
+data set (tuna eval-agreement), its NLL on the held-out split and on each NLL data set
+such as LIMA (tuna eval-nll), each PRM's agreement with its judge, and the checkpoints
+whose `metrics.jsonl` hold the training curves.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from tuna.config.layout import set_token
+from tuna.config.report_spec import HELD_OUT, ReportSpec
 from tuna.errors import TunaError
+from tuna.evaluate.report_tables import write_table
 from tuna.records import read_json
 
-AGREEMENT_PREFIX = "agreement_"
 CURVES = {"loss": "loss", "rank": "L_rank", "pair_accuracy": "in-batch pair accuracy", "grad_norm": "gradient norm"}
 
 
-def agreement_files(results_dir: str | Path, model: str) -> dict[str, Path]:
-    """ranking -> the agreement result of `model` on it."""
-    files = sorted((Path(results_dir) / model).glob(f"{AGREEMENT_PREFIX}*.json"))
-    return {path.stem.removeprefix(AGREEMENT_PREFIX): path for path in files
-            if not path.name.endswith(".provenance.json")}
+def agreement_files(spec: ReportSpec, model: str) -> dict[str, Path]:
+    """Ranking data set's file-name token (`ctx_rank-M`) -> the model's held-out agreement with it, where it exists."""
+    return {set_token(ranking): path for ranking, path in spec.agreement.get(model, {}).items() if Path(path).exists()}
 
 
-@dataclass(frozen=True)
-class HeldOutReport:
-    """What the held-out part of the report needs beyond the results directory."""
-
-    nll_data: tuple[str, ...] = ()  # NLL data sets (evaluation.held_out.nll_data), Table 5's choice first
-    beta_sweeps: dict[str, dict[str, float]] = field(default_factory=dict)  # Table 5: label -> {model: beta}
-    prm_files: tuple[Path, ...] = ()  # proxy ranking models' agreement results
-
-    def sources(self, results_dir: str | Path, models: list[str]) -> list[tuple[str, Path]]:
-        """(role, file) of every held-out result the report reads, for the sources table."""
-        swept = [m for points in self.beta_sweeps.values() for m in points if m not in models]
-        return held_out_sources(results_dir, [*models, *swept], self.nll_data) + [
-            ("prm_agreement", Path(path)) for path in self.prm_files]
-
-    def tables(self, results_dir: str | Path, out: Path) -> list[Path]:
-        """table5.* (with a beta sweep that has NLLs) and prm_agreement.* (with PRM results)."""
-        from tuna.evaluate.report import write_table
-
-        made = []
-        betas = table5(results_dir, self.beta_sweeps, list(self.nll_data))
-        if not betas.empty:
-            made += write_table(betas, out / "table5", "Table 5: Eq. 3's beta by NLL (* lowest)", digits=4)
-        if self.prm_files:
-            made += write_table(prm_agreement(list(self.prm_files)), out / "prm_agreement",
-                                "Proxy ranking models: held-out agreement with the judge", digits=4)
-        return made
+def nll_files(spec: ReportSpec, model: str) -> dict[str, Path]:
+    """NLL data set -> the model's NLL on it, where it exists."""
+    return {data: path for data, path in spec.nll.get(model, {}).items() if Path(path).exists()}
 
 
-def nll_file(results_dir: str | Path, model: str, data: str = "") -> Path:
-    """`results/{model}/nll.json` (held-out split) or `nll_{data}.json` (an NLL data set)."""
-    return Path(results_dir) / model / f"nll{'_' + data if data else ''}.json"
+def tables(spec: ReportSpec, out: Path) -> list[Path]:
+    """table5.* (with a beta sweep that has NLLs) and prm_agreement.* (with PRM results)."""
+    made = []
+    betas = table5(spec)
+    if not betas.empty:
+        made += write_table(betas, out / "table5", "Table 5: Eq. 3's beta by NLL (* lowest)", digits=4)
+    if spec.prm_agreement:
+        made += write_table(prm_agreement(spec.prm_agreement), out / "prm_agreement",
+                            "Proxy ranking models: held-out agreement with the judge", digits=4)
+    return made
 
 
-def held_out_columns(results_dir: str | Path, models: list[str], nll_data: list[str] = ()) -> pd.DataFrame:
+def held_out_columns(spec: ReportSpec) -> pd.DataFrame:
     """One row per model: `agree_{ranking}` (held-out pair accuracy), `tau_{ranking}` (Kendall
     tau) for each ranking it was evaluated on, `nll` (held-out NLL per token) and `nll_{data}`
     for each NLL data set."""
     rows = {}
-    for model in models:
+    for model in spec.models:
         row = {}
-        for ranking, path in agreement_files(results_dir, model).items():
+        for ranking, path in agreement_files(spec, model).items():
             result = read_json(path)
             row[f"agree_{ranking}"], row[f"tau_{ranking}"] = result["pair_accuracy"], result["kendall_tau"]
-        for data in ("", *nll_data):
-            if (path := nll_file(results_dir, model, data)).exists():
-                row["nll" + (f"_{data}" if data else "")] = read_json(path)["nll"]
+        for data, path in nll_files(spec, model).items():
+            row["nll" if data == HELD_OUT else f"nll_{data}"] = read_json(path)["nll"]
         rows[model] = row
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")
 
 
-def held_out_sources(results_dir: str | Path, models: list[str], nll_data: list[str] = ()) -> list[tuple[str, Path]]:
-    """(role, file) of every held-out agreement and NLL result of these models."""
+def sources(spec: ReportSpec) -> list[tuple[str, Path]]:
+    """(role, file) of every held-out result the report reads, for the sources table."""
     files = []
-    for model in models:
-        files += [("agreement", path) for path in agreement_files(results_dir, model).values()]
-        files += [("nll", path) for data in ("", *nll_data) if (path := nll_file(results_dir, model, data)).exists()]
-    return files
+    for model in dict.fromkeys([*spec.agreement, *spec.nll]):
+        files += [("agreement", path) for path in agreement_files(spec, model).values()]
+        files += [("nll", path) for path in nll_files(spec, model).values()]
+    return files + [("prm_agreement", Path(path)) for path in spec.prm_agreement]
 
 
-def table5(results_dir: str | Path, sweeps: dict[str, dict[str, float]], nll_data: list[str] = ()) -> pd.DataFrame:
+def table5(spec: ReportSpec) -> pd.DataFrame:
     """Table 5 (Appendix A picks Eq. 3's beta by NLL): per sweep and beta, the model, its NLL
     per token and perplexity on the first NLL data set every model of the sweep has (else
     the held-out split: `nll_data` names which), its held-out pair accuracies, and `best`
     (`*`) on the lowest NLL of the sweep. Sweeps without a common NLL are left out."""
     rows = []
-    for label, points in sweeps.items():
-        common = [data for data in (*nll_data, "") if all(nll_file(results_dir, m, data).exists() for m in points)]
+    for label, points in spec.beta_sweeps.items():
+        common = [data for data in spec.nll_order() if all(data in nll_files(spec, m) for m in points)]
         if not common:
             continue
         for model, beta in points.items():
-            nll = read_json(nll_file(results_dir, model, common[0]))
-            rows.append({"sweep": label, "beta": beta, "model": model, "nll_data": common[0] or "held_out",
+            nll = read_json(nll_files(spec, model)[common[0]])
+            rows.append({"sweep": label, "beta": beta, "model": model, "nll_data": common[0],
                          "nll": nll["nll"], "perplexity": nll["perplexity"],
                          **{f"agree_{ranking}": read_json(path)["pair_accuracy"]
-                            for ranking, path in agreement_files(results_dir, model).items()}})
+                            for ranking, path in agreement_files(spec, model).items()}})
     if not rows:
         return pd.DataFrame()
     table = pd.DataFrame(rows).sort_values(["sweep", "beta"], kind="stable")
@@ -120,14 +102,14 @@ def prm_agreement(files: list[Path]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["prm", "ranking", *keys]).set_index(["prm", "ranking"])
 
 
-def agreement_results(results_dir: str | Path, models: list[str], prm_files: list[Path] = ()) -> pd.DataFrame:
+def agreement_results(spec: ReportSpec) -> pd.DataFrame:
     """Long table (model, ranking) -> pair_accuracy, pair_accuracy_se, examples, for the plot
     (a proxy ranking model appears as `{prm} (PRM)`)."""
     keys = ("pair_accuracy", "pair_accuracy_se", "examples")
     rows = [{"model": model, "ranking": ranking, **{k: read_json(path)[k] for k in keys}}
-            for model in models for ranking, path in agreement_files(results_dir, model).items()]
+            for model in spec.models for ranking, path in agreement_files(spec, model).items()]
     rows += [{"model": f"{(result := read_json(path))['model']} (PRM)", "ranking": result["ranking"],
-              **{k: result[k] for k in keys}} for path in prm_files]
+              **{k: result[k] for k in keys}} for path in spec.prm_agreement]
     return pd.DataFrame(rows, columns=["model", "ranking", *keys])
 
 
@@ -183,15 +165,14 @@ def plot_training_curves(curves: dict[str, pd.DataFrame], out: str | Path) -> No
     plt.close(fig)
 
 
-def plots(results_dir: str | Path, models: list[str], training: dict[str, Path], out: Path,
-          prm_files: list[Path] = ()) -> list[Path]:
+def plots(spec: ReportSpec, out: Path) -> list[Path]:
     """agreement.png (when agreement results exist) and training_curves.png (when checkpoints are given)."""
     made = []
-    results = agreement_results(results_dir, models, prm_files)
+    results = agreement_results(spec)
     if len(results):
         plot_agreement(results, out / "agreement.png")
         made.append(out / "agreement.png")
-    if training:
-        plot_training_curves(training_curves(training), out / "training_curves.png")
+    if spec.training_curves:
+        plot_training_curves(training_curves(spec.training_curves), out / "training_curves.png")
         made.append(out / "training_curves.png")
     return made

@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from tuna.config.layout import superni_set
+from tuna.config.settings import SUPERNI_SHOTS
 from tuna.evaluate import lmentry_bootstrap, significance
 from tuna.evaluate.significance import Delta, Settings
 
-SHOTS = ("0", "2")
 OUTCOME = {"model": 1, "tie": 0, "baseline": -1}
 MARK_ALPHA = 0.01  # the paper's significance level for Table 2
 
@@ -62,10 +63,10 @@ def table1_uncertainty(results: dict[str, dict[str, dict | None]], baseline: str
     for model, result in results.items():
         row: dict = {}
         if model != baseline:
-            for shot in SHOTS:
+            for shot in map(str, SUPERNI_SHOTS):
                 ours, theirs = (r and r.get("shots", {}).get(shot) for r in (result["superni"], base.get("superni")))
                 if ours and theirs and (delta := superni_delta(ours, theirs, "rougeL", settings)):
-                    row.update(_columns(f"delta_superni_{shot}shot", delta))
+                    row.update(_columns(f"delta_{superni_set(shot)}", delta))
             ours, theirs = result["lmentry"], base.get("lmentry")
             if ours and theirs and "per_instance" in ours and "per_instance" in theirs:
                 row.update(_columns("delta_lmentry", lmentry_bootstrap.delta(ours["per_instance"],

@@ -15,19 +15,20 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
-from tuna.config.settings import SuperNI, default
+from tuna.config.settings import SUPERNI_SHOTS, SuperNI, default
 from tuna.errors import TunaError
 from tuna.llm.tokenizer import Tokenizer
-from tuna.records import Instruction, read_json
+from tuna.records import Instruction, read_json, write_jsonl
 
 # Upstream pin: the commit of splits/default/test_tasks.txt in tuna/config/downloads.yaml.
 UPSTREAM_COMMIT = "b00871c954282e35d14de77c546918ee8b9d90da"
 TASK_URL = "https://raw.githubusercontent.com/allenai/natural-instructions/{commit}/tasks/{task}.json"
-SHOTS = (0, 2)
 MAX_SOURCE_LENGTH = default(SuperNI, "max_source_length")  # Tk-Instruct's evaluation scripts use 1024
 
 
 @dataclass(frozen=True)
+
+
 class Task:
     name: str
     category: str  # first entry of "Categories", as the official reference file uses
@@ -79,6 +80,8 @@ def _end_with_punctuation(text: str) -> str:
 
 
 @dataclass(frozen=True)
+
+
 class Budget:
     """Tk-Instruct's `max_source_length`: a prompt's size in the evaluated model's tokens."""
 
@@ -95,6 +98,8 @@ class Budget:
 
 
 @dataclass(frozen=True)
+
+
 class Encoded:
     text: str
     examples: int  # positive examples in the prompt
@@ -108,8 +113,8 @@ def encode(task: Task, instance: dict, shots: int, budget: Budget | None = None)
     prompt stays within it (the first one that does not fit ends the examples), then the
     prompt is cut to the budget, which drops its end ("Output: " first).
     """
-    if shots not in SHOTS:
-        raise ValueError(f"shots must be one of {SHOTS}, got {shots}")
+    if shots not in SUPERNI_SHOTS:
+        raise ValueError(f"shots must be one of {SUPERNI_SHOTS}, got {shots}")
     definition = _end_with_punctuation("Definition: " + task.definition.strip()) + "\n\n"
     task_input = (_end_with_punctuation(f"Now complete the following example -\nInput: {instance['input'].strip()}")
                   + "\nOutput: ")
@@ -138,3 +143,40 @@ def prompts(tasks: list[Task], shots: int, budget: Budget | None = None) -> tupl
             short += encoded.examples < min(shots, len(task.positive_examples))
             cut += encoded.cut
     return records, {"fewer_examples": short, "cut": cut}
+
+
+def fetch(split: Path, commit: str | None, out: Path) -> str:
+    """The task files of a Super-NaturalInstructions split from a pinned commit. They have no
+    published checksums: each file's sha256 goes into OUT/provenance.json, so a later
+    download can be compared."""
+    from tuna import datasets, provenance
+
+    commit = commit or UPSTREAM_COMMIT
+    names = read_task_names(split)
+    digests = datasets.fetch_all({n: (TASK_URL.format(commit=commit, task=n), None) for n in names}, out)
+    provenance.stamp([out], inputs=[split], params={"commit": commit}, extra={"sha256": digests})
+    return f"{out}: {len(names)} task files at allenai/natural-instructions@{commit}"
+
+
+def write_prompts(task_dir: Path, split: Path, shots: int, settings: SuperNI, tokenizer: str | None,
+                  out: Path) -> str:
+    """The Tk-Instruct prompts of a split's tasks (`settings`: instances_per_task, max_source_length),
+    each within the token budget of the evaluated model's tokenizer (a GGUF file, a
+    transformers directory or a hub id)."""
+    from tuna import provenance
+    from tuna.llm.tokenizer import load_tokenizer
+
+    budget_tokens = settings.max_source_length
+    if budget_tokens and tokenizer is None:
+        raise TunaError(f"Super-NI prompts: the {budget_tokens}-token budget is measured with the evaluated model's "
+                        "tokenizer: name it (eval-prompts --tokenizer), or set no budget (--max-source-length 0)")
+    tasks = load_tasks(task_dir, read_task_names(split), settings.instances_per_task)
+    budget = Budget(load_tokenizer(tokenizer), budget_tokens) if budget_tokens else None
+    records, changed = prompts(tasks, shots, budget)
+    count = write_jsonl(out, records)
+    params = {"benchmark": "superni", "shots": shots, "instances_per_task": settings.instances_per_task,
+              "max_source_length": budget_tokens, **({"tokenizer": budget.tokenizer.name} if budget else {}), **changed}
+    provenance.stamp([out], inputs=[task_dir, split, params.get("tokenizer")], params=params)
+    note = (f" ({changed['cut']} cut to {budget_tokens} tokens, {changed['fewer_examples']} with fewer than {shots} "
+            "examples)") if budget else ""
+    return f"{out}: {count} superni prompts{note}"

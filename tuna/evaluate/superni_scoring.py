@@ -7,8 +7,11 @@ answers without asking any model again.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from tuna.config.settings import SuperNI
 from tuna.evaluate import bertscore, metrics
-from tuna.evaluate.superni import Task
+from tuna.evaluate.superni import Task, load_tasks, read_task_names
 
 
 def category_key(category: str) -> str:
@@ -50,3 +53,24 @@ def _official(rows: list[tuple[Task, dict]], scores: list[tuple[float, float]]) 
         "per_task": {name: metrics.aggregate(group) for name, group in by_task.items()},
         "per_instance": per_instance,  # task -> instance id -> scores in [0, 1], for paired bootstraps
     }
+
+
+def score_answers(tasks_dir: Path, split: Path, answers: dict[int, Path], settings: SuperNI,
+                  bertscore_batch_size: int, model_name: str, out: Path) -> str:
+    """ROUGE-L and exact match of Super-NI answers (shots -> answers file), overall, per task and
+    category, and BERTScore with `settings.bertscore_model`; every instance's scores kept for
+    the report's bootstrap."""
+    from tuna import provenance
+    from tuna.records import answers_of, write_json
+
+    bert = (bertscore.BertScoreModel(settings.bertscore_model, settings.bertscore_layers, bertscore_batch_size)
+            if settings.bertscore_model else None)
+    tasks = load_tasks(tasks_dir, read_task_names(split), settings.instances_per_task)
+    shots = {str(k): score(tasks, answers_of(path), bert) for k, path in sorted(answers.items())}
+    write_json(out, {"benchmark": "superni", "model": model_name, "tasks": len(tasks),
+                     "instances_per_task": settings.instances_per_task, "shots": shots})
+    provenance.stamp([out], inputs=[split, *answers.values()],
+                     params=settings.model_dump(include={"instances_per_task", "bertscore_model", "bertscore_layers"}))
+    return f"{out}: " + ", ".join(f"{k}-shot ROUGE-L {v['rougeL']:.2f} EM {v['exact_match']:.2f}"
+                                  + (f" BERTScore F1 {v['bertscore']['f1']:.2f}" if "bertscore" in v else "")
+                                  for k, v in shots.items())

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from tuna.config.settings import VICUNA_STYLES
 from tuna.errors import TunaError
 from tuna.judging import ask_until_usable, temperature
 from tuna.llm.base import Provider, Request
@@ -33,8 +34,7 @@ from tuna.records import Attempt, Instruction, Record
 DATA = Path(__file__).resolve().parent.parent / "data"
 # The offline default: tuna's own questions and judge prompts, in the upstream formats.
 DEMO_QUESTIONS = DATA / "vicuna_demo_questions.jsonl"
-DEMO_JUDGE_PROMPTS = {"review": DATA / "vicuna_demo_review_prompts.jsonl",
-                      "pairwise": DATA / "vicuna_demo_judge_prompts.jsonl"}
+DEMO_JUDGE_PROMPTS = {style: DATA / f"vicuna_demo_{style}_prompts.jsonl" for style in VICUNA_STYLES}
 Outcome = Literal["model", "baseline", "tie"]
 ORDERS = ("model_first", "baseline_first")
 # Constrained output for weak local judges: the JSON they are held to still parses as a verdict.
@@ -58,6 +58,8 @@ class Question:
 
 
 @dataclass(frozen=True)
+
+
 class JudgePrompt:
     system: str
     template: str  # str.format template with the style's slots
@@ -92,6 +94,11 @@ def _read_jsonl(path: str | Path) -> list[tuple[int, dict]]:
             except json.JSONDecodeError as exc:
                 raise TunaError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
     return rows
+
+
+def questions_file(location: str) -> Path:
+    """Where the questions are: a question.jsonl, or `demo` for tuna's own."""
+    return DEMO_QUESTIONS if location == "demo" else Path(location)
 
 
 def load_questions(path: str | Path) -> list[Question]:
@@ -254,6 +261,15 @@ def summarize(judgements: list[PairJudgement]) -> dict:
             "per_question": {qid: verdict for qid, (_, verdict) in outcomes.items()}}
 
 
+def write_prompts(questions: str, out: Path) -> str:
+    """Vicuna QA's questions (a question.jsonl, or `demo` for tuna's own) as prompt records."""
+    from tuna import provenance
+    from tuna.records import write_jsonl
+
+    source = questions_file(questions)
+    count = write_jsonl(out, prompts(load_questions(source)))
+    provenance.stamp([out], inputs=[source], params={"benchmark": "vicuna"})
+    return f"{out}: {count} vicuna prompts"
 def position_consistency(pairs) -> dict | None:
     """How often the two orders of a question give the same verdict (None: one order judged).
 

@@ -1,6 +1,6 @@
 """LLM providers: one interface over OpenAI-compatible endpoints, llama.cpp, transformers and vLLM.
 
-    provider = make_provider("llamacpp", "checkpoints/alpaca.source.gguf")
+    provider = make_provider(ProviderSpec(kind="llamacpp", model="checkpoints/alpaca.source.gguf"))
     [candidates] = provider.generate([Request("Name three colors.", n=4, seed=0)])
     provider.score(provider.prompt("Name three colors."), "Red, green, blue.")
 
@@ -10,45 +10,42 @@ Every answer goes through the persistent request cache (tuna.llm.cache), and
 
 from __future__ import annotations
 
-from tuna.config.settings import PROVIDER_KINDS as KINDS
+from tuna.config.settings import ProviderSpec
 from tuna.errors import TunaError
 from tuna.llm.base import CallFailed, Limits, Meter, Provider, Request, Score, derive_seed
 from tuna.llm.cache import RequestCache
 
-__all__ = ["KINDS", "CallFailed", "Limits", "Meter", "Provider", "Request", "RequestCache", "Score",
+__all__ = ["CallFailed", "Limits", "Meter", "Provider", "ProviderSpec", "Request", "RequestCache", "Score",
            "derive_seed", "make_provider"]
 
 
-def make_provider(kind: str, model: str, *, base_url: str | None = None, api: str = "completions",
-                  api_key_env: str = "OPENAI_API_KEY", constrain_with: str = "auto", n_gpu_layers: int = 0,
-                  n_ctx: int = 4096, batch_size: int = 16, dtype: str = "auto", tensor_parallel_size: int = 1,
-                  gpu_memory_utilization: float = 0.9, kv_cache_gib: float | None = None,
-                  template: str = "chat", cache: RequestCache | str | None = None,
+def make_provider(spec: ProviderSpec, *, template: str = "chat", cache: RequestCache | str | None = None,
                   limits: Limits | None = None) -> Provider:
-    """The provider for `kind`; keyword names match the CLI's provider options.
+    """The provider a `ProviderSpec` describes (its `model` a GGUF file, a checkpoint directory
+    or an API model id), prompting in `template`.
 
     `cache` is a RequestCache, a path, or None for the default (`$TUNA_CACHE` or
     `.tuna-cache/requests.sqlite`); `limits` applies to the openai kind.
     """
+    if spec.model is None:
+        raise TunaError(f"a {spec.kind} provider needs a model (a file, a checkpoint directory or an API model id)")
     if not isinstance(cache, RequestCache):
         cache = RequestCache(cache)
-    common = {"cache": cache, "limits": limits}
-    if kind == "openai":
+    common = {"template": template, "cache": cache, "limits": limits}
+    if spec.kind == "openai":
         from tuna.llm.openai_api import OpenAIProvider
 
-        return OpenAIProvider(model, base_url=base_url, api=api, api_key_env=api_key_env, template=template,
-                              constrain_with=constrain_with, **common)
-    if kind == "llamacpp":
+        return OpenAIProvider(spec.model, base_url=spec.base_url, api=spec.api, api_key_env=spec.api_key_env,
+                              constrain_with=spec.constrain_with, **common)
+    if spec.kind == "llamacpp":
         from tuna.llm.llamacpp import LlamaCppProvider
 
-        return LlamaCppProvider(model, n_ctx=n_ctx, n_gpu_layers=n_gpu_layers, template=template, **common)
-    if kind == "hf":
+        return LlamaCppProvider(spec.model, n_ctx=spec.n_ctx, n_gpu_layers=spec.n_gpu_layers, **common)
+    if spec.kind == "hf":
         from tuna.llm.hf import HFProvider
 
-        return HFProvider(model, template=template, batch_size=batch_size, **common)
-    if kind == "vllm":
-        from tuna.llm.vllm import VLLMProvider
+        return HFProvider(spec.model, batch_size=spec.batch_size, **common)
+    from tuna.llm.vllm import VLLMProvider
 
-        return VLLMProvider(model, template=template, n_ctx=n_ctx, dtype=dtype, tensor_parallel_size=tensor_parallel_size,
-                            gpu_memory_utilization=gpu_memory_utilization, kv_cache_gib=kv_cache_gib, **common)
-    raise TunaError(f"unknown provider kind '{kind}' (expected one of {', '.join(KINDS)})")
+    return VLLMProvider(spec.model, n_ctx=spec.n_ctx, dtype=spec.dtype, tensor_parallel_size=spec.tensor_parallel_size,
+                        gpu_memory_utilization=spec.gpu_memory_utilization, kv_cache_gib=spec.kv_cache_gib, **common)

@@ -26,7 +26,7 @@ from tuna.llm.checkpoint import CheckpointProvider
 class HFProvider(CheckpointProvider):
     kind = "hf"
 
-    def __init__(self, model: str, *, template: str = "chat", batch_size: int = 16, **common):
+    def __init__(self, model: str, *, template: str, batch_size: int, **common):
         super().__init__(model, template, **common)
         import torch
         from transformers import AutoModelForCausalLM

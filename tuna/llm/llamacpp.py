@@ -68,7 +68,7 @@ def plain_weight_buffers():
 class LlamaCppProvider(Provider):
     kind = "llamacpp"
 
-    def __init__(self, model: str, *, n_ctx: int = 4096, n_gpu_layers: int = 0, template: str = "chat", **common):
+    def __init__(self, model: str, *, n_ctx: int, n_gpu_layers: int, template: str, **common):
         super().__init__(model, template, **common)
         import llama_cpp
 

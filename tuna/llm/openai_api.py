@@ -52,9 +52,8 @@ class Pacer:
 class OpenAIProvider(Provider):
     kind = "openai"
 
-    def __init__(self, model: str, *, base_url: str | None = None, api: str = "completions",
-                 api_key_env: str = "OPENAI_API_KEY", template: str = "alpaca", constrain_with: str = "auto",
-                 **common):
+    def __init__(self, model: str, *, base_url: str | None, api: str, api_key_env: str, template: str,
+                 constrain_with: str, **common):
         super().__init__(model, template, **common)
         self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_URL).rstrip("/")
         self.api = api

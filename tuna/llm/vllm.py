@@ -29,9 +29,8 @@ CPU_KV_CACHE_GIB = 1.0  # enough for SmolLM2-135M at 4096 tokens x 5 sequences; 
 class VLLMProvider(CheckpointProvider):
     kind = "vllm"
 
-    def __init__(self, model: str, *, template: str = "chat", n_ctx: int = 4096, dtype: str = "auto",
-                 tensor_parallel_size: int = 1, gpu_memory_utilization: float = 0.9,
-                 kv_cache_gib: float | None = None, **common):
+    def __init__(self, model: str, *, template: str, n_ctx: int, dtype: str, tensor_parallel_size: int,
+                 gpu_memory_utilization: float, kv_cache_gib: float | None, **common):
         super().__init__(model, template, **common)
         self.n_ctx = n_ctx
         self.engine_args = {"dtype": dtype, "tensor_parallel_size": tensor_parallel_size,

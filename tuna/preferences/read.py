@@ -55,6 +55,20 @@ def read_preferences(location: str, format: str, fields: PreferenceFields) -> tu
     return rankings, report
 
 
+def import_preferences(location: str, format: str, fields: PreferenceFields, out: Path) -> Counter:
+    """`tuna import-preferences`: the rankings of the preference data at `location` written to OUT,
+    stamped; the counts of what was read and left out."""
+    from tuna import provenance
+    from tuna.records import write_jsonl
+
+    rankings, report = read_preferences(location, format, fields)
+    write_jsonl(out, rankings)
+    provenance.stamp([out], inputs=[locate(location)],
+                     params={"format": format, "fields": fields.model_dump(), "location": location},
+                     extra={"counts": dict(report)})
+    return report
+
+
 def _task(row: object, fields: PreferenceFields, where: str) -> tuple[str, str, str]:
     """(instruction, input, original response) of a row."""
     instruction = prompt_text(lookup(row, fields.prompt, where), fields.prompt, where)

@@ -32,7 +32,7 @@ from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 from tqdm import tqdm
 
-from tuna.records import Generation, Instruction, RankedCandidate, Ranking, answered
+from tuna.records import Generation, Instruction, RankedCandidate, Ranking, answered, read_jsonl, write_jsonl
 from tuna.train.data import Example, encode
 from tuna.train.forward import use_shared_prompt_attention
 from tuna.train.ranks import Ranks
@@ -139,3 +139,26 @@ class PRM:
                     source="prm",
                     candidates=[RankedCandidate(**usable[i].model_dump(), score=score) for score, i in ranked]))
         return out, report
+
+
+def rank_file(prm_dir: Path, instructions: Path, samples: list[Path], out: Path, part: str = "all",
+              batch_size: int = 16, precision: str = "fp32") -> str:
+    """The proxy ranking model's ranks of the samples of the instructions in `part` (a slice of the
+    instruction file, as `tuna mix-data` takes it: all, first:K, last:K, range:A:B), instruction order."""
+    from tuna import provenance
+    from tuna.mixture import take
+
+    chosen = take(read_jsonl(instructions, Instruction), part, str(instructions))
+    records = {r.id: r for r in chosen}
+    sampled = [g for path in samples for g in read_jsonl(path, Generation) if g.id in records]
+    position = {record_id: index for index, record_id in enumerate(records)}
+    ranked, report = PRM.load(prm_dir, precision).rank(records, sampled, batch_size)
+    ranked.sort(key=lambda r: position[r.id])
+    report["instructions not sampled"] = len(records) - len(sampled)
+    excluded = {rule: count for rule, count in report.items() if count}
+    write_jsonl(out, ranked)
+    provenance.stamp([out], inputs=[prm_dir, instructions, *samples],
+                     params={"slice": part, "batch_size": batch_size, "precision": precision},
+                     extra={"excluded": excluded})
+    left_out = ", ".join(f"{count} {rule}" for rule, count in excluded.items()) or "nothing"
+    return f"{out}: {len(ranked)} PRM rankings of the {len(records)} instructions in {part}; left out: {left_out}"

@@ -16,7 +16,9 @@ Rules for degenerate candidates and ties (the paper does not say):
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
+from tuna.config.settings import Scoring
 from tuna.errors import TunaError
 from tuna.records import Candidate, Generation, Instruction, RankedCandidate, Ranking, answered
 
@@ -66,3 +68,20 @@ def rank_all(instructions: Iterable[Instruction], generations: Iterable[Generati
         raise TunaError(f"{source}: responses for {len(by_id)} unknown instruction(s), e.g. '{next(iter(by_id))}'"
                         " (teacher output from other instructions?)")
     return rankings
+
+
+def score_files(instructions: Path, teacher_outputs: list[Path], scoring: Scoring, out: Path) -> str:
+    """Rank every instruction's teacher responses by Eq. 3 (all shards gathered); failed and
+    empty responses are left out and counted."""
+    from tuna import provenance
+    from tuna.records import iter_jsonl, read_jsonl, write_jsonl
+
+    generations = [g for path in teacher_outputs for g in iter_jsonl(path, Generation)]
+    rankings = rank_all(read_jsonl(instructions, Instruction), generations, scoring.beta,
+                        source=", ".join(map(str, teacher_outputs)), truncated=scoring.truncated)
+    excluded = sum(len(g.candidates) for g in generations) - sum(len(r.candidates) for r in rankings)
+    write_jsonl(out, rankings)
+    provenance.stamp([out], inputs=[instructions, *teacher_outputs],
+                     params={**scoring.model_dump(), "excluded_unscorable": excluded})
+    return (f"{out}: {len(rankings)} rankings (beta {scoring.beta}, truncated responses: {scoring.truncated}); "
+            f"{excluded} failed or empty responses left out")

@@ -2,7 +2,7 @@
 
 Each instruction gets N samples of the model's own. A sample whose ROUGE-L F1 with
 a sample already kept reaches tau is dropped and its slot is drawn again at a
-temperature 0.1 higher; after `max_trials` draws for one slot, the least similar of
+temperature `temperature_step` higher; after `max_trials` draws for one slot, the least similar of
 its draws is kept. Slots are drawn in rounds over all instructions at once, so a
 provider can batch (and an HTTP provider parallelize) every round.
 """
@@ -12,20 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from tuna.config.settings import Sampling
 from tuna.records import Candidate, Generation, Instruction
 from tuna.rouge import RougeL
 
 # One round: for each (instruction, how many samples, temperature, round number) the samples.
 Draw = Callable[[list[tuple[Instruction, int, float, int]]], list[list[Candidate]]]
-
-
-@dataclass(frozen=True)
-class SamplingRule:
-    n: int = 4
-    temperature: float = 1.0
-    temperature_step: float = 0.1
-    max_trials: int = 3
-    tau: float = 0.8
 
 
 @dataclass
@@ -38,9 +30,10 @@ class _Slots:
     draws: int = 0
 
 
-def sample_diverse(instructions: list[Instruction], draw: Draw, rule: SamplingRule, model: str,
+def sample_diverse(instructions: list[Instruction], draw: Draw, rule: Sampling, model: str,
                    rouge: RougeL | None = None) -> list[Generation]:
-    """N mutually dissimilar samples per instruction, with trials and the final ROUGE-L matrix."""
+    """N mutually dissimilar samples per instruction, with trials and the final ROUGE-L matrix
+    (`rule`: the `sampling` settings: n, temperature, temperature_step, max_trials, tau)."""
     rouge = rouge or RougeL()
     states = [_Slots() for _ in instructions]
     for round_no in range(rule.max_trials):

@@ -34,10 +34,10 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from tuna.datasets import load_alpaca
+from tuna.datasets import load_alpaca, read_records
 from tuna.errors import TunaError
 from tuna.prompts import build_prompt
-from tuna.records import Ranking, answered, read_records
+from tuna.records import Ranking, answered
 from tuna.train.loss import TunaLoss
 from tuna.train.ranks import dense_ranks
 

@@ -9,7 +9,8 @@ import os
 from tuna import config as tuna_config
 from tuna.code_fingerprint import fingerprint
 from tuna.config import cli_options, repeat_option
-from tuna.config.layout import cost_of, set_token
+from tuna.config.layout import cost_of, set_token, superni_set
+from tuna.config.settings import SUPERNI_SHOTS
 from tuna.config.models import ExternalModel
 from tuna.errors import TunaError
 from tuna.hub import is_hub, pin

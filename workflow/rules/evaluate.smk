@@ -5,14 +5,13 @@
 EVAL = PLAN.config.evaluation
 BASELINE = PLAN.baseline
 VICUNA_FILES = PLAN.vicuna_files()
-SUPERNI_SHOTS = EVAL.superni.shots
 SUPERNI_OPTIONS = cli_options({"instances_per_task": EVAL.superni.instances_per_task})
 LMENTRY_OPTIONS = cli_options({"limit_per_task": EVAL.lmentry.limit_per_task})
 
 
 wildcard_constraints:
-    prompts="vicuna|lmentry|superni_[02]shot",
-    shots="[02]",
+    prompts=names(["vicuna", "lmentry", *(superni_set(k) for k in SUPERNI_SHOTS)]),
+    shots=names(SUPERNI_SHOTS),
 
 
 rule fetch_superni:
@@ -73,7 +72,7 @@ rule eval_prompts_superni:
         split=L.download("superni_test_tasks.txt"),
         tokenizer=lambda w: superni_tokenizer(w.model)[1],
     output:
-        L.model_prompts("{model}", "superni_{shots}shot"),
+        L.model_prompts("{model}", superni_set("{shots}")),
     params:
         code=code_of("eval-prompts"),
         tokenizer=lambda w: superni_tokenizer(w.model)[0],
@@ -186,13 +185,13 @@ rule eval_superni:
     input:
         tasks=L.superni_tasks(),
         split=L.download("superni_test_tasks.txt"),
-        answers=[L.answers("{model}", f"superni_{shots}shot") for shots in SUPERNI_SHOTS],
+        answers=[L.answers("{model}", superni_set(shots)) for shots in EVAL.superni.shots],
     output:
         report(L.result("{model}", "superni"), caption="../report/superni.rst", category="Results",
                subcategory="{model}"),
     params:
         code=code_of("eval-superni"),
-        answers=lambda w, input: " ".join(f"--answers {s}={a}" for s, a in zip(SUPERNI_SHOTS, input.answers)),
+        answers=lambda w, input: " ".join(f"--answers {s}={a}" for s, a in zip(EVAL.superni.shots, input.answers)),
         options=SUPERNI_OPTIONS,
         bertscore=cli_options({"bertscore_model": EVAL.superni.bertscore_model,
                                "bertscore_layers": EVAL.superni.bertscore_layers}),

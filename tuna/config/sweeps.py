@@ -1,41 +1,12 @@
-"""What the report reads and draws, derived from the config's plan as the rules that write
-those files derive them (so the `report` rule can declare every file as an input and
-re-run when any of them changes)."""
+"""Sweeps a config evaluates: groups of models that differ in one setting only.
+
+The report draws them (the lambda and data-amount plots, Table 5's beta choice); the
+plan finds them, so a sweep is a set of config entries, not an option of the report.
+"""
 
 from __future__ import annotations
 
-from tuna.config.layout import cost_of
-from tuna.config.models import TrainedModel
-
-RANKING_KINDS = ("prob_rank", "ctx_rank", "prm_rank", "released_prob", "released_judge")
-
-
-def ranking_datasets(plan) -> dict[str, str]:
-    """Every ranking data set a declared model trains on (whole, before slicing): label -> file."""
-    datasets = {}
-    for part in plan.all_parts():
-        if part.name in RANKING_KINDS:
-            datasets.setdefault(part.set_label(), plan.set_file(part))
-    return datasets
-
-
-def cost_files(plan) -> list[tuple[str, str]]:
-    """(stage, cost file) of every generating job the report's numbers depend on."""
-    L = plan.layout
-    files = []
-    if plan.uses_teacher():
-        files += [("teacher", cost_of(L.teacher(s))) for s in plan.shards]
-    for model in plan.sampled_models():
-        files += [("self_sampling", cost_of(L.samples(model, s))) for s in plan.shards]
-        files += [("ranking_judge", cost_of(L.judged(model, s))) for s in plan.shards]
-    files += [("answers", cost_of(L.answers(model, name))) for model in plan.eval_models for name in plan.answer_sets()]
-    files += [("vicuna_judge", cost_of(L.result(model, "vicuna"))) for model in plan.judged_models()]
-    return files
-
-
-def quarantine_files(plan) -> list[str]:
-    """The ranking judge's quarantined (unusable) answers, one file per shard."""
-    return [plan.layout.quarantine(model, s) for model in plan.sampled_models() for s in plan.shards]
+from tuna.config.models import ImportedModel, TrainedModel
 
 
 def settings_sweeps(plan, key: str, applies=lambda settings: True) -> dict[str, dict]:
@@ -80,8 +51,6 @@ def data_sweeps(plan) -> dict[str, dict[str, int | None]]:
 
     An evaluated imported init model is the sweep's 0 point (Alpaca in Fig. 3).
     """
-    from tuna.config.models import ImportedModel
-
     sweeps = settings_sweeps(plan, "max_examples")
     for points in sweeps.values():
         init = plan.models[next(iter(points))].init
@@ -92,7 +61,7 @@ def data_sweeps(plan) -> dict[str, dict[str, int | None]]:
 
 def beta_sweeps(plan) -> dict[str, dict[str, float]]:
     """Table 5's Eq. 3 beta sweeps: groups of held-out-evaluated trained models with the same
-    init, training settings and data except the beta of their one probabilistic-ranking part
+    init, training settings and data except the beta of their one Eq. 3-scored part
     (`scoring.beta` where the part sets none), at two or more betas: label -> {model: beta}."""
     held_out = plan.config.evaluation.held_out
     if not ((plan.config.data.held_out and held_out.nll) or held_out.nll_data):
@@ -100,8 +69,7 @@ def beta_sweeps(plan) -> dict[str, dict[str, float]]:
     groups: dict[tuple, dict] = {}
     for model in plan.held_out_models():
         spec = plan.models[model]
-        scored = [p for p in spec.data if p.name in ("prob_rank", "released_prob")] if isinstance(
-            spec, TrainedModel) else []
+        scored = [p for p in spec.data if p.traits.scored] if isinstance(spec, TrainedModel) else []
         if len(scored) != 1:
             continue
         data = "+".join(part.model_copy(update={"beta": None}).label() for part in spec.data)

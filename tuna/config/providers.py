@@ -1,0 +1,60 @@
+"""A provider as a job runs it: the model file it loads, its template and price, the GPUs it
+asks for, and the `tuna` options that select it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tuna.config import settings as s
+from tuna.config.arguments import cli_options
+
+
+@dataclass(frozen=True)
+class ResolvedProvider:
+    """A provider as a job runs it: the file it loads (if the workflow makes or a user gives one) and its options."""
+
+    spec: s.ProviderSpec
+    location: str | None
+    template: str
+    price: s.Price | None
+
+    @property
+    def inputs(self) -> list[str]:
+        return [self.location] if self.location else []
+
+    @property
+    def is_api(self) -> bool:
+        return self.spec.kind == "openai"
+
+    @property
+    def gpus(self) -> int:
+        """GPUs a job running this provider asks for."""
+        spec = self.spec
+        if spec.kind == "llamacpp":
+            return int(spec.n_gpu_layers != 0)
+        if spec.kind in ("hf", "vllm") and spec.device == "cuda":
+            return spec.tensor_parallel_size if spec.kind == "vllm" else 1
+        return 0
+
+    @property
+    def uses_gpu(self) -> bool:
+        return self.gpus > 0
+
+    def args(self) -> str:
+        """The `tuna` options that select this provider."""
+        spec = self.spec
+        options = {"provider": spec.kind, "model": self.location or spec.model, "template": self.template,
+                   "max_failed": s.failure_budget(spec.kind, spec.max_failed)}
+        if spec.kind == "openai":
+            options.update(base_url=spec.base_url, api=spec.api, api_key_env=spec.api_key_env,
+                           constrain_with=spec.constrain_with)
+        elif spec.kind == "llamacpp":
+            options.update(n_gpu_layers=spec.n_gpu_layers, n_ctx=spec.n_ctx)
+        elif spec.kind == "hf":
+            options.update(batch_size=spec.batch_size)
+        elif spec.kind == "vllm":
+            options.update(n_ctx=spec.n_ctx, dtype=spec.dtype, tensor_parallel_size=spec.tensor_parallel_size,
+                           gpu_memory_utilization=spec.gpu_memory_utilization, kv_cache_gib=spec.kv_cache_gib)
+        if self.price:
+            options.update(price_prompt=self.price.prompt, price_completion=self.price.completion)
+        return cli_options(options)
