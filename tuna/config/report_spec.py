@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from tuna.config import sweeps
 from tuna.config.layout import cost_of
@@ -71,7 +71,11 @@ class ReportSpec(Section):
     training_curves: dict[str, Path] = {}
     """Trained model -> its checkpoint, whose metrics.jsonl is drawn in training_curves.png."""
     tables: dict[str, list[str]] = {}
-    """More tables in Table 1's layout: name -> its models (`evaluation.tables`)."""
+    """More tables in Table 1's layout: name -> its rows, models or aliases (`evaluation.tables`)."""
+    rows: list[str] = []
+    """Table 1's rows in order, models or aliases (`evaluation.models`; empty: `models`)."""
+    aliases: dict[str, str] = {}
+    """Another name of an evaluated model (`models.M: {alias: ...}`) -> that model: a row so named shows its model's numbers under the alias."""
     lambda_sweeps: dict[str, dict[str, float]] = {}
     """Label -> {model: lambda}: models differing only in `train.mle_weight` (lambda_sweep.png)."""
     data_sweeps: dict[str, dict[str, Path]] = {}
@@ -84,6 +88,21 @@ class ReportSpec(Section):
     """Table 6's human-labelling row of the cost table (none: no row)."""
     human: HumanEvaluation = HumanEvaluation()
     """Table 2 and Appendix G, when their files are given."""
+
+    @model_validator(mode="after")
+    def _rows_are_models(self):
+        for key, names in [("rows", self.rows), *((f"tables.{n}", rows) for n, rows in self.tables.items()),
+                           ("aliases", self.aliases.values())]:
+            if unknown := [name for name in names if self.aliases.get(name, name) not in self.models]:
+                raise ValueError(f"{key}: {unknown[0]!r} is neither an evaluated model nor an alias of one")
+        return self
+
+    def model_of(self, row: str) -> str:
+        """The evaluated model whose numbers a row shows (itself, unless it is an alias)."""
+        return self.aliases.get(row, row)
+
+    def table1_rows(self) -> list[str]:
+        return self.rows or self.models
 
     def result(self, model: str, benchmark: str) -> Path | None:
         return self.results.get(model, {}).get(benchmark)
@@ -144,8 +163,10 @@ def report_spec(plan) -> ReportSpec:
         costs=cost_files(plan),
         quarantine=[L.quarantine(m, s) for m in plan.sampled_models() for s in plan.shards],
         training_curves={m: L.checkpoint(m) for m in models if m in plan.trained()},
-        tables={name: [plan.canonical(m) for m in models]  # an alias: its model's row
-                for name, models in config.evaluation.tables.items()},
+        tables=config.evaluation.tables,
+        rows=list(dict.fromkeys(config.evaluation.models or models)),
+        aliases={name: model for name, model in plan.aliases.items()
+                 if name in config.evaluation.models or any(name in rows for rows in config.evaluation.tables.values())},
         lambda_sweeps=sweeps.mle_weight_sweeps(plan),
         data_sweeps={label: {m: L.checkpoint(m) for m in points} for label, points in sweeps.data_sweeps(plan).items()},
         beta_sweeps=beta_sweeps,

@@ -87,6 +87,11 @@ def table1_links(table: pd.DataFrame, spec: ReportSpec, out_dir: str | Path) -> 
     return cells
 
 
+def as_rows(table: pd.DataFrame, spec: ReportSpec, rows: list[str]) -> pd.DataFrame:
+    """The rows of a table of the evaluated models, an alias's row named after the alias."""
+    return table.loc[[spec.model_of(row) for row in rows]].set_axis(pd.Index(rows, name=table.index.name))
+
+
 def bootstrap(spec: ReportSpec) -> Settings:
     return Settings(resamples=spec.bootstrap.resamples, seed=spec.bootstrap.seed)
 
@@ -211,9 +216,10 @@ def build(spec: ReportSpec, out: Path) -> list[Path]:
     table = table1(spec).join(report_held_out.held_out_columns(spec))
     table = with_uncertainty(table, spec)
     linked = table1_links(table, spec, out)
-    made = write_table(table, out / "table1", "Table 1: evaluation results", md_table=linked)
-    for name, subset in spec.tables.items():
-        made += write_table(table.loc[subset], out / name, f"{name}: evaluation results", md_table=linked.loc[subset])
+    made = []
+    for name, rows in {"table1": spec.table1_rows(), **spec.tables}.items():
+        made += write_table(as_rows(table, spec, rows), out / name, "Table 1: evaluation results" if name == "table1"
+                            else f"{name}: evaluation results", md_table=as_rows(linked, spec, rows))
     made += significance_tables(spec, out)
     made += report_held_out.tables(spec, out)
     made += write_table(lengths(spec.rankings), out / "lengths", "Table 4: average response length per rank position")
