@@ -76,6 +76,8 @@ class ReportSpec(Section):
     """Table 1's rows in order, models or aliases (`evaluation.models`; empty: `models`)."""
     aliases: dict[str, str] = {}
     """Another name of an evaluated model (`models.M: {alias: ...}`) -> that model: a row so named shows its model's numbers under the alias."""
+    paper_numbers: bool = False
+    """The paper's published numbers beside the measured ones in Table 1 and the extra tables (`evaluation.paper_numbers`)."""
     lambda_sweeps: dict[str, dict[str, float]] = {}
     """Label -> {model: lambda}: models differing only in `train.mle_weight` (lambda_sweep.png)."""
     data_sweeps: dict[str, dict[str, Path]] = {}
@@ -167,6 +169,7 @@ def report_spec(plan) -> ReportSpec:
         rows=list(dict.fromkeys(config.evaluation.models or models)),
         aliases={name: model for name, model in plan.aliases.items()
                  if name in config.evaluation.models or any(name in rows for rows in config.evaluation.tables.values())},
+        paper_numbers=config.evaluation.paper_numbers,
         lambda_sweeps=sweeps.mle_weight_sweeps(plan),
         data_sweeps={label: {m: L.checkpoint(m) for m in points} for label, points in sweeps.data_sweeps(plan).items()},
         beta_sweeps=beta_sweeps,

@@ -16,7 +16,7 @@ from tuna.config.layout import superni_set
 from tuna.config.report_spec import ReportSpec
 from tuna.config.settings import BENCHMARKS, SUPERNI_SHOTS
 from tuna.errors import TunaError
-from tuna.evaluate import plots, report_held_out, report_significance
+from tuna.evaluate import plots, report_held_out, report_paper, report_significance
 from tuna.evaluate.report_cost import cost_report
 from tuna.evaluate.report_tables import column_digits, format_cell, write_table
 from tuna.evaluate.significance import Settings
@@ -218,8 +218,11 @@ def build(spec: ReportSpec, out: Path) -> list[Path]:
     linked = table1_links(table, spec, out)
     made = []
     for name, rows in {"table1": spec.table1_rows(), **spec.tables}.items():
-        made += write_table(as_rows(table, spec, rows), out / name, "Table 1: evaluation results" if name == "table1"
-                            else f"{name}: evaluation results", md_table=as_rows(linked, spec, rows))
+        shown, md = as_rows(table, spec, rows), as_rows(linked, spec, rows)
+        if spec.paper_numbers:
+            shown, md = report_paper.beside(shown, md, name, spec.baseline)
+        made += write_table(shown, out / name, "Table 1: evaluation results" if name == "table1"
+                            else f"{name}: evaluation results", md_table=md)
     made += significance_tables(spec, out)
     made += report_held_out.tables(spec, out)
     made += write_table(lengths(spec.rankings), out / "lengths", "Table 4: average response length per rank position")
