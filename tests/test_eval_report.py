@@ -168,7 +168,8 @@ def test_report_spec_follows_the_default_config():
     assert spec.training_curves == {"tuna": Path("checkpoints/tuna")}
     assert spec.human_labelling == HumanLabelling(usd_per_comparison=0.25, comparisons_per_example=6, judged=[
         "results/ctx_rank/alpaca/ranked.jsonl", "results/ctx_rank/tuna_p/ranked.jsonl"])
-    assert list(spec.tables_written()) == ["table1", "lengths", "cost", "sources"]
+    assert list(spec.tables_written()) == ["table1", "lengths", "cost", "sources", "jobs"]
+    assert spec.jobs["train"] == {m: Path(f"benchmarks/train/{m}.tsv") for m in ("tuna_p", "tuna")}
     assert list(spec.plots_drawn()) == ["vicuna_win_lose_tie", "agreement", "training_curves"]
     assert Path("results/tuna/agreement_prob_rank.json") in spec.inputs()
     cfg["models"]["tuna_c"]["data"] = "prm_rank:alpaca"
@@ -181,7 +182,7 @@ def test_report_spec_follows_the_default_config():
                                      Path("results/alpaca/answers/lmentry.cost.json")]
     assert "vicuna_judge" not in spec.costs and load(cfg).judged_models() == []
     assert spec.prm_agreement == [Path("results/ctx_rank/alpaca/prm_agreement.json")]
-    assert list(spec.tables_written()) == ["table1", "lengths", "cost", "sources", "t", "prm_agreement"]
+    assert list(spec.tables_written()) == ["table1", "lengths", "cost", "sources", "t", "jobs", "prm_agreement"]
     assert repeat_option("--model", ["a", "b c"]) == "--model a --model 'b c'"
 
 

@@ -15,14 +15,14 @@ from pathlib import Path
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
-from tuna.config import sweeps
+from tuna.config import report_jobs, sweeps
 from tuna.config.layout import cost_of
 from tuna.config.settings import BENCHMARKS, Benchmark, Bootstrap, Section, one_line
 from tuna.errors import TunaError
 
 HELD_OUT = "held_out"  # the NLL key of the held-out split, beside the NLL data sets'
 # The report's own tables (`evaluation.tables` may not take their names).
-OWN_TABLES = ("table1", "lengths", "cost", "sources", "table5", "prm_agreement", "table11", "table2", "appendix_g")
+OWN_TABLES = ("table1", "lengths", "cost", "jobs", "sources", "table5", "prm_agreement", "table11", "table2", "appendix_g")
 
 
 class HumanLabelling(Section):
@@ -78,6 +78,8 @@ class ReportSpec(Section):
     """Another name of an evaluated model (`models.M: {alias: ...}`) -> that model: a row so named shows its model's numbers under the alias."""
     paper_numbers: bool = False
     """The paper's published numbers beside the measured ones in Table 1 and the extra tables (`evaluation.paper_numbers`)."""
+    jobs: dict[str, dict[str, Path]] = {}
+    """Rule -> job -> its Snakemake benchmark TSV (`benchmark:`): the jobs table (wall time, peak memory, CPU time). Read when present, never declared as inputs (tuna.config.report_jobs says why); an absent file is counted, not an error."""
     lambda_sweeps: dict[str, dict[str, float]] = {}
     """Label -> {model: lambda}: models differing only in `train.mle_weight` (lambda_sweep.png)."""
     data_sweeps: dict[str, dict[str, Path]] = {}
@@ -118,6 +120,7 @@ class ReportSpec(Section):
         STEM.csv, .md and .html); table11, table2 and appendix_g come only with their data."""
         return {"table1": "Table 1: benchmarks", "lengths": "Table 4: length by rank", "cost": "Cost",
                 "sources": "Provenance", **{name: name for name in self.tables},
+                **({"jobs": "What each job cost"} if self.jobs else {}),
                 **({"table5": "Table 5: beta by NLL"} if self.beta_sweeps else {}),
                 **({"prm_agreement": "PRM agreement"} if self.prm_agreement else {})}
 
@@ -170,6 +173,7 @@ def report_spec(plan) -> ReportSpec:
         aliases={name: model for name, model in plan.aliases.items()
                  if name in config.evaluation.models or any(name in rows for rows in config.evaluation.tables.values())},
         paper_numbers=config.evaluation.paper_numbers,
+        jobs=report_jobs.benchmark_files(plan, held_out),
         lambda_sweeps=sweeps.mle_weight_sweeps(plan),
         data_sweeps={label: {m: L.checkpoint(m) for m in points} for label, points in sweeps.data_sweeps(plan).items()},
         beta_sweeps=beta_sweeps,

@@ -18,6 +18,7 @@ from tuna.config.settings import BENCHMARKS, SUPERNI_SHOTS
 from tuna.errors import TunaError
 from tuna.evaluate import plots, report_held_out, report_paper, report_significance
 from tuna.evaluate.report_cost import cost_report
+from tuna.evaluate.report_jobs import jobs_table
 from tuna.evaluate.report_tables import column_digits, format_cell, write_table
 from tuna.evaluate.significance import Settings
 from tuna.records import Ranking, read_json, read_jsonl, write_json
@@ -146,6 +147,7 @@ def read_files(spec: ReportSpec) -> list[tuple[str, Path]]:
              + [("lengths", Path(p)) for p in spec.rankings.values()]
              + [("cost", Path(p)) for paths in spec.costs.values() for p in paths]
              + [("cost", Path(p)) for p in spec.quarantine + (labelling.judged if labelling else [])]
+             + [("jobs", Path(p)) for files in spec.jobs.values() for p in files.values()]
              + [("data_sweep", provenance.stamp_path(c)) for points in spec.data_sweeps.values()
                 for c in points.values()]
              + report_held_out.sources(spec)
@@ -227,6 +229,8 @@ def build(spec: ReportSpec, out: Path) -> list[Path]:
     made += report_held_out.tables(spec, out)
     made += write_table(lengths(spec.rankings), out / "lengths", "Table 4: average response length per rank position")
     made += write_table(cost_report(spec), out / "cost", "Cost per stage and model")
+    if spec.jobs:
+        made += write_table(jobs_table(spec.jobs), out / "jobs", "What each job cost (Snakemake benchmarks)")
     read = read_files(spec)
     made += write_table(sources(read), out / "sources", "Sources of the report's numbers")
     made += sweep_plots(spec, table, out)
