@@ -168,7 +168,8 @@ def test_report_spec_follows_the_default_config():
     assert spec.training_curves == {"tuna": Path("checkpoints/tuna")}
     assert spec.human_labelling == HumanLabelling(usd_per_comparison=0.25, comparisons_per_example=6, judged=[
         "results/ctx_rank/alpaca/ranked.jsonl", "results/ctx_rank/tuna_p/ranked.jsonl"])
-    assert list(spec.tables_written()) == ["table1", "lengths", "cost", "sources"]
+    assert list(spec.tables_written()) == ["table1", "lengths", "cost", "sources", "jobs"]
+    assert spec.jobs["train"] == {m: Path(f"benchmarks/train/{m}.tsv") for m in ("tuna_p", "tuna")}
     assert list(spec.plots_drawn()) == ["vicuna_win_lose_tie", "agreement", "training_curves"]
     assert Path("results/tuna/agreement_prob_rank.json") in spec.inputs()
     cfg["models"]["tuna_c"]["data"] = "prm_rank:alpaca"
@@ -181,7 +182,7 @@ def test_report_spec_follows_the_default_config():
                                      Path("results/alpaca/answers/lmentry.cost.json")]
     assert "vicuna_judge" not in spec.costs and load(cfg).judged_models() == []
     assert spec.prm_agreement == [Path("results/ctx_rank/alpaca/prm_agreement.json")]
-    assert list(spec.tables_written()) == ["table1", "lengths", "cost", "sources", "t", "prm_agreement"]
+    assert list(spec.tables_written()) == ["table1", "lengths", "cost", "sources", "t", "jobs", "prm_agreement"]
     assert repeat_option("--model", ["a", "b c"]) == "--model a --model 'b c'"
 
 
@@ -406,3 +407,29 @@ def test_report_reads_its_spec_from_standard_input_as_the_rule_gives_it(tmp_path
     assert read_spec(out.joinpath("spec.json").read_text(), "spec.json") == spec
     run = CliRunner().invoke(main, ["report", "--spec", "-", "-o", str(out)], input="models: [a]\n")
     assert run.exit_code == 1 and "Error: <stdin>: baseline: required key missing" in run.output
+
+
+def test_an_alias_row_shows_its_models_numbers_under_the_alias(tmp_path):
+    for model, score in (("alpaca", 20.0), ("prm3b_52k", 23.0)):
+        result(tmp_path, model, "lmentry", {"lmentry_score": score})
+    out = tmp_path / "results" / "report"
+    spec = report_spec(tmp_path, ["alpaca", "prm3b_52k"], rows=["alpaca", "tuna_c_prm", "prm3b_52k"],
+                       aliases={"tuna_c_prm": "prm3b_52k"}, tables={"table8": ["alpaca", "tuna_c_prm"]})
+    run = run_report(spec, out)
+    assert run.exit_code == 0, run.output
+    rows = list(csv.DictReader(out.joinpath("table1.csv").open()))
+    assert [(r["model"], r["lmentry"], r["delta_lmentry"]) for r in rows] == [
+        ("alpaca", "20.0", "0.0"), ("tuna_c_prm", "23.0", "3.0"), ("prm3b_52k", "23.0", "3.0")]
+    assert [r["model"] for r in csv.DictReader(out.joinpath("table8.csv").open())] == ["alpaca", "tuna_c_prm"]
+    md = out.joinpath("table8.md").read_text()
+    assert "| tuna_c_prm | [23.00](../prm3b_52k/lmentry.json)" in md  # the alias's number links its model's file
+    with pytest.raises(TunaError, match=r"spec.yaml: .*tables.t: 'tuna_c' is neither an evaluated model nor an alias"):
+        read_spec("models: [a]\nbaseline: a\naliases: {b: a}\ntables: {t: [b, tuna_c]}\n", "spec.yaml")
+
+
+def test_the_paper_configs_report_names_table_1s_alias_row_after_the_alias():
+    spec = load(yaml.safe_load((ROOT / "config" / "paper.yaml").read_text())).report_spec()
+    assert spec.aliases == {"tuna_c_prm": "tuna_c_prm3b_52k"}
+    rows = spec.table1_rows()
+    assert rows.index("tuna_c_prm") == rows.index("tuna_c") + 1 and "tuna_c_prm3b_52k" in rows
+    assert "tuna_c_prm" not in spec.models and spec.model_of("tuna_c_prm") == "tuna_c_prm3b_52k"

@@ -111,6 +111,9 @@ def test_report_rule_and_snakemake_report(tmp_path):
     assert costs[("answers", "SmolLM2")]["calls"] == str(6 * 4)
     assert costs[("total", "")]["calls"] == str(96 + 2 * 64 + 2 * 16 + 2 * 8 + 6 * 4)
     assert costs[("teacher", "teacher")]["usd"] == ""  # a local model has no price
+    jobs = {(row["rule"], row["job"]): row for row in csv.DictReader(report.joinpath("jobs.csv").open())}
+    assert jobs[("total", "")]["jobs"] == "0" and int(jobs[("total", "")]["absent"]) > 0  # inputs written by hand, no job run
+    assert jobs[("train", "total")]["absent"] == "2" and jobs[("train", "total")]["wall_s"] == ""
     assert report.joinpath("lambda_sweep.png").read_bytes()[:4] == b"\x89PNG"
     for plot in ("agreement.png", "training_curves.png"):
         assert report.joinpath(plot).read_bytes()[:4] == b"\x89PNG"

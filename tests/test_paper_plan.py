@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tuna.evaluate import paper
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -92,3 +94,9 @@ def test_the_judge_runs_as_released(plan):
     judge = plan["providers"]["judge"]
     assert judge["settings"]["system_prompt"] == "You are a professional and experienced data annotator."
     assert judge["settings"]["max_tokens"] == 2048 and judge["model"] == "gpt-4"
+
+
+def test_the_configs_tables_hold_the_rows_of_the_papers_tables(plan):
+    """Table 3 and Table 8 of config/paper.yaml list the models of the paper's published rows, in its order."""
+    for name in ("table3", "table8"):
+        assert plan["evaluation"]["tables"][name] == [row.model for row in paper.tables()[name].rows]

@@ -13,16 +13,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
-from tuna.config import sweeps
+from tuna.config import report_jobs, sweeps
 from tuna.config.layout import cost_of
 from tuna.config.settings import BENCHMARKS, Benchmark, Bootstrap, Section, one_line
 from tuna.errors import TunaError
 
 HELD_OUT = "held_out"  # the NLL key of the held-out split, beside the NLL data sets'
 # The report's own tables (`evaluation.tables` may not take their names).
-OWN_TABLES = ("table1", "lengths", "cost", "sources", "table5", "prm_agreement", "table11", "table2", "appendix_g")
+OWN_TABLES = ("table1", "lengths", "cost", "jobs", "sources", "table5", "prm_agreement", "table11", "table2", "appendix_g")
 
 
 class HumanLabelling(Section):
@@ -71,7 +71,15 @@ class ReportSpec(Section):
     training_curves: dict[str, Path] = {}
     """Trained model -> its checkpoint, whose metrics.jsonl is drawn in training_curves.png."""
     tables: dict[str, list[str]] = {}
-    """More tables in Table 1's layout: name -> its models (`evaluation.tables`)."""
+    """More tables in Table 1's layout: name -> its rows, models or aliases (`evaluation.tables`)."""
+    rows: list[str] = []
+    """Table 1's rows in order, models or aliases (`evaluation.models`; empty: `models`)."""
+    aliases: dict[str, str] = {}
+    """Another name of an evaluated model (`models.M: {alias: ...}`) -> that model: a row so named shows its model's numbers under the alias."""
+    paper_numbers: bool = False
+    """The paper's published numbers beside the measured ones in Table 1 and the extra tables (`evaluation.paper_numbers`)."""
+    jobs: dict[str, dict[str, Path]] = {}
+    """Rule -> job -> its Snakemake benchmark TSV (`benchmark:`): the jobs table (wall time, peak memory, CPU time). Read when present, never declared as inputs (tuna.config.report_jobs says why); an absent file is counted, not an error."""
     lambda_sweeps: dict[str, dict[str, float]] = {}
     """Label -> {model: lambda}: models differing only in `train.mle_weight` (lambda_sweep.png)."""
     data_sweeps: dict[str, dict[str, Path]] = {}
@@ -85,6 +93,21 @@ class ReportSpec(Section):
     human: HumanEvaluation = HumanEvaluation()
     """Table 2 and Appendix G, when their files are given."""
 
+    @model_validator(mode="after")
+    def _rows_are_models(self):
+        for key, names in [("rows", self.rows), *((f"tables.{n}", rows) for n, rows in self.tables.items()),
+                           ("aliases", self.aliases.values())]:
+            if unknown := [name for name in names if self.aliases.get(name, name) not in self.models]:
+                raise ValueError(f"{key}: {unknown[0]!r} is neither an evaluated model nor an alias of one")
+        return self
+
+    def model_of(self, row: str) -> str:
+        """The evaluated model whose numbers a row shows (itself, unless it is an alias)."""
+        return self.aliases.get(row, row)
+
+    def table1_rows(self) -> list[str]:
+        return self.rows or self.models
+
     def result(self, model: str, benchmark: str) -> Path | None:
         return self.results.get(model, {}).get(benchmark)
 
@@ -97,6 +120,7 @@ class ReportSpec(Section):
         STEM.csv, .md and .html); table11, table2 and appendix_g come only with their data."""
         return {"table1": "Table 1: benchmarks", "lengths": "Table 4: length by rank", "cost": "Cost",
                 "sources": "Provenance", **{name: name for name in self.tables},
+                **({"jobs": "What each job cost"} if self.jobs else {}),
                 **({"table5": "Table 5: beta by NLL"} if self.beta_sweeps else {}),
                 **({"prm_agreement": "PRM agreement"} if self.prm_agreement else {})}
 
@@ -144,8 +168,12 @@ def report_spec(plan) -> ReportSpec:
         costs=cost_files(plan),
         quarantine=[L.quarantine(m, s) for m in plan.sampled_models() for s in plan.shards],
         training_curves={m: L.checkpoint(m) for m in models if m in plan.trained()},
-        tables={name: [plan.canonical(m) for m in models]  # an alias: its model's row
-                for name, models in config.evaluation.tables.items()},
+        tables=config.evaluation.tables,
+        rows=list(dict.fromkeys(config.evaluation.models or models)),
+        aliases={name: model for name, model in plan.aliases.items()
+                 if name in config.evaluation.models or any(name in rows for rows in config.evaluation.tables.values())},
+        paper_numbers=config.evaluation.paper_numbers,
+        jobs=report_jobs.benchmark_files(plan, held_out),
         lambda_sweeps=sweeps.mle_weight_sweeps(plan),
         data_sweeps={label: {m: L.checkpoint(m) for m in points} for label, points in sweeps.data_sweeps(plan).items()},
         beta_sweeps=beta_sweeps,

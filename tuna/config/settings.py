@@ -464,6 +464,8 @@ class Evaluation(Section):
     """The declared model every delta and Vicuna comparison is against."""
     tables: dict[str, list[str]] = {}
     """More tables of the report in Table 1's layout, each over its own evaluated models: name -> models (e.g. the paper's `table3`, `table8`; deltas against `baseline`)."""
+    paper_numbers: bool = False
+    """Show the paper's published numbers (Li et al. 2023; `tuna/data/paper_results.yaml`) beside the measured ones in Table 1 and the extra tables: for each model with a row in the paper (by its name in `config/paper.yaml`), the paper's label, numbers, deltas against the baseline and whether each delta lies in the measured 95% interval; Table 1 also lists the rows the paper quotes from other papers, with their source."""
     generation: BenchmarkGeneration = BenchmarkGeneration()
     """Answering benchmark prompts."""
     vicuna: Vicuna = Vicuna()

@@ -16,8 +16,9 @@ from tuna.config.layout import superni_set
 from tuna.config.report_spec import ReportSpec
 from tuna.config.settings import BENCHMARKS, SUPERNI_SHOTS
 from tuna.errors import TunaError
-from tuna.evaluate import plots, report_held_out, report_significance
+from tuna.evaluate import plots, report_held_out, report_paper, report_significance
 from tuna.evaluate.report_cost import cost_report
+from tuna.evaluate.report_jobs import jobs_table
 from tuna.evaluate.report_tables import column_digits, format_cell, write_table
 from tuna.evaluate.significance import Settings
 from tuna.records import Ranking, read_json, read_jsonl, write_json
@@ -87,6 +88,11 @@ def table1_links(table: pd.DataFrame, spec: ReportSpec, out_dir: str | Path) -> 
     return cells
 
 
+def as_rows(table: pd.DataFrame, spec: ReportSpec, rows: list[str]) -> pd.DataFrame:
+    """The rows of a table of the evaluated models, an alias's row named after the alias."""
+    return table.loc[[spec.model_of(row) for row in rows]].set_axis(pd.Index(rows, name=table.index.name))
+
+
 def bootstrap(spec: ReportSpec) -> Settings:
     return Settings(resamples=spec.bootstrap.resamples, seed=spec.bootstrap.seed)
 
@@ -141,6 +147,7 @@ def read_files(spec: ReportSpec) -> list[tuple[str, Path]]:
              + [("lengths", Path(p)) for p in spec.rankings.values()]
              + [("cost", Path(p)) for paths in spec.costs.values() for p in paths]
              + [("cost", Path(p)) for p in spec.quarantine + (labelling.judged if labelling else [])]
+             + [("jobs", Path(p)) for files in spec.jobs.values() for p in files.values()]
              + [("data_sweep", provenance.stamp_path(c)) for points in spec.data_sweeps.values()
                 for c in points.values()]
              + report_held_out.sources(spec)
@@ -211,13 +218,19 @@ def build(spec: ReportSpec, out: Path) -> list[Path]:
     table = table1(spec).join(report_held_out.held_out_columns(spec))
     table = with_uncertainty(table, spec)
     linked = table1_links(table, spec, out)
-    made = write_table(table, out / "table1", "Table 1: evaluation results", md_table=linked)
-    for name, subset in spec.tables.items():
-        made += write_table(table.loc[subset], out / name, f"{name}: evaluation results", md_table=linked.loc[subset])
+    made = []
+    for name, rows in {"table1": spec.table1_rows(), **spec.tables}.items():
+        shown, md = as_rows(table, spec, rows), as_rows(linked, spec, rows)
+        if spec.paper_numbers:
+            shown, md = report_paper.beside(shown, md, name, spec.baseline)
+        made += write_table(shown, out / name, "Table 1: evaluation results" if name == "table1"
+                            else f"{name}: evaluation results", md_table=md)
     made += significance_tables(spec, out)
     made += report_held_out.tables(spec, out)
     made += write_table(lengths(spec.rankings), out / "lengths", "Table 4: average response length per rank position")
     made += write_table(cost_report(spec), out / "cost", "Cost per stage and model")
+    if spec.jobs:
+        made += write_table(jobs_table(spec.jobs), out / "jobs", "What each job cost (Snakemake benchmarks)")
     read = read_files(spec)
     made += write_table(sources(read), out / "sources", "Sources of the report's numbers")
     made += sweep_plots(spec, table, out)

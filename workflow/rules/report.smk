@@ -4,6 +4,9 @@
 # spec is its param, so a changed file or a changed spec re-runs the report; `tuna report`
 # reads the spec alone and keeps it as results/report/spec.json.
 # `snakemake --report report.html` shows the HTML tables, the plots and each model's results.
+# The jobs table reads the heavy jobs' benchmark TSVs without declaring them: each job's outputs
+# already are (transitively) inputs here, and a missing TSV must not re-run a finished job
+# (tuna.config.report_jobs).
 REPORT_SPEC = PLAN.report_spec()
 # Each table is written as CSV, Markdown and HTML; `snakemake --report` shows the HTML.
 REPORT_TABLES = REPORT_SPEC.tables_written()

@@ -1,0 +1,47 @@
+"""The Snakemake benchmark files (`benchmark:` of the heavy rules) of the jobs a report
+depends on: what the report's "what each job cost" table reads.
+
+Named as the rules name them (`Layout.benchmark("train/{model}")`, ...), for exactly the
+jobs upstream of the report's inputs. They are not the report's declared inputs: a job's
+TSV is written when the job finishes, and each job's outputs are already (transitively)
+the report's inputs, so the report runs after them and reruns whenever they do; declaring
+a TSV would instead rerun a finished job (a week of training) only because its TSV is
+missing (a job run before the rule had `benchmark:`), where the report just counts it absent.
+"""
+
+from __future__ import annotations
+
+from tuna.config.models import TrainedModel
+
+
+def upstream_models(plan, roots: list[str]) -> list[str]:
+    """`roots` and every model they need (init, sampled models, proxy ranking model backbones), in plan order."""
+    needed, todo = set(), list(roots)
+    while todo:
+        name = todo.pop()
+        if name not in needed:
+            needed.add(name)
+            todo += plan.dependencies(name)
+    return [name for name in plan.order() if name in needed]
+
+
+def benchmark_files(plan, held_out: list[str]) -> dict[str, dict[str, str]]:
+    """Rule -> job -> its benchmark TSV, for each heavy job upstream of the report of the
+    evaluated models (and the `held_out` models whose held-out results it shows)."""
+    L, shards, sampled = plan.layout, plan.shards, plan.sampled_models()
+    models = upstream_models(plan, [*plan.eval_models, *held_out, *sampled, *(m for m, _ in plan.prm_agreements())])
+    trained = [m for m in models if isinstance(plan.models[m], TrainedModel)]
+    prm_ranks = list(dict.fromkeys((part.model, plan.prm_name(part)) for m in trained
+                                   for part in plan.models[m].data if part.name == "prm_rank"))
+    prm_trains = list(dict.fromkeys([*prm_ranks, *plan.prm_agreements()]))
+    jobs = {
+        "teacher": [str(s) for s in shards] if plan.uses_teacher() else [],
+        "sample": [f"{m}/{s}" for m in sampled for s in shards],
+        "judge": [f"{m}/{s}" for m in sampled for s in shards],
+        "prm_train": [f"{m}/{prm}" for m, prm in prm_trains],
+        "prm_rank": [f"{m}/{prm}" for m, prm in prm_ranks],
+        "train": trained,
+        "generate_answers": [f"{m}/{name}" for m in plan.eval_models for name in plan.answer_sets()],
+        "judge_vicuna": plan.judged_models(),
+    }
+    return {rule: {job: L.benchmark(f"{rule}/{job}") for job in names} for rule, names in jobs.items() if names}
