@@ -37,17 +37,22 @@ def test_jobs_table_has_each_job_and_a_total_per_rule_and_counts_absent_files(tm
                       "old": b / "train/old.tsv"},  # run before the rule had benchmark:
             "judge_vicuna": {"tuna": benchmark(b / "judge_vicuna/tuna.tsv", ("0.40", "NA", "NA"))},
             "sample": {"alpaca/0": b / "sample/alpaca/0.tsv"}}
-    table = jobs_table(jobs)
+    asked = {"train": {"tuna_p": {"mem_mb": 30000, "runtime_min": 120, "gpus": 0},
+                       "tuna": {"mem_mb": 12000, "runtime_min": 60, "gpus": 0}}}
+    table = jobs_table(jobs, asked)
     assert list(table.index) == [("train", "tuna_p"), ("train", "tuna"), ("train", "total"),
                                  ("judge_vicuna", "tuna"), ("judge_vicuna", "total"), ("sample", "total"),
                                  ("total", "")]
+    assert table.loc[("train", "tuna_p")][["asked_mem_mb", "asked_runtime_s"]].to_list() == [30000, 7200]
     assert table.loc[("train", "total")].to_dict() == {"jobs": 2, "absent": 1, "wall_s": 5400.5,
-                                                       "max_rss_mb": 20480.0, "cpu_s": 10000.0}
+                                                       "max_rss_mb": 20480.0, "cpu_s": 10000.0,
+                                                       "asked_mem_mb": 30000, "asked_runtime_s": 10800}
     short = table.loc[("judge_vicuna", "tuna")]  # too short for Snakemake to sample: NA memory and CPU
     assert short["wall_s"] == 0.4 and short.isna()["max_rss_mb"]
     assert (table.loc[("sample", "total"), "absent"], table.loc[("sample", "total")].isna()["wall_s"]) == (1, True)
     assert table.loc[("total", "")].to_dict() == {"jobs": 3, "absent": 2, "wall_s": 5400.9, "max_rss_mb": 20480.0,
-                                                  "cpu_s": 10000.0}
+                                                  "cpu_s": 10000.0, "asked_mem_mb": 30000, "asked_runtime_s": 10800}
+    assert table.loc[("judge_vicuna", "tuna")].isna()["asked_mem_mb"]  # nothing requested: no number
     repeated = benchmark(b / "repeated.tsv", ("10", "100", "4"), ("20", "300", "6"))
     assert read_benchmark(repeated) == {"wall_s": 15.0, "max_rss_mb": 200.0, "cpu_s": 5.0}
 
@@ -91,3 +96,6 @@ def test_the_spec_lists_the_benchmarks_of_exactly_the_jobs_upstream_of_the_repor
     listed = {str(p) for files in spec.jobs.values() for p in files.values()}
     assert listed == planned_benchmarks(path, tmp_path)
     assert not listed & {str(p) for p in spec.inputs()}  # read when present, never a reason to rerun a job
+    assert {rule: set(jobs) for rule, jobs in spec.requested.items()} == {rule: set(jobs) for rule, jobs in spec.jobs.items()}
+    if config == "paper.yaml":  # what tuna.config.resources asks for the paper's proxy ranking models: one GPU to rank
+        assert {job["gpus"] for job in spec.requested["prm_rank"].values()} == {1}

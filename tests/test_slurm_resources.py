@@ -1,4 +1,4 @@
-"""What jobs ask a cluster for (tuna/resources.py), and the two profiles that combine on a run."""
+"""What jobs ask a cluster for (tuna/config/resources.py), and the two profiles that combine on a run."""
 
 import re
 import subprocess
@@ -9,7 +9,7 @@ import yaml
 from workflow_run import ROOT
 
 from tuna import config as tuna_config
-from tuna import resources as tr
+from tuna.config import resources as tr
 
 
 def config(name="config.yaml"):

@@ -11,6 +11,8 @@ missing (a job run before the rule had `benchmark:`), where the report just coun
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from tuna.config.models import TrainedModel
 
 
@@ -25,9 +27,9 @@ def upstream_models(plan, roots: list[str]) -> list[str]:
     return [name for name in plan.order() if name in needed]
 
 
-def benchmark_files(plan, held_out: list[str]) -> dict[str, dict[str, str]]:
-    """Rule -> job -> its benchmark TSV, for each heavy job upstream of the report of the
-    evaluated models (and the `held_out` models whose held-out results it shows)."""
+def _jobs(plan, held_out: list[str]) -> dict[str, dict[str, tuple[str, dict]]]:
+    """Rule -> job -> (its benchmark TSV, its wildcards), for each heavy job upstream of the report
+    of the evaluated models (and the `held_out` models whose held-out results it shows)."""
     L, shards, sampled = plan.layout, plan.shards, plan.sampled_models()
     models = upstream_models(plan, [*plan.eval_models, *held_out, *sampled, *(m for m, _ in plan.prm_agreements())])
     trained = [m for m in models if isinstance(plan.models[m], TrainedModel)]
@@ -35,13 +37,39 @@ def benchmark_files(plan, held_out: list[str]) -> dict[str, dict[str, str]]:
                                    for part in plan.models[m].data if part.name == "prm_rank"))
     prm_trains = list(dict.fromkeys([*prm_ranks, *plan.prm_agreements()]))
     jobs = {
-        "teacher": [str(s) for s in shards] if plan.uses_teacher() else [],
-        "sample": [f"{m}/{s}" for m in sampled for s in shards],
-        "judge": [f"{m}/{s}" for m in sampled for s in shards],
-        "prm_train": [f"{m}/{prm}" for m, prm in prm_trains],
-        "prm_rank": [f"{m}/{prm}" for m, prm in prm_ranks],
-        "train": trained,
-        "generate_answers": [f"{m}/{name}" for m in plan.eval_models for name in plan.answer_sets()],
-        "judge_vicuna": plan.judged_models(),
+        "teacher": [(str(s), {"shard": s}) for s in shards] if plan.uses_teacher() else [],
+        "sample": [(f"{m}/{s}", {"model": m, "shard": s}) for m in sampled for s in shards],
+        "judge": [(f"{m}/{s}", {"model": m, "shard": s}) for m in sampled for s in shards],
+        "prm_train": [(f"{m}/{prm}", {"model": m, "prm": prm}) for m, prm in prm_trains],
+        "prm_rank": [(f"{m}/{prm}", {"model": m, "prm": prm}) for m, prm in prm_ranks],
+        "train": [(m, {"model": m}) for m in trained],
+        "generate_answers": [(f"{m}/{name}", {"model": m, "prompts": name}) for m in plan.eval_models
+                             for name in plan.answer_sets()],
+        "judge_vicuna": [(m, {"model": m}) for m in plan.judged_models()],
     }
-    return {rule: {job: L.benchmark(f"{rule}/{job}") for job in names} for rule, names in jobs.items() if names}
+    return {rule: {job: (L.benchmark(f"{rule}/{job}"), wildcards) for job, wildcards in named}
+            for rule, named in jobs.items() if named}
+
+
+def benchmark_files(plan, held_out: list[str]) -> dict[str, dict[str, str]]:
+    """Rule -> job -> its benchmark TSV, for each heavy job upstream of the report of the
+    evaluated models (and the `held_out` models whose held-out results it shows)."""
+    return {rule: {job: path for job, (path, _) in named.items()} for rule, named in _jobs(plan, held_out).items()}
+
+
+def requested(plan, held_out: list[str]) -> dict[str, dict[str, dict[str, int]]]:
+    """Rule -> job -> what it asks the scheduler for (tuna.config.resources: memory MB, runtime
+    minutes, GPUs), beside what its benchmark measured in the jobs table."""
+    from tuna.config.resources import ClusterJobs
+
+    cluster = ClusterJobs(plan)
+    job_of = {"teacher": cluster.teacher, "sample": cluster.sampler, "judge": cluster.judge,
+              "prm_train": cluster.prm_train, "prm_rank": cluster.prm_rank, "train": cluster.train,
+              "generate_answers": cluster.answerer, "judge_vicuna": cluster.vicuna_judge}
+    asked = {}
+    for rule, named in _jobs(plan, held_out).items():
+        asked[rule] = {}
+        for job, (_, wildcards) in named.items():
+            resources = job_of[rule](SimpleNamespace(**wildcards))
+            asked[rule][job] = {"mem_mb": resources.mem_mb, "runtime_min": resources.runtime, "gpus": resources.gpu}
+    return asked

@@ -80,6 +80,8 @@ class ReportSpec(Section):
     """The paper's published numbers beside the measured ones in Table 1 and the extra tables (`evaluation.paper_numbers`)."""
     jobs: dict[str, dict[str, Path]] = {}
     """Rule -> job -> its Snakemake benchmark TSV (`benchmark:`): the jobs table (wall time, peak memory, CPU time). Read when present, never declared as inputs (tuna.config.report_jobs says why); an absent file is counted, not an error."""
+    requested: dict[str, dict[str, dict[str, int]]] = {}
+    """Rule -> job -> what it asks the scheduler for (`mem_mb`, `runtime_min`, `gpus`; tuna.config.resources), shown beside what its benchmark measured."""
     lambda_sweeps: dict[str, dict[str, float]] = {}
     """Label -> {model: lambda}: models differing only in `train.mle_weight` (lambda_sweep.png)."""
     data_sweeps: dict[str, dict[str, Path]] = {}
@@ -174,6 +176,7 @@ def report_spec(plan) -> ReportSpec:
                  if name in config.evaluation.models or any(name in rows for rows in config.evaluation.tables.values())},
         paper_numbers=config.evaluation.paper_numbers,
         jobs=report_jobs.benchmark_files(plan, held_out),
+        requested=report_jobs.requested(plan, held_out),
         lambda_sweeps=sweeps.mle_weight_sweeps(plan),
         data_sweeps={label: {m: L.checkpoint(m) for m in points} for label, points in sweeps.data_sweeps(plan).items()},
         beta_sweeps=beta_sweeps,

@@ -230,7 +230,7 @@ def build(spec: ReportSpec, out: Path) -> list[Path]:
     made += write_table(lengths(spec.rankings), out / "lengths", "Table 4: average response length per rank position")
     made += write_table(cost_report(spec), out / "cost", "Cost per stage and model")
     if spec.jobs:
-        made += write_table(jobs_table(spec.jobs), out / "jobs", "What each job cost (Snakemake benchmarks)")
+        made += write_table(jobs_table(spec.jobs, spec.requested), out / "jobs", "What each job cost (Snakemake benchmarks)")
     read = read_files(spec)
     made += write_table(sources(read), out / "sources", "Sources of the report's numbers")
     made += sweep_plots(spec, table, out)

@@ -1,5 +1,7 @@
 """The report's "what each job cost" table: wall time, peak memory and CPU time of each
-heavy job, from the TSV Snakemake's `benchmark:` writes for it, with a total per rule."""
+heavy job, from the TSV Snakemake's `benchmark:` writes for it, beside the memory and time
+the job asked the scheduler for (tuna.config.resources), with a total per rule: how to check the
+estimates against what jobs used."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from tuna.errors import TunaError
 
 # Snakemake's benchmark columns (seconds, MB, seconds) -> the table's
 MEASURES = {"s": "wall_s", "max_rss": "max_rss_mb", "cpu_time": "cpu_s"}
-COLUMNS = ["rule", "job", "jobs", "absent", *MEASURES.values()]
+COLUMNS = ["rule", "job", "jobs", "absent", *MEASURES.values(), "asked_mem_mb", "asked_runtime_s"]
 
 
 def read_benchmark(path: str | Path) -> dict[str, float]:
@@ -29,13 +31,16 @@ def read_benchmark(path: str | Path) -> dict[str, float]:
     return {name: float(pd.to_numeric(runs[column], errors="raise").mean()) for column, name in MEASURES.items()}
 
 
-def jobs_table(jobs: dict[str, dict[str, str | Path]]) -> pd.DataFrame:
+def jobs_table(jobs: dict[str, dict[str, str | Path]], requested: dict[str, dict[str, dict]] | None = None,
+               ) -> pd.DataFrame:
     """One row per job whose benchmark file exists, then per rule a `total` row (wall and CPU
     seconds summed, the largest peak memory, jobs measured and jobs `absent`: planned without a
-    file, as a job run before its rule had `benchmark:`), and the grand total."""
+    file, as a job run before its rule had `benchmark:`), and the grand total. `requested`
+    (rule -> job -> `mem_mb`, `runtime_min`) fills the asked columns."""
     rows, totals = [], []
     for rule, files in jobs.items():
-        measured = [{"rule": rule, "job": job, "jobs": 1, "absent": 0, **read_benchmark(path)}
+        measured = [{"rule": rule, "job": job, "jobs": 1, "absent": 0, **read_benchmark(path),
+                     **_asked((requested or {}).get(rule, {}).get(job))}
                     for job, path in files.items() if Path(path).exists()]
         frame = pd.DataFrame(measured, columns=COLUMNS)
         total = {"rule": rule, "job": "total", "jobs": len(measured), "absent": len(files) - len(measured),
@@ -47,6 +52,13 @@ def jobs_table(jobs: dict[str, dict[str, str | Path]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS).astype({"jobs": "int64", "absent": "int64"}).set_index(["rule", "job"])
 
 
+def _asked(resources: dict | None) -> dict[str, float]:
+    if resources is None:
+        return {"asked_mem_mb": float("nan"), "asked_runtime_s": float("nan")}
+    return {"asked_mem_mb": resources["mem_mb"], "asked_runtime_s": 60 * resources["runtime_min"]}
+
+
 def _summed(frame: pd.DataFrame) -> dict[str, float]:
     return {"wall_s": frame["wall_s"].sum(min_count=1), "max_rss_mb": frame["max_rss_mb"].max(),
-            "cpu_s": frame["cpu_s"].sum(min_count=1)}
+            "cpu_s": frame["cpu_s"].sum(min_count=1), "asked_mem_mb": frame["asked_mem_mb"].max(),
+            "asked_runtime_s": frame["asked_runtime_s"].sum(min_count=1)}

@@ -14,7 +14,7 @@ from tuna.config.settings import SUPERNI_SHOTS
 from tuna.config.models import ExternalModel
 from tuna.errors import TunaError
 from tuna.hub import is_hub, pin
-from tuna.resources import LIGHT, ClusterJobs, resources_of, threads_of
+from tuna.config.resources import LIGHT, ClusterJobs, resources_of, threads_of
 
 try:
     PLAN = tuna_config.load(config, source=CONFIG_SOURCE)

@@ -20,7 +20,6 @@ from functools import lru_cache
 from pathlib import Path
 
 from tuna.config.models import ImportedModel, TrainedModel
-from tuna.config.plan import Plan
 from tuna.config.providers import ResolvedProvider
 from tuna.errors import TunaError
 from tuna.sources import find
@@ -156,7 +155,7 @@ class ClusterJobs:
     """What each rule's job asks for; every method takes the job's wildcards, so rules can use it
     as `threads: threads_of(JOBS.train)` and `resources: **resources_of(JOBS.train)`."""
 
-    def __init__(self, plan: Plan):
+    def __init__(self, plan):  # a tuna.config.plan.Plan (which builds report specs from this module)
         self.plan = plan
 
     def parameters(self, model: str) -> int:
