@@ -52,7 +52,7 @@ def judge_record(instruction="Name a color.", input="", generation=("g0", "g1", 
     (1.3, ["A", "C", "B"], [-0.5011872, -0.9896314, -1.2183788]),
 ])
 def test_prob_ranks_by_eq3_with_the_given_beta(tmp_path, beta, order, scores):
-    [ranking] = read_released_prob(write_json(tmp_path / "prob.json", [prob_record()]), beta)
+    [ranking] = read_released_prob(write_json(tmp_path / "prob.json", [prob_record()], indent=4), beta)
     assert [c.text for c in ranking.candidates] == order
     assert [c.score for c in ranking.candidates] == pytest.approx(scores, rel=1e-6)
     assert [c.n_tokens for c in ranking.candidates] == [{"A": 10, "B": 2, "C": 4}[t] for t in order]
@@ -70,9 +70,9 @@ def test_prob_whitespace_response_is_not_ranked_and_input_is_kept(tmp_path):
 
 def test_json_array_and_json_lines_read_the_same(tmp_path):
     records = [prob_record(), prob_record(instruction="Add 2 and 3.", output="5.")]
-    assert (read_released_prob(write_json(tmp_path / "a.json", records), 1.3)
+    assert (read_released_prob(write_json(tmp_path / "a.json", records, indent=4), 1.3)
             == read_released_prob(write_jsonl(tmp_path / "b.jsonl", records), 1.3))
-    assert read_released_prob(write_json(tmp_path / "empty.json", []), 1.3) == []
+    assert read_released_prob(write_json(tmp_path / "empty.json", [], indent=4), 1.3) == []
 
 
 def test_ids_are_those_of_prepare_data_on_the_same_alpaca_records(tmp_path, shared_data):
@@ -87,11 +87,12 @@ def test_ids_are_those_of_prepare_data_on_the_same_alpaca_records(tmp_path, shar
     expected = read_jsonl(prepared, Instruction)
     assert any(r.input for r in expected) and expected[-1].id.endswith("-2")
 
-    prob = write_json(tmp_path / "prob.json", [prob_record(**row) for row in alpaca])
+    prob = write_json(tmp_path / "prob.json", [prob_record(**row) for row in alpaca], indent=4)
     assert [(r.id, r.instruction, r.input, r.output) for r in read_released_prob(prob, 1.3)] == [
         (r.id, r.instruction, r.input, r.output) for r in expected]
 
-    judge = write_json(tmp_path / "judge.json", [judge_record(row["instruction"], row["input"]) for row in alpaca])
+    judge = write_json(tmp_path / "judge.json", [judge_record(row["instruction"], row["input"]) for row in alpaca],
+                       indent=4)
     rankings, judgements = read_released_judge(judge, expected)
     assert [(r.id, r.instruction, r.input, r.output) for r in rankings] == [
         (r.id, r.instruction, r.input, r.output) for r in expected]
@@ -106,7 +107,7 @@ def test_ids_are_those_of_prepare_data_on_the_same_alpaca_records(tmp_path, shar
     (("", "g1", "g2", "g3"), (0, 1, 2, 3), ["g1", "g2", "g3"], [0, 1, 2, 3]),  # an empty sample is not ranked
 ])
 def test_judge_rank_indexes_generation_from_zero(tmp_path, generation, rank, expected, kept):
-    path = write_json(tmp_path / "gpt-4-ranking.json", [judge_record(generation=generation, rank=rank)])
+    path = write_json(tmp_path / "gpt-4-ranking.json", [judge_record(generation=generation, rank=rank)], indent=4)
     [ranking], [judgement] = read_released_judge(path)
     assert [c.text for c in ranking.candidates] == expected
     assert all(c.score is None and c.n_tokens is None for c in ranking.candidates)
@@ -178,7 +179,7 @@ def test_non_finite_log_prob_is_refused(tmp_path):
      "field 'instruct': not an instruction in the Alpaca prompt format"),
 ])
 def test_malformed_judge_record_names_file_line_and_field(tmp_path, record, message):
-    path = write_json(tmp_path / "judge.json", [judge_record(), record])
+    path = write_json(tmp_path / "judge.json", [judge_record(), record], indent=4)
     line = path.read_text().splitlines().index("    {", 2) + 1  # where the 2nd record starts
     assert line > 10
     with pytest.raises(TunaError, match=re.escape(f"{path}:{line}: {message}")):
@@ -202,7 +203,8 @@ def test_broken_json_names_the_line(tmp_path, text, line, message):
 # --- the command ---------------------------------------------------------------------------------
 
 def test_import_released_prob_end_to_end(tmp_path):
-    released = write_json(tmp_path / "davinci_003_w_prob.json", [prob_record(), prob_record(instruction="Add 2+3.")])
+    released = write_json(tmp_path / "davinci_003_w_prob.json", [prob_record(), prob_record(instruction="Add 2+3.")],
+                          indent=4)
     out = tmp_path / "ranked.jsonl"
     run = subprocess.run(["tuna", "import-released", "--kind", "prob", str(released), "--beta", "2", "-o", str(out)],
                          capture_output=True, text=True, check=True)
@@ -215,7 +217,8 @@ def test_import_released_prob_end_to_end(tmp_path):
 
 
 def test_import_released_judge_end_to_end(tmp_path):
-    released = write_json(tmp_path / "gpt-4-ranking.json", [judge_record(), judge_record("Add 2+3.", rank=(1, 0))])
+    released = write_json(tmp_path / "gpt-4-ranking.json", [judge_record(), judge_record("Add 2+3.", rank=(1, 0))],
+                          indent=4)
     instructions = tmp_path / "instructions.jsonl"
     instructions.write_text(Instruction(id=instruction_id("Name a color.", ""), instruction="Name a color.",
                                         output="Blue.").model_dump_json() + "\n")
@@ -237,7 +240,7 @@ def test_import_released_judge_end_to_end(tmp_path):
     (["--kind", "prob", "--judgements", "j.jsonl"], "--judgements does not apply to --kind prob"),
 ])
 def test_options_of_the_other_kind_are_refused(tmp_path, args, message):
-    released = write_json(tmp_path / "released.json", [judge_record()])
+    released = write_json(tmp_path / "released.json", [judge_record()], indent=4)
     result = tuna("import-released", str(released), *args, "-o", str(tmp_path / "o.jsonl"), code=2)
     assert message in result.output
     assert not (tmp_path / "o.jsonl").exists()
