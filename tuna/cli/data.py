@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tuna.cli.options import field_option, section_options
+from tuna.cli.options import field_option, out_option, section_options
 from tuna.config.settings import Data, Train
 
 
@@ -32,7 +32,7 @@ def check_config(config_file: Path, as_json: bool):
 
 @click.command("download")
 @click.argument("url")
-@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to save.")
+@out_option("Where to save.")
 @click.option("--sha256", default=None, help="Pinned sha256 of the file.")
 @click.option("--git-sha1", default=None, help="Pinned git blob sha1 (what GitHub stores for the file).")
 def download(url: str, out: Path, sha256: str | None, git_sha1: str | None):
@@ -48,8 +48,7 @@ def download(url: str, out: Path, sha256: str | None, git_sha1: str | None):
 @click.option("--held-out-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where the held-out instructions go (also appended to --out, so every stage ranks them); "
                    "required with --held-out.")
-@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Output jsonl of instruction records.")
+@out_option("Output jsonl of instruction records.")
 def prepare_data(data: Data, held_out_out: Path | None, out: Path):
     """Normalize Alpaca-format data into instruction records with stable content ids.
 
@@ -71,8 +70,7 @@ def prepare_data(data: Data, held_out_out: Path | None, out: Path):
 @click.option("--alpaca-mul", is_flag=True,
               help="Make each ranked record 1 + N instruction-response pairs (original + teacher responses).")
 @field_option(Train, "seed", help="Shuffle of the concatenation (the model's train.seed).")
-@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="The model's training data (jsonl).")
+@out_option("The model's training data (jsonl).")
 def mix_data(parts, alpaca_mul: bool, seed: int, out: Path):
     """A model's training data: slices of data sets in their stable order, concatenated, shuffled."""
     from tuna import mixture

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tuna.cli.options import FILE, field_option, model_name_option
+from tuna.cli.options import FILE, field_option, model_name_option, out_option
 from tuna.config.settings import TEMPLATES, Train
 
 
@@ -26,8 +26,7 @@ def scoring_options(function):
         click.option("--batch-size", type=click.IntRange(min=1), default=4, show_default=True,
                      help="Examples per packed forward."),
         model_name_option,
-        click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-                     help="Result JSON."),
+        out_option("Result JSON."),
     ]
     for option in reversed(options):
         function = option(function)

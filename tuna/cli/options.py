@@ -21,6 +21,19 @@ from tuna.config.settings import Section, one_line
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)  # an existing file
 DIR = click.Path(exists=True, file_okay=False, path_type=Path)  # an existing directory
 OUT = click.Path(dir_okay=False, path_type=Path)  # a file to write
+OUT_DIR = click.Path(file_okay=False, path_type=Path)  # a directory to write
+
+
+def out_option(help: str):
+    """The `-o/--out FILE` every command writes its result to."""
+    return click.option("-o", "--out", type=OUT, required=True, help=help)
+
+
+def out_dir_option(help: str):
+    """`-o/--out DIR`, for a command whose result is a directory (a checkpoint, a report)."""
+    return click.option("-o", "--out", type=OUT_DIR, required=True, help=help)
+
+
 model_name_option = click.option("--model-name", required=True, help="Name of the evaluated model in the result.")
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
+from tuna.cli.options import out_dir_option, out_option
 from tuna.config.models import PreferenceFields
 from tuna.config.settings import PAIRS, PREFERENCE_FORMATS, TEMPLATES, one_line
 
@@ -25,8 +26,7 @@ def _counts(report) -> str:
 @click.option("--template", type=click.Choice(TEMPLATES), default="chat", show_default=True,
               help="The prompt format of the model the responses answered: chat gives TRL's conversational rows "
                    "(lists of role/content messages), alpaca the Alpaca prompt text and plain responses.")
-@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Directory: a `datasets` data set (datasets.load_from_disk), data.jsonl and provenance.json.")
+@out_dir_option("Directory: a `datasets` data set (datasets.load_from_disk), data.jsonl and provenance.json.")
 def export_preferences(ranked: Path, format_: str, pairs: str, template: str, out: Path):
     """A RANKED data set (ranking jsonl) as preference data in TRL's conventions.
 
@@ -69,8 +69,7 @@ def _fields(ctx, param, values: tuple[str, ...]) -> PreferenceFields:
               help="Where a value sits in each row (repeatable): KEY is prompt, input, output, completions, scores, "
                    "ranks, chosen or rejected; PATH is dotted, `*` walks a list (completions=completions.*.response); "
                    "an empty PATH: none. Defaults: TRL's column names (config/README.md, models.M.data.fields).")
-@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Output jsonl of rankings (source preferences; equal scores share a rank group).")
+@out_option("Output jsonl of rankings (source preferences; equal scores share a rank group).")
 def import_preferences(location: str, format_: str, fields: PreferenceFields, out: Path):
     """Preference data at LOCATION (a JSON Lines or JSON file) as tuna rankings.
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from tuna.cli.options import field_option, section_options
+from tuna.cli.options import field_option, out_dir_option, out_option, section_options
 from tuna.config.settings import TEMPLATES, Prm
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -29,8 +29,7 @@ CHECKPOINT = click.Path(exists=True, file_okay=False, path_type=Path)
 @click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where resumable state goes [default: OUT.state]; deleted after a successful run.")
 @click.option("--resume", is_flag=True, help="Continue from the state in --state-dir, if there is one.")
-@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Directory for the trained proxy ranking model (backbone, score head, tokenizer, metrics).")
+@out_dir_option("Directory for the trained proxy ranking model (backbone, score head, tokenizer, metrics).")
 @click.option("--local_rank", "local_rank", type=int, default=None, hidden=True,
               help="Set by the deepspeed launcher (the rank also comes from LOCAL_RANK).")
 def prm_train(ranked, backbone, template, held_out, state_dir, resume, out, local_rank, **settings):
@@ -58,8 +57,7 @@ def prm_train(ranked, backbone, template, held_out, state_dir, resume, out, loca
                    "(the paper: all 52K for Tuna_c (PRM-3B-52K), the last 39K for the -39K models).")
 @field_option(Prm, "rank_batch_size", flag="--batch-size")
 @field_option(Prm, "precision", help="Weights of the ranker while scoring (bf16 or fp16 on a GPU).")
-@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="The PRM's rankings (jsonl, instruction order).")
+@out_option("The PRM's rankings (jsonl, instruction order).")
 def prm_rank(prm_dir, instructions, samples, part, batch_size, precision, out):
     """Rank self samples with a proxy ranking model (the data of Tuna_c (PRM) and Appendix D).
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from tuna.cli.options import section_options
+from tuna.cli.options import out_dir_option, section_options
 from tuna.config.settings import TEMPLATES, Train
 
 
@@ -19,8 +19,7 @@ from tuna.config.settings import TEMPLATES, Train
               help="Checkpoint directory to start from (transformers format).")
 @click.option("--data", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
               help="Ranking jsonl (candidates best first + original), or instruction jsonl for --objective mle.")
-@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Checkpoint directory to write (safetensors + tokenizer + provenance.json).")
+@out_dir_option("Checkpoint directory to write (safetensors + tokenizer + provenance.json).")
 @click.option("--template", type=click.Choice(TEMPLATES), default="chat", show_default=True,
               help="Prompt format the model was tuned with (chat: the tokenizer's chat template).")
 @section_options(Train)
