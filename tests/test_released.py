@@ -7,11 +7,10 @@ the README); the probabilistic-ranking file's scores are checked against Eq. 3 b
 
 import json
 import re
-import subprocess
 
 import pytest
 from json_files import write_json, write_jsonl
-from tuna_cli import tuna
+from tuna_cli import tuna, tuna_process
 
 from tuna.datasets import instruction_id
 from tuna.errors import TunaError
@@ -82,8 +81,7 @@ def test_ids_are_those_of_prepare_data_on_the_same_alpaca_records(tmp_path, shar
     source = tmp_path / "alpaca.json"
     source.write_text(json.dumps(alpaca))
     prepared = tmp_path / "instructions.jsonl"
-    subprocess.run(["tuna", "prepare-data", "--source", str(source), "-o", str(prepared)], check=True,
-                   capture_output=True)
+    tuna_process("prepare-data", "--source", source, "-o", prepared)
     expected = read_jsonl(prepared, Instruction)
     assert any(r.input for r in expected) and expected[-1].id.endswith("-2")
 
@@ -206,8 +204,7 @@ def test_import_released_prob_end_to_end(tmp_path):
     released = write_json(tmp_path / "davinci_003_w_prob.json", [prob_record(), prob_record(instruction="Add 2+3.")],
                           indent=4)
     out = tmp_path / "ranked.jsonl"
-    run = subprocess.run(["tuna", "import-released", "--kind", "prob", str(released), "--beta", "2", "-o", str(out)],
-                         capture_output=True, text=True, check=True)
+    run = tuna_process("import-released", "--kind", "prob", released, "--beta", "2", "-o", out)
     assert "2 rankings, 6 ranked responses" in run.stdout and "beta 2.0" in run.stdout
     rankings = read_jsonl(out, Ranking)
     assert [c.text for c in rankings[0].candidates] == ["A", "C", "B"]
@@ -223,9 +220,8 @@ def test_import_released_judge_end_to_end(tmp_path):
     instructions.write_text(Instruction(id=instruction_id("Name a color.", ""), instruction="Name a color.",
                                         output="Blue.").model_dump_json() + "\n")
     out, judged = tmp_path / "ranked.jsonl", tmp_path / "judged.jsonl"
-    run = subprocess.run(["tuna", "import-released", "--kind", "judge", str(released), "--instructions",
-                          str(instructions), "--judgements", str(judged), "-o", str(out)],
-                         capture_output=True, text=True, check=True)
+    run = tuna_process("import-released", "--kind", "judge", released, "--instructions", instructions,
+                       "--judgements", judged, "-o", out)
     assert "2 rankings, 6 ranked responses" in run.stdout and "1 without an original response" in run.stdout
     rankings, judgements = read_jsonl(out, Ranking), read_jsonl(judged, Judgement)
     assert [r.output for r in rankings] == ["Blue.", ""]
@@ -249,7 +245,6 @@ def test_options_of_the_other_kind_are_refused(tmp_path, args, message):
 def test_bad_record_is_one_line_error_and_no_output(tmp_path):
     released = write_jsonl(tmp_path / "prob.jsonl", [prob_record(), _without(prob_record(), "text")])
     out = tmp_path / "ranked.jsonl"
-    run = subprocess.run(["tuna", "import-released", "--kind", "prob", str(released), "-o", str(out)],
-                         capture_output=True, text=True)
-    assert run.returncode == 1 and not out.exists()
+    run = tuna_process("import-released", "--kind", "prob", released, "-o", out, code=1)
+    assert not out.exists()
     assert run.stderr.strip() == f"Error: {released}:2: field 'text': Field required"

@@ -13,7 +13,7 @@ from safetensors.torch import load_file
 from test_train_deepspeed import free_port
 from test_train_trainer import kill_once_saved, ranked_file
 from tiny_llama import save_tiny_checkpoint
-from tuna_cli import tuna
+from tuna_cli import tuna, tuna_process
 from workflow_run import ROOT, snakemake, write_config
 
 from tuna import config as tuna_config
@@ -108,7 +108,7 @@ def test_lora_under_deepspeed_with_2_cpu_ranks_trains_as_plain_lora(tmp_path, in
     data = ranked_file(tmp_path / "ranked.jsonl", 11, counts=(4, 3, 2))
     args = ["--init", str(init), "--data", str(data), "--batch-size", "4", "--epochs", "1", "--lr", "1e-3",
             "--warmup-steps", "1", "--lora", LORA]
-    subprocess.run(["tuna", "train", *args, "-o", str(tmp_path / "plain")], check=True, capture_output=True)
+    tuna_process("train", *args, "-o", tmp_path / "plain")
     launch = ["deepspeed", "--num_accelerators", "2", "--master_port", str(free_port()), "--module", "tuna.cli.train",
               *args, "--deepspeed", stage, "-o", str(tmp_path / stage)]
     result = subprocess.run(launch, capture_output=True, text=True)
