@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from tuna.cli.options import field_option, out_option, section_options
+from tuna.cli.options import FILE, field_option, out_option, section_options
 from tuna.config.settings import Data, Train
 
 
 @click.command("check-config")
-@click.argument("config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("config_file", type=FILE)
 @click.option("--json", "as_json", is_flag=True,
               help="Print the resolved plan: every model's kind, source or init, data parts (set, model, slice, "
                    "beta, PRM, file) and training hyper-parameters after defaults; providers; the evaluation grid.")
@@ -65,7 +65,7 @@ def prepare_data(data: Data, held_out_out: Path | None, out: Path):
 
 @click.command("mix-data")
 @click.option("--part", "parts", nargs=2, multiple=True, required=True, metavar="FILE SLICE",
-              type=(click.Path(exists=True, dir_okay=False, path_type=Path), str),
+              type=(FILE, str),
               help="A data set and the slice of it to keep: all, first:K, last:K or range:A:B (repeat).")
 @click.option("--alpaca-mul", is_flag=True,
               help="Make each ranked record 1 + N instruction-response pairs (original + teacher responses).")

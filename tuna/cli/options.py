@@ -29,6 +29,19 @@ def out_option(help: str):
     return click.option("-o", "--out", type=OUT, required=True, help=help)
 
 
+def resume_options(command):
+    """--state-dir and --resume of a training command (tuna train, tuna prm-train)."""
+    command = click.option("--resume", is_flag=True, help="Continue from the state in --state-dir, if there is one.")(
+        command)
+    return click.option("--state-dir", type=OUT_DIR, default=None,
+                        help="Where resumable state goes [default: OUT.state]; deleted after a successful run.")(command)
+
+
+# Passed by the `deepspeed` launcher to each rank of a training command; the rank is read from LOCAL_RANK.
+local_rank_option = click.option("--local_rank", "local_rank", type=int, default=None, hidden=True,
+                                 help="Set by the deepspeed launcher (the rank also comes from LOCAL_RANK).")
+
+
 def out_dir_option(help: str):
     """`-o/--out DIR`, for a command whose result is a directory (a checkpoint, a report)."""
     return click.option("-o", "--out", type=OUT_DIR, required=True, help=help)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
-from tuna.cli.options import out_dir_option, out_option
+from tuna.cli.options import FILE, out_dir_option, out_option
 from tuna.config.models import PreferenceFields
 from tuna.config.settings import PAIRS, PREFERENCE_FORMATS, TEMPLATES, one_line
 
@@ -17,7 +17,7 @@ def _counts(report) -> str:
 
 
 @click.command("export-preferences")
-@click.argument("ranked", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("ranked", type=FILE)
 @click.option("--format", "format_", type=click.Choice(PREFERENCE_FORMATS), required=True,
               help="pairwise: rows prompt, chosen, rejected; listwise: rows prompt, completions (best first), scores "
                    "(and ranks, the rank groups, when any ranking has ties).")
