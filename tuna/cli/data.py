@@ -17,17 +17,9 @@ from tuna.config.settings import Data, Train
                    "beta, PRM, file) and training hyper-parameters after defaults; providers; the evaluation grid.")
 def check_config(config_file: Path, as_json: bool):
     """Validate a workflow config (keys, types, model references, data specs) without running anything."""
-    import json
+    from tuna.config.audit import check
 
-    from tuna import config
-    from tuna.config.audit import resolved
-
-    plan = config.load_file(config_file)
-    if as_json:
-        click.echo(json.dumps(resolved(plan), indent=2))
-        return
-    aliases = f"; aliases: {', '.join(f'{a} = {t}' for a, t in plan.aliases.items())}" if plan.aliases else ""
-    click.echo(f"{config_file}: ok ({len(plan.models)} models: {', '.join(plan.models)}{aliases})")
+    click.echo(check(config_file, as_json))
 
 
 @click.command("download")

@@ -12,10 +12,6 @@ from tuna.config.models import PreferenceFields
 from tuna.config.settings import PAIRS, PREFERENCE_FORMATS, TEMPLATES, one_line
 
 
-def _counts(report) -> str:
-    return ", ".join(f"{rule}: {count}" for rule, count in report.items() if count and rule not in ("rows", "rankings"))
-
-
 @click.command("export-preferences")
 @click.argument("ranked", type=FILE)
 @click.option("--format", "format_", type=click.Choice(PREFERENCE_FORMATS), required=True,
@@ -41,10 +37,7 @@ def export_preferences(ranked: Path, format_: str, pairs: str, template: str, ou
     if pairs != "all" and format_ != "pairwise":
         raise click.UsageError("--pairs applies to --format pairwise")
     disable_progress_bars()  # a log line per save, not a bar
-    report = export(ranked, out, format_, pairs, template)
-    left_out = _counts(report)
-    click.echo(f"{out}: {report['rows']} {format_} rows from {report['rankings']} rankings"
-               + (f" ({left_out})" if left_out else ""))
+    click.echo(export(ranked, out, format_, pairs, template))
 
 
 def _fields(ctx, param, values: tuple[str, ...]) -> PreferenceFields:
@@ -79,10 +72,7 @@ def import_preferences(location: str, format_: str, fields: PreferenceFields, ou
     """
     from tuna.preferences.read import import_preferences as run
 
-    report = run(location, format_, fields, out)
-    details = _counts(report)
-    click.echo(f"{out}: {report['rankings']} rankings from {report['rows']} rows"
-               + (f" ({details})" if details else ""))
+    click.echo(run(location, format_, fields, out))
 
 
 COMMANDS = [import_preferences, export_preferences]
