@@ -95,7 +95,7 @@ def test_prm_ranks_every_instruction_or_a_slice_in_batches(tmp_path, backbone):
                                for r in instructions])
     trained = tuna("prm-train", "--ranked", judged_file, "--backbone", backbone, "--lr", 1e-3, "--epochs", 2,
                    "--batch-size", 2, "--max-length", 64, "-o", tmp_path / "prm")
-    assert "4 steps, pairwise loss" in trained and (tmp_path / "prm" / "provenance.json").exists()
+    assert "4 steps, pairwise loss" in trained.output and (tmp_path / "prm" / "provenance.json").exists()
     rank = ["prm-rank", "--prm", tmp_path / "prm", "--instructions", instructions_file, "--samples", samples_file]
     outputs = {}
     for batch_size in (1, 4):
