@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from tuna_cli import tuna_process
 
 from tuna.sources import resolve
 
@@ -30,7 +30,7 @@ def smollm2_gguf() -> Path:
 def smollm2_checkpoint(tmp_path_factory) -> Path:
     """SmolLM2 imported once per test session with `tuna import-model` (fp32 HF checkpoint)."""
     out = tmp_path_factory.mktemp("smollm2") / "alpaca"
-    subprocess.run(["tuna", "import-model", SMOLLM2, "-o", str(out)], check=True, capture_output=True)
+    tuna_process("import-model", SMOLLM2, "-o", out)
     return out
 
 

@@ -6,21 +6,13 @@ Files are written where the workflow's Layout puts them, and the spec names them
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from click.testing import CliRunner
+from tuna_cli import tuna
 
-from tuna.cli import main
 from tuna.config.layout import Layout
 from tuna.config.report_spec import HELD_OUT, ReportSpec
 from tuna.config.settings import BENCHMARKS
-
-
-def write(path: Path, data) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data))
-    return path
 
 
 def layout(root: Path) -> Layout:
@@ -40,9 +32,9 @@ def report_spec(root: Path, models: list[str], baseline: str | None = None, agre
                       nll=nlls, **fields)
 
 
-def run_report(spec: ReportSpec, out: Path):
+def run_report(spec: ReportSpec, out: Path, code: int = 0):
     """`tuna report --spec FILE -o OUT`, the spec written as JSON beside OUT."""
     spec_file = out.parent / f"{out.name}.spec.json"
     spec_file.parent.mkdir(parents=True, exist_ok=True)
     spec_file.write_text(spec.model_dump_json(indent=1))
-    return CliRunner().invoke(main, ["report", "--spec", str(spec_file), "-o", str(out)])
+    return tuna("report", "--spec", str(spec_file), "-o", str(out), code=code)

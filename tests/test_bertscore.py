@@ -6,9 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
+from tuna_cli import tuna
 
-from tuna.cli import main
 from tuna.errors import TunaError
 from tuna.evaluate import bertscore, superni_scoring
 
@@ -81,11 +80,10 @@ def test_eval_superni_adds_bertscore_beside_rouge(tiny_bert, tmp_path):
     answers = tmp_path / "answers.jsonl"
     answers.write_text("".join(json.dumps({"id": i["id"], "model": "m", "candidates": [
         {"text": i["output"][0] if n % 2 == 0 else "no", "n_tokens": 1}]}) + "\n" for n, i in enumerate(instances)))
-    run = CliRunner().invoke(main, ["eval-superni", "--tasks-dir", str(tmp_path / "tasks"), "--tasks",
-                                    str(tmp_path / "split.txt"), "--answers", f"0={answers}", "--bertscore-model",
-                                    tiny_bert.name, "--bertscore-layers", "2", "--model-name", "m",
-                                    "-o", str(tmp_path / "superni.json")])
-    assert run.exit_code == 0, run.output
+    run = tuna("eval-superni", "--tasks-dir", str(tmp_path / "tasks"), "--tasks",
+               str(tmp_path / "split.txt"), "--answers", f"0={answers}", "--bertscore-model",
+               tiny_bert.name, "--bertscore-layers", "2", "--model-name", "m",
+               "-o", str(tmp_path / "superni.json"))
     assert "BERTScore F1" in run.output
     result = json.loads((tmp_path / "superni.json").read_text())["shots"]["0"]
     assert result["bertscore"]["model"] == tiny_bert.name and result["bertscore"]["layers"] == 2

@@ -1,11 +1,11 @@
 """The config's one owner (tuna.config): validation with one-line errors, defaults, the plan."""
 
 import copy
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
+from tuna_cli import tuna_process
 
 from tuna import config as tuna_config
 from tuna.config import settings
@@ -179,11 +179,10 @@ def test_yaml_syntax_error_is_one_line_with_line_and_column(tmp_path):
 def test_check_config_command(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(broken("sampling.tau", 2)))
-    result = subprocess.run(["tuna", "check-config", str(bad)], capture_output=True, text=True)
-    assert result.returncode == 1
+    result = tuna_process("check-config", bad, code=1)
     assert result.stderr.strip() == f"Error: {bad}: sampling.tau: Input should be less than or equal to 1"
-    ok = subprocess.run(["tuna", "check-config", str(ROOT / "config" / "config.yaml")], capture_output=True, text=True)
-    assert ok.returncode == 0 and "ok (4 models" in ok.stdout
+    ok = tuna_process("check-config", ROOT / "config" / "config.yaml")
+    assert "ok (4 models" in ok.stdout
 
 
 def test_config_readme_key_tables_are_generated_from_the_settings():

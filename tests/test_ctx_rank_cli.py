@@ -1,9 +1,9 @@
 """Contextual ranking on the real SmolLM2 GGUF in llama.cpp: sample, judge, gather."""
 
 import json
-import subprocess
 
 import pytest
+from tuna_cli import tuna_process
 
 from tuna.datasets import read_ids
 from tuna.provenance import sha256_file
@@ -12,26 +12,20 @@ from tuna.records import Generation, Instruction, Judgement, QuarantinedAnswer, 
 pytestmark = pytest.mark.slow
 
 
-def tuna(*args):
-    result = subprocess.run(["tuna", *map(str, args)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    return result
-
-
 @pytest.fixture(scope="module")
 def ranked(tmp_path_factory, smollm2_gguf):
     work = tmp_path_factory.mktemp("ctx")
     instructions, held_out = work / "instructions.jsonl", work / "held_out.jsonl"
-    tuna("prepare-data", "--limit", 3, "--held-out", 1, "--held-out-out", held_out, "-o", instructions)
+    tuna_process("prepare-data", "--limit", 3, "--held-out", 1, "--held-out-out", held_out, "-o", instructions)
     provider = ["--provider", "llamacpp", "--model", smollm2_gguf, "--cache", work / "cache.sqlite"]
     first = ["--first", 2, "--held-out", held_out]  # the first 2 training instructions and the held-out one
-    tuna("sample", "--instructions", instructions, *first, "--n", 3, "--max-tokens", 24, "--tau", 0.5, *provider,
-         "-o", work / "samples.jsonl")
-    judged = tuna("judge", "--instructions", instructions, "--samples", work / "samples.jsonl", *first,
-                  "--constrained", "--max-tokens", 200, "--retries", 1, *provider,
-                  "-o", work / "judged.jsonl", "--quarantine", work / "quarantine.jsonl")
-    tuna("ctx-rank", "--instructions", instructions, "--samples", work / "samples.jsonl",
-         "--judged", work / "judged.jsonl", "-o", work / "ranked.jsonl")
+    tuna_process("sample", "--instructions", instructions, *first, "--n", 3, "--max-tokens", 24, "--tau", 0.5,
+                 *provider, "-o", work / "samples.jsonl")
+    judged = tuna_process("judge", "--instructions", instructions, "--samples", work / "samples.jsonl", *first,
+                          "--constrained", "--max-tokens", 200, "--retries", 1, *provider,
+                          "-o", work / "judged.jsonl", "--quarantine", work / "quarantine.jsonl")
+    tuna_process("ctx-rank", "--instructions", instructions, "--samples", work / "samples.jsonl",
+                 "--judged", work / "judged.jsonl", "-o", work / "ranked.jsonl")
     return work, provider, judged.stdout
 
 
@@ -91,7 +85,8 @@ def test_provenance_names_the_model_file(ranked, smollm2_gguf):
 
 def test_rerun_is_answered_from_the_cache(ranked):
     work, provider, _ = ranked
-    tuna("sample", "--instructions", work / "instructions.jsonl", "--first", 2, "--held-out", work / "held_out.jsonl",
-         "--n", 3, "--max-tokens", 24, "--tau", 0.5, *provider, "-o", work / "again.jsonl")
+    tuna_process("sample", "--instructions", work / "instructions.jsonl", "--first", 2,
+                 "--held-out", work / "held_out.jsonl", "--n", 3, "--max-tokens", 24, "--tau", 0.5, *provider,
+                 "-o", work / "again.jsonl")
     assert (work / "again.jsonl").read_text() == (work / "samples.jsonl").read_text()
     assert json.loads((work / "again.cost.json").read_text())["this_run"]["calls"] == 0

@@ -5,17 +5,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 
 import pytest
+from tuna_cli import tuna_process
 
 from tuna.config.report_spec import ReportSpec
-
-
-def tuna(*args, env=None):
-    result = subprocess.run(["tuna", *map(str, args)], capture_output=True, text=True, env=env)
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout
 
 
 @pytest.mark.slow
@@ -33,19 +27,19 @@ def test_benchmarks_end_to_end_with_smollm2(tmp_path, shared_data, smollm2_gguf,
     questions.write_text("\n".join(lines[:3]) + "\n")
 
     # Vicuna: two "models" (chat vs Alpaca template of the same weights), judged in both orders.
-    tuna("eval-prompts", "--benchmark", "vicuna", "--data", questions, "-o", tmp_path / "vq.jsonl")
+    tuna_process("eval-prompts", "--benchmark", "vicuna", "--data", questions, "-o", tmp_path / "vq.jsonl")
     for name, template in (("tuna", "chat"), ("alpaca", "alpaca")):
-        tuna("generate-answers", "--prompts", tmp_path / "vq.jsonl", "--max-tokens", 24, *model,
-             "--template", template, "-o", tmp_path / name / "answers" / "vicuna.jsonl")
-    again = tuna("generate-answers", "--prompts", tmp_path / "vq.jsonl", "--max-tokens", 24, *model,
-                 "--template", "chat", "-o", tmp_path / "again.jsonl")
-    assert "0 calls made, 3 from cache" in again
-    tuna("judge-vicuna", "--questions", questions, "--style", "pairwise", "--judge-prompts",
-         shared_data / "vicuna_qa" / "llm_judge" / "judge_prompts.jsonl", "--constrained", "--max-tokens", 16,
-         "--answers", tmp_path / "tuna" / "answers" / "vicuna.jsonl",
-         "--baseline-answers", tmp_path / "alpaca" / "answers" / "vicuna.jsonl",
-         "--model-name", "tuna", "--baseline-name", "alpaca", *model,
-         "-o", tmp_path / "tuna" / "vicuna.json", "--judgements", tmp_path / "tuna" / "judgements.jsonl")
+        tuna_process("generate-answers", "--prompts", tmp_path / "vq.jsonl", "--max-tokens", 24, *model,
+                     "--template", template, "-o", tmp_path / name / "answers" / "vicuna.jsonl")
+    again = tuna_process("generate-answers", "--prompts", tmp_path / "vq.jsonl", "--max-tokens", 24, *model,
+                         "--template", "chat", "-o", tmp_path / "again.jsonl")
+    assert "0 calls made, 3 from cache" in again.stdout
+    tuna_process("judge-vicuna", "--questions", questions, "--style", "pairwise", "--judge-prompts",
+                 shared_data / "vicuna_qa" / "llm_judge" / "judge_prompts.jsonl", "--constrained", "--max-tokens", 16,
+                 "--answers", tmp_path / "tuna" / "answers" / "vicuna.jsonl",
+                 "--baseline-answers", tmp_path / "alpaca" / "answers" / "vicuna.jsonl",
+                 "--model-name", "tuna", "--baseline-name", "alpaca", *model,
+                 "-o", tmp_path / "tuna" / "vicuna.json", "--judgements", tmp_path / "tuna" / "judgements.jsonl")
     result = json.loads((tmp_path / "tuna" / "vicuna.json").read_text())
     assert result["questions"] == 3 and result["unparsed"] == 0
     assert result["win"] + result["lose"] + result["tie"] == 3
@@ -57,21 +51,23 @@ def test_benchmarks_end_to_end_with_smollm2(tmp_path, shared_data, smollm2_gguf,
     assert (tmp_path / "tuna" / "vicuna.cost.json").exists()
 
     # Super-NI (0-shot) and LMentry for both models.
-    made = tuna("eval-prompts", "--benchmark", "superni", "--data", tasks, "--tasks", tmp_path / "split.txt",
-                "--shots", 0, "--instances-per-task", 2, "--tokenizer", smollm2_gguf, "-o", tmp_path / "s0.jsonl")
-    assert "4 superni prompts (0 cut to 1024 tokens" in made
-    tuna("eval-prompts", "--benchmark", "lmentry", "--data", shared_data / "lmentry" / "data",
-         "--limit-per-task", 1, "-o", tmp_path / "lm.jsonl")
+    made = tuna_process("eval-prompts", "--benchmark", "superni", "--data", tasks, "--tasks", tmp_path / "split.txt",
+                        "--shots", 0, "--instances-per-task", 2, "--tokenizer", smollm2_gguf,
+                        "-o", tmp_path / "s0.jsonl")
+    assert "4 superni prompts (0 cut to 1024 tokens" in made.stdout
+    tuna_process("eval-prompts", "--benchmark", "lmentry", "--data", shared_data / "lmentry" / "data",
+                 "--limit-per-task", 1, "-o", tmp_path / "lm.jsonl")
     for name, template in (("tuna", "chat"), ("alpaca", "alpaca")):
-        tuna("generate-answers", "--prompts", tmp_path / "s0.jsonl", "--max-tokens", 12, *model,
-             "--template", template, "-o", tmp_path / f"{name}_s0.jsonl")
-        tuna("eval-superni", "--tasks-dir", tasks, "--tasks", tmp_path / "split.txt", "--instances-per-task", 2,
-             "--answers", f"0={tmp_path / f'{name}_s0.jsonl'}", "--model-name", name,
-             "-o", tmp_path / name / "superni.json")
-        tuna("generate-answers", "--prompts", tmp_path / "lm.jsonl", "--max-tokens", 8, *model,
-             "--template", template, "-o", tmp_path / f"{name}_lm.jsonl")
-        tuna("eval-lmentry", "--data", shared_data / "lmentry" / "data", "--limit-per-task", 1,
-             "--answers", tmp_path / f"{name}_lm.jsonl", "--model-name", name, "-o", tmp_path / name / "lmentry.json")
+        tuna_process("generate-answers", "--prompts", tmp_path / "s0.jsonl", "--max-tokens", 12, *model,
+                     "--template", template, "-o", tmp_path / f"{name}_s0.jsonl")
+        tuna_process("eval-superni", "--tasks-dir", tasks, "--tasks", tmp_path / "split.txt", "--instances-per-task", 2,
+                     "--answers", f"0={tmp_path / f'{name}_s0.jsonl'}", "--model-name", name,
+                     "-o", tmp_path / name / "superni.json")
+        tuna_process("generate-answers", "--prompts", tmp_path / "lm.jsonl", "--max-tokens", 8, *model,
+                     "--template", template, "-o", tmp_path / f"{name}_lm.jsonl")
+        tuna_process("eval-lmentry", "--data", shared_data / "lmentry" / "data", "--limit-per-task", 1,
+                     "--answers", tmp_path / f"{name}_lm.jsonl", "--model-name", name,
+                     "-o", tmp_path / name / "lmentry.json")
     superni = json.loads((tmp_path / "tuna" / "superni.json").read_text())
     assert superni["shots"]["0"]["instances"] == 4 and superni["shots"]["0"]["missing"] == 0
     assert set(superni["shots"]["0"]["per_task"]) == {"task1344_glue_entailment_classification",
@@ -87,7 +83,7 @@ def test_benchmarks_end_to_end_with_smollm2(tmp_path, shared_data, smollm2_gguf,
         "alpaca": {b: tmp_path / "alpaca" / f"{b}.json" for b in ("superni", "lmentry")},
         "tuna": {b: tmp_path / "tuna" / f"{b}.json" for b in ("superni", "lmentry", "vicuna")}})
     (tmp_path / "spec.json").write_text(spec.model_dump_json())
-    tuna("report", "--spec", tmp_path / "spec.json", "-o", tmp_path / "report")
+    tuna_process("report", "--spec", tmp_path / "spec.json", "-o", tmp_path / "report")
     table = (tmp_path / "report" / "table1.md").read_text()
     assert "| tuna |" in table and "delta_superni_0shot" in table
     assert "delta_superni_0shot_p_bootstrap" in table and "delta_lmentry_p_bootstrap" in table

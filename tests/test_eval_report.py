@@ -11,11 +11,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from click.testing import CliRunner
-from report_files import layout, report_spec, run_report, write
+from json_files import write_json
+from report_files import layout, report_spec, run_report
+from tuna_cli import tuna
 
 from tuna import provenance
-from tuna.cli import main
 from tuna.config import load, repeat_option
 from tuna.config import sweeps as config_sweeps
 from tuna.config.report_spec import HumanLabelling, read_spec
@@ -32,7 +32,7 @@ DEFAULT = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
 
 
 def result(root, model, benchmark, data):
-    return write(Path(layout(root).result(model, benchmark)), data)
+    return write_json(Path(layout(root).result(model, benchmark)), data)
 
 
 def test_table1_has_deltas_vs_baseline_and_skips_missing(tmp_path):
@@ -111,7 +111,7 @@ def test_cost_table_sums_per_stage_and_model_with_unparsed_answers(tmp_path):
     (tmp_path / "judged/0.quarantine.jsonl").write_text('{"id": "1"}\n{"id": "2"}\n')
     (tmp_path / "judged/1.quarantine.jsonl").write_text("")
     vicuna = cost_file(tmp_path / "tuna/vicuna.json", "llamacpp", "smol", 6)
-    write(tmp_path / "tuna/vicuna.json", {"unparsed": 1})
+    write_json(tmp_path / "tuna/vicuna.json", {"unparsed": 1})
     unparsed = report_cost.unparsed_counts([tmp_path / "judged/0.quarantine.jsonl",
                                             tmp_path / "judged/1.quarantine.jsonl"], [tmp_path / "tuna/vicuna.json"])
     table = report_cost.cost_table({"teacher": teacher, "ranking_judge": judged, "vicuna_judge": [vicuna]}, unparsed)
@@ -127,7 +127,7 @@ def test_cost_table_sums_per_stage_and_model_with_unparsed_answers(tmp_path):
 
 
 def test_bad_cost_file_names_the_file(tmp_path):
-    write(tmp_path / "0.cost.json", {"total": {"calls": 1}})
+    write_json(tmp_path / "0.cost.json", {"total": {"calls": 1}})
     with pytest.raises(TunaError, match=r"0.cost.json: not a cost file"):
         report_cost.cost_table({"teacher": [tmp_path / "0.cost.json"]})
     with pytest.raises(TunaError, match=r"1.cost.json: cost file not found"):
@@ -135,9 +135,9 @@ def test_bad_cost_file_names_the_file(tmp_path):
 
 
 def test_sources_give_each_files_hash_and_stamp(tmp_path):
-    write(tmp_path / "stamped.json", {"lmentry_score": 1.0})
+    write_json(tmp_path / "stamped.json", {"lmentry_score": 1.0})
     provenance.stamp([tmp_path / "stamped.json"], params={"x": 1})
-    write(tmp_path / "bare.json", {})
+    write_json(tmp_path / "bare.json", {})
     table = report.sources([("table1", tmp_path / "stamped.json"), ("cost", tmp_path / "bare.json"),
                             ("cost", tmp_path / "missing.json")])
     stamped = table.loc[str(tmp_path / "stamped.json")]
@@ -264,8 +264,7 @@ def test_report_command_draws_the_data_sweep_from_checkpoint_counts(tmp_path):
     out = tmp_path / "results" / "report"
     spec = report_spec(tmp_path, ["alpaca", "tuna_p", "p13"],
                        data_sweeps={"alpaca+prob_rank": {"tuna_p": full, "p13": part}})
-    run = run_report(spec, out)
-    assert run.exit_code == 0, run.output
+    run_report(spec, out)
     assert out.joinpath("data_sweep.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert out.joinpath("data_sweep.png").stat().st_size > 5000 and not out.joinpath("lambda_sweep.png").exists()
     stamp = json.loads(out.joinpath("provenance.json").read_text())
@@ -274,11 +273,11 @@ def test_report_command_draws_the_data_sweep_from_checkpoint_counts(tmp_path):
     assert str(part / "provenance.json") in sources
 
     (part / "provenance.json").write_text(json.dumps({"params": {}}))  # not stamped by tuna train
-    run = run_report(spec, out)
-    assert run.exit_code == 1 and "p13/provenance.json: no count of training examples (data.kept)" in run.output
+    run = run_report(spec, out, code=1)
+    assert "p13/provenance.json: no count of training examples (data.kept)" in run.output
     (part / "provenance.json").unlink()  # no checkpoint there at all
-    run = run_report(spec, out)
-    assert run.exit_code == 1 and "p13/provenance.json: cannot read (No such file or directory)" in run.output
+    run = run_report(spec, out, code=1)
+    assert "p13/provenance.json: cannot read (No such file or directory)" in run.output
 
 
 def test_win_lose_tie_plot_is_a_png(tmp_path):
@@ -346,9 +345,8 @@ def test_two_annotators_are_averaged_per_question_and_their_agreement_reported(t
     assert agreement["kendall_w_per_question"] == {"1": 0.75, "2": 0.75, "3": 0.75}
     assert agreement["mean_kendall_w"] == 0.75 and agreement["mean_spearman_by_pair"] == {"ann~bob": 0.5}
     assert human.annotator_agreement([ann], key) is None
-    run = CliRunner().invoke(main, ["human-import", "--sheet", str(ann), "--sheet", str(bob), "--key", str(key),
-                                    "-o", str(tmp_path / "human.json")])
-    assert run.exit_code == 0, run.output
+    tuna("human-import", "--sheet", str(ann), "--sheet", str(bob), "--key", str(key),
+         "-o", str(tmp_path / "human.json"))
     written = json.loads((tmp_path / "human.json").read_text())
     assert written["models"]["tuna"]["score"] == 4.625 and written["agreement"]["mean_kendall_w"] == 0.75
 
@@ -383,8 +381,7 @@ def test_report_command_writes_more_tables_and_the_human_labelling_row(tmp_path)
                        tables={"table3": ["alpaca", "mix"]},
                        human_labelling=HumanLabelling(usd_per_comparison=0.25, comparisons_per_example=6,
                                                       judged=[judged]))
-    run = run_report(spec, out)
-    assert run.exit_code == 0, run.output
+    run_report(spec, out)
     rows = list(csv.DictReader(out.joinpath("table3.csv").open()))
     assert [r["model"] for r in rows] == ["alpaca", "mix"] and float(rows[1]["delta_lmentry"]) == 1.0
     assert out.joinpath("table3.md").exists() and out.joinpath("table3.html").exists()
@@ -401,12 +398,11 @@ def test_report_reads_its_spec_from_standard_input_as_the_rule_gives_it(tmp_path
     result(tmp_path, "alpaca", "lmentry", {"lmentry_score": 20.0})
     spec = report_spec(tmp_path, ["alpaca"])
     out = tmp_path / "results" / "report"
-    run = CliRunner().invoke(main, ["report", "--spec", "-", "-o", str(out)], input=spec.model_dump_json())
-    assert run.exit_code == 0, run.output
+    run = tuna("report", "--spec", "-", "-o", str(out), input=spec.model_dump_json())
     assert [r["lmentry"] for r in csv.DictReader(out.joinpath("table1.csv").open())] == ["20.0"]
     assert read_spec(out.joinpath("spec.json").read_text(), "spec.json") == spec
-    run = CliRunner().invoke(main, ["report", "--spec", "-", "-o", str(out)], input="models: [a]\n")
-    assert run.exit_code == 1 and "Error: <stdin>: baseline: required key missing" in run.output
+    run = tuna("report", "--spec", "-", "-o", str(out), input="models: [a]\n", code=1)
+    assert "Error: <stdin>: baseline: required key missing" in run.output
 
 
 def test_an_alias_row_shows_its_models_numbers_under_the_alias(tmp_path):
@@ -415,8 +411,7 @@ def test_an_alias_row_shows_its_models_numbers_under_the_alias(tmp_path):
     out = tmp_path / "results" / "report"
     spec = report_spec(tmp_path, ["alpaca", "prm3b_52k"], rows=["alpaca", "tuna_c_prm", "prm3b_52k"],
                        aliases={"tuna_c_prm": "prm3b_52k"}, tables={"table8": ["alpaca", "tuna_c_prm"]})
-    run = run_report(spec, out)
-    assert run.exit_code == 0, run.output
+    run_report(spec, out)
     rows = list(csv.DictReader(out.joinpath("table1.csv").open()))
     assert [(r["model"], r["lmentry"], r["delta_lmentry"]) for r in rows] == [
         ("alpaca", "20.0", "0.0"), ("tuna_c_prm", "23.0", "3.0"), ("prm3b_52k", "23.0", "3.0")]

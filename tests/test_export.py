@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
 
 import numpy as np
 import pytest
 import torch
 from tiny_llama import tiny_llama, tiny_tokenizer
+from tuna_cli import tuna_process
 
 from tuna.errors import TunaError
 from tuna.export import export
@@ -64,9 +64,7 @@ def test_f32_gguf_gives_the_logits_of_transformers(tiny_checkpoint, tmp_path):
 
 def test_quantized_export_loads_and_generates(tiny_checkpoint, tmp_path):
     out = tmp_path / "tiny.q8_0.gguf"
-    result = subprocess.run(["tuna", "export", str(tiny_checkpoint), "--quant", "q8_0", "-o", str(out)],
-                            capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    tuna_process("export", tiny_checkpoint, "--quant", "q8_0", "-o", out)
     assert json.loads((tmp_path / "tiny.q8_0.gguf.provenance.json").read_text())["params"] == {"quant": "q8_0"}
     llm = load_gguf(out)
     assert llm.metadata["general.file_type"] == "7"  # LLAMA_FTYPE_MOSTLY_Q8_0
@@ -121,9 +119,7 @@ def test_unsupported_architecture_is_a_one_line_error(tmp_path):
     checkpoint = tmp_path / "gpt2"
     checkpoint.mkdir()
     (checkpoint / "config.json").write_text(json.dumps({"model_type": "gpt2"}))
-    result = subprocess.run(["tuna", "export", str(checkpoint), "--quant", "f16", "-o", str(tmp_path / "x.gguf")],
-                            capture_output=True, text=True)
-    assert result.returncode == 1
+    result = tuna_process("export", checkpoint, "--quant", "f16", "-o", tmp_path / "x.gguf", code=1)
     assert result.stderr.strip() == f"Error: {checkpoint}/config.json: model_type 'gpt2' cannot be exported (llama only)"
     assert not (tmp_path / "x.gguf").exists()
 
@@ -131,8 +127,7 @@ def test_unsupported_architecture_is_a_one_line_error(tmp_path):
 @pytest.mark.slow
 def test_smollm2_exported_to_q8_0_answers_like_the_original(smollm2_checkpoint, smollm2_gguf, tmp_path):
     out = tmp_path / "alpaca.q8_0.gguf"
-    subprocess.run(["tuna", "export", str(smollm2_checkpoint), "--quant", "q8_0", "-o", str(out)],
-                   check=True, capture_output=True)
+    tuna_process("export", smollm2_checkpoint, "--quant", "q8_0", "-o", out)
     llm = load_gguf(out)
     # Through the chat template carried in the GGUF. With the template's default SmolLM system
     # prompt this 135M model rambles in French even from the published GGUF, hence our own.

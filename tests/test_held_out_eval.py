@@ -5,13 +5,12 @@ import math
 
 import pytest
 import torch
-from click.testing import CliRunner
 from scipy import stats
 from test_train_forward import unshared_logprobs
 from test_train_trainer import ranked_file
 from tiny_llama import save_tiny_checkpoint
+from tuna_cli import tuna
 
-from tuna.cli import main
 from tuna.train.data import load_examples
 from tuna.train.loss import TunaLoss
 from tuna.train.ranks import Ranks
@@ -36,12 +35,6 @@ def reference_means(checkpoint, data, loss):
     examples, _ = load_examples(data, tokenizer, "chat", loss, 384)
     with torch.no_grad():
         return examples, [unshared_logprobs(model, e) / torch.tensor([len(r) for r in e.responses]) for e in examples]
-
-
-def run(*args):
-    result = CliRunner().invoke(main, list(map(str, args)))
-    assert result.exit_code == 0, result.output
-    return result
 
 
 def write_ranked(path, rows):
@@ -92,8 +85,8 @@ def test_agreement_is_one_in_the_models_own_order_and_zero_reversed(tmp_path, ch
     ordered = write_ranked(tmp_path / "ordered.jsonl", rows)
     reversed_ = write_ranked(tmp_path / "reversed.jsonl", [{**r, "candidates": r["candidates"][::-1]} for r in rows])
 
-    run("eval-agreement", "--checkpoint", checkpoint, "--ranked", ordered, "--model-name", "tiny",
-        "--data-name", "prob_rank", "--batch-size", 4, "-o", tmp_path / "ordered.json")
+    tuna("eval-agreement", "--checkpoint", checkpoint, "--ranked", ordered, "--model-name", "tiny",
+         "--data-name", "prob_rank", "--batch-size", 4, "-o", tmp_path / "ordered.json")
     result = json.loads((tmp_path / "ordered.json").read_text())
     assert (result["pair_accuracy"], result["kendall_tau"], result["spearman"]) == (1.0, 1.0, 1.0)
     assert result["mean_margin"] > 0 and result["examples"] == 6 and result["ranking"] == "prob_rank"
@@ -102,8 +95,8 @@ def test_agreement_is_one_in_the_models_own_order_and_zero_reversed(tmp_path, ch
     for example in result["per_example"]:  # the packed no-grad v equal the plain forward's
         assert example["v"] == pytest.approx(expected[example["id"]], abs=1e-5)
 
-    run("eval-agreement", "--checkpoint", checkpoint, "--ranked", reversed_, "--model-name", "tiny",
-        "-o", tmp_path / "reversed.json")
+    tuna("eval-agreement", "--checkpoint", checkpoint, "--ranked", reversed_, "--model-name", "tiny",
+         "-o", tmp_path / "reversed.json")
     result = json.loads((tmp_path / "reversed.json").read_text())
     assert (result["pair_accuracy"], result["kendall_tau"], result["spearman"]) == (0.0, -1.0, -1.0)
     assert (tmp_path / "reversed.json.provenance.json").exists()
@@ -113,14 +106,14 @@ def test_agreement_and_nll_read_only_the_held_out_examples(tmp_path, checkpoint)
     data = ranked_file(tmp_path / "ranked.jsonl", 8)
     held_out = tmp_path / "held_out.jsonl"
     held_out.write_text("".join(json.dumps({"id": f"x{i}", "instruction": "?"}) + "\n" for i in (1, 4, 6)))
-    run("eval-agreement", "--checkpoint", checkpoint, "--ranked", data, "--held-out", held_out, "--model-name", "t",
-        "-o", tmp_path / "a.json")
+    tuna("eval-agreement", "--checkpoint", checkpoint, "--ranked", data, "--held-out", held_out, "--model-name", "t",
+         "-o", tmp_path / "a.json")
     result = json.loads((tmp_path / "a.json").read_text())
     assert [e["id"] for e in result["per_example"]] == ["x1", "x4", "x6"] and result["held_out"] is True
     assert "3 of 8 examples kept (not held out: 5)" in result["data"]
 
-    run("eval-nll", "--checkpoint", checkpoint, "--data", data, "--held-out", held_out, "--model-name", "t",
-        "-o", tmp_path / "nll.json")
+    tuna("eval-nll", "--checkpoint", checkpoint, "--data", data, "--held-out", held_out, "--model-name", "t",
+         "-o", tmp_path / "nll.json")
     nll = json.loads((tmp_path / "nll.json").read_text())
     examples, means = reference_means(checkpoint, data, TunaLoss(objective="mle"))
     chosen = [(e, v) for e, v in zip(examples, means, strict=True) if e.id in ("x1", "x4", "x6")]
@@ -135,7 +128,7 @@ def test_nll_of_an_alpaca_format_file(tmp_path, checkpoint):
             {"instruction": "Count.", "input": "to five", "output": "one two three four five"}]
     data = tmp_path / "lima.json"
     data.write_text(json.dumps(rows))
-    run("eval-nll", "--checkpoint", checkpoint, "--data", data, "--model-name", "t", "-o", tmp_path / "nll.json")
+    tuna("eval-nll", "--checkpoint", checkpoint, "--data", data, "--model-name", "t", "-o", tmp_path / "nll.json")
     nll = json.loads((tmp_path / "nll.json").read_text())
     assert nll["examples"] == 2 and nll["held_out"] is False and 0 < nll["nll"] < 20
 
@@ -150,39 +143,38 @@ def test_nll_of_a_lima_conversation_file_is_that_of_its_first_turn_pairs(tmp_pat
     alpaca = tmp_path / "pairs.json"
     alpaca.write_text(json.dumps([{"instruction": "Name three colors.", "output": "red, green and blue"},
                                   {"instruction": "Count to five.", "output": "one two three four five"}]))
-    run("eval-nll", "--checkpoint", checkpoint, "--data", lima, "--data-name", "lima", "--model-name", "t",
-        "-o", tmp_path / "lima.json")
-    run("eval-nll", "--checkpoint", checkpoint, "--data", alpaca, "--model-name", "t", "-o", tmp_path / "pairs.json")
+    tuna("eval-nll", "--checkpoint", checkpoint, "--data", lima, "--data-name", "lima", "--model-name", "t",
+         "-o", tmp_path / "lima.json")
+    tuna("eval-nll", "--checkpoint", checkpoint, "--data", alpaca, "--model-name", "t", "-o", tmp_path / "pairs.json")
     lima_nll, pairs_nll = (json.loads((tmp_path / f"{name}.json").read_text()) for name in ("lima", "pairs"))
     assert lima_nll["examples"] == 2 and lima_nll["tokens"] == pairs_nll["tokens"]
     assert lima_nll["nll"] == pytest.approx(pairs_nll["nll"], rel=1e-6) and lima_nll["nll_data"] == "lima"
 
 
 def test_a_missing_nll_data_file_names_its_config_key(tmp_path, checkpoint):
-    result = CliRunner().invoke(main, ["eval-nll", "--checkpoint", str(checkpoint), "--data", str(tmp_path / "lima.jsonl"),
-                                       "--data-name", "lima", "--model-name", "t", "-o", str(tmp_path / "o.json")])
-    assert result.exit_code == 1
+    result = tuna("eval-nll", "--checkpoint", str(checkpoint), "--data", str(tmp_path / "lima.jsonl"),
+                  "--data-name", "lima", "--model-name", "t", "-o", str(tmp_path / "o.json"), code=1)
     assert f"{tmp_path / 'lima.jsonl'}: no such instruction-response file (evaluation.held_out.nll_data.lima" \
         in result.output
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps({"conversations": ["Only a question?"], "source": "x"}) + "\n")
-    result = CliRunner().invoke(main, ["eval-nll", "--checkpoint", str(checkpoint), "--data", str(bad),
-                                       "--model-name", "t", "-o", str(tmp_path / "o.json")])
-    assert result.exit_code == 1 and f"{bad}:1: field 'conversations'" in result.output
+    result = tuna("eval-nll", "--checkpoint", str(checkpoint), "--data", str(bad),
+                  "--model-name", "t", "-o", str(tmp_path / "o.json"), code=1)
+    assert f"{bad}:1: field 'conversations'" in result.output
 
 
 def test_clear_errors(tmp_path, checkpoint):
     data = ranked_file(tmp_path / "ranked.jsonl", 2)
     empty = tmp_path / "none.jsonl"
     empty.write_text(json.dumps({"id": "nope", "instruction": "?"}) + "\n")
-    result = CliRunner().invoke(main, ["eval-agreement", "--checkpoint", str(checkpoint), "--ranked", str(data),
-                                       "--held-out", str(empty), "--model-name", "t", "-o", str(tmp_path / "o.json")])
-    assert result.exit_code == 1 and f"{data}: no usable examples to score" in result.output
+    result = tuna("eval-agreement", "--checkpoint", str(checkpoint), "--ranked", str(data),
+                  "--held-out", str(empty), "--model-name", "t", "-o", str(tmp_path / "o.json"), code=1)
+    assert f"{data}: no usable examples to score" in result.output
     plain = tmp_path / "plain.jsonl"
     plain.write_text(json.dumps({"id": "a", "instruction": "Hi.", "output": "Hello."}) + "\n")
-    result = CliRunner().invoke(main, ["eval-agreement", "--checkpoint", str(checkpoint), "--ranked", str(plain),
-                                       "--model-name", "t", "-o", str(tmp_path / "o.json")])
-    assert result.exit_code == 1 and "objective 'rank' needs ranked records" in result.output
+    result = tuna("eval-agreement", "--checkpoint", str(checkpoint), "--ranked", str(plain),
+                  "--model-name", "t", "-o", str(tmp_path / "o.json"), code=1)
+    assert "objective 'rank' needs ranked records" in result.output
     assert not (tmp_path / "o.json").exists()
 
 
@@ -199,7 +191,7 @@ def test_a_real_model_prefers_fluent_answers_to_scrambled_ones(tmp_path, smollm2
         rows.append({"id": f"q{i}", "instruction": question, "source": "prob",
                      "candidates": [{"text": t, "n_tokens": 1} for t in (answer, scrambled)]})
     ranked = write_ranked(tmp_path / "ranked.jsonl", rows)
-    run("eval-agreement", "--checkpoint", smollm2_checkpoint, "--ranked", ranked, "--model-name", "smollm2",
-        "-o", tmp_path / "a.json")
+    tuna("eval-agreement", "--checkpoint", smollm2_checkpoint, "--ranked", ranked, "--model-name", "smollm2",
+         "-o", tmp_path / "a.json")
     result = json.loads((tmp_path / "a.json").read_text())
     assert result["pair_accuracy"] == 1.0 and result["kendall_tau"] == 1.0

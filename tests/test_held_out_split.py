@@ -5,20 +5,18 @@ import re
 
 import pytest
 import torch
-from click.testing import CliRunner
 from safetensors.torch import load_file
 from test_train_trainer import ranked_file
 from tiny_llama import save_tiny_checkpoint
+from tuna_cli import tuna
 
-from tuna.cli import main
 from tuna.datasets import DEMO, load_alpaca, read_ids, split_held_out
 from tuna.errors import TunaError
 
 
 def prepare(tmp_path, name, *args):
     out, held = tmp_path / f"{name}.jsonl", tmp_path / f"{name}.held_out.jsonl"
-    result = CliRunner().invoke(main, ["prepare-data", *map(str, args), "-o", str(out), "--held-out-out", str(held)])
-    assert result.exit_code == 0, result.output
+    tuna("prepare-data", *map(str, args), "-o", str(out), "--held-out-out", str(held))
     read = lambda path: [json.loads(line) for line in path.read_text().splitlines()]  # noqa: E731
     return read(out), read(held)
 
@@ -55,8 +53,8 @@ def test_bad_held_out_values(value, message):
 
 
 def test_held_out_needs_an_output_file(tmp_path):
-    result = CliRunner().invoke(main, ["prepare-data", "--held-out", "3", "-o", str(tmp_path / "i.jsonl")])
-    assert result.exit_code == 2 and "--held-out needs --held-out-out FILE" in result.output
+    result = tuna("prepare-data", "--held-out", "3", "-o", str(tmp_path / "i.jsonl"), code=2)
+    assert "--held-out needs --held-out-out FILE" in result.output
 
 
 def test_training_never_sees_the_held_out_examples(tmp_path):
@@ -73,8 +71,7 @@ def test_training_never_sees_the_held_out_examples(tmp_path):
     common = ["train", "--init", str(init), "--batch-size", "4", "--lr", "1e-2", "--warmup-steps", "0"]
     for name, extra in (("split", ["--data", str(data), "--held-out", str(held_out)]),
                         ("plain", ["--data", str(without)])):
-        result = CliRunner().invoke(main, [*common, *extra, "-o", str(tmp_path / name)], catch_exceptions=False)
-        assert result.exit_code == 0, result.output
+        tuna(*common, *extra, "-o", str(tmp_path / name))
     split, plain = load_file(tmp_path / "split" / "model.safetensors"), load_file(tmp_path / "plain" / "model.safetensors")
     assert all(torch.equal(split[name], plain[name]) for name in split)
     stamp = json.loads((tmp_path / "split" / "provenance.json").read_text())

@@ -5,7 +5,6 @@ set to a marker that must appear in no file tuna writes."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -14,6 +13,7 @@ import pytest
 import yaml
 from huggingface_hub import constants
 from tiny_llama import save_tiny_checkpoint
+from tuna_cli import tuna_process
 from workflow_run import ROOT, planned_jobs, snakemake, write_config
 
 from tuna import config as tuna_config
@@ -110,14 +110,9 @@ def test_cluster_jobs_size_a_cached_hub_model_and_take_an_uncached_one_as_7b(hub
     assert jobs.parameters("gone") == resources.UNKNOWN_PARAMETERS
 
 
-def tuna(*args) -> subprocess.CompletedProcess:
-    return subprocess.run(["tuna", *args], capture_output=True, text=True, check=False)
-
-
 def test_import_model_fetches_offline_records_the_commit_and_writes_no_token(hub_home, tmp_path):
     out = tmp_path / "checkpoints" / "base"
-    result = tuna("import-model", "hf:tuna-test/tiny-llama", "-o", str(out))
-    assert result.returncode == 0, result.stderr
+    result = tuna_process("import-model", "hf:tuna-test/tiny-llama", "-o", out)
     assert result.stdout.strip() == f"{out}: imported from hf:models/tuna-test/tiny-llama@{hub_home.first}"
     stamp = json.loads((out / "provenance.json").read_text())
     assert stamp["params"] == {"source": "hf:tuna-test/tiny-llama"}
@@ -126,8 +121,8 @@ def test_import_model_fetches_offline_records_the_commit_and_writes_no_token(hub
     assert (out / "model.safetensors").read_bytes() == (hub_home.models / "seed0" / "model.safetensors").read_bytes()
     assert not (out / "model.safetensors").is_symlink()  # a file of the checkpoint, not a link into the cache
 
-    missing = tuna("import-model", "hf:tuna-test/absent", "-o", str(tmp_path / "absent"))
-    assert missing.returncode == 1 and not (tmp_path / "absent").exists()
+    missing = tuna_process("import-model", "hf:tuna-test/absent", "-o", tmp_path / "absent", code=1)
+    assert not (tmp_path / "absent").exists()
     assert missing.stderr.count("\n") == 1
     assert missing.stderr.startswith("Error: hf:tuna-test/absent: not in the Hub cache (")
     assert_no_token_in(tmp_path)

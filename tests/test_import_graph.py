@@ -14,10 +14,6 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "tuna"
 
-# Known cycles, as (importer, imported) edges left out of the graph; delete an entry when its
-# cycle is gone. LoRA's merge loads its base with the backends, which load LoRA's quantization
-# (tuna/train/, from the LoRA change; to be untangled there).
-KNOWN = {("tuna.train.lora", "tuna.train.backends")}
 
 def module_name(path: Path) -> str:
     parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
@@ -46,13 +42,12 @@ def imported(node: ast.AST, module: str, is_package: bool, modules: set[str]) ->
 
 
 def import_graph() -> dict[str, set[str]]:
-    """module -> the tuna modules it imports (the known exceptions left out)."""
+    """module -> the tuna modules it imports."""
     files = {module_name(path): path for path in PACKAGE.rglob("*.py")}
     graph = {module: set() for module in files}
     for module, path in files.items():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
-            graph[module].update(target for target in imported(node, module, path.name == "__init__.py", set(files))
-                                 if (module, target) not in KNOWN)
+            graph[module].update(imported(node, module, path.name == "__init__.py", set(files)))
     return graph
 
 

@@ -1,9 +1,9 @@
 """The data algebra's files: slices in stable order, mixtures, Alpaca-Mul, and `tuna mix-data`."""
 
 import json
-import subprocess
 
 import pytest
+from tuna_cli import tuna_process
 
 from tuna.datasets import read_records
 from tuna.errors import TunaError
@@ -63,14 +63,11 @@ def test_mix_data_command(tmp_path):
     ranked = tmp_path / "ranked.jsonl"
     write_jsonl(ranked, [ranking(k) for k in range(4)])
     out = tmp_path / "mul.jsonl"
-    done = subprocess.run(["tuna", "mix-data", "--part", str(ranked), "last:3", "--alpaca-mul", "--seed", "0",
-                           "-o", str(out)], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    done = tuna_process("mix-data", "--part", ranked, "last:3", "--alpaca-mul", "--seed", "0", "-o", out)
     assert f"{ranked} last:3: 9" in done.stdout
     records = read_records(out)
     assert len(records) == 9 and all(isinstance(r, Instruction) for r in records)
     stamp = json.loads(out.with_name("mul.jsonl.provenance.json").read_text())
     assert stamp["params"]["counts"] == [9] and stamp["params"]["alpaca_mul"] is True
-    bad = subprocess.run(["tuna", "mix-data", "--part", str(ranked), "last:5", "-o", str(out)],
-                         capture_output=True, text=True)
-    assert bad.returncode == 1 and bad.stderr.strip() == f"Error: {ranked}: slice last:5 is past the end (4 records)"
+    bad = tuna_process("mix-data", "--part", ranked, "last:5", "-o", out, code=1)
+    assert bad.stderr.strip() == f"Error: {ranked}: slice last:5 is past the end (4 records)"

@@ -3,10 +3,10 @@
 (Sec. 3.4), Table 1's alias, Table 3 and Table 8's rows, and the Vicuna QA protocol."""
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
+from tuna_cli import tuna_process
 
 from tuna.evaluate import paper
 
@@ -15,8 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def plan():
-    done = subprocess.run(["tuna", "check-config", str(ROOT / "config" / "paper.yaml"), "--json"],
-                          capture_output=True, text=True, check=True)
+    done = tuna_process("check-config", ROOT / "config" / "paper.yaml", "--json")
     return json.loads(done.stdout)
 
 

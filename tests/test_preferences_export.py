@@ -4,11 +4,10 @@ TRL's DPOTrainer (one step on a tiny llama, CPU)."""
 import json
 
 import pytest
-from click.testing import CliRunner
 from tiny_llama import CHAT_TEMPLATE, save_tiny_checkpoint
+from tuna_cli import tuna
 
 from tuna import provenance
-from tuna.cli import main
 from tuna.preferences.export import pair_indices, preference_rows
 from tuna.prompts import alpaca_prompt, render_chat
 from tuna.records import RankedCandidate, Ranking, write_jsonl
@@ -90,8 +89,7 @@ def test_export_command_writes_a_dataset_jsonl_and_provenance(tmp_path):
 
     ranked = ranked_file(tmp_path)
     out = tmp_path / "pairwise"
-    result = CliRunner().invoke(main, ["export-preferences", str(ranked), "--format", "pairwise", "-o", str(out)])
-    assert result.exit_code == 0, result.output
+    result = tuna("export-preferences", str(ranked), "--format", "pairwise", "-o", str(out))
     assert "8 pairwise rows from 2 rankings" in result.output
     saved = load_from_disk(str(out))
     lines = load_dataset("json", data_files=str(out / "data.jsonl"), split="train")
@@ -102,9 +100,8 @@ def test_export_command_writes_a_dataset_jsonl_and_provenance(tmp_path):
     assert stamp["inputs"][0]["path"] == str(ranked) and stamp["params"]["format"] == "pairwise"
 
     out = tmp_path / "listwise"
-    result = CliRunner().invoke(main, ["export-preferences", str(ranked), "--format", "listwise",
-                                       "--template", "alpaca", "-o", str(out)])
-    assert result.exit_code == 0, result.output
+    result = tuna("export-preferences", str(ranked), "--format", "listwise",
+                  "--template", "alpaca", "-o", str(out))
     saved = load_from_disk(str(out))
     assert saved.column_names == ["id", "prompt", "completions", "scores", "ranks"]
     assert saved[1]["completions"] == ["one two three", "one two", "three"] and saved[1]["ranks"] == [0, 1, 2]
@@ -113,9 +110,9 @@ def test_export_command_writes_a_dataset_jsonl_and_provenance(tmp_path):
 
 def test_export_options_are_checked(tmp_path):
     ranked = ranked_file(tmp_path)
-    result = CliRunner().invoke(main, ["export-preferences", str(ranked), "--format", "listwise",
-                                       "--pairs", "best-vs-rest", "-o", str(tmp_path / "x")])
-    assert result.exit_code == 2 and "--pairs applies to --format pairwise" in result.output
+    result = tuna("export-preferences", str(ranked), "--format", "listwise",
+                  "--pairs", "best-vs-rest", "-o", str(tmp_path / "x"), code=2)
+    assert "--pairs applies to --format pairwise" in result.output
 
 
 def test_dpo_trainer_trains_one_step_on_the_export(tmp_path):
@@ -128,8 +125,7 @@ def test_dpo_trainer_trains_one_step_on_the_export(tmp_path):
 
     ranked = ranked_file(tmp_path)
     out = tmp_path / "export"
-    assert CliRunner().invoke(main, ["export-preferences", str(ranked), "--format", "pairwise",
-                                     "-o", str(out)]).exit_code == 0
+    tuna("export-preferences", ranked, "--format", "pairwise", "-o", out)
     checkpoint = save_tiny_checkpoint(tmp_path / "tiny")
     model = AutoModelForCausalLM.from_pretrained(checkpoint)
     tokenizer = AutoTokenizer.from_pretrained(checkpoint)

@@ -5,9 +5,9 @@ bad rows named by file:line and field."""
 import json
 
 import pytest
-from click.testing import CliRunner
+from json_files import write_json, write_jsonl
+from tuna_cli import tuna
 
-from tuna.cli import main
 from tuna.config.models import PreferenceFields
 from tuna.datasets import instruction_id
 from tuna.errors import TunaError
@@ -42,21 +42,11 @@ UF_ROWS = [
 ]
 
 
-def write_lines(path, rows):
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    return path
-
-
-def write_array(path, rows):
-    path.write_text(json.dumps(rows, indent=2))
-    return path
-
-
 def texts_and_ranks(ranking):
     return [(c.text, c.rank) for c in ranking.candidates]
 
 
-@pytest.mark.parametrize("write, name", [(write_lines, "uf.jsonl"), (write_array, "uf.json")])
+@pytest.mark.parametrize("write, name", [(write_jsonl, "uf.jsonl"), (write_json, "uf.json")])
 def test_ultrafeedback_listwise_scores_with_ties(tmp_path, write, name):
     rankings, report = read_preferences(str(write(tmp_path / name, UF_ROWS)), "listwise", UF_FIELDS)
     assert len(rankings) == 2 and report["rows"] == 3
@@ -72,13 +62,14 @@ def test_ultrafeedback_listwise_scores_with_ties(tmp_path, write, name):
 
 def test_nested_string_ratings_and_ranks(tmp_path):
     """UltraFeedback's per-aspect ratings are strings ("4"); ranks sort lower-first; no scores: listed order."""
-    path = write_lines(tmp_path / "uf.jsonl", UF_ROWS[:1])
+    path = write_jsonl(tmp_path / "uf.jsonl", UF_ROWS[:1])
     fields = UF_FIELDS.model_copy(update={"scores": "completions.*.annotations.helpfulness.Rating"})
     (ranking,), _ = read_preferences(str(path), "listwise", fields)
     assert texts_and_ranks(ranking) == [("Blue is one.", 0), ("Red.", 1), ("Red, for one.", 1)]
     assert [c.score for c in ranking.candidates] == [5.0, 4.0, 4.0]
 
-    path = write_lines(tmp_path / "ranked.jsonl", [{"prompt": "Pick.", "completions": ["b", "a", "c"], "rank": [2, 1, 2]}])
+    path = write_jsonl(tmp_path / "ranked.jsonl",
+                       [{"prompt": "Pick.", "completions": ["b", "a", "c"], "rank": [2, 1, 2]}])
     (ranking,), _ = read_preferences(str(path), "listwise", PreferenceFields(ranks="rank"))
     assert texts_and_ranks(ranking) == [("a", 0), ("b", 1), ("c", 1)] and ranking.candidates[0].score is None
 
@@ -87,7 +78,7 @@ def test_nested_string_ratings_and_ranks(tmp_path):
 
 
 def test_input_and_output_fields_feed_the_alpaca_input_and_the_mle_target(tmp_path):
-    path = write_lines(tmp_path / "x.jsonl", [{"q": {"task": "Summarize.", "context": "A long text."}, "ref": "Short.",
+    path = write_jsonl(tmp_path / "x.jsonl", [{"q": {"task": "Summarize.", "context": "A long text."}, "ref": "Short.",
                                               "completions": ["a", "b"], "scores": [1, 2]}])
     fields = PreferenceFields(prompt="q.task", input="q.context", output="ref")
     (ranking,), _ = read_preferences(str(path), "listwise", fields)
@@ -104,7 +95,7 @@ def test_conversational_rows_as_trl_writes_them(tmp_path):
              "rejected": [{"role": "assistant", "content": "Bleu?"}]},
             {"prompt": "Name a color.", "chosen": user + [{"role": "assistant", "content": "Red."}],
              "rejected": user + [{"role": "assistant", "content": "Bleu?"}], "score_chosen": 8.0, "score_rejected": 2.0}]
-    (ranking,), report = read_preferences(str(write_lines(tmp_path / "c.jsonl", rows)), "pairwise", PreferenceFields())
+    (ranking,), report = read_preferences(str(write_jsonl(tmp_path / "c.jsonl", rows)), "pairwise", PreferenceFields())
     assert ranking.instruction == "Name a color."
     assert texts_and_ranks(ranking) == [("Blue.", 0), ("Red.", 0), ("Bleu?", 1)]  # merged: {Blue, Red} > Bleu?
     assert report["prompts whose pairs form one ranking"] == 1
@@ -135,7 +126,7 @@ def test_hh_pairs_merge_per_prompt_or_stay_apart(tmp_path):
             hh_pair("Help me.", "Sure.", "No."), hh_pair("Help me.", "Okay.", "Never."),
             hh_pair("Hi?", "Hello!", "Go away."),  # the same pair again
             hh_pair("Empty?", "", "Something."), hh_pair("Same?", "Yes.", "Yes.")]
-    path = write_lines(tmp_path / "hh.jsonl", rows)
+    path = write_jsonl(tmp_path / "hh.jsonl", rows)
     rankings, report = read_preferences(str(path), "pairwise", PreferenceFields())
     hi, help_1, help_2 = rankings
     assert hi.instruction == HH.format("Hi?") and hi.id == instruction_id(HH.format("Hi?"), "")
@@ -169,7 +160,7 @@ def test_hh_pairs_merge_per_prompt_or_stay_apart(tmp_path):
 ])
 def test_malformed_rows_name_file_line_and_field(tmp_path, row, fields, message):
     good = {"instruction": "ok", "prompt": "ok", "completions": ["a", "b"], "scores": [1, 2]}
-    path = write_lines(tmp_path / "bad.jsonl", [good | ({"completions": [{"response": "a", "overall_score": 1},
+    path = write_jsonl(tmp_path / "bad.jsonl", [good | ({"completions": [{"response": "a", "overall_score": 1},
                                                                           {"response": "b", "overall_score": 2}]}
                                                          if fields is UF_FIELDS else {}), row])
     with pytest.raises(TunaError) as error:
@@ -178,10 +169,11 @@ def test_malformed_rows_name_file_line_and_field(tmp_path, row, fields, message)
 
 
 def test_malformed_pairs_and_json_array_lines(tmp_path):
-    path = write_array(tmp_path / "hh.json", [hh_pair("a", "b", "c"), {"prompt": "a", "chosen": "b"}])
+    path = write_json(tmp_path / "hh.json", [hh_pair("a", "b", "c"), {"prompt": "a", "chosen": "b"}],
+                      indent=2)
     with pytest.raises(TunaError, match=rf"^{path}:7: field 'rejected': missing$"):  # the 2nd object starts there
         read_preferences(str(path), "pairwise", PreferenceFields())
-    path = write_lines(tmp_path / "hh.jsonl", [{"prompt": "a", "chosen": [{"role": "user", "content": "b"}],
+    path = write_jsonl(tmp_path / "hh.jsonl", [{"prompt": "a", "chosen": [{"role": "user", "content": "b"}],
                                                 "rejected": "c"}])
     with pytest.raises(TunaError, match="hh.jsonl:1: field 'chosen': expected a conversation ending with an assistant"):
         read_preferences(str(path), "pairwise", PreferenceFields())
@@ -198,24 +190,21 @@ def test_hub_ids_are_not_resolved_yet(tmp_path):
 
 
 def test_import_command_and_a_round_trip_through_the_export(tmp_path):
-    source = write_lines(tmp_path / "uf.jsonl", UF_ROWS)
+    source = write_jsonl(tmp_path / "uf.jsonl", UF_ROWS)
     out = tmp_path / "ranked.jsonl"
-    result = CliRunner().invoke(main, ["import-preferences", str(source), "--format", "listwise",
-                                       "--field", "prompt=instruction", "--field", "completions=completions.*.response",
-                                       "--field", "scores=completions.*.overall_score", "-o", str(out)])
-    assert result.exit_code == 0, result.output
+    result = tuna("import-preferences", str(source), "--format", "listwise",
+                  "--field", "prompt=instruction", "--field", "completions=completions.*.response",
+                  "--field", "scores=completions.*.overall_score", "-o", str(out))
     assert "2 rankings from 3 rows" in result.output and "rankings with ties: 1" in result.output
     imported = read_jsonl(out, Ranking)
     stamp = json.loads((tmp_path / "ranked.jsonl.provenance.json").read_text())
     assert stamp["params"]["fields"]["scores"] == "completions.*.overall_score" and stamp["counts"]["rows"] == 3
 
     export = tmp_path / "export"
-    result = CliRunner().invoke(main, ["export-preferences", str(out), "--format", "listwise", "-o", str(export)])
-    assert result.exit_code == 0, result.output
+    result = tuna("export-preferences", str(out), "--format", "listwise", "-o", str(export))
     again = tmp_path / "again.jsonl"
-    result = CliRunner().invoke(main, ["import-preferences", str(export / "data.jsonl"), "--format", "listwise",
-                                       "--field", "ranks=ranks", "-o", str(again)])
-    assert result.exit_code == 0, result.output
+    result = tuna("import-preferences", str(export / "data.jsonl"), "--format", "listwise",
+                  "--field", "ranks=ranks", "-o", str(again))
     assert [texts_and_ranks(r) for r in read_jsonl(again, Ranking)] == [texts_and_ranks(r) for r in imported]
 
 
@@ -226,7 +215,7 @@ def test_import_command_and_a_round_trip_through_the_export(tmp_path):
     (["--field", "prompt=a.*"], "prompt: 'a.*': '*' walks a list only in completions, scores and ranks"),
 ])
 def test_import_command_checks_the_field_mapping(tmp_path, args, message):
-    source = write_lines(tmp_path / "uf.jsonl", UF_ROWS)
-    result = CliRunner().invoke(main, ["import-preferences", str(source), "--format", "listwise", *args,
-                                       "-o", str(tmp_path / "o.jsonl")])
-    assert result.exit_code == 2 and message in result.output
+    source = write_jsonl(tmp_path / "uf.jsonl", UF_ROWS)
+    result = tuna("import-preferences", str(source), "--format", "listwise", *args,
+                  "-o", str(tmp_path / "o.jsonl"), code=2)
+    assert message in result.output

@@ -3,10 +3,8 @@
 import json
 
 import pytest
-from click.testing import CliRunner
 from tiny_llama import save_tiny_checkpoint
-
-from tuna.cli import main
+from tuna_cli import tuna
 
 WORDS = "one two three four five red green blue the quick brown fox jumps over lazy dog".split()
 
@@ -16,23 +14,17 @@ def init(tmp_path_factory):
     return save_tiny_checkpoint(tmp_path_factory.mktemp("tiny") / "init")
 
 
-def invoke(*args):
-    result = CliRunner().invoke(main, [str(arg) for arg in args], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result
-
-
 def import_listwise(tmp_path, rows, name="prefs"):
     source = tmp_path / f"{name}.jsonl"
     source.write_text("".join(json.dumps(row) + "\n" for row in rows))
     out = tmp_path / f"{name}_ranked.jsonl"
-    invoke("import-preferences", source, "--format", "listwise", "--field", "prompt=question",
-           "--field", "completions=answers.*.text", "--field", "scores=answers.*.rating", "-o", out)
+    tuna("import-preferences", source, "--format", "listwise", "--field", "prompt=question",
+         "--field", "completions=answers.*.text", "--field", "scores=answers.*.rating", "-o", out)
     return out
 
 
 def train_log(init, data, out, *options):
-    invoke("train", "--init", init, "--data", data, "-o", out, "--mle-weight", 0, "--warmup-steps", 0, *options)
+    tuna("train", "--init", init, "--data", data, "-o", out, "--mle-weight", 0, "--warmup-steps", 0, *options)
     return json.loads((out / "provenance.json").read_text())
 
 

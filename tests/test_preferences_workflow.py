@@ -5,7 +5,8 @@ import json
 import re
 
 import pytest
-from test_preferences_import import HH, UF_ROWS, hh_pair, uf_completion, uf_row, write_array, write_lines
+from json_files import write_json, write_jsonl
+from test_preferences_import import HH, UF_ROWS, hh_pair, uf_completion, uf_row
 from tiny_llama import save_tiny_checkpoint
 from workflow_run import planned_jobs, snakemake, write_config
 
@@ -37,8 +38,8 @@ def examples(workdir, model) -> tuple[int, int]:
 def test_preference_data_in_and_out(tmp_path):
     from datasets import load_from_disk
 
-    write_array(tmp_path / "uf.json", UF_ROWS_3)
-    write_lines(tmp_path / "hh.jsonl", HH_ROWS)
+    write_json(tmp_path / "uf.json", UF_ROWS_3, indent=2)
+    write_jsonl(tmp_path / "hh.jsonl", HH_ROWS)
     source = save_tiny_checkpoint(tmp_path / "tiny")
     config = {
         "data": {"source": "demo", "limit": 3, "shards": 1},

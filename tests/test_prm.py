@@ -5,11 +5,10 @@ import subprocess
 
 import pytest
 import torch
-from click.testing import CliRunner
 from test_train_deepspeed import free_port
 from tiny_llama import save_tiny_checkpoint
+from tuna_cli import tuna
 
-from tuna.cli import main
 from tuna.ranking.prm import PRM, ProxyRanker, pairwise_loss
 from tuna.records import Candidate, Generation, Instruction, RankedCandidate, Ranking, read_jsonl, write_jsonl
 from tuna.train.data import Example
@@ -24,12 +23,6 @@ def judged(i: int) -> Ranking:
     order = JUDGED_ORDER if i % 2 == 0 else JUDGED_ORDER[:2] + JUDGED_ORDER[3:]
     return Ranking(id=f"j{i}", instruction=f"Question {i}: what is the capital of France?", source="judge",
                    candidates=[RankedCandidate(text=t, n_tokens=len(t.split())) for t in order])
-
-
-def tuna(*args):
-    result = CliRunner().invoke(main, list(map(str, args)))
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 @pytest.fixture(scope="module")
@@ -102,13 +95,13 @@ def test_prm_ranks_every_instruction_or_a_slice_in_batches(tmp_path, backbone):
                                for r in instructions])
     trained = tuna("prm-train", "--ranked", judged_file, "--backbone", backbone, "--lr", 1e-3, "--epochs", 2,
                    "--batch-size", 2, "--max-length", 64, "-o", tmp_path / "prm")
-    assert "4 steps, pairwise loss" in trained and (tmp_path / "prm" / "provenance.json").exists()
+    assert "4 steps, pairwise loss" in trained.output and (tmp_path / "prm" / "provenance.json").exists()
     rank = ["prm-rank", "--prm", tmp_path / "prm", "--instructions", instructions_file, "--samples", samples_file]
     outputs = {}
     for batch_size in (1, 4):
         out = tmp_path / f"prm_ranked{batch_size}.jsonl"
         assert "8 PRM rankings of the 8 instructions in all; left out: 8 failed or empty samples" in tuna(
-            *rank, "--batch-size", batch_size, "-o", out)
+            *rank, "--batch-size", batch_size, "-o", out).output
         outputs[batch_size] = read_jsonl(out, Ranking)
     rankings = outputs[4]  # every instruction, the judged ones too: Tuna_c (PRM-3B-52K) learns from PRM ranks only
     assert [r.id for r in rankings] == [r.id for r in instructions] and {r.source for r in rankings} == {"prm"}
@@ -117,7 +110,7 @@ def test_prm_ranks_every_instruction_or_a_slice_in_batches(tmp_path, backbone):
         assert [c.text for c in one.candidates] == [c.text for c in batched.candidates]
         assert [c.score for c in one.candidates] == pytest.approx([c.score for c in batched.candidates], abs=1e-5)
     last = tmp_path / "last.jsonl"
-    assert "2 PRM rankings of the 2 instructions in last:2" in tuna(*rank, "--slice", "last:2", "-o", last)
+    assert "2 PRM rankings of the 2 instructions in last:2" in tuna(*rank, "--slice", "last:2", "-o", last).output
     sliced = read_jsonl(last, Ranking)
     assert [r.id for r in sliced] == ["u3", "u4"]
     assert [[c.text for c in r.candidates] for r in sliced] == [[c.text for c in r.candidates] for r in rankings[6:]]

@@ -12,6 +12,7 @@ import pytest
 import yaml
 from fault_server import FaultServer
 from local_servers import journaled_answers
+from tuna_cli import tuna_process
 from workflow_run import snakemake as run_snakemake
 from workflow_run import write_config
 
@@ -73,8 +74,7 @@ def test_teacher_records_failures_and_score_ranks(tmp_path):
     cost = json.loads((tmp_path / "t.cost.json").read_text())
     tokens = cost["total"]["prompt_tokens"] * 1 + cost["total"]["completion_tokens"] * 2
     assert cost["total"]["usd"] == pytest.approx(tokens / 1000) and cost["this_run"]["failed"] == 2
-    subprocess.run(["tuna", "score", str(instructions), str(tmp_path / "t.jsonl"), "--beta", "0",
-                    "-o", str(tmp_path / "ranked.jsonl")], check=True)
+    tuna_process("score", instructions, tmp_path / "t.jsonl", "--beta", "0", "-o", tmp_path / "ranked.jsonl")
     ranked = [json.loads(line) for line in (tmp_path / "ranked.jsonl").read_text().splitlines()]
     first = ranked[0]["candidates"]
     assert first[0]["score"] >= first[1]["score"] and ranked[0]["output"] == "Hello."

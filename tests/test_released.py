@@ -7,13 +7,11 @@ the README); the probabilistic-ranking file's scores are checked against Eq. 3 b
 
 import json
 import re
-import subprocess
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from json_files import write_json, write_jsonl
+from tuna_cli import tuna, tuna_process
 
-from tuna.cli import main
 from tuna.datasets import instruction_id
 from tuna.errors import TunaError
 from tuna.prompts import alpaca_prompt, parse_alpaca_prompt
@@ -42,16 +40,6 @@ def judge_record(instruction="Name a color.", input="", generation=("g0", "g1", 
             rank_key: list(rank), "response_4": "Red."}
 
 
-def write_array(path: Path, records) -> Path:
-    path.write_text(json.dumps(records, indent=4))
-    return path
-
-
-def write_lines(path: Path, records) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in records))
-    return path
-
-
 # --- probabilistic ranking: Eq. 3 from the released totals -------------------------------------
 
 @pytest.mark.parametrize("beta, order, scores", [
@@ -63,7 +51,7 @@ def write_lines(path: Path, records) -> Path:
     (1.3, ["A", "C", "B"], [-0.5011872, -0.9896314, -1.2183788]),
 ])
 def test_prob_ranks_by_eq3_with_the_given_beta(tmp_path, beta, order, scores):
-    [ranking] = read_released_prob(write_array(tmp_path / "prob.json", [prob_record()]), beta)
+    [ranking] = read_released_prob(write_json(tmp_path / "prob.json", [prob_record()], indent=4), beta)
     assert [c.text for c in ranking.candidates] == order
     assert [c.score for c in ranking.candidates] == pytest.approx(scores, rel=1e-6)
     assert [c.n_tokens for c in ranking.candidates] == [{"A": 10, "B": 2, "C": 4}[t] for t in order]
@@ -74,16 +62,16 @@ def test_prob_ranks_by_eq3_with_the_given_beta(tmp_path, beta, order, scores):
 def test_prob_whitespace_response_is_not_ranked_and_input_is_kept(tmp_path):
     record = prob_record(input="ocean", text=("A", "  \n", "C", "D"), logprob=(-1.0, -0.5, -2.0, -4.0),
                          length=(1, 2, 1, 1))
-    [ranking] = read_released_prob(write_lines(tmp_path / "prob.jsonl", [record]), 1.0)
+    [ranking] = read_released_prob(write_jsonl(tmp_path / "prob.jsonl", [record]), 1.0)
     assert [c.text for c in ranking.candidates] == ["A", "C", "D"]
     assert ranking.input == "ocean" and ranking.id == instruction_id("Name a color.", "ocean")
 
 
 def test_json_array_and_json_lines_read_the_same(tmp_path):
     records = [prob_record(), prob_record(instruction="Add 2 and 3.", output="5.")]
-    assert (read_released_prob(write_array(tmp_path / "a.json", records), 1.3)
-            == read_released_prob(write_lines(tmp_path / "b.jsonl", records), 1.3))
-    assert read_released_prob(write_array(tmp_path / "empty.json", []), 1.3) == []
+    assert (read_released_prob(write_json(tmp_path / "a.json", records, indent=4), 1.3)
+            == read_released_prob(write_jsonl(tmp_path / "b.jsonl", records), 1.3))
+    assert read_released_prob(write_json(tmp_path / "empty.json", [], indent=4), 1.3) == []
 
 
 def test_ids_are_those_of_prepare_data_on_the_same_alpaca_records(tmp_path, shared_data):
@@ -93,16 +81,16 @@ def test_ids_are_those_of_prepare_data_on_the_same_alpaca_records(tmp_path, shar
     source = tmp_path / "alpaca.json"
     source.write_text(json.dumps(alpaca))
     prepared = tmp_path / "instructions.jsonl"
-    subprocess.run(["tuna", "prepare-data", "--source", str(source), "-o", str(prepared)], check=True,
-                   capture_output=True)
+    tuna_process("prepare-data", "--source", source, "-o", prepared)
     expected = read_jsonl(prepared, Instruction)
     assert any(r.input for r in expected) and expected[-1].id.endswith("-2")
 
-    prob = write_array(tmp_path / "prob.json", [prob_record(**row) for row in alpaca])
+    prob = write_json(tmp_path / "prob.json", [prob_record(**row) for row in alpaca], indent=4)
     assert [(r.id, r.instruction, r.input, r.output) for r in read_released_prob(prob, 1.3)] == [
         (r.id, r.instruction, r.input, r.output) for r in expected]
 
-    judge = write_array(tmp_path / "judge.json", [judge_record(row["instruction"], row["input"]) for row in alpaca])
+    judge = write_json(tmp_path / "judge.json", [judge_record(row["instruction"], row["input"]) for row in alpaca],
+                       indent=4)
     rankings, judgements = read_released_judge(judge, expected)
     assert [(r.id, r.instruction, r.input, r.output) for r in rankings] == [
         (r.id, r.instruction, r.input, r.output) for r in expected]
@@ -117,7 +105,7 @@ def test_ids_are_those_of_prepare_data_on_the_same_alpaca_records(tmp_path, shar
     (("", "g1", "g2", "g3"), (0, 1, 2, 3), ["g1", "g2", "g3"], [0, 1, 2, 3]),  # an empty sample is not ranked
 ])
 def test_judge_rank_indexes_generation_from_zero(tmp_path, generation, rank, expected, kept):
-    path = write_array(tmp_path / "gpt-4-ranking.json", [judge_record(generation=generation, rank=rank)])
+    path = write_json(tmp_path / "gpt-4-ranking.json", [judge_record(generation=generation, rank=rank)], indent=4)
     [ranking], [judgement] = read_released_judge(path)
     assert [c.text for c in ranking.candidates] == expected
     assert all(c.score is None and c.n_tokens is None for c in ranking.candidates)
@@ -128,7 +116,7 @@ def test_judge_rank_indexes_generation_from_zero(tmp_path, generation, rank, exp
 
 def test_judge_reads_the_scripts_ranks_key_and_inputs(tmp_path):
     record = judge_record("Translate to French.", "Good morning", rank=(3, 2, 1, 0), rank_key="ranks")
-    [ranking], _ = read_released_judge(write_lines(tmp_path / "judge.jsonl", [record]))
+    [ranking], _ = read_released_judge(write_jsonl(tmp_path / "judge.jsonl", [record]))
     assert [c.text for c in ranking.candidates] == ["g3", "g2", "g1", "g0"]
     assert (ranking.instruction, ranking.input) == ("Translate to French.", "Good morning")
 
@@ -165,7 +153,7 @@ def _without(record, key):
     ([prob_record()], "expected a JSON object, got list"),
 ])
 def test_malformed_prob_record_names_file_line_and_field(tmp_path, record, message):
-    path = write_lines(tmp_path / "prob.jsonl", [prob_record(), record])
+    path = write_jsonl(tmp_path / "prob.jsonl", [prob_record(), record])
     with pytest.raises(TunaError, match=re.escape(f"{path}:2: {message}")):
         read_released_prob(path, 1.3)
 
@@ -189,7 +177,7 @@ def test_non_finite_log_prob_is_refused(tmp_path):
      "field 'instruct': not an instruction in the Alpaca prompt format"),
 ])
 def test_malformed_judge_record_names_file_line_and_field(tmp_path, record, message):
-    path = write_array(tmp_path / "judge.json", [judge_record(), record])
+    path = write_json(tmp_path / "judge.json", [judge_record(), record], indent=4)
     line = path.read_text().splitlines().index("    {", 2) + 1  # where the 2nd record starts
     assert line > 10
     with pytest.raises(TunaError, match=re.escape(f"{path}:{line}: {message}")):
@@ -213,10 +201,10 @@ def test_broken_json_names_the_line(tmp_path, text, line, message):
 # --- the command ---------------------------------------------------------------------------------
 
 def test_import_released_prob_end_to_end(tmp_path):
-    released = write_array(tmp_path / "davinci_003_w_prob.json", [prob_record(), prob_record(instruction="Add 2+3.")])
+    released = write_json(tmp_path / "davinci_003_w_prob.json", [prob_record(), prob_record(instruction="Add 2+3.")],
+                          indent=4)
     out = tmp_path / "ranked.jsonl"
-    run = subprocess.run(["tuna", "import-released", "--kind", "prob", str(released), "--beta", "2", "-o", str(out)],
-                         capture_output=True, text=True, check=True)
+    run = tuna_process("import-released", "--kind", "prob", released, "--beta", "2", "-o", out)
     assert "2 rankings, 6 ranked responses" in run.stdout and "beta 2.0" in run.stdout
     rankings = read_jsonl(out, Ranking)
     assert [c.text for c in rankings[0].candidates] == ["A", "C", "B"]
@@ -226,14 +214,14 @@ def test_import_released_prob_end_to_end(tmp_path):
 
 
 def test_import_released_judge_end_to_end(tmp_path):
-    released = write_array(tmp_path / "gpt-4-ranking.json", [judge_record(), judge_record("Add 2+3.", rank=(1, 0))])
+    released = write_json(tmp_path / "gpt-4-ranking.json", [judge_record(), judge_record("Add 2+3.", rank=(1, 0))],
+                          indent=4)
     instructions = tmp_path / "instructions.jsonl"
     instructions.write_text(Instruction(id=instruction_id("Name a color.", ""), instruction="Name a color.",
                                         output="Blue.").model_dump_json() + "\n")
     out, judged = tmp_path / "ranked.jsonl", tmp_path / "judged.jsonl"
-    run = subprocess.run(["tuna", "import-released", "--kind", "judge", str(released), "--instructions",
-                          str(instructions), "--judgements", str(judged), "-o", str(out)],
-                         capture_output=True, text=True, check=True)
+    run = tuna_process("import-released", "--kind", "judge", released, "--instructions", instructions,
+                       "--judgements", judged, "-o", out)
     assert "2 rankings, 6 ranked responses" in run.stdout and "1 without an original response" in run.stdout
     rankings, judgements = read_jsonl(out, Ranking), read_jsonl(judged, Judgement)
     assert [r.output for r in rankings] == ["Blue.", ""]
@@ -248,16 +236,15 @@ def test_import_released_judge_end_to_end(tmp_path):
     (["--kind", "prob", "--judgements", "j.jsonl"], "--judgements does not apply to --kind prob"),
 ])
 def test_options_of_the_other_kind_are_refused(tmp_path, args, message):
-    released = write_array(tmp_path / "released.json", [judge_record()])
-    result = CliRunner().invoke(main, ["import-released", str(released), *args, "-o", str(tmp_path / "o.jsonl")])
-    assert result.exit_code == 2 and message in result.output
+    released = write_json(tmp_path / "released.json", [judge_record()], indent=4)
+    result = tuna("import-released", str(released), *args, "-o", str(tmp_path / "o.jsonl"), code=2)
+    assert message in result.output
     assert not (tmp_path / "o.jsonl").exists()
 
 
 def test_bad_record_is_one_line_error_and_no_output(tmp_path):
-    released = write_lines(tmp_path / "prob.jsonl", [prob_record(), _without(prob_record(), "text")])
+    released = write_jsonl(tmp_path / "prob.jsonl", [prob_record(), _without(prob_record(), "text")])
     out = tmp_path / "ranked.jsonl"
-    run = subprocess.run(["tuna", "import-released", "--kind", "prob", str(released), "-o", str(out)],
-                         capture_output=True, text=True)
-    assert run.returncode == 1 and not out.exists()
+    run = tuna_process("import-released", "--kind", "prob", released, "-o", out, code=1)
+    assert not out.exists()
     assert run.stderr.strip() == f"Error: {released}:2: field 'text': Field required"

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
-from report_files import layout, report_spec, run_report, write
+from json_files import write_json
+from report_files import layout, report_spec, run_report
+from tuna_cli import tuna
 
-from tuna.cli import main
 from tuna.config.report_spec import HumanEvaluation
 from tuna.config.settings import Bootstrap
 from tuna.evaluate import human, lmentry, report_significance
@@ -58,14 +58,14 @@ def vicuna_result(wins: int, losses: int, ties: int) -> dict:
 def results(tmp_path):
     """The experiment root of three models' results: alpaca, its twin `copy`, and a better `tuna`."""
     L = layout(tmp_path)
-    write(Path(L.result("alpaca", "superni")), superni_result(0.3, seed=1, bert=True))
-    write(Path(L.result("alpaca", "lmentry")), lmentry_result(0.4, seed=1))
-    write(Path(L.result("copy", "superni")), superni_result(0.3, seed=1, bert=True))  # the baseline's twin
-    write(Path(L.result("copy", "lmentry")), lmentry_result(0.4, seed=1))
-    write(Path(L.result("copy", "vicuna")), vicuna_result(10, 10, 20))
-    write(Path(L.result("tuna", "superni")), superni_result(0.5, seed=2, bert=True))
-    write(Path(L.result("tuna", "lmentry")), lmentry_result(0.9, seed=2))
-    write(Path(L.result("tuna", "vicuna")), vicuna_result(30, 5, 5))
+    write_json(Path(L.result("alpaca", "superni")), superni_result(0.3, seed=1, bert=True))
+    write_json(Path(L.result("alpaca", "lmentry")), lmentry_result(0.4, seed=1))
+    write_json(Path(L.result("copy", "superni")), superni_result(0.3, seed=1, bert=True))  # the baseline's twin
+    write_json(Path(L.result("copy", "lmentry")), lmentry_result(0.4, seed=1))
+    write_json(Path(L.result("copy", "vicuna")), vicuna_result(10, 10, 20))
+    write_json(Path(L.result("tuna", "superni")), superni_result(0.5, seed=2, bert=True))
+    write_json(Path(L.result("tuna", "lmentry")), lmentry_result(0.9, seed=2))
+    write_json(Path(L.result("tuna", "vicuna")), vicuna_result(30, 5, 5))
     return tmp_path
 
 
@@ -85,8 +85,7 @@ def test_table1_intervals_and_tests_for_every_delta(results):
 
 def test_report_command_shows_intervals_p_values_and_table11(results):
     out = results / "report"
-    run = run_report(report_spec(results, ["alpaca", "copy", "tuna"], bootstrap=Bootstrap(resamples=500)), out)
-    assert run.exit_code == 0, run.output
+    run_report(report_spec(results, ["alpaca", "copy", "tuna"], bootstrap=Bootstrap(resamples=500)), out)
     table = pd.read_csv(out / "table1.csv", index_col="model")
     assert table.loc["tuna", "delta_superni_0shot"] == pytest.approx(20, abs=1.5)
     assert table.loc["tuna", "delta_superni_0shot_low"] < table.loc["tuna", "delta_superni_0shot"] < (
@@ -151,18 +150,16 @@ def rankings(n: int) -> list[Ranking]:
 def test_ranking_sheets_hide_the_judge_and_agreement_is_spearman(tmp_path):
     write_jsonl(tmp_path / "ranked.jsonl", rankings(12))
     sheet, key = tmp_path / "sheet.csv", tmp_path / "key.csv"
-    run = CliRunner().invoke(main, ["human-export-ranking", "--ranked", str(tmp_path / "ranked.jsonl"), "--limit", "10",
-                                    "--seed", "1", "-o", str(sheet), "--key", str(key)])
-    assert run.exit_code == 0, run.output
+    tuna("human-export-ranking", "--ranked", str(tmp_path / "ranked.jsonl"), "--limit", "10",
+         "--seed", "1", "-o", str(sheet), "--key", str(key))
     rows = list(csv.DictReader(sheet.open()))
     assert len(rows) == 10 and "prm" not in {r["question_id"] for r in rows}  # only the judge's ranks are checked
     assert "judge" not in ",".join(rows[0]) and {r["response_1"][-1] for r in rows} != {"0"}  # shuffled
     assert any(r["question"].endswith("ctx") for r in rows)  # the input is shown with the instruction
     # Annotators agree with the judge on even examples and reverse it on odd ones.
     filled_sheet(sheet, key, lambda ex, judge: int(judge) if int(ex[2:]) % 2 == 0 else 5 - int(judge))
-    run = CliRunner().invoke(main, ["human-agreement", "--sheet", str(sheet), "--key", str(key),
-                                    "-o", str(tmp_path / "agreement.json")])
-    assert run.exit_code == 0, run.output
+    tuna("human-agreement", "--sheet", str(sheet), "--key", str(key),
+         "-o", str(tmp_path / "agreement.json"))
     agreement = json.loads((tmp_path / "agreement.json").read_text())
     assert all(rho == (1.0 if int(ex[2:]) % 2 == 0 else -1.0) for ex, rho in agreement["per_example"].items())
     evens = sum(int(ex[2:]) % 2 == 0 for ex in agreement["per_example"])
@@ -172,17 +169,16 @@ def test_ranking_sheets_hide_the_judge_and_agreement_is_spearman(tmp_path):
 
 
 def test_report_writes_table2_and_appendix_g_when_given(results, tmp_path):
-    write(tmp_path / "human.json", {"top": 6, "models": {
+    write_json(tmp_path / "human.json", {"top": 6, "models": {
         "alpaca": {"score": 3.0, "mean_rank": 3.0, "ratings": 3, "per_question": {"1": 3, "2": 3, "3": 3}},
         "tuna": {"score": 5.0, "mean_rank": 1.0, "ratings": 3, "per_question": {"1": 5, "2": 5, "3": 5}}}})
-    write(tmp_path / "agreement.json", {"examples": 1, "undefined": 0, "mean_spearman": 0.8, "median_spearman": 0.8,
-                                        "per_example": {"ex1": 0.8}})
+    write_json(tmp_path / "agreement.json", {"examples": 1, "undefined": 0, "mean_spearman": 0.8,
+                                             "median_spearman": 0.8, "per_example": {"ex1": 0.8}})
     out = tmp_path / "report"
     spec = report_spec(results, ["alpaca", "tuna"], bootstrap=Bootstrap(resamples=200),
                        human=HumanEvaluation(scores=tmp_path / "human.json",
                                              ranking_agreement=tmp_path / "agreement.json"))
-    run = run_report(spec, out)
-    assert run.exit_code == 0, run.output
+    run_report(spec, out)
     table2 = pd.read_csv(out / "table2.csv", index_col="model")
     assert table2.loc["tuna", "p_wilcoxon_vs_alpaca"] == pytest.approx(0.25)  # 3 questions cannot reach p < 0.01
     assert pd.isna(table2.loc["tuna", "marks"])

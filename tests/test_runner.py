@@ -3,10 +3,9 @@
 import json
 
 import pytest
-from click.testing import CliRunner
 from tiny_llama import save_tiny_checkpoint
+from tuna_cli import tuna
 
-from tuna.cli import main
 from tuna.provenance import sha256_file
 
 
@@ -16,10 +15,9 @@ def test_a_local_checkpoint_is_named_by_the_sha256_of_its_files(tmp_path):
     prompts = tmp_path / "prompts.jsonl"
     prompts.write_text(json.dumps({"id": "q1", "instruction": "Say hi."}) + "\n")
     out = tmp_path / "answers.jsonl"
-    result = CliRunner().invoke(main, ["generate-answers", "--prompts", str(prompts), "--max-tokens", "4",
-                                       "--provider", "hf", "--model", str(checkpoint), "--cache",
-                                       str(tmp_path / "c.sqlite"), "-o", str(out)])
-    assert result.exit_code == 0, result.output
+    tuna("generate-answers", "--prompts", str(prompts), "--max-tokens", "4",
+         "--provider", "hf", "--model", str(checkpoint), "--cache",
+         str(tmp_path / "c.sqlite"), "-o", str(out))
     stamp = json.loads((tmp_path / "answers.jsonl.provenance.json").read_text())
     files = {p.name: sha256_file(p) for p in checkpoint.iterdir() if p.suffix in (".json", ".safetensors")}
     assert "model.safetensors" in files and "tokenizer.json" in files

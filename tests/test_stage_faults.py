@@ -9,11 +9,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from fault_server import FaultServer
 from tiny_llama import tiny_tokenizer
+from tuna_cli import tuna
 
-from tuna.cli import main
 from tuna.cost import cost_path
 from tuna.evaluate.vicuna import PairJudgement
 from tuna.records import Generation, Judgement, QuarantinedAnswer, read_jsonl
@@ -21,13 +20,6 @@ from tuna.train.data import load_examples
 from tuna.train.loss import TunaLoss
 
 VERDICT = "Response 0: 9\nResponse 1: 4\nrank: [0, 1]"
-
-
-def tuna(*args, ok: bool = True):
-    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-    if ok:
-        assert result.exit_code == 0, result.output + result.stderr
-    return result
 
 
 def healthy_judge(body) -> str | None:
@@ -94,17 +86,17 @@ def test_over_budget_the_stage_fails_in_one_line_and_a_rerun_asks_only_the_faile
     files = inputs(tmp_path)
     with FaultServer(faults={"Task": ["always:500"]}, reply=healthy_judge) as server:  # every call fails
         args, outputs = command(stage, files, server.url)
-        everything = tuna(*args, ok=False)
-        assert everything.exit_code == 1 and not any(p.exists() for p in outputs)
+        everything = tuna(*args, code=1)
+        assert not any(p.exists() for p in outputs)
         [line] = everything.stderr.splitlines()
         assert f"{len(server.log)} of {len(server.log)} calls failed (max_failed 0.02)" in line
         assert "most common: HTTP 500 from http://127.0.0.1:" in line and "injected 500" in line
 
         server.faults, server.log = {"Task 1:": ["always:500"]}, []  # a quarter fails
-        some = tuna(*args, ok=False)
+        some = tuna(*args, code=1)
         failed = [e for e in server.log if e["outcome"] == "500"]
         answered = len(server.answers())
-        assert some.exit_code == 1 and f"{len(failed)} of {len(failed) + answered} calls failed" in some.stderr
+        assert f"{len(failed)} of {len(failed) + answered} calls failed" in some.stderr
         assert not any(p.exists() for p in outputs)
 
         server.faults, server.log = {}, []  # healthy again
@@ -142,8 +134,8 @@ def test_the_ranking_judge_keeps_every_attempt_and_quarantines_every_unusable_an
     files = inputs(tmp_path)
     with FaultServer(reply=scripted_judge()) as server:
         args, (judged, quarantine) = command("judge", files, server.url)
-        over = tuna(*args, ok=False)  # 1 of the 4 never ranks: over the API judge's default budget (0.02)
-        assert over.exit_code == 1 and over.output.count("\n") == 1 and over.output.startswith(
+        over = tuna(*args, code=1)  # 1 of the 4 never ranks: over the API judge's default budget (0.02)
+        assert over.output.count("\n") == 1 and over.output.startswith(
             "Error: judge: 1 of 4 instructions without a usable verdict (max_unranked 0.02)")
         assert len(read_jsonl(quarantine, QuarantinedAnswer)) == 5  # every attempt written first
         summary = tuna(*args, "--max-unranked", 0.25).output

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from json_files import write_jsonl
 from tiny_llama import tiny_tokenizer
 
 from tuna.errors import TunaError
@@ -21,13 +22,8 @@ def ranking(id, n, output="one two three", instruction="Count to three."):
             "candidates": [{"text": f"answer {k}", "n_tokens": 2} for k in range(n)]}
 
 
-def write(path, rows):
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    return path
-
-
 def test_prompt_and_responses_end_with_eos(tmp_path, tokenizer):
-    path = write(tmp_path / "r.jsonl", [ranking("a", 3)])
+    path = write_jsonl(tmp_path / "r.jsonl", [ranking("a", 3)])
     [example], report = load_examples(path, tokenizer, "chat", TunaLoss(), max_length=128)
     prompt = build_prompt("chat", "Count to three.", chat_template=tokenizer.chat_template)
     assert prompt.endswith("<|im_start|>assistant\n")
@@ -44,7 +40,7 @@ def test_bad_data_rules_are_counted_and_every_ranking_is_kept(tmp_path, tokenize
             ranking("one", 1), ranking("no_original", 4, output=" "),
             ranking("long_prompt", 4, instruction="word " * 200)]
     rows[1]["candidates"][0]["text"] = "very long " * 100
-    path = write(tmp_path / "r.jsonl", rows)
+    path = write_jsonl(tmp_path / "r.jsonl", rows)
     examples, report = load_examples(path, tokenizer, "chat", TunaLoss(), max_length=96)
     assert [(e.id, len(e.candidates)) for e in examples] == [("ok1", 4), ("ok2", 4), ("more", 5), ("fewer", 3),
                                                              ("two", 2)]
@@ -65,11 +61,11 @@ def test_rank_groups_ties_and_left_out_candidates(tmp_path, tokenizer):
         for candidate, rank in zip(row["candidates"], ranks, strict=True):
             candidate["rank"] = rank
     rows[2]["candidates"][1].update(text="", finish_reason="empty")  # its rank group disappears
-    path = write(tmp_path / "r.jsonl", rows)
+    path = write_jsonl(tmp_path / "r.jsonl", rows)
     examples, report = load_examples(path, tokenizer, "chat", TunaLoss(), max_length=128)
     assert [(e.id, e.ranks) for e in examples] == [("tied", [0, 1, 1, 2]), ("gap", [0, 1])]
     assert report["candidates all tied"] == 1 and report["failed or empty responses left out"] == 1
-    plain, _ = load_examples(write(tmp_path / "p.jsonl", [ranking("a", 3)]), tokenizer, "chat", TunaLoss(),
+    plain, _ = load_examples(write_jsonl(tmp_path / "p.jsonl", [ranking("a", 3)]), tokenizer, "chat", TunaLoss(),
                              max_length=128)
     assert plain[0].ranks == [0, 1, 2]  # no rank given: the positions
 
@@ -77,7 +73,7 @@ def test_rank_groups_ties_and_left_out_candidates(tmp_path, tokenizer):
 def test_max_examples_keeps_the_first_usable_examples_in_file_order(tmp_path, tokenizer):
     rows = [ranking("one", 1), ranking("a", 4), ranking("long_prompt", 4, instruction="word " * 200),
             ranking("b", 4), ranking("c", 4), ranking("d", 4)]
-    path = write(tmp_path / "r.jsonl", rows)
+    path = write_jsonl(tmp_path / "r.jsonl", rows)
     examples, report = load_examples(path, tokenizer, "chat", TunaLoss(), max_length=96, max_examples=2)
     assert [e.id for e in examples] == ["a", "b"]  # the unusable ones do not count toward K
     assert describe(report) == ("2 of 6 examples kept (fewer than 2 candidates: 1, prompt too long: 1, "
@@ -87,7 +83,7 @@ def test_max_examples_keeps_the_first_usable_examples_in_file_order(tmp_path, to
 
 
 def test_mle_on_plain_instructions_and_rank_needs_rankings(tmp_path, tokenizer):
-    path = write(tmp_path / "i.jsonl", [{"id": "a", "instruction": "Say hi.", "output": "hi"},
+    path = write_jsonl(tmp_path / "i.jsonl", [{"id": "a", "instruction": "Say hi.", "output": "hi"},
                                          {"id": "b", "instruction": "Say nothing.", "output": ""}])
     examples, report = load_examples(path, tokenizer, "alpaca", TunaLoss("mle", mle_target="all"), max_length=128)
     assert [(e.id, e.candidates, e.original) for e in examples] == [("a", [], tokenizer("hi")["input_ids"] + [2])]
@@ -97,7 +93,7 @@ def test_mle_on_plain_instructions_and_rank_needs_rankings(tmp_path, tokenizer):
 
 
 def test_mle_weight_zero_scores_no_original(tmp_path, tokenizer):
-    path = write(tmp_path / "r.jsonl", [ranking("a", 2, output="")])
+    path = write_jsonl(tmp_path / "r.jsonl", [ranking("a", 2, output="")])
     [example], _ = load_examples(path, tokenizer, "chat", TunaLoss(mle_weight=0.0), max_length=128)
     assert example.original is None and len(example.responses) == 2
 
@@ -113,7 +109,7 @@ def test_failed_or_empty_candidates_are_never_trained_on(tmp_path, tokenizer):
     rows = [ranking("a", 3), ranking("b", 3)]
     rows[0]["candidates"][1].update(text="", finish_reason="error", error="HTTP 500")
     rows[1]["candidates"][2].update(text=" ", finish_reason="empty")
-    path = write(tmp_path / "r.jsonl", rows)
+    path = write_jsonl(tmp_path / "r.jsonl", rows)
     examples, report = load_examples(path, tokenizer, "chat", TunaLoss(), max_length=128)
     assert report["failed or empty responses left out"] == 2 and report["kept"] == 2
     eos = tokenizer.eos_token_id

@@ -12,6 +12,7 @@ import torch
 from safetensors.torch import load_file
 from test_train_trainer import ranked_file
 from tiny_llama import save_tiny_checkpoint
+from tuna_cli import tuna_process
 
 from tuna.config.settings import Train
 from tuna.errors import TunaError
@@ -58,7 +59,7 @@ def plain_run(tmp_path_factory):
     data = ranked_file(workdir / "ranked.jsonl", 11, counts=(4, 3, 2))
     args = ["--init", str(init), "--data", str(data), "--batch-size", "8", "--epochs", "2", "--lr", "1e-4",
             "--warmup-steps", "1"]
-    subprocess.run(["tuna", "train", *args, "-o", str(workdir / "plain")], check=True, capture_output=True)
+    tuna_process("train", *args, "-o", workdir / "plain")
     return workdir, args
 
 

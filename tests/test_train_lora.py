@@ -9,15 +9,14 @@ import subprocess
 import pytest
 import torch
 import yaml
-from click.testing import CliRunner
 from safetensors.torch import load_file
 from test_train_deepspeed import free_port
 from test_train_trainer import kill_once_saved, ranked_file
 from tiny_llama import save_tiny_checkpoint
+from tuna_cli import tuna, tuna_process
 from workflow_run import ROOT, snakemake, write_config
 
 from tuna import config as tuna_config
-from tuna.cli import main
 from tuna.errors import TunaError
 from tuna.records import Instruction, write_jsonl
 
@@ -46,10 +45,6 @@ def init(tmp_path_factory):
     return save_tiny_checkpoint(tmp_path_factory.mktemp("lora") / "init")
 
 
-def train(*args):
-    return CliRunner().invoke(main, ["train", *map(str, args)])
-
-
 def test_only_the_adapters_train_and_the_checkpoint_is_the_base_with_the_adapter_merged(tmp_path, init):
     from peft import PeftModel
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -58,9 +53,8 @@ def test_only_the_adapters_train_and_the_checkpoint_is_the_base_with_the_adapter
     data, held_out = ranked_file(tmp_path / "ranked.jsonl", 10), tmp_path / "held_out.jsonl"
     write_jsonl(held_out, [Instruction(id=f"x{i}", instruction="?") for i in (8, 9)])
     out = tmp_path / "out"
-    result = train("--init", init, "--data", data, "--held-out", held_out, "-o", out, "--lora", LORA, "--lr", 1e-2,
-                   "--batch-size", 2, "--epochs", 2, "--warmup-steps", 0)
-    assert result.exit_code == 0, result.output
+    result = tuna("train", "--init", init, "--data", data, "--held-out", held_out, "-o", out, "--lora", LORA,
+                  "--lr", 1e-2, "--batch-size", 2, "--epochs", 2, "--warmup-steps", 0)
 
     adapter = load_file(out / "adapter" / "adapter_model.safetensors")
     config = json.loads((out / "adapter" / "adapter_config.json").read_text())
@@ -114,7 +108,7 @@ def test_lora_under_deepspeed_with_2_cpu_ranks_trains_as_plain_lora(tmp_path, in
     data = ranked_file(tmp_path / "ranked.jsonl", 11, counts=(4, 3, 2))
     args = ["--init", str(init), "--data", str(data), "--batch-size", "4", "--epochs", "1", "--lr", "1e-3",
             "--warmup-steps", "1", "--lora", LORA]
-    subprocess.run(["tuna", "train", *args, "-o", str(tmp_path / "plain")], check=True, capture_output=True)
+    tuna_process("train", *args, "-o", tmp_path / "plain")
     launch = ["deepspeed", "--num_accelerators", "2", "--master_port", str(free_port()), "--module", "tuna.cli.train",
               *args, "--deepspeed", stage, "-o", str(tmp_path / stage)]
     result = subprocess.run(launch, capture_output=True, text=True)
@@ -142,15 +136,17 @@ def test_lora_under_deepspeed_with_2_cpu_ranks_trains_as_plain_lora(tmp_path, in
 ])
 def test_lora_errors_are_one_line(tmp_path, init, lora, message):
     data = ranked_file(tmp_path / "ranked.jsonl", 4)
-    result = train("--init", init, "--data", data, "-o", tmp_path / "o", "--lora", lora)
-    assert result.exit_code != 0 and message in result.output, result.output
+    result = tuna("train", "--init", init, "--data", data, "-o", tmp_path / "o", "--lora", lora,
+                  code=2 if message.startswith("Invalid value") else 1)
+    assert message in result.output, result.output
     assert not (tmp_path / "o").exists()
 
 
 def test_qlora_is_refused_without_cuda_in_one_line(tmp_path, init):
     data = ranked_file(tmp_path / "ranked.jsonl", 4)
-    result = train("--init", init, "--data", data, "-o", tmp_path / "o", "--lora", "{quantize: 4bit}")
-    assert result.exit_code == 1 and not (tmp_path / "o").exists()
+    result = tuna("train", "--init", init, "--data", data, "-o", tmp_path / "o", "--lora", "{quantize: 4bit}",
+                  code=1)
+    assert not (tmp_path / "o").exists()
     assert result.output == ("Error: lora.quantize 4bit (QLoRA) needs a CUDA GPU and none is visible here; train "
                              "with lora.quantize: null (LoRA on the unquantized base) or on a GPU\n")
 

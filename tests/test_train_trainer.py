@@ -9,11 +9,10 @@ import time
 
 import pytest
 import torch
-from click.testing import CliRunner
 from safetensors.torch import load_file
 from tiny_llama import save_tiny_checkpoint
+from tuna_cli import tuna
 
-from tuna.cli import main
 from tuna.config.settings import Train
 from tuna.train.backends import optimizer_and_schedule
 from tuna.train.trainer import step_batches
@@ -39,11 +38,6 @@ def ranked_file(path, n, counts=(4,)):
     return path
 
 
-def run(*args):
-    result = CliRunner().invoke(main, ["train", *map(str, args)], catch_exceptions=False)
-    return result
-
-
 def losses(out, key="loss"):
     return [step[key] for step in json.loads((out / "provenance.json").read_text())["log"]]
 
@@ -53,9 +47,8 @@ def test_training_lowers_the_loss_and_saves_a_loadable_checkpoint(tmp_path, init
 
     data = ranked_file(tmp_path / "ranked.jsonl", 8)
     out = tmp_path / "out"
-    result = run("--init", init, "--data", data, "-o", out, "--lr", "1e-2", "--epochs", 5, "--batch-size", 4,
-                 "--warmup-steps", 0)
-    assert result.exit_code == 0, result.output
+    tuna("train", "--init", init, "--data", data, "-o", out, "--lr", "1e-2", "--epochs", 5, "--batch-size", 4,
+         "--warmup-steps", 0)
     history = losses(out)
     assert len(history) == 10
     assert sum(history[-2:]) < 0.8 * sum(history[:2])
@@ -75,8 +68,8 @@ def test_micro_batches_pad_and_accumulate_exactly(tmp_path, init):
     results = []
     for micro in (1, 2, 4):
         out = tmp_path / f"micro{micro}"
-        run("--init", init, "--data", data, "-o", out, "--lr", "1e-3", "--batch-size", 4, "--micro-batch-size", micro,
-            "--epochs", 2, "--warmup-steps", 0)
+        tuna("train", "--init", init, "--data", data, "-o", out, "--lr", "1e-3", "--batch-size", 4,
+             "--micro-batch-size", micro, "--epochs", 2, "--warmup-steps", 0)
         results.append([losses(out, key) for key in ("loss", "grad_norm", "pair_accuracy", "margin")])
     assert len(results[0][0]) == 6  # per epoch steps of 4, 4 and the last 2 examples
     torch.testing.assert_close(results[1], results[0], rtol=1e-5, atol=1e-7)
@@ -86,8 +79,7 @@ def test_micro_batches_pad_and_accumulate_exactly(tmp_path, init):
 def test_an_example_with_3_ranked_candidates_is_trained_on(tmp_path, init):
     data = ranked_file(tmp_path / "ranked.jsonl", 4, counts=(4, 4, 3, 4))
     out = tmp_path / "out"
-    result = run("--init", init, "--data", data, "-o", out, "--batch-size", 4, "--lr", "1e-3")
-    assert result.exit_code == 0, result.output
+    result = tuna("train", "--init", init, "--data", data, "-o", out, "--batch-size", 4, "--lr", "1e-3")
     assert "4 of 4 examples kept; candidates per example: 4: 3, 3: 1" in result.output
     stamp = json.loads((out / "provenance.json").read_text())
     assert stamp["candidates per example"] == {"4": 3, "3": 1} and stamp["data"]["kept"] == 4
@@ -97,8 +89,8 @@ def test_an_example_with_3_ranked_candidates_is_trained_on(tmp_path, init):
 def test_the_last_partial_batch_is_trained_on_with_the_cosine_schedule(tmp_path, init):
     data = ranked_file(tmp_path / "ranked.jsonl", 10)
     out = tmp_path / "keep"
-    result = run("--init", init, "--data", data, "-o", out, "--batch-size", 4, "--lr", "1e-3", "--warmup-steps", 0)
-    assert result.exit_code == 0, result.output
+    result = tuna("train", "--init", init, "--data", data, "-o", out, "--batch-size", 4, "--lr", "1e-3",
+                  "--warmup-steps", 0)
     assert "training 3 steps of 4 examples (the last of an epoch: 2), 10 examples in all" in result.output
     stamp = json.loads((out / "provenance.json").read_text())
     assert (stamp["steps"], stamp["examples used"]) == (3, 10)
@@ -106,9 +98,8 @@ def test_the_last_partial_batch_is_trained_on_with_the_cosine_schedule(tmp_path,
     assert [row["lr"] for row in stamp["log"]] == pytest.approx([1e-3, 0.75e-3, 0.25e-3])
 
     out = tmp_path / "drop"
-    result = run("--init", init, "--data", data, "-o", out, "--batch-size", 4, "--lr", "1e-3", "--warmup-steps", 0,
-                 "--last-batch", "drop", "--lr-schedule", "linear")
-    assert result.exit_code == 0, result.output
+    result = tuna("train", "--init", init, "--data", data, "-o", out, "--batch-size", 4, "--lr", "1e-3",
+                  "--warmup-steps", 0, "--last-batch", "drop", "--lr-schedule", "linear")
     assert "2 examples that do not fill a last batch are not used" in result.output
     stamp = json.loads((out / "provenance.json").read_text())
     assert (stamp["steps"], stamp["examples used"]) == (2, 8)
@@ -120,8 +111,8 @@ def test_step_metrics_are_saved_as_jsonl_csv_and_tensorboard_events(tmp_path, in
 
     data = ranked_file(tmp_path / "ranked.jsonl", 8)
     out = tmp_path / "out"
-    result = run("--init", init, "--data", data, "-o", out, "--batch-size", 2, "--lr", "1e-3", "--warmup-steps", 0)
-    assert result.exit_code == 0, result.output
+    result = tuna("train", "--init", init, "--data", data, "-o", out, "--batch-size", 2, "--lr", "1e-3",
+                  "--warmup-steps", 0)
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [row["step"] for row in rows] == [1, 2, 3, 4]
     for row in rows:
@@ -146,9 +137,9 @@ def test_wandb_is_only_used_when_asked_for(tmp_path, init):
     if importlib.util.find_spec("wandb"):
         pytest.skip("wandb is installed here")
     data = ranked_file(tmp_path / "ranked.jsonl", 4)
-    result = CliRunner().invoke(main, ["train", "--init", str(init), "--data", str(data), "-o", str(tmp_path / "o"),
-                                       "--batch-size", "4", "--wandb-project", "tuna-test"])
-    assert result.exit_code == 1 and "--wandb-project needs the wandb package" in result.output
+    result = tuna("train", "--init", str(init), "--data", str(data), "-o", str(tmp_path / "o"),
+                  "--batch-size", "4", "--wandb-project", "tuna-test", code=1)
+    assert "--wandb-project needs the wandb package" in result.output
 
 
 def kill_once_saved(command: list[str], state) -> int:
@@ -187,9 +178,8 @@ def test_resume_refuses_state_of_another_run(tmp_path, init):
     state = tmp_path / "state"
     state.mkdir()
     (state / "tuna_state.json").write_text(json.dumps({"step": 1, "tag": "step1", "fingerprint": "other", "history": []}))
-    result = CliRunner().invoke(main, ["train", "--init", str(init), "--data", str(data), "-o", str(tmp_path / "o"),
-                                       "--batch-size", "2", "--state-dir", str(state), "--resume"])
-    assert result.exit_code == 1
+    result = tuna("train", "--init", str(init), "--data", str(data), "-o", str(tmp_path / "o"),
+                  "--batch-size", "2", "--state-dir", str(state), "--resume", code=1)
     assert f"{state}: saved by a run with other data, init or settings" in result.output
 
 
@@ -200,9 +190,9 @@ def test_resume_refuses_state_of_another_run(tmp_path, init):
 ])
 def test_clear_errors(tmp_path, init, args, message):
     data = ranked_file(tmp_path / "ranked.jsonl", 4)
-    result = CliRunner().invoke(main, ["train", "--init", str(init), "--data", str(data), "-o", str(tmp_path / "o"),
-                                       *args])
-    assert result.exit_code == 1 and message in result.output, result.output
+    result = tuna("train", "--init", str(init), "--data", str(data), "-o", str(tmp_path / "o"), *args,
+                  code=1)
+    assert message in result.output, result.output
     assert not (tmp_path / "o").exists()
 
 

@@ -3,11 +3,10 @@
 import json
 
 import pytest
-from click.testing import CliRunner
 from test_train_trainer import ranked_file
 from tiny_llama import save_tiny_checkpoint
+from tuna_cli import tuna
 
-from tuna.cli import main
 from tuna.evaluate.agreement import model_agreement
 from tuna.evaluate.nll import response_nll
 
@@ -23,10 +22,8 @@ def trained(tmp_path_factory):
     held_out = tmp / "held_out.jsonl"
     held_out.write_text("".join(json.dumps({"id": i, "instruction": "?"}) + "\n" for i in sorted(HELD_OUT)))
     out = tmp / "out"
-    result = CliRunner().invoke(main, ["train", "--init", init, "--data", data, "--held-out", held_out, "-o", out,
-                                       "--lr", "1e-2", "--epochs", "4", "--batch-size", "4", "--warmup-steps", "0"],
-                                catch_exceptions=False)
-    assert result.exit_code == 0, result.output
+    result = tuna("train", "--init", init, "--data", data, "--held-out", held_out, "-o", out,
+                  "--lr", "1e-2", "--epochs", "4", "--batch-size", "4", "--warmup-steps", "0")
     return init, data, out, result.output
 
 
@@ -76,7 +73,6 @@ def test_no_validation_without_held_out_examples_or_when_switched_off(tmp_path, 
     held_out.write_text(json.dumps({"id": "x9", "instruction": "?"}) + "\n")
     for name, extra in (("none", []), ("off", ["--held-out", held_out, "--no-validate-held-out"])):
         out = tmp_path / name
-        result = CliRunner().invoke(main, ["train", "--init", init, "--data", data, "-o", out, "--batch-size", "4",
-                                           *extra], catch_exceptions=False)
-        assert result.exit_code == 0, result.output
+        result = tuna("train", "--init", init, "--data", data, "-o", out, "--batch-size", "4",
+                      *extra)
         assert not (out / "validation.json").exists() and "validation before" not in result.output

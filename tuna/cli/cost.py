@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from tuna.cli.options import FILE
+
 
 @click.group("cost")
 def cost():
@@ -13,8 +15,8 @@ def cost():
 
 
 @cost.command("estimate")
-@click.argument("config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--instructions", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+@click.argument("config_file", type=FILE)
+@click.option("--instructions", type=FILE, default=None,
               help="Instruction records to project over [default: the config's data source and limit].")
 def estimate(config_file: Path, instructions: Path | None):
     """Project the calls, tokens and USD of the teacher, the ranking judge and the

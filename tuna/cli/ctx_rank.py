@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tuna.cli.options import FILE, OUT, section_options, shard_option
+from tuna.cli.options import FILE, OUT, out_option, section_options, shard_option
 from tuna.cli.provider import provider_options
 from tuna.config.settings import Judge, Sampling
 
@@ -22,8 +22,7 @@ held_out_option = click.option("--held-out", type=FILE, default=None,
 @held_out_option
 @section_options(Sampling, exclude=("provider",), into="settings")
 @provider_options
-@click.option("-o", "--out", type=OUT, required=True,
-              help="Samples of this shard (jsonl of generations); usage and cost go to OUT stem + .cost.json.")
+@out_option("Samples of this shard (jsonl of generations); usage and cost go to OUT stem + .cost.json.")
 def sample(instructions, shard, first, held_out, settings, out, provider):
     """Draw N mutually dissimilar responses of the model itself per instruction (Sec. 2.3).
 
@@ -46,8 +45,7 @@ def sample(instructions, shard, first, held_out, settings, out, provider):
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Base seed of the judge's requests (each instruction and attempt gets its own).")
 @provider_options
-@click.option("-o", "--out", type=OUT, required=True,
-              help="Judgements (jsonl): every attempt, the one used, scores, rank; usage and cost go to OUT stem "
+@out_option("Judgements (jsonl): every attempt, the one used, scores, rank; usage and cost go to OUT stem "
                    "+ .cost.json.")
 @click.option("--quarantine", type=OUT, required=True,
               help="Every unusable judge answer, one per line with its instruction id and attempt (jsonl).")
@@ -70,7 +68,7 @@ def judge(instructions, samples, first, held_out, settings, seed, provider, out,
 @click.option("--instructions", type=FILE, required=True, help="Instruction records (jsonl).")
 @click.option("--samples", type=FILE, multiple=True, required=True, help="Self-sample shards (repeat).")
 @click.option("--judged", type=FILE, multiple=True, required=True, help="Judgement shards (repeat).")
-@click.option("-o", "--out", type=OUT, required=True, help="Training-ready rankings (jsonl).")
+@out_option("Training-ready rankings (jsonl).")
 def ctx_rank(instructions, samples, judged, out):
     """Gather judged shards into training-ready rankings (samples in the judge's order).
 

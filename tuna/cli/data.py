@@ -6,33 +6,25 @@ from pathlib import Path
 
 import click
 
-from tuna.cli.options import field_option, section_options
+from tuna.cli.options import FILE, field_option, out_option, section_options
 from tuna.config.settings import Data, Train
 
 
 @click.command("check-config")
-@click.argument("config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("config_file", type=FILE)
 @click.option("--json", "as_json", is_flag=True,
               help="Print the resolved plan: every model's kind, source or init, data parts (set, model, slice, "
                    "beta, PRM, file) and training hyper-parameters after defaults; providers; the evaluation grid.")
 def check_config(config_file: Path, as_json: bool):
     """Validate a workflow config (keys, types, model references, data specs) without running anything."""
-    import json
+    from tuna.config.audit import check
 
-    from tuna import config
-    from tuna.config.audit import resolved
-
-    plan = config.load_file(config_file)
-    if as_json:
-        click.echo(json.dumps(resolved(plan), indent=2))
-        return
-    aliases = f"; aliases: {', '.join(f'{a} = {t}' for a, t in plan.aliases.items())}" if plan.aliases else ""
-    click.echo(f"{config_file}: ok ({len(plan.models)} models: {', '.join(plan.models)}{aliases})")
+    click.echo(check(config_file, as_json))
 
 
 @click.command("download")
 @click.argument("url")
-@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Where to save.")
+@out_option("Where to save.")
 @click.option("--sha256", default=None, help="Pinned sha256 of the file.")
 @click.option("--git-sha1", default=None, help="Pinned git blob sha1 (what GitHub stores for the file).")
 def download(url: str, out: Path, sha256: str | None, git_sha1: str | None):
@@ -48,8 +40,7 @@ def download(url: str, out: Path, sha256: str | None, git_sha1: str | None):
 @click.option("--held-out-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where the held-out instructions go (also appended to --out, so every stage ranks them); "
                    "required with --held-out.")
-@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Output jsonl of instruction records.")
+@out_option("Output jsonl of instruction records.")
 def prepare_data(data: Data, held_out_out: Path | None, out: Path):
     """Normalize Alpaca-format data into instruction records with stable content ids.
 
@@ -66,13 +57,12 @@ def prepare_data(data: Data, held_out_out: Path | None, out: Path):
 
 @click.command("mix-data")
 @click.option("--part", "parts", nargs=2, multiple=True, required=True, metavar="FILE SLICE",
-              type=(click.Path(exists=True, dir_okay=False, path_type=Path), str),
+              type=(FILE, str),
               help="A data set and the slice of it to keep: all, first:K, last:K or range:A:B (repeat).")
 @click.option("--alpaca-mul", is_flag=True,
               help="Make each ranked record 1 + N instruction-response pairs (original + teacher responses).")
 @field_option(Train, "seed", help="Shuffle of the concatenation (the model's train.seed).")
-@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="The model's training data (jsonl).")
+@out_option("The model's training data (jsonl).")
 def mix_data(parts, alpaca_mul: bool, seed: int, out: Path):
     """A model's training data: slices of data sets in their stable order, concatenated, shuffled."""
     from tuna import mixture

@@ -7,7 +7,16 @@ from pathlib import Path
 
 import click
 
-from tuna.cli.options import DIR, FILE, OUT, field_option, model_name_option, section_options
+from tuna.cli.options import (
+    DIR,
+    FILE,
+    OUT,
+    field_option,
+    model_name_option,
+    out_dir_option,
+    out_option,
+    section_options,
+)
 from tuna.cli.provider import provider_options
 from tuna.config.settings import BENCHMARKS, SUPERNI_SHOTS, BenchmarkGeneration, Judge, LMentry, SuperNI, Vicuna
 
@@ -18,8 +27,7 @@ questions_option = click.option("--questions", default="demo", show_default=True
 @click.command("fetch-superni")
 @click.option("--tasks", "split", type=FILE, required=True, help="The split's task list (test_tasks.txt).")
 @click.option("--commit", default=None, help="natural-instructions commit to download from (default: the pin).")
-@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Directory for the task JSON files.")
+@out_dir_option("Directory for the task JSON files.")
 def fetch_superni(split, commit, out):
     """Download the task files of a Super-NaturalInstructions split from a pinned commit.
 
@@ -32,8 +40,7 @@ def fetch_superni(split, commit, out):
 
 
 @click.command("fetch-lmentry")
-@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Directory for the 41 LMentry data files.")
+@out_dir_option("Directory for the 41 LMentry data files.")
 def fetch_lmentry(out):
     """Download the 41 LMentry data files from the pinned commit, each checked by git blob sha1."""
     from tuna.evaluate import lmentry
@@ -53,7 +60,7 @@ def fetch_lmentry(out):
                    "measures the token budget.")
 @section_options(SuperNI, only=("instances_per_task", "max_source_length"), into="settings")
 @field_option(LMentry, "limit_per_task")
-@click.option("-o", "--out", type=OUT, required=True, help="Prompt records (jsonl).")
+@out_option("Prompt records (jsonl).")
 def eval_prompts(benchmark, data, split, shots, tokenizer, settings, limit_per_task, out):
     """Write a benchmark's prompts as instruction records, ready for `tuna generate-answers`.
 
@@ -77,7 +84,7 @@ def eval_prompts(benchmark, data, split, shots, tokenizer, settings, limit_per_t
 @field_option(BenchmarkGeneration, "max_tokens", help="Longest answer in tokens (the workflow: "
               "evaluation.generation.max_tokens, evaluation.superni.max_tokens for Super-NI).")
 @provider_options
-@click.option("-o", "--out", type=OUT, required=True, help="Answers (jsonl of generation records, one each).")
+@out_option("Answers (jsonl of generation records, one each).")
 def generate_answers(prompts, max_tokens, provider, out):
     """Greedy answers of a model to benchmark prompts, in the model's prompt template.
 
@@ -113,7 +120,7 @@ def _shot_answers(ctx, param, values) -> dict[int, Path]:
 @field_option(SuperNI, "bertscore_layers")
 @click.option("--bertscore-batch-size", type=click.IntRange(min=1), default=32, show_default=True)
 @model_name_option
-@click.option("-o", "--out", type=OUT, required=True, help="Result JSON (results/{model}/superni.json).")
+@out_option("Result JSON (results/{model}/superni.json).")
 def eval_superni(tasks_dir, split, answers, instances_per_task, bertscore_model, bertscore_layers,
                  bertscore_batch_size, model_name, out):
     """Score Super-NaturalInstructions answers: ROUGE-L and exact match, overall, per task and category
@@ -131,7 +138,7 @@ def eval_superni(tasks_dir, split, answers, instances_per_task, bertscore_model,
 @click.option("--answers", type=FILE, required=True, help="Answers to the LMentry prompts.")
 @field_option(LMentry, "limit_per_task", help="The same limit the prompts were made with.")
 @model_name_option
-@click.option("-o", "--out", type=OUT, required=True, help="Result JSON (results/{model}/lmentry.json).")
+@out_option("Result JSON (results/{model}/lmentry.json).")
 def eval_lmentry(data_dir, answers, limit_per_task, model_name, out):
     """Score LMentry answers: accuracy per task, the four robustness aspects, LMentry score.
 
@@ -154,7 +161,7 @@ def eval_lmentry(data_dir, answers, limit_per_task, model_name, out):
 @field_option(Vicuna, "orders")
 @section_options(Judge, exclude=("provider", "system_prompt"), into="settings")
 @provider_options
-@click.option("-o", "--out", type=OUT, required=True, help="Result JSON (results/{model}/vicuna.json).")
+@out_option("Result JSON (results/{model}/vicuna.json).")
 @click.option("--judgements", type=OUT, required=True, help="Raw judgements (jsonl), every attempt kept.")
 def judge_vicuna(questions, answers, baseline_answers, model_name, baseline_name, style, judge_prompts, orders,
                  settings, provider, out, judgements):
@@ -187,8 +194,7 @@ def _named_files(ctx, param, values) -> list[tuple[str, Path]]:
 @click.option("--spec", "spec_file", type=click.File("r", encoding="utf-8"), required=True,
               help="The report spec, JSON or YAML ('-': standard input): what to show and every file to read "
                    "(the workflow writes it; results/report/spec.json is one to start from).")
-@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Report directory (results/report).")
+@out_dir_option("Report directory (results/report).")
 def report_command(spec_file, out):
     """Tables and plots of the evaluated models, each table as CSV, Markdown and HTML,
     built from the report spec alone (kept as OUT/spec.json).
@@ -221,7 +227,7 @@ def report_command(spec_file, out):
 @click.option("--answers", multiple=True, required=True, callback=_named_files,
               help="MODEL=FILE: a model's Vicuna answers (repeat for each model to compare).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the shuffling.")
-@click.option("-o", "--out", type=OUT, required=True, help="Annotation sheet (CSV, no model names).")
+@out_option("Annotation sheet (CSV, no model names).")
 @click.option("--key", type=OUT, required=True, help="Which response is which model (CSV; keep from annotators).")
 def human_export(questions, answers, seed, out, key):
     """Export Vicuna answers of several models, shuffled and anonymized, for human ranking."""
@@ -237,7 +243,7 @@ def human_export(questions, answers, seed, out, key):
 @click.option("--key", type=FILE, required=True, help="The key written by `tuna human-export`.")
 @click.option("--top", type=click.IntRange(min=2), default=6, show_default=True,
               help="Score of rank i is TOP - i (the paper: 6 - i).")
-@click.option("-o", "--out", type=OUT, required=True, help="Scores per model (JSON).")
+@out_option("Scores per model (JSON).")
 def human_import(sheets, key, top, out):
     """Turn annotators' rankings into per-model scores (Table 2).
 
@@ -257,7 +263,7 @@ def human_import(sheets, key, top, out):
 @click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True,
               help="Examples to export (a seeded sample).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sample and the shuffling.")
-@click.option("-o", "--out", type=OUT, required=True, help="Annotation sheet (CSV, the judge's ranks hidden).")
+@out_option("Annotation sheet (CSV, the judge's ranks hidden).")
 @click.option("--key", type=OUT, required=True, help="The judge's rank of each response (CSV; keep from annotators).")
 def human_export_ranking(ranked, limit, seed, out, key):
     """Export judge-ranked examples, candidates shuffled and anonymized, for human ranking (Appendix G)."""
@@ -269,7 +275,7 @@ def human_export_ranking(ranked, limit, seed, out, key):
 @click.command("human-agreement")
 @click.option("--sheet", type=FILE, required=True, help="The ranking sheet with rank_* columns filled (1 = best).")
 @click.option("--key", type=FILE, required=True, help="The key written by `tuna human-export-ranking`.")
-@click.option("-o", "--out", type=OUT, required=True, help="Agreement (JSON): Spearman's rho per example and mean.")
+@out_option("Agreement (JSON): Spearman's rho per example and mean.")
 def human_agreement(sheet, key, out):
     """Spearman correlation between the judge's and the annotators' rankings (Appendix G)."""
     from tuna.evaluate import human_stages

@@ -6,16 +6,16 @@ from pathlib import Path
 
 import click
 
+from tuna.cli.options import DIR, out_option
 from tuna.config.settings import DEFAULT_QUANT
 from tuna.export import QUANTS
 
 
 @click.command("export")
-@click.argument("checkpoint", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("checkpoint", type=DIR)
 @click.option("--quant", type=click.Choice(QUANTS), default=DEFAULT_QUANT, show_default=True,
               help="GGUF type: f32/f16 are written directly; bf16 and q* are quantized by llama.cpp from f32.")
-@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="GGUF file to write (atomically).")
+@out_option("GGUF file to write (atomically).")
 @click.option("--threads", type=int, default=0, show_default=True, help="Quantization threads (0: all cores).")
 def export_command(checkpoint: Path, quant: str, out: Path, threads: int):
     """Convert CHECKPOINT (a transformers llama directory, safetensors) to a GGUF file for llama.cpp.

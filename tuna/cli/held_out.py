@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from tuna.cli.options import FILE, field_option, model_name_option
+from tuna.cli.options import DIR, FILE, field_option, model_name_option, out_option
 from tuna.config.settings import TEMPLATES, Train
 
 
 def scoring_options(function):
     """The options both commands share: which checkpoint, how it was prompted, which split."""
     options = [
-        click.option("--checkpoint", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
+        click.option("--checkpoint", type=DIR, required=True,
                      help="Model checkpoint directory (transformers format); for eval-agreement also a proxy "
                           "ranking model (prm-train), scored by its head."),
         click.option("--held-out", "held_out_file", type=FILE, default=None,
@@ -26,8 +24,7 @@ def scoring_options(function):
         click.option("--batch-size", type=click.IntRange(min=1), default=4, show_default=True,
                      help="Examples per packed forward."),
         model_name_option,
-        click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-                     help="Result JSON."),
+        out_option("Result JSON."),
     ]
     for option in reversed(options):
         function = option(function)

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import click
 
+from tuna.cli.options import out_dir_option
+
 
 @click.command("import-model")
 @click.argument("source")
-@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Checkpoint directory to write (transformers format, safetensors).")
+@out_dir_option("Checkpoint directory to write (transformers format, safetensors).")
 @click.option("--gguf-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also keep the source GGUF here, for llama.cpp (GGUF sources only).")
 def import_model(source: str, out: Path, gguf_out: Path | None):

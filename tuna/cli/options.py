@@ -21,6 +21,32 @@ from tuna.config.settings import Section, one_line
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)  # an existing file
 DIR = click.Path(exists=True, file_okay=False, path_type=Path)  # an existing directory
 OUT = click.Path(dir_okay=False, path_type=Path)  # a file to write
+OUT_DIR = click.Path(file_okay=False, path_type=Path)  # a directory to write
+
+
+def out_option(help: str):
+    """The `-o/--out FILE` every command writes its result to."""
+    return click.option("-o", "--out", type=OUT, required=True, help=help)
+
+
+def resume_options(command):
+    """--state-dir and --resume of a training command (tuna train, tuna prm-train)."""
+    command = click.option("--resume", is_flag=True, help="Continue from the state in --state-dir, if there is one.")(
+        command)
+    return click.option("--state-dir", type=OUT_DIR, default=None,
+                        help="Where resumable state goes [default: OUT.state]; deleted after a successful run.")(command)
+
+
+# Passed by the `deepspeed` launcher to each rank of a training command; the rank is read from LOCAL_RANK.
+local_rank_option = click.option("--local_rank", "local_rank", type=int, default=None, hidden=True,
+                                 help="Set by the deepspeed launcher (the rank also comes from LOCAL_RANK).")
+
+
+def out_dir_option(help: str):
+    """`-o/--out DIR`, for a command whose result is a directory (a checkpoint, a report)."""
+    return click.option("-o", "--out", type=OUT_DIR, required=True, help=help)
+
+
 model_name_option = click.option("--model-name", required=True, help="Name of the evaluated model in the result.")
 
 

@@ -7,16 +7,13 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
+from tuna.cli.options import FILE, out_dir_option, out_option
 from tuna.config.models import PreferenceFields
 from tuna.config.settings import PAIRS, PREFERENCE_FORMATS, TEMPLATES, one_line
 
 
-def _counts(report) -> str:
-    return ", ".join(f"{rule}: {count}" for rule, count in report.items() if count and rule not in ("rows", "rankings"))
-
-
 @click.command("export-preferences")
-@click.argument("ranked", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("ranked", type=FILE)
 @click.option("--format", "format_", type=click.Choice(PREFERENCE_FORMATS), required=True,
               help="pairwise: rows prompt, chosen, rejected; listwise: rows prompt, completions (best first), scores "
                    "(and ranks, the rank groups, when any ranking has ties).")
@@ -25,8 +22,7 @@ def _counts(report) -> str:
 @click.option("--template", type=click.Choice(TEMPLATES), default="chat", show_default=True,
               help="The prompt format of the model the responses answered: chat gives TRL's conversational rows "
                    "(lists of role/content messages), alpaca the Alpaca prompt text and plain responses.")
-@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Directory: a `datasets` data set (datasets.load_from_disk), data.jsonl and provenance.json.")
+@out_dir_option("Directory: a `datasets` data set (datasets.load_from_disk), data.jsonl and provenance.json.")
 def export_preferences(ranked: Path, format_: str, pairs: str, template: str, out: Path):
     """A RANKED data set (ranking jsonl) as preference data in TRL's conventions.
 
@@ -41,10 +37,7 @@ def export_preferences(ranked: Path, format_: str, pairs: str, template: str, ou
     if pairs != "all" and format_ != "pairwise":
         raise click.UsageError("--pairs applies to --format pairwise")
     disable_progress_bars()  # a log line per save, not a bar
-    report = export(ranked, out, format_, pairs, template)
-    left_out = _counts(report)
-    click.echo(f"{out}: {report['rows']} {format_} rows from {report['rankings']} rankings"
-               + (f" ({left_out})" if left_out else ""))
+    click.echo(export(ranked, out, format_, pairs, template))
 
 
 def _fields(ctx, param, values: tuple[str, ...]) -> PreferenceFields:
@@ -69,8 +62,7 @@ def _fields(ctx, param, values: tuple[str, ...]) -> PreferenceFields:
               help="Where a value sits in each row (repeatable): KEY is prompt, input, output, completions, scores, "
                    "ranks, chosen or rejected; PATH is dotted, `*` walks a list (completions=completions.*.response); "
                    "an empty PATH: none. Defaults: TRL's column names (config/README.md, models.M.data.fields).")
-@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Output jsonl of rankings (source preferences; equal scores share a rank group).")
+@out_option("Output jsonl of rankings (source preferences; equal scores share a rank group).")
 def import_preferences(location: str, format_: str, fields: PreferenceFields, out: Path):
     """Preference data at LOCATION (a JSON Lines or JSON file) as tuna rankings.
 
@@ -80,10 +72,7 @@ def import_preferences(location: str, format_: str, fields: PreferenceFields, ou
     """
     from tuna.preferences.read import import_preferences as run
 
-    report = run(location, format_, fields, out)
-    details = _counts(report)
-    click.echo(f"{out}: {report['rankings']} rankings from {report['rows']} rows"
-               + (f" ({details})" if details else ""))
+    click.echo(run(location, format_, fields, out))
 
 
 COMMANDS = [import_preferences, export_preferences]

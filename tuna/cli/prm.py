@@ -6,33 +6,33 @@ Runnable as a module so the `deepspeed` launcher can start one training rank per
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from tuna.cli.options import field_option, section_options
+from tuna.cli.options import (
+    DIR,
+    FILE,
+    field_option,
+    local_rank_option,
+    out_dir_option,
+    out_option,
+    resume_options,
+    section_options,
+)
 from tuna.config.settings import TEMPLATES, Prm
-
-FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
-CHECKPOINT = click.Path(exists=True, file_okay=False, path_type=Path)
 
 
 @click.command("prm-train")
 @click.option("--ranked", type=FILE, required=True, help="Judge rankings to learn (from `tuna ctx-rank`).")
-@click.option("--backbone", type=CHECKPOINT, required=True,
+@click.option("--backbone", type=DIR, required=True,
               help="Checkpoint the proxy ranker starts from (the paper: StableLM-3B, LLaMA-7B).")
 @click.option("--template", type=click.Choice(TEMPLATES), default="chat", show_default=True,
               help="Prompt format of the backbone (chat: the tokenizer's chat template).")
 @section_options(Prm, exclude=("backbone", "rank_batch_size"))
 @click.option("--held-out", type=FILE, default=None,
               help="Instruction jsonl of the held-out split: its ids are never trained on.")
-@click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where resumable state goes [default: OUT.state]; deleted after a successful run.")
-@click.option("--resume", is_flag=True, help="Continue from the state in --state-dir, if there is one.")
-@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Directory for the trained proxy ranking model (backbone, score head, tokenizer, metrics).")
-@click.option("--local_rank", "local_rank", type=int, default=None, hidden=True,
-              help="Set by the deepspeed launcher (the rank also comes from LOCAL_RANK).")
+@resume_options
+@out_dir_option("Directory for the trained proxy ranking model (backbone, score head, tokenizer, metrics).")
+@local_rank_option
 def prm_train(ranked, backbone, template, held_out, state_dir, resume, out, local_rank, **settings):
     """Train a proxy ranking model (score head on a causal LM's backbone) on a judge's rankings.
 
@@ -50,7 +50,7 @@ def prm_train(ranked, backbone, template, held_out, state_dir, resume, out, loca
 
 
 @click.command("prm-rank")
-@click.option("--prm", "prm_dir", type=CHECKPOINT, required=True, help="A proxy ranking model (from `tuna prm-train`).")
+@click.option("--prm", "prm_dir", type=DIR, required=True, help="A proxy ranking model (from `tuna prm-train`).")
 @click.option("--instructions", type=FILE, required=True, help="Instruction records (jsonl).")
 @click.option("--samples", type=FILE, multiple=True, required=True, help="Self-sample shards (repeat).")
 @click.option("--slice", "part", default="all", show_default=True,
@@ -58,8 +58,7 @@ def prm_train(ranked, backbone, template, held_out, state_dir, resume, out, loca
                    "(the paper: all 52K for Tuna_c (PRM-3B-52K), the last 39K for the -39K models).")
 @field_option(Prm, "rank_batch_size", flag="--batch-size")
 @field_option(Prm, "precision", help="Weights of the ranker while scoring (bf16 or fp16 on a GPU).")
-@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="The PRM's rankings (jsonl, instruction order).")
+@out_option("The PRM's rankings (jsonl, instruction order).")
 def prm_rank(prm_dir, instructions, samples, part, batch_size, precision, out):
     """Rank self samples with a proxy ranking model (the data of Tuna_c (PRM) and Appendix D).
 

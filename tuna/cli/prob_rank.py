@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tuna.cli.options import FILE, section_options, shard_option
+from tuna.cli.options import FILE, out_option, section_options, shard_option
 from tuna.cli.provider import provider_options
 from tuna.config.settings import Scoring, Teacher
 
@@ -16,8 +16,7 @@ from tuna.config.settings import Scoring, Teacher
 @shard_option
 @section_options(Teacher, exclude=("provider",), into="settings")
 @provider_options
-@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Output jsonl of generation records (one per instruction of the shard).")
+@out_option("Output jsonl of generation records (one per instruction of the shard).")
 def teacher(instructions: Path, shard, settings: Teacher, out: Path, provider):
     """Sample N teacher responses with token log-probs for one shard of INSTRUCTIONS.
 
@@ -37,8 +36,7 @@ def teacher(instructions: Path, shard, settings: Teacher, out: Path, provider):
 @click.argument("instructions", type=FILE)
 @click.argument("teacher_outputs", nargs=-1, required=True, type=FILE)
 @section_options(Scoring, into="scoring")
-@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Output jsonl of rankings (candidates best first, with the original response).")
+@out_option("Output jsonl of rankings (candidates best first, with the original response).")
 def score(instructions: Path, teacher_outputs: tuple[Path, ...], scoring: Scoring, out: Path):
     """Rank every instruction's teacher responses by Eq. 3 (gathering all TEACHER_OUTPUTS shards).
 

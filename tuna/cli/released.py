@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from click.core import ParameterSource
 
-from tuna.cli.options import FILE, OUT, field_option
+from tuna.cli.options import FILE, OUT, field_option, out_option
 from tuna.config.settings import Scoring
 
 
@@ -21,7 +21,7 @@ from tuna.config.settings import Scoring
                    "target; the GPT-4 file has none.")
 @click.option("--judgements", type=OUT, default=None,
               help="judge (required): where GPT-4's raw answers and ranks go, as judgement records (jsonl).")
-@click.option("-o", "--out", type=OUT, required=True, help="Output jsonl of rankings (candidates best first).")
+@out_option("Output jsonl of rankings (candidates best first).")
 def import_released(kind: str, released: Path, beta: float, instructions: Path | None, judgements: Path | None,
                     out: Path):
     """Import the authors' RELEASED ranking file (JSON array or JSON Lines) as tuna rankings.

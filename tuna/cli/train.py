@@ -10,30 +10,26 @@ from pathlib import Path
 
 import click
 
-from tuna.cli.options import section_options
+from tuna.cli.options import DIR, FILE, local_rank_option, out_dir_option, resume_options, section_options
 from tuna.config.settings import TEMPLATES, Train
 
 
 @click.command("train")
-@click.option("--init", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
+@click.option("--init", type=DIR, required=True,
               help="Checkpoint directory to start from (transformers format).")
-@click.option("--data", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+@click.option("--data", type=FILE, required=True,
               help="Ranking jsonl (candidates best first + original), or instruction jsonl for --objective mle.")
-@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Checkpoint directory to write (safetensors + tokenizer + provenance.json).")
+@out_dir_option("Checkpoint directory to write (safetensors + tokenizer + provenance.json).")
 @click.option("--template", type=click.Choice(TEMPLATES), default="chat", show_default=True,
               help="Prompt format the model was tuned with (chat: the tokenizer's chat template).")
 @section_options(Train)
-@click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where resumable state goes [default: OUT.state]; deleted after a successful run.")
-@click.option("--resume", is_flag=True, help="Continue from the state in --state-dir, if there is one.")
-@click.option("--held-out", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+@resume_options
+@click.option("--held-out", type=FILE, default=None,
               help="Instruction jsonl of the held-out split (prepare-data --held-out-out): its ids are never "
                    "trained on (counted in the log and provenance).")
 @click.option("--wandb-project", default=None,
               help="Also log the step metrics to this Weights & Biases project (needs `pip install wandb`).")
-@click.option("--local_rank", "local_rank", type=int, default=None, hidden=True,
-              help="Set by the deepspeed launcher (the rank also comes from LOCAL_RANK).")
+@local_rank_option
 def train(init: Path, data: Path, out: Path, template: str, state_dir: Path | None, resume: bool,
           held_out: Path | None, wandb_project: str | None, local_rank: int | None, **settings):
     """Fine-tune INIT on ranked responses (Tuna, Eq. 4-6) or instruction data (--objective mle).

@@ -1,10 +1,13 @@
-"""Config values as `tuna` command-line options, as the rules pass them (so each value appears
-once, named, in a rule's params: what Snakemake compares to decide what re-runs)."""
+"""Config values as `tuna` command lines, as the rules pass them (so each value appears once,
+named, in a rule's params: what Snakemake compares to decide what re-runs)."""
 
 from __future__ import annotations
 
 import json
 import shlex
+import zlib
+
+from tuna.config import settings as s
 
 
 def cli_options(values: dict) -> str:
@@ -30,3 +33,24 @@ def cli_options(values: dict) -> str:
 def repeat_option(flag: str, values) -> str:
     """("--model", ["a", "b"]) -> "--model a --model b" (shell-quoted)."""
     return shlex.join(arg for value in values for arg in (flag, str(value)))
+
+
+def launcher(settings: s.Optimization, command: str, module: str, job: str) -> str:
+    """`tuna COMMAND` with plain torch (on the CPU, or one GPU with `deepspeed: null`), else one
+    DeepSpeed rank per GPU (`deepspeed --module MODULE`).
+
+    Each job gets its own rendezvous port (stable, derived from `job`, its name), so two
+    training jobs on one node do not both claim DeepSpeed's default 29500.
+    """
+    if not (settings.num_gpus and settings.deepspeed):
+        return f"tuna {command}"
+    port = 29500 + zlib.crc32(job.encode()) % 1000
+    return f"deepspeed --num_gpus {settings.num_gpus} --master_port {port} --module {module}"
+
+
+def training_options(settings: s.Optimization, exclude: set[str] = frozenset()) -> str:
+    """Training settings as command options (deepspeed only where it runs: num_gpus > 0)."""
+    options = settings.model_dump(exclude={"num_gpus", *exclude})
+    if not settings.num_gpus:
+        options.pop("deepspeed")
+    return cli_options(options)

@@ -1,4 +1,4 @@
-"""The resolved plan of a config as one JSON document (`tuna check-config CONFIG --json`).
+"""`tuna check-config`: a config checked, and its resolved plan as one JSON document (`--json`).
 
 What a reader needs to audit an experiment without reading code: every model's kind and
 where it comes from, each data part as the workflow builds it (set, sampled model, slice,
@@ -9,9 +9,23 @@ the Plan, so it is what the rules run.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+from tuna.config.loading import load_file
 from tuna.config.models import DataPart, ExternalModel, ImportedModel, TrainedModel
 from tuna.config.plan import Plan, ResolvedProvider
 from tuna.config.settings import ProviderSpec
+
+
+def check(config_file: Path, as_json: bool = False) -> str:
+    """The config at `config_file` loaded and checked (a TunaError says what is wrong, and where):
+    its resolved plan as JSON, or one line naming its models and aliases."""
+    plan = load_file(config_file)
+    if as_json:
+        return json.dumps(resolved(plan), indent=2)
+    aliases = f"; aliases: {', '.join(f'{a} = {t}' for a, t in plan.aliases.items())}" if plan.aliases else ""
+    return f"{config_file}: ok ({len(plan.models)} models: {', '.join(plan.models)}{aliases})"
 
 
 def resolved(plan: Plan) -> dict:

@@ -7,7 +7,6 @@ check-config` and the report read it, so nothing re-derives a path or re-states 
 from __future__ import annotations
 
 import shlex
-import zlib
 from functools import cached_property
 from importlib import resources
 
@@ -16,10 +15,10 @@ from pydantic import ValidationError
 
 from tuna.config import checks
 from tuna.config import settings as s
-from tuna.config.arguments import cli_options, repeat_option
+from tuna.config.arguments import cli_options, launcher, repeat_option, training_options
 from tuna.config.layout import Layout, beta_suffix, set_token, superni_set
 from tuna.config.models import FORMAT_FIELDS, DataPart, ExternalModel, ImportedModel, ModelSpec, TrainedModel
-from tuna.config.providers import ResolvedProvider
+from tuna.config.providers import API_OPTIONS, ResolvedProvider, api_limits, resolve
 from tuna.config.report_spec import ReportSpec, report_spec
 from tuna.errors import TunaError
 
@@ -28,27 +27,6 @@ from tuna.errors import TunaError
 PREFERENCE_EXPORTS = {"pairwise": {"format": "pairwise", "pairs": "all"},
                       "best_vs_rest": {"format": "pairwise", "pairs": "best-vs-rest"},
                       "listwise": {"format": "listwise"}}
-
-
-def launcher(settings: s.Optimization, command: str, module: str, job: str) -> str:
-    """`tuna COMMAND` with plain torch (on the CPU, or one GPU with `deepspeed: null`), else one
-    DeepSpeed rank per GPU (`deepspeed --module MODULE`).
-
-    Each job gets its own rendezvous port (stable, derived from `job`, its name), so two
-    training jobs on one node do not both claim DeepSpeed's default 29500.
-    """
-    if not (settings.num_gpus and settings.deepspeed):
-        return f"tuna {command}"
-    port = 29500 + zlib.crc32(job.encode()) % 1000
-    return f"deepspeed --num_gpus {settings.num_gpus} --master_port {port} --module {module}"
-
-
-def training_options(settings: s.Optimization, exclude: set[str] = frozenset()) -> str:
-    """Training settings as command options (deepspeed only where it runs: num_gpus > 0)."""
-    options = settings.model_dump(exclude={"num_gpus", *exclude})
-    if not settings.num_gpus:
-        options.pop("deepspeed")
-    return cli_options(options)
 
 
 def train_settings(top: dict, model: str, spec: TrainedModel, source: str) -> s.Train:
@@ -242,24 +220,7 @@ class Plan:
     # -- providers -------------------------------------------------------------------
     def resolve(self, spec: s.ProviderSpec, model: str | None = None) -> ResolvedProvider:
         """A provider spec, with `model` filled in for self-sampling and evaluation."""
-        if spec.model is None and model is not None:
-            spec = spec.model_copy(update={"model": model})
-        name = spec.model
-        location = None
-        if spec.kind != "openai":
-            if name in self.models:
-                location = (self.layout.checkpoint(name) if spec.kind in ("hf", "vllm")
-                            else self.layout.gguf(name, spec.quant))
-            else:
-                location = name
-        if name in self.models:
-            template = self.template(name)
-        elif spec.kind == "openai" and spec.api == "completions":
-            template = "alpaca"
-        else:
-            template = "chat"
-        price = self.config.prices.get(name) if spec.kind == "openai" else None
-        return ResolvedProvider(spec, location, template, price)
+        return resolve(spec, model, self)
 
     def teacher(self) -> ResolvedProvider:
         return self.resolve(self.config.teacher.provider)
@@ -280,26 +241,11 @@ class Plan:
         return self.resolve(self.config.evaluation.vicuna.judge or self.config.judge.provider)
 
     def api_limits(self) -> dict[str, int]:
-        """Per-job limits of OpenAI-compatible providers, as integer rule resources (0: unlimited).
-
-        Resources rather than params: how hard an endpoint is pushed changes no output,
-        so changing it must not re-run finished jobs. Per-minute limits are split over the
-        shards, which may all run at once.
-        """
-        api, shards = self.config.api, self.config.data.shards
-
-        def per_job(limit):
-            return max(1, int(limit / shards)) if limit else 0
-
-        return {"api_concurrency": api.concurrency, "api_rpm": per_job(api.requests_per_minute),
-                "api_tpm": per_job(api.tokens_per_minute), "api_timeout": max(1, round(api.timeout)),
-                "api_max_retries": api.max_retries}
+        return api_limits(self.config)
 
     @staticmethod
     def api_options() -> str:
-        """The `tuna` options filled from the api_* resources of a job."""
-        return ("--concurrency {resources.api_concurrency} --rpm {resources.api_rpm} --tpm {resources.api_tpm} "
-                "--timeout {resources.api_timeout} --max-retries {resources.api_max_retries}")
+        return API_OPTIONS
 
     # -- stages ----------------------------------------------------------------------
     @property

@@ -19,7 +19,7 @@ def load_scorer(checkpoint: Path) -> tuple[ResponseScorer, object]:
     """The checkpoint as a packed-row scorer in eval mode (fp32), and its tokenizer."""
     from transformers import AutoTokenizer
 
-    from tuna.train.backends import load_model
+    from tuna.train.checkpoint import load_model
 
     try:
         tokenizer = AutoTokenizer.from_pretrained(checkpoint)

@@ -23,6 +23,7 @@ from collections import Counter
 from pathlib import Path
 
 from tuna import provenance
+from tuna.preferences import summary
 from tuna.prompts import alpaca_prompt, user_message
 from tuna.records import Ranking, answered, atomic_dir, read_json, read_jsonl
 
@@ -86,8 +87,9 @@ def features(format: str, conversational: bool, ranks: bool):
     return Features(columns)
 
 
-def export_preferences(ranked: Path, out: Path, format: str, pairs: str = "all", template: str = "chat") -> Counter:
-    """Write the export of the ranking file `ranked` to the directory `out` (atomically); return its counts."""
+def export_preferences(ranked: Path, out: Path, format: str, pairs: str = "all", template: str = "chat") -> str:
+    """`tuna export-preferences`: the export of the ranking file `ranked` written to the directory `out`
+    (atomically); a line of what it holds and left out."""
     from datasets import Dataset
 
     conversational = template == "chat"
@@ -101,4 +103,4 @@ def export_preferences(ranked: Path, out: Path, format: str, pairs: str = "all",
             handle.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
         provenance.stamp([tmp], inputs=[ranked], params={"format": format, "pairs": pairs, "template": template},
                          extra={"counts": dict(report), "ranking": read_json(stamp) if stamp.exists() else None})
-    return report
+    return summary(report, f"{out}: {report['rows']} {format} rows from {report['rankings']} rankings")

@@ -26,6 +26,7 @@ from pathlib import Path
 from tuna.config.models import HUB_PREFIX, PreferenceFields
 from tuna.datasets import stable_ids
 from tuna.errors import TunaError
+from tuna.preferences import summary
 from tuna.preferences.fields import lookup, lookup_list, number, prompt_text, response_text
 from tuna.records import RankedCandidate, Ranking, json_objects
 from tuna.sources import resolve
@@ -55,9 +56,9 @@ def read_preferences(location: str, format: str, fields: PreferenceFields) -> tu
     return rankings, report
 
 
-def import_preferences(location: str, format: str, fields: PreferenceFields, out: Path) -> Counter:
+def import_preferences(location: str, format: str, fields: PreferenceFields, out: Path) -> str:
     """`tuna import-preferences`: the rankings of the preference data at `location` written to OUT,
-    stamped; the counts of what was read and left out."""
+    stamped; a line of what was read and left out."""
     from tuna import provenance
     from tuna.records import write_jsonl
 
@@ -66,7 +67,7 @@ def import_preferences(location: str, format: str, fields: PreferenceFields, out
     provenance.stamp([out], inputs=[locate(location)],
                      params={"format": format, "fields": fields.model_dump(), "location": location},
                      extra={"counts": dict(report)})
-    return report
+    return summary(report, f"{out}: {report['rankings']} rankings from {report['rows']} rows")
 
 
 def _task(row: object, fields: PreferenceFields, where: str) -> tuple[str, str, str]:

@@ -97,7 +97,7 @@ class PRM:
     def load(cls, directory: Path, precision: str = "fp32") -> PRM:
         from transformers import AutoTokenizer
 
-        from tuna.train.backends import DTYPES, load_model
+        from tuna.train.checkpoint import DTYPES, load_model
 
         settings = json.loads((directory / PRM_CONFIG).read_text())
         dtype = DTYPES[precision]

@@ -23,9 +23,9 @@ import torch
 from torch import nn
 
 from tuna.errors import TunaError
+from tuna.train.checkpoint import DTYPES, load_model
 
 DEEPSPEED_CONFIGS = Path(__file__).resolve().parent / "deepspeed"
-DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 def accumulation_steps(batch_size: int, micro_batch_size: int, world: int) -> int:
@@ -64,17 +64,6 @@ def optimizer_and_schedule(parameters, settings, total_steps: int):
     optimizer = torch.optim.AdamW(parameters, lr=settings.lr, betas=(0.9, 0.999), weight_decay=settings.weight_decay)
     schedule = {"cosine": get_cosine_schedule_with_warmup, "linear": get_linear_schedule_with_warmup}
     return optimizer, schedule[settings.lr_schedule](optimizer, settings.warmup_steps, total_steps)
-
-
-def load_model(init: Path, dtype: torch.dtype, causal_lm: bool = True, **options) -> nn.Module:
-    """A checkpoint as a causal LM (or, `causal_lm` False, its backbone without the LM head, as a PRM uses)."""
-    from transformers import AutoModel, AutoModelForCausalLM
-
-    loader = AutoModelForCausalLM if causal_lm else AutoModel
-    try:
-        return loader.from_pretrained(init, dtype=dtype, attn_implementation="sdpa", **options)
-    except (OSError, ValueError) as exc:
-        raise TunaError(f"{init}: cannot load a {'causal LM ' if causal_lm else ''}checkpoint ({exc})") from exc
 
 
 def trainable(module: nn.Module) -> list[nn.Parameter]:

@@ -23,6 +23,7 @@ from torch import nn
 
 from tuna.config.settings import Lora
 from tuna.errors import TunaError
+from tuna.train.checkpoint import load_model
 
 ADAPTER_DIR = "adapter"  # inside a checkpoint: the trained adapter (peft's adapter_config.json + weights)
 
@@ -68,8 +69,6 @@ def save_merged(peft_model, weights: dict[str, torch.Tensor], init: Path, dtype:
     """The adapter into directory/adapter/, and the init checkpoint, loaded again in `dtype` (unquantized),
     with the adapter merged into its weights, into `directory` (save_pretrained, safetensors)."""
     from peft import PeftModel
-
-    from tuna.train.backends import load_model
 
     save_adapter(peft_model, weights, directory / ADAPTER_DIR)
     base = load_model(init, dtype, causal_lm)
