@@ -171,3 +171,21 @@ def test_each_objective_raises_the_held_out_pair_accuracy(data, objective):
     assert validation["after"]["pair_accuracy"] > validation["before"]["pair_accuracy"] + 0.3, validation
     stamp = json.loads((out / "provenance.json").read_text())
     assert stamp["params"]["objective"] == objective and all(step["pair_accuracy"] is not None for step in stamp["log"])
+
+
+def test_dpo_without_its_reference_or_with_another_is_a_one_line_error(data):
+    init, ranked, held_out, tmp = data
+
+    def train(*extra):
+        return CliRunner().invoke(main, ["train", "--init", init, "--data", ranked, "-o", tmp / "bad", "--objective",
+                                         "dpo", "--batch-size", 4, *map(str, extra)])
+
+    result = train()
+    assert result.exit_code == 1 and "objective dpo trains against a frozen reference: give --reference" in result.output
+    short = tmp / "short.jsonl"  # responses cut at another max_length: other tokens
+    invoke("reference", "--init", init, "--data", ranked, "--held-out", held_out, "--max-length", 24, "-o", short)
+    result = train("--held-out", held_out, "--reference", short)
+    assert result.exit_code == 1 and f"{short}: example x0: candidate 1 was scored with other tokens" in result.output
+    result = train("--max-length", 24, "--reference", short)  # made without the held-out examples
+    assert result.exit_code == 1 and f"{short}: no reference log-probs of example x8" in result.output
+    assert not (tmp / "bad").exists()
