@@ -283,6 +283,8 @@ class Train(Optimization):
         return value
 
 
+# The objectives that learn against a frozen reference's log-probs of the candidates (`tuna reference` makes them).
+REFERENCE_OBJECTIVES = ("dpo",)
 # The `train:` keys that decide which training examples DPO's frozen reference scores and how (tuna.train.reference):
 # changing one re-makes the reference, changing another (lr, dpo_beta, ...) does not.
 REFERENCE_KEYS = ("mle_weight", "mle_target", "max_length", "max_examples", "micro_batch_size", "precision")

@@ -29,7 +29,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from tuna.config.settings import Train
+from tuna.config.settings import REFERENCE_OBJECTIVES, Train
 from tuna.train.objectives.dpo import dpo_loss
 from tuna.train.objectives.listmle import listmle_loss
 from tuna.train.objectives.rank import ranking_loss
@@ -90,7 +90,7 @@ class TunaLoss(nn.Module):
     @property
     def uses_reference(self) -> bool:
         """Whether the loss needs the frozen reference's log-probs of the candidates (DPO)."""
-        return self.objective == "dpo"
+        return self.objective in REFERENCE_OBJECTIVES
 
     def forward(self, logps: Tensor, lengths: Tensor, ranks, original_logps: Tensor | None = None,
                 original_lengths: Tensor | None = None, reference_logps: Tensor | None = None) -> LossParts:
