@@ -11,14 +11,12 @@ from pathlib import Path
 
 import click
 
-from tuna.cli.options import section_options
+from tuna.cli.options import DIR, FILE, OUT, section_options
 from tuna.config.settings import REFERENCE_KEYS, TEMPLATES, Train
-
-FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 @click.command("train")
-@click.option("--init", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
+@click.option("--init", type=DIR, required=True,
               help="Checkpoint directory to start from (transformers format).")
 @click.option("--data", type=FILE, required=True,
               help="Ranking jsonl (candidates best first + original), or instruction jsonl for --objective mle.")
@@ -60,16 +58,16 @@ def train(init: Path, data: Path, out: Path, template: str, state_dir: Path | No
 
 
 @click.command("reference")
-@click.option("--init", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
+@click.option("--init", type=DIR, required=True,
               help="The checkpoint DPO trains from, frozen as its reference (transformers format).")
 @click.option("--data", type=FILE, required=True, help="The ranking jsonl the model trains on.")
-@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+@click.option("-o", "--out", type=OUT, required=True,
               help="Reference log-probs jsonl to write (read by `tuna train --reference`).")
 @click.option("--template", type=click.Choice(TEMPLATES), default="chat", show_default=True,
               help="Prompt format the model was tuned with.")
 @click.option("--held-out", type=FILE, default=None,
               help="Instruction jsonl of the held-out split: its ids are not trained on, so not scored.")
-@section_options(Train, exclude=tuple(key for key in Train.model_fields if key not in REFERENCE_KEYS))
+@section_options(Train, only=REFERENCE_KEYS)
 def reference(init: Path, data: Path, out: Path, template: str, held_out: Path | None, **settings):
     """DPO's frozen reference: INIT's summed log-prob of every candidate `tuna train` will
     train on (the same examples, tokenized alike: give the training's options), computed
