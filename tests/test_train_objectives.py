@@ -19,7 +19,7 @@ from tuna.train.forward import pack
 from tuna.train.loss import TunaLoss
 from tuna.train.objectives.dpo import dpo_loss
 from tuna.train.objectives.listmle import listmle_loss
-from tuna.train.objectives.rrhf import rrhf_loss
+from tuna.train.objectives.rrhf import best_response_loss, rrhf_loss
 from tuna.train.objectives.simpo import simpo_loss
 from tuna.train.ranks import Ranks
 
@@ -27,16 +27,29 @@ LN2, LN3 = math.log(2), math.log(3)
 
 
 def test_rrhf_by_hand():
-    # Example 0, ranks 0 1 2: pairs (0,1) max(0, -0.5 + 1.0) = 0.5, (0,2) 0, (1,2) 0; best: -v0 = 1.0 -> 1.5.
-    # Example 1, ranks 0 0 1: pairs (0,2) 0.5 and (1,2) 2.5 (none between the tied 0 and 1);
-    # best group {0, 1}: mean of 1.0 and 3.0 = 2.0 -> 5.0. Mean over the examples: 3.25.
+    # Example 0, ranks 0 1 2: pairs (0,1) max(0, -0.5 + 1.0) = 0.5, (0,2) 0, (1,2) 0; best: -v0 = 1.0.
+    # Example 1, ranks 0 0 1: pairs (0,2) 0.5 and (1,2) 2.5 (none between the tied 0 and 1, although
+    # v1 > v0 would cost 1.0); best group {0, 1}: mean of 1.0 and 3.0 = 2.0. Means over the examples:
+    # ranking (0.5 + 3.0) / 2 = 1.75, best (1.0 + 2.0) / 2 = 1.5.
     v = torch.tensor([-1.0, -0.5, -2.0, -1.0, -3.0, -0.5], requires_grad=True)
-    loss = rrhf_loss(v, Ranks.of([[0, 1, 2], [0, 0, 1]]))
-    assert loss.item() == pytest.approx(3.25)
-    loss.backward()
+    ranks = Ranks.of([[0, 1, 2], [0, 0, 1]])
+    assert rrhf_loss(v, ranks).item() == pytest.approx(1.75)
+    assert best_response_loss(v, ranks).item() == pytest.approx(1.5)
+    (rrhf_loss(v, ranks) + best_response_loss(v, ranks)).backward()
     # dL/dv, halved by the mean over 2 examples: example 0: v0 -1 (hinge) -1 (best), v1 +1; example 1:
     # v0 -1 (hinge) -0.5 (best), v1 -1 -0.5, v2 +2
     assert v.grad.tolist() == pytest.approx([-1.0, 0.5, 0.0, -0.75, -0.75, 1.0])
+
+
+def test_rrhf_cross_entropy_is_on_the_best_response_so_it_needs_no_original():
+    logps, lengths, ranks = torch.tensor([-2.0, -3.0, -8.0]), torch.tensor([1, 2, 4]), Ranks.of([[0, 1, 2]])
+    parts = TunaLoss("rrhf", mle_weight=0.5)(logps, lengths, ranks)  # no original given
+    assert parts.rank.item() == pytest.approx(0.5) and parts.mle.item() == pytest.approx(2.0)  # -v of the best
+    assert parts.loss.item() == pytest.approx(0.5 + 0.5 * 2.0)
+    assert not TunaLoss("rrhf").uses_original and TunaLoss("simpo").uses_original
+    assert not TunaLoss("simpo", mle_weight=0).uses_original and TunaLoss("mle", mle_weight=0).uses_original
+    with pytest.raises(ValueError, match="mle_target\n.*objective rrhf's cross-entropy is on the best-ranked"):
+        Train(objective="rrhf", mle_target="all")
 
 
 def test_listmle_by_hand():
@@ -78,6 +91,10 @@ def test_dpo_by_hand():
     # -log sigma(z) = log(1 + e^-z): 0.598139, 0.744397, 0.854355; mean 0.732297
     loss = dpo_loss(logps, reference, Ranks.of([[0, 1, 2]]), beta=0.1)
     assert loss.item() == pytest.approx(0.732297, abs=1e-6)
+    # Ties: no pair inside a group. Ranks 0 1 1: pairs (0,1) z = 0.2 and (0,2) z = -0.1 only; the tied
+    # (1,2), z = -0.3, would cost 0.854355 -> mean (0.598139 + 0.744397) / 2.
+    tied = dpo_loss(logps.detach(), reference, Ranks.of([[0, 1, 1]]), beta=0.1)
+    assert tied.item() == pytest.approx((0.598139 + 0.744397) / 2, abs=1e-6)
     # At the reference every pair costs log 2, whatever the log-probs.
     assert dpo_loss(reference, reference, Ranks.of([[0, 1, 1]]), 0.1).item() == pytest.approx(LN2)
     loss.backward()
@@ -102,21 +119,23 @@ def test_simpo_by_hand():
 
 def test_every_objective_adds_the_mle_term_and_dpo_needs_its_reference():
     logps, lengths = torch.tensor([-2.0, -3.0, -8.0]), torch.tensor([1, 2, 4])  # v = -2, -1.5, -2
-    ranks, original, original_lengths = Ranks.of([[0, 1, 2]]), torch.tensor([-6.0]), torch.tensor([3])  # -v = 2
-    expected = {
-        "rank": 0.6 + 0.2,  # (0,1) 0.5 + 0.1, (0,2) 0 + 0.2, (1,2) -0.5 + 0.1 < 0
-        "rrhf": 0.5 + 2.0,  # (0,1) 0.5; -v of the best
-        "simpo": (2.126928 + 1.313262 + LN2) / 3,  # z = 2 dv - 1: -2, -1, 0
-        "listmle": 1.294377 + 0.474077,  # logsumexp(-2, -1.5, -2) + 2, logsumexp(-1.5, -2) + 1.5
+    ranks, original, original_lengths = Ranks.of([[0, 1, 2]]), torch.tensor([-9.0]), torch.tensor([3])  # -v = 3
+    expected = {  # objective's value, its MLE term: Eq. 6's of the original, RRHF's of the best response
+        "rank": (0.6 + 0.2, 3.0),  # (0,1) 0.5 + 0.1, (0,2) 0 + 0.2, (1,2) -0.5 + 0.1 < 0
+        "rrhf": (0.5, 2.0),  # (0,1) 0.5; -v of the best
+        "simpo": ((2.126928 + 1.313262 + LN2) / 3, 3.0),  # z = 2 dv - 1: -2, -1, 0
+        "listmle": (1.294377 + 0.474077, 3.0),  # logsumexp(-2, -1.5, -2) + 2, logsumexp(-1.5, -2) + 1.5
     }
-    for objective, value in expected.items():
+    for objective, (value, mle) in expected.items():
         parts = TunaLoss(objective, mle_weight=0.5)(logps, lengths, ranks, original, original_lengths)
         assert parts.rank.item() == pytest.approx(value, abs=1e-6), objective
-        assert parts.mle.item() == pytest.approx(2.0) and parts.loss.item() == pytest.approx(value + 1.0)
+        assert parts.mle.item() == pytest.approx(mle) and parts.loss.item() == pytest.approx(value + 0.5 * mle)
     with pytest.raises(ValueError, match="objective dpo needs the reference log-probs"):
         TunaLoss("dpo")(logps, lengths, ranks, original, original_lengths)
     parts = TunaLoss("dpo", mle_weight=0.0)(logps, lengths, ranks, reference_logps=logps)
     assert parts.loss.item() == pytest.approx(LN2)
+    parts = TunaLoss("dpo", mle_weight=0.5)(logps, lengths, ranks, original, original_lengths, logps)
+    assert parts.mle.item() == pytest.approx(3.0) and parts.loss.item() == pytest.approx(LN2 + 1.5)
 
 
 def test_a_key_of_another_objective_is_an_error():

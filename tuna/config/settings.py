@@ -246,11 +246,11 @@ class Train(Optimization):
     """Training hyper-parameters (Eq. 4-6; Table 7): `train:` for every trained model, `models.M.train` per model."""
 
     objective: Objective = "rank"
-    """What the ranked candidates are trained with (`tuna/train/objectives/`), each plus λ x the MLE term of Eq. 6 (`mle_weight`): `rank`, Tuna's ranking loss (Eq. 4-6); `rrhf`, RRHF (Yuan et al., 2023): hinge on every ranked pair of length-normalised log-probs, no margin, plus cross-entropy on the best-ranked candidates; `listmle`, the Plackett-Luce likelihood of the whole ranking (ListMLE, Xia et al., 2008), ties per Breslow; `dpo`, DPO (Rafailov et al., 2023) on every ranked pair against the frozen init checkpoint's log-probs (the workflow computes them once: `results/reference/{model}.jsonl`); `simpo`, SimPO (Meng et al., 2024) on every ranked pair, no reference. `mle`: plain instruction tuning (Eq. 2). The ranking objectives train on every example with at least 2 ranked candidates, whatever their number (counted per number in the log and the checkpoint's `provenance.json`); candidates tied in one rank group form no pair."""
+    """What the ranked candidates are trained with (`tuna/train/objectives/`), each plus λ x the MLE term of Eq. 6 (`mle_weight`): `rank`, Tuna's ranking loss (Eq. 4-6); `rrhf`, RRHF (Yuan et al., 2023): hinge on every ranked pair of length-normalised log-probs, no margin, plus λ x the cross-entropy of the best-ranked response (in place of the original's, so no original is needed); `listmle`, the Plackett-Luce likelihood of the whole ranking (ListMLE, Xia et al., 2008), ties per Breslow; `dpo`, DPO (Rafailov et al., 2023) on every ranked pair against the frozen init checkpoint's log-probs (the workflow computes them once: `results/reference/{model}.jsonl`); `simpo`, SimPO (Meng et al., 2024) on every ranked pair, no reference. `mle`: plain instruction tuning (Eq. 2). The ranking objectives train on every example with at least 2 ranked candidates, whatever their number (counted per number in the log and the checkpoint's `provenance.json`); candidates tied in one rank group form no pair."""
     margin: float = Field(0.1, ge=0)
     """*m* of Eq. 4, per rank of distance (objective `rank`)."""
     mle_weight: float = Field(1.0, ge=0)
-    """λ of Eq. 6: the weight of the MLE term added to any objective."""
+    """λ of Eq. 6: the weight of the MLE term of the original response added to any objective (`rrhf`: of its cross-entropy of the best-ranked response, 1 in RRHF)."""
     rank_reduction: RankReduction = "sum"
     """Objective `rank`: `sum` over each example's ranked pairs as in Eq. 4 (averaged over examples), or `gap_mean`, the released code: for each rank gap the mean hinge over all pairs of that gap in the micro-batch, summed over gaps."""
     dpo_beta: float = Field(0.1, gt=0)
@@ -271,6 +271,20 @@ class Train(Optimization):
     """Train on the first K usable examples of the training data (file order, after the bad-data rules, before shuffling); `null`: all. Those left out are counted in the log and in the checkpoint's `provenance.json`. To train on a slice of a data set, prefer a `data:` slice (`first`, `last`, `range`)."""
     validate_held_out: bool = True
     """With a held-out split: score the held-out examples of the training data (never trained on) before the first step and after the last: agreement with the data's ranking and NLL of the references, and the paired change, in the checkpoint's `validation.json` and TensorBoard (`validation/*`)."""
+
+    @property
+    def uses_original(self) -> bool:
+        """Whether the loss reads the original response: objective mle, or Eq. 6's MLE term of any ranking
+        objective but rrhf (whose cross-entropy is on the best-ranked response)."""
+        return self.objective == "mle" or (self.mle_weight > 0 and self.objective != "rrhf")
+
+    @field_validator("mle_target")
+    @classmethod
+    def _rrhf_has_its_own_target(cls, value, info: ValidationInfo):
+        if value != "original" and info.data.get("objective") == "rrhf":
+            raise ValueError("objective rrhf's cross-entropy is on the best-ranked response; mle_target is the "
+                             "other objectives' MLE term of the original response")
+        return value
 
     @field_validator(*OBJECTIVE_KEYS)
     @classmethod

@@ -33,7 +33,7 @@ from tuna.config.settings import REFERENCE_OBJECTIVES, Train
 from tuna.train.objectives.dpo import dpo_loss
 from tuna.train.objectives.listmle import listmle_loss
 from tuna.train.objectives.rank import ranking_loss
-from tuna.train.objectives.rrhf import rrhf_loss
+from tuna.train.objectives.rrhf import best_response_loss, rrhf_loss
 from tuna.train.objectives.simpo import simpo_loss
 
 # The `train:` keys the loss reads (the others are the optimisation's).
@@ -80,8 +80,8 @@ class TunaLoss(nn.Module):
 
     @property
     def uses_original(self) -> bool:
-        """Whether the original response enters the loss (so must be scored)."""
-        return self.objective == "mle" or self.mle_weight > 0
+        """Whether the original response enters the loss (so must be scored): Train.uses_original."""
+        return self.settings.uses_original
 
     @property
     def uses_candidates(self) -> bool:
@@ -100,7 +100,9 @@ class TunaLoss(nn.Module):
         under the frozen reference (None when unused)."""
         zero = logps.new_zeros(())
         mle = zero
-        if self.uses_original and self.mle_target == "original":
+        if self.objective == "rrhf":  # RRHF's cross-entropy is on the best-ranked response
+            mle = best_response_loss(logps / lengths, ranks)
+        elif self.uses_original and self.mle_target == "original":
             mle = mle_loss(original_logps, original_lengths)
         elif self.uses_original:
             mle = mle_loss(torch.cat([logps, original_logps]), torch.cat([lengths, original_lengths]), "all")
