@@ -22,7 +22,9 @@ from tuna.errors import TunaError
 
 HELD_OUT = "held_out"  # the NLL key of the held-out split, beside the NLL data sets'
 # The report's own tables (`evaluation.tables` may not take their names).
-OWN_TABLES = ("table1", "lengths", "cost", "sources", "table5", "prm_agreement", "table11", "table2", "appendix_g")
+OWN_TABLES = ("table1", "lengths", "cost", "sources", "table5", "prm_agreement", "table11", "table2", "appendix_g",
+              "objectives")
+IMPORTED = "imported"  # the objective column of a model not trained
 
 
 class HumanLabelling(Section):
@@ -72,6 +74,8 @@ class ReportSpec(Section):
     """Trained model -> its checkpoint, whose metrics.jsonl is drawn in training_curves.png."""
     tables: dict[str, list[str]] = {}
     """More tables in Table 1's layout: name -> its models (`evaluation.tables`)."""
+    objectives: dict[str, str] = {}
+    """Model -> its training objective (`train.objective`; `imported` for a model not trained): the `objectives` table, Table 1's rows of these models with a column naming each one's objective. The plan fills it when an evaluated model trains with an objective other than `rank` (config/objectives.yaml); empty: no such table."""
     lambda_sweeps: dict[str, dict[str, float]] = {}
     """Label -> {model: lambda}: models differing only in `train.mle_weight` (lambda_sweep.png)."""
     data_sweeps: dict[str, dict[str, Path]] = {}
@@ -97,6 +101,7 @@ class ReportSpec(Section):
         STEM.csv, .md and .html); table11, table2 and appendix_g come only with their data."""
         return {"table1": "Table 1: benchmarks", "lengths": "Table 4: length by rank", "cost": "Cost",
                 "sources": "Provenance", **{name: name for name in self.tables},
+                **({"objectives": "Objectives"} if self.objectives else {}),
                 **({"table5": "Table 5: beta by NLL"} if self.beta_sweeps else {}),
                 **({"prm_agreement": "PRM agreement"} if self.prm_agreement else {})}
 
@@ -146,6 +151,7 @@ def report_spec(plan) -> ReportSpec:
         training_curves={m: L.checkpoint(m) for m in models if m in plan.trained()},
         tables={name: [plan.canonical(m) for m in models]  # an alias: its model's row
                 for name, models in config.evaluation.tables.items()},
+        objectives=objectives(plan, models),
         lambda_sweeps=sweeps.mle_weight_sweeps(plan),
         data_sweeps={label: {m: L.checkpoint(m) for m in points} for label, points in sweeps.data_sweeps(plan).items()},
         beta_sweeps=beta_sweeps,
@@ -156,6 +162,12 @@ def report_spec(plan) -> ReportSpec:
             judged=[path for part, path in _ranked_parts(plan) if part.name == "ctx_rank"],
         ) if plan.sampled_models() else None,
     )
+
+
+def objectives(plan, models: list[str]) -> dict[str, str]:
+    """Each evaluated model's training objective, when one of them trains with another than Tuna's `rank`."""
+    named = {m: plan.train(m).objective if m in plan.trained() else IMPORTED for m in models}
+    return named if set(named.values()) - {"rank", IMPORTED} else {}
 
 
 def _ranked_parts(plan) -> list:

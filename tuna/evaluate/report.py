@@ -87,6 +87,13 @@ def table1_links(table: pd.DataFrame, spec: ReportSpec, out_dir: str | Path) -> 
     return cells
 
 
+def with_objectives(table: pd.DataFrame, objectives: dict[str, str]) -> pd.DataFrame:
+    """Table 1's rows of the models in `objectives`, the first column naming each one's training objective."""
+    rows = table.loc[list(objectives)].copy()
+    rows.insert(0, "objective", [objectives[m] for m in rows.index])
+    return rows
+
+
 def bootstrap(spec: ReportSpec) -> Settings:
     return Settings(resamples=spec.bootstrap.resamples, seed=spec.bootstrap.seed)
 
@@ -214,6 +221,10 @@ def build(spec: ReportSpec, out: Path) -> list[Path]:
     made = write_table(table, out / "table1", "Table 1: evaluation results", md_table=linked)
     for name, subset in spec.tables.items():
         made += write_table(table.loc[subset], out / name, f"{name}: evaluation results", md_table=linked.loc[subset])
+    if spec.objectives:
+        made += write_table(with_objectives(table, spec.objectives), out / "objectives",
+                            "Objectives: evaluation results by training objective",
+                            md_table=with_objectives(linked, spec.objectives))
     made += significance_tables(spec, out)
     made += report_held_out.tables(spec, out)
     made += write_table(lengths(spec.rankings), out / "lengths", "Table 4: average response length per rank position")
