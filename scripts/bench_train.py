@@ -80,9 +80,9 @@ def packed_step(model, loss_fn, examples):
     return loss_fn(**packed.loss_inputs(sums)).loss, packed.input_ids.numel()
 
 
-def padded_step(model, loss_fn, examples):
-    """The obvious way: N+1 rows per example, prompt repeated, padded, full log-softmax."""
-    rows = [(e.prompt, r) for e in examples for r in e.responses]
+def padded_sums(model, rows: list[tuple[list[int], list[int]]]) -> tuple[torch.Tensor, int]:
+    """The obvious forward: one row per (prompt, response), the prompt repeated, padded, full
+    log-softmax; each response's summed log-prob (R,) and the tokens fed."""
     width = max(len(p) + len(r) for p, r in rows)
     input_ids = torch.zeros(len(rows), width, dtype=torch.long)
     attention = torch.zeros(len(rows), width, dtype=torch.long)
@@ -95,30 +95,20 @@ def padded_step(model, loss_fn, examples):
     logits = model(input_ids=input_ids.to(model.device), attention_mask=attention.to(model.device)).logits
     logprobs = logits[:, :-1].float().log_softmax(-1)
     targets = labels[:, 1:].to(model.device)
-    mask = targets != -100
-    picked = logprobs.gather(2, targets.clamp(min=0)[..., None]).squeeze(2) * mask
+    picked = logprobs.gather(2, targets.clamp(min=0)[..., None]).squeeze(2) * (targets != -100)
+    return picked.sum(1).cpu(), input_ids.numel()
+
+
+def padded_step(model, loss_fn, examples):
+    """The obvious way: N+1 rows per example, prompt repeated, padded, full log-softmax."""
+    sums, fed = padded_sums(model, [(e.prompt, r) for e in examples for r in e.responses])
     # The rows are the responses in pack()'s order, so its index of candidates and originals applies.
-    loss = loss_fn(**pack(examples).loss_inputs(picked.sum(1).cpu())).loss
-    return loss, input_ids.numel()
+    return loss_fn(**pack(examples).loss_inputs(sums)).loss, fed
 
 
 def padded_logprobs(model, examples) -> torch.Tensor:
-    """The obvious reference pass over a batch: one row per candidate after a copy of its prompt,
-    padded, full log-softmax; summed log-prob of each candidate (C,)."""
-    rows = [(e.prompt, c) for e in examples for c in e.candidates]
-    width = max(len(p) + len(r) for p, r in rows)
-    input_ids = torch.zeros(len(rows), width, dtype=torch.long)
-    attention = torch.zeros(len(rows), width, dtype=torch.long)
-    labels = torch.full((len(rows), width), -100)
-    for i, (prompt, response) in enumerate(rows):
-        sequence = prompt + response
-        input_ids[i, :len(sequence)] = torch.tensor(sequence)
-        attention[i, :len(sequence)] = 1
-        labels[i, len(prompt):len(sequence)] = torch.tensor(response)
-    logprobs = model(input_ids=input_ids, attention_mask=attention).logits[:, :-1].log_softmax(-1)
-    targets = labels[:, 1:]
-    picked = logprobs.gather(2, targets.clamp(min=0)[..., None]).squeeze(2) * (targets != -100)
-    return picked.sum(1)
+    """The obvious reference pass over a batch: one row per candidate; summed log-prob of each candidate (C,)."""
+    return padded_sums(model, [(e.prompt, c) for e in examples for c in e.candidates])[0]
 
 
 def matmul_peak(size: int = 2048, repeats: int = 5) -> float:
