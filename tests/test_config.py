@@ -14,13 +14,14 @@ from tuna.errors import TunaError
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
 PAPER = yaml.safe_load((ROOT / "config" / "paper.yaml").read_text())
+OBJECTIVES = yaml.safe_load((ROOT / "config" / "objectives.yaml").read_text())
 
 
 def load(config: dict):
     return tuna_config.load(config, source="config")
 
 
-@pytest.mark.parametrize("config", [DEFAULT, PAPER], ids=["default", "paper"])
+@pytest.mark.parametrize("config", [DEFAULT, PAPER, OBJECTIVES], ids=["default", "paper", "objectives"])
 def test_shipped_configs_are_valid(config):
     load(config)
 
@@ -71,6 +72,15 @@ def broken(path: str, value, base=DEFAULT):
     ("models.tuna.data", "instructions", "config: models.tuna.data: instructions is supervised data: set "
                                          "models.tuna.train.objective: mle"),
     ("models.tuna.train", {"lr": -1}, "config: models.tuna.train.lr: Input should be greater than 0"),
+    ("models.tuna.train", {"objective": "ppo"}, "config: models.tuna.train.objective: Input should be 'rank', "
+                                                "'rrhf', 'listmle', 'dpo', 'simpo' or 'mle'"),
+    ("models.tuna", {"init": "tuna_p", "data": "instructions", "train": {"objective": "dpo"}},
+     "config: models.tuna.data: instructions is supervised data: set models.tuna.train.objective: mle"),
+    ("models.tuna.train", {"objective": "dpo", "simpo_gamma": 0.5}, "config: models.tuna.train.simpo_gamma: a key "
+                                                                   "of objective simpo, but the objective is dpo"),
+    ("train.dpo_beta", 0.5, "config: train.dpo_beta: a key of objective dpo, but the objective is rank"),
+    ("models.tuna.train", {"objective": "listmle", "margin": 0.2}, "config: models.tuna.train.margin: a key of "
+                                                                  "objective rank, but the objective is listmle"),
     ("models.tuna.train", {"num_gpus": 2}, "config: models.tuna.train: num_gpus > 1 trains with DeepSpeed"),
     ("train.max_examples", 0, "config: train.max_examples: Input should be greater than or equal to 1"),
     ("models.report", {"import": "x.gguf"}, "config: models.report: 'report' is a results directory"),

@@ -394,6 +394,40 @@ def test_report_command_writes_more_tables_and_the_human_labelling_row(tmp_path)
                                                                    for m in ("alpaca", "tuna_p", "mix"))}
 
 
+def test_report_command_writes_the_objectives_table_naming_each_models_objective(tmp_path):
+    for model, score in (("alpaca", 20.0), ("m_rank", 24.0), ("m_dpo", 22.5)):
+        result(tmp_path, model, "lmentry", {"lmentry_score": score})
+    out = tmp_path / "results" / "report"
+    objectives = {"alpaca": "imported", "m_dpo": "dpo", "m_rank": "rank"}  # its own order, not Table 1's
+    spec = report_spec(tmp_path, ["alpaca", "m_rank", "m_dpo"], objectives=objectives)
+    assert spec.tables_written()["objectives"] == "Objectives"
+    run = run_report(spec, out)
+    assert run.exit_code == 0, run.output
+    rows = list(csv.DictReader(out.joinpath("objectives.csv").open()))
+    assert [(r["model"], r["objective"], float(r["lmentry"])) for r in rows] == [
+        ("alpaca", "imported", 20.0), ("m_dpo", "dpo", 22.5), ("m_rank", "rank", 24.0)]
+    assert float(rows[1]["delta_lmentry"]) == 2.5  # Table 1's columns, deltas against the baseline
+    md = out.joinpath("objectives.md").read_text()
+    assert md.splitlines()[0].startswith("| model | objective | lmentry") and "| m_dpo | dpo | [22.50](" in md
+    assert out.joinpath("objectives.html").exists()
+    run = run_report(report_spec(tmp_path, ["alpaca", "m_rank"]), tmp_path / "plain")
+    assert run.exit_code == 0 and not (tmp_path / "plain" / "objectives.csv").exists()  # no objectives: no table
+
+
+def test_the_plan_names_objectives_only_when_one_is_not_tunas():
+    cfg = copy.deepcopy(DEFAULT)
+    assert load(cfg).report_spec().objectives == {}  # Tuna's rank (and imported models) only
+    cfg["models"]["tuna_s"] = {"init": "alpaca", "data": "prob_rank", "train": {"objective": "simpo"}}
+    cfg["evaluation"]["models"] = ["alpaca", "tuna", "tuna_s"]
+    spec = load(cfg).report_spec()
+    assert spec.objectives == {"alpaca": "imported", "tuna": "rank", "tuna_s": "simpo"}
+    assert list(spec.tables_written())[:5] == ["table1", "lengths", "cost", "sources", "objectives"]
+    cfg["evaluation"]["tables"] = {"objectives": ["alpaca"]}
+    with pytest.raises(TunaError, match="evaluation.tables.objectives: a table name matches .* not one of the "
+                                        "report's own tables"):
+        load(cfg)
+
+
 def test_report_reads_its_spec_from_standard_input_as_the_rule_gives_it(tmp_path):
     result(tmp_path, "alpaca", "lmentry", {"lmentry_score": 20.0})
     spec = report_spec(tmp_path, ["alpaca"])

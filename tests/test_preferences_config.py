@@ -69,7 +69,11 @@ def test_every_ranking_set_can_be_exported_in_the_template_of_its_responses():
     ({**UF, "path": "hf:openbmb/UltraFeedback"}, None,
      "models.uf.data.0: path: hf:openbmb/UltraFeedback: Hub data sets (hf:ORG/NAME) are not supported yet"),
     (UF, {}, "models.uf.data.fields.output: the data has no original response for the MLE term (Eq. 6): map one, "
-             "or set models.uf.train.mle_weight: 0"),
+             "or set models.uf.train.mle_weight: 0 (objective rrhf needs none: its cross-entropy is on the "
+             "best-ranked response)"),
+    (UF, {"objective": "listmle"}, "models.uf.data.fields.output: the data has no original response"),
+    (UF, {"objective": "dpo"}, "models.uf.data.fields.output: the data has no original response"),
+    (UF, {"objective": "simpo"}, "models.uf.data.fields.output: the data has no original response"),
     ([HH, UF], {}, "models.uf.data.0.fields.output: the data has no original response"),
     (UF, {"mle_target": "all"}, "models.uf.data.fields.output: the data has no original response"),
     (UF, {"objective": "mle", "mle_weight": 0}, "models.uf.data.fields.output: the data has no original response"),
@@ -85,3 +89,5 @@ def test_an_original_response_or_no_mle_term_passes():
     plan_of({**UF, "fields": {**UF["fields"], "output": "reference"}}, {})
     plan_of({**UF, "fields": {**UF["fields"], "output": "reference"}}, {"objective": "mle"})
     plan_of(UF, {"mle_weight": 0})
+    plan_of(UF, {"objective": "rrhf"})  # RRHF's cross-entropy is on the best-ranked response
+    plan_of(UF, {"objective": "dpo", "mle_weight": 0})

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from tuna.config.settings import Train
-from tuna.train.loss import TunaLoss, mle_loss, ranking_loss
+from tuna.train.loss import TunaLoss, mle_loss
+from tuna.train.objectives.rank import ranking_loss
 from tuna.train.ranks import Ranks, dense_ranks, pair_agreement, ranked_pairs
 
 
@@ -91,7 +92,7 @@ def tuna_released_loss(examples, margin, mle_weight):
     original_sums = torch.tensor([sum(o) for _, o in examples], dtype=torch.float64)
     original_lengths = torch.tensor([len(o) for _, o in examples])
     ranks = Ranks.of([list(range(len(candidates))) for candidates, _ in examples])
-    loss = TunaLoss("rank", margin, mle_weight, rank_reduction="gap_mean", mle_target="all")
+    loss = TunaLoss("rank", margin=margin, mle_weight=mle_weight, rank_reduction="gap_mean", mle_target="all")
     return loss(sums, lengths, ranks, original_sums, original_lengths).loss.item()
 
 
@@ -142,13 +143,13 @@ def test_batch_mean_and_mle_objective():
     # example 0: (0,1) 0.6; example 1: (0,1) 0, (0,2) 0.1 + 0.2 = 0.3, (1,2) 1.9 + 0.1 = 2.0
     assert rank.rank.item() == pytest.approx((0.6 + 2.3) / 2)
     assert rank.loss.item() == pytest.approx(1.45 + 2.0)
-    mle = TunaLoss("mle", margin=5.0, mle_weight=9.0)(logps, lengths, ranks, original, original_lengths)
+    mle = TunaLoss("mle", mle_weight=9.0)(logps, lengths, ranks, original, original_lengths)
     assert mle.loss.item() == pytest.approx(2.0) and mle.rank.item() == 0.0
 
 
 def test_from_settings_and_unknown_options():
-    loss = TunaLoss.from_settings(Train(margin=0.2, mle_weight=0.5, rank_reduction="gap_mean", mle_target="all"))
-    assert (loss.objective, loss.margin, loss.mle_weight, loss.rank_reduction, loss.mle_target) == (
-        "rank", 0.2, 0.5, "gap_mean", "all")
-    with pytest.raises(ValueError, match="'mean' is not one of sum, gap_mean"):
+    loss = TunaLoss.from_settings(Train(margin=0.2, mle_weight=0.5, rank_reduction="gap_mean", mle_target="all",
+                                        lr=0.5))
+    assert loss.settings == Train(margin=0.2, mle_weight=0.5, rank_reduction="gap_mean", mle_target="all")
+    with pytest.raises(ValueError, match="rank_reduction\n  Input should be 'sum' or 'gap_mean'"):
         TunaLoss(rank_reduction="mean")

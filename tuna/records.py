@@ -133,6 +133,21 @@ class QuarantinedAnswer(Attempt):
     attempt: int  # 0: the first ask, k: the k-th re-ask
 
 
+class ReferenceLogprob(Record):
+    """One candidate's summed log-prob under DPO's frozen reference, keyed by its tokens."""
+
+    digest: str  # of the response's token ids as trained on (prompt excluded, EOS and truncation included)
+    tokens: int = Field(ge=1)
+    logp: float
+
+
+class ReferenceScores(Record):
+    """The frozen reference's log-probs of one training example's candidates (tuna.train.reference)."""
+
+    id: str
+    candidates: list[ReferenceLogprob]
+
+
 R = TypeVar("R", bound=BaseModel)
 
 

@@ -101,16 +101,17 @@ def _check_data(plan, name: str, spec: TrainedModel) -> None:
 def _check_preferences(plan, name: str, part: DataPart, key: str) -> None:
     """A `download:NAME` path names a declared download. Preference data from elsewhere has no original
     response unless one is mapped, and training skips every example without one when the loss uses it
-    (objective mle, or Eq. 6's MLE term: TunaLoss.uses_original)."""
+    (objective mle, or Eq. 6's MLE term of any ranking objective but rrhf: Train.uses_original)."""
     download = part.path.removeprefix("download:")
     if download != part.path and download not in plan.downloads:
         raise plan.error(f"{key}.path", f"unknown download '{download}' "
                           f"(declared: {', '.join(sorted(plan.downloads))})")
     train = plan.train(name)
-    if part.mapping.output is None and (train.objective == "mle" or train.mle_weight > 0):
+    if part.mapping.output is None and train.uses_original:
         raise plan.error(f"{key}.fields.output", "the data has no original response for the MLE term "
-                          f"(Eq. 6): map one, or set models.{name}.train.mle_weight: 0")
-
+                          f"(Eq. 6): map one, or set models.{name}.train.mle_weight: 0"
+                          + ("" if train.objective == "mle" else " (objective rrhf needs none: its cross-entropy "
+                                                                 "is on the best-ranked response)"))
 
 def _providers(plan):
     config = plan.config

@@ -95,6 +95,10 @@ class Layout:
     def gguf(self, model, quant) -> str:
         return self._(f"checkpoints/{model}.{quant}.gguf")
 
+    def reference(self, model) -> str:
+        """DPO's frozen reference: the init checkpoint's log-probs of the model's training candidates."""
+        return self._(f"results/reference/{model}.jsonl")
+
     def train_data(self, model) -> str:
         return self._(f"results/train_data/{model}.jsonl")
 
@@ -158,4 +162,5 @@ class Layout:
 
 
 # Directory names under results/ that a model's name must not take.
-RESERVED_NAMES = ("data", "prob_rank", "released", "train_data", "ctx_rank", "eval", "report", "preferences")
+RESERVED_NAMES = ("data", "prob_rank", "released", "train_data", "ctx_rank", "eval", "report", "preferences",
+                  "reference")

@@ -71,7 +71,7 @@ class PreferenceFields(Section):
     input: str | None = None
     """The instruction's input (Alpaca's context), if the data has one."""
     output: str | None = None
-    """A reference response, the target of the MLE term (Eq. 6); `null`: none, so a model training on the data sets `train.mle_weight: 0`."""
+    """A reference response, the target of the MLE term (Eq. 6); `null`: none, so a model training on the data sets `train.mle_weight: 0` (or trains with `objective: rrhf`, whose cross-entropy is on the best-ranked response)."""
     completions: str = "completions"
     """`listwise`: the responses (UltraFeedback: `completions.*.response`). Empty ones are left out and counted."""
     scores: str | None = "scores"

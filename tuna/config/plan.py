@@ -67,6 +67,11 @@ class Plan:
     def trained(self) -> list[str]:
         return [n for n, m in self.models.items() if isinstance(m, TrainedModel)]
 
+    def referenced(self) -> list[str]:
+        """Trained models whose objective learns against a frozen reference (dpo): the init checkpoint's
+        log-probs of their training candidates, made once by `tuna reference` (Layout.reference)."""
+        return [n for n in self.trained() if self.train(n).objective in s.REFERENCE_OBJECTIVES]
+
     def dependencies(self, name: str) -> list[str]:
         """Models whose checkpoints must exist before this model can be made."""
         spec = self.models[name]
@@ -289,6 +294,10 @@ class Plan:
 
     def prm_options(self, prm: str) -> str:
         return training_options(self.config.prms[prm], exclude={"backbone", "rank_batch_size"})
+
+    def reference_options(self, model: str) -> str:
+        """The training keys that pick and tokenize the examples, as `tuna reference` options."""
+        return cli_options(self.train(model).model_dump(include=set(s.REFERENCE_KEYS)))
 
     # -- evaluation ------------------------------------------------------------------
     @property

@@ -22,7 +22,9 @@ from tuna.errors import TunaError
 
 HELD_OUT = "held_out"  # the NLL key of the held-out split, beside the NLL data sets'
 # The report's own tables (`evaluation.tables` may not take their names).
-OWN_TABLES = ("table1", "lengths", "cost", "jobs", "sources", "table5", "prm_agreement", "table11", "table2", "appendix_g")
+OWN_TABLES = ("table1", "lengths", "cost", "jobs", "sources", "table5", "prm_agreement", "table11", "table2", "appendix_g",
+              "objectives")
+IMPORTED = "imported"  # the objective column of a model not trained
 
 
 class HumanLabelling(Section):
@@ -82,6 +84,8 @@ class ReportSpec(Section):
     """Rule -> job -> its Snakemake benchmark TSV (`benchmark:`): the jobs table (wall time, peak memory, CPU time). Read when present, never declared as inputs (tuna.config.report_jobs says why); an absent file is counted, not an error."""
     requested: dict[str, dict[str, dict[str, int]]] = {}
     """Rule -> job -> what it asks the scheduler for (`mem_mb`, `runtime_min`, `gpus`; tuna.config.resources), shown beside what its benchmark measured."""
+    objectives: dict[str, str] = {}
+    """Model -> its training objective (`train.objective`; `imported` for a model not trained): the `objectives` table, Table 1's rows of these models with a column naming each one's objective. The plan fills it when an evaluated model trains with an objective other than `rank` (config/objectives.yaml); empty: no such table."""
     lambda_sweeps: dict[str, dict[str, float]] = {}
     """Label -> {model: lambda}: models differing only in `train.mle_weight` (lambda_sweep.png)."""
     data_sweeps: dict[str, dict[str, Path]] = {}
@@ -123,6 +127,7 @@ class ReportSpec(Section):
         return {"table1": "Table 1: benchmarks", "lengths": "Table 4: length by rank", "cost": "Cost",
                 "sources": "Provenance", **{name: name for name in self.tables},
                 **({"jobs": "What each job cost"} if self.jobs else {}),
+                **({"objectives": "Objectives"} if self.objectives else {}),
                 **({"table5": "Table 5: beta by NLL"} if self.beta_sweeps else {}),
                 **({"prm_agreement": "PRM agreement"} if self.prm_agreement else {})}
 
@@ -177,6 +182,7 @@ def report_spec(plan) -> ReportSpec:
         paper_numbers=config.evaluation.paper_numbers,
         jobs=report_jobs.benchmark_files(plan, held_out),
         requested=report_jobs.requested(plan, held_out),
+        objectives=objectives(plan, models),
         lambda_sweeps=sweeps.mle_weight_sweeps(plan),
         data_sweeps={label: {m: L.checkpoint(m) for m in points} for label, points in sweeps.data_sweeps(plan).items()},
         beta_sweeps=beta_sweeps,
@@ -187,6 +193,12 @@ def report_spec(plan) -> ReportSpec:
             judged=[path for part, path in _ranked_parts(plan) if part.name == "ctx_rank"],
         ) if plan.sampled_models() else None,
     )
+
+
+def objectives(plan, models: list[str]) -> dict[str, str]:
+    """Each evaluated model's training objective, when one of them trains with another than Tuna's `rank`."""
+    named = {m: plan.train(m).objective if m in plan.trained() else IMPORTED for m in models}
+    return named if set(named.values()) - {"rank", IMPORTED} else {}
 
 
 def _ranked_parts(plan) -> list:

@@ -213,6 +213,14 @@ class ClusterJobs:
     def train(self, wildcards) -> Job:
         return training(self.plan.train(wildcards.model), self.parameters(wildcards.model))
 
+    def reference(self, wildcards) -> Job:
+        """DPO's reference pass: a no-grad forward of the init checkpoint (fp32 weights), on one GPU
+        when the model trains on GPUs."""
+        params = self.parameters(wildcards.model)
+        if self.plan.train(wildcards.model).num_gpus:
+            return Job(threads=CPUS_PER_GPU, mem_mb=_mb(4 * params + 8000 * MB), runtime=480, gpu=1)
+        return self._forward(params)
+
     def convert(self, wildcards) -> Job:
         """Import (GGUF/HF -> fp32 checkpoint) or export (checkpoint -> GGUF): two fp32 copies at most."""
         params = self.parameters(wildcards.model)

@@ -14,7 +14,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from tuna import hub
 from tuna.errors import TunaError
@@ -26,7 +35,7 @@ ConstraintStyle = Literal["auto", "json_schema", "grammar"]
 DType = Literal["auto", "float32", "bfloat16", "float16"]
 Device = Literal["cpu", "cuda"]
 Quant = Literal["source", "f32", "f16", "bf16", "q8_0", "q6_k", "q5_k_m", "q4_k_m", "q4_0"]
-Objective = Literal["rank", "mle"]
+Objective = Literal["rank", "rrhf", "listmle", "dpo", "simpo", "mle"]  # tuna.train.objectives
 RankReduction = Literal["sum", "gap_mean"]
 MleTarget = Literal["original", "all"]
 LrSchedule = Literal["cosine", "linear"]
@@ -44,6 +53,10 @@ Shots = Literal[0, 2]  # Super-NI: positive examples in the prompt
 VicunaOrders = Literal["both", "model_first"]
 AlpacaMulSource = Literal["prob_rank", "released_prob"]
 
+# The keys that belong to some objectives only (tuna.train.objectives); `mle_weight` and `mle_target` apply to every one.
+OBJECTIVE_KEYS = {"margin": "rank", "rank_reduction": "rank", "dpo_beta": "dpo", "simpo_beta": "simpo",
+                  "simpo_gamma": "simpo", "listmle_temperature": "listmle"}
+
 PROVIDER_KINDS = get_args(ProviderKind)
 TEMPLATES = get_args(Template)
 API_STYLES = get_args(ApiStyle)
@@ -51,9 +64,6 @@ CONSTRAINT_STYLES = get_args(ConstraintStyle)
 DTYPES = get_args(DType)
 DEVICES = get_args(Device)
 QUANTS = get_args(Quant)
-OBJECTIVES = get_args(Objective)
-RANK_REDUCTIONS = get_args(RankReduction)
-MLE_TARGETS = get_args(MleTarget)
 PRECISIONS = get_args(Precision)
 DEEPSPEED_STAGES = get_args(DeepSpeedStage)
 TRUNCATED_RULES = get_args(Truncated)
@@ -245,13 +255,21 @@ class Train(Optimization):
     """Training hyper-parameters (Eq. 4-6; Table 7): `train:` for every trained model, `models.M.train` per model."""
 
     objective: Objective = "rank"
-    """`rank`: ranking loss + MLE (Eq. 6); `mle`: plain instruction tuning (Eq. 2). `rank` trains on every example with at least 2 ranked candidates, whatever their number (counted per number in the log and the checkpoint's `provenance.json`); candidates tied in one rank group form no pair."""
+    """What the ranked candidates are trained with (`tuna/train/objectives/`), each plus λ x the MLE term of Eq. 6 (`mle_weight`): `rank`, Tuna's ranking loss (Eq. 4-6); `rrhf`, RRHF (Yuan et al., 2023): hinge on every ranked pair of length-normalised log-probs, no margin, plus λ x the cross-entropy of the best-ranked response (in place of the original's, so no original is needed); `listmle`, the Plackett-Luce likelihood of the whole ranking (ListMLE, Xia et al., 2008), ties per Breslow; `dpo`, DPO (Rafailov et al., 2023) on every ranked pair against the frozen init checkpoint's log-probs (the workflow computes them once: `results/reference/{model}.jsonl`); `simpo`, SimPO (Meng et al., 2024) on every ranked pair, no reference. `mle`: plain instruction tuning (Eq. 2). The ranking objectives train on every example with at least 2 ranked candidates, whatever their number (counted per number in the log and the checkpoint's `provenance.json`); candidates tied in one rank group form no pair."""
     margin: float = Field(0.1, ge=0)
-    """*m* of Eq. 4, per rank of distance."""
+    """*m* of Eq. 4, per rank of distance (objective `rank`)."""
     mle_weight: float = Field(1.0, ge=0)
-    """λ of Eq. 6."""
+    """λ of Eq. 6: the weight of the MLE term of the original response added to any objective (`rrhf`: of its cross-entropy of the best-ranked response, 1 in RRHF)."""
     rank_reduction: RankReduction = "sum"
-    """`sum` over each example's ranked pairs as in Eq. 4 (averaged over examples), or `gap_mean`, the released code: for each rank gap the mean hinge over all pairs of that gap in the micro-batch, summed over gaps."""
+    """Objective `rank`: `sum` over each example's ranked pairs as in Eq. 4 (averaged over examples), or `gap_mean`, the released code: for each rank gap the mean hinge over all pairs of that gap in the micro-batch, summed over gaps."""
+    dpo_beta: float = Field(0.1, gt=0)
+    """Objective `dpo`: β, the strength of the implicit KL penalty towards the reference (DPO's default 0.1)."""
+    simpo_beta: float = Field(2.0, gt=0)
+    """Objective `simpo`: β, the scale of the length-normalised log-prob reward (SimPO: 2.0-2.5)."""
+    simpo_gamma: float = Field(1.0, ge=0)
+    """Objective `simpo`: γ, the target reward margin (SimPO: γ/β about 0.5)."""
+    listmle_temperature: float = Field(1.0, gt=0)
+    """Objective `listmle`: the Plackett-Luce scores are the length-normalised log-probs divided by this."""
     mle_target: MleTarget = "original"
     """`original`: the MLE term on the original (Alpaca) response as in Eq. 6 (averaged over examples), or `all`, the released code: the token-mean cross-entropy over every token of every response (candidates and original) of the micro-batch. With `rank_reduction: gap_mean` the loss is the released code's at any `micro_batch_size` (it depends on it: the released run had 16 examples per GPU)."""
     lr: float = Field(1e-5, gt=0)
@@ -262,6 +280,37 @@ class Train(Optimization):
     """Train on the first K usable examples of the training data (file order, after the bad-data rules, before shuffling); `null`: all. Those left out are counted in the log and in the checkpoint's `provenance.json`. To train on a slice of a data set, prefer a `data:` slice (`first`, `last`, `range`)."""
     validate_held_out: bool = True
     """With a held-out split: score the held-out examples of the training data (never trained on) before the first step and after the last: agreement with the data's ranking and NLL of the references, and the paired change, in the checkpoint's `validation.json` and TensorBoard (`validation/*`)."""
+
+    @property
+    def uses_original(self) -> bool:
+        """Whether the loss reads the original response: objective mle, or Eq. 6's MLE term of any ranking
+        objective but rrhf (whose cross-entropy is on the best-ranked response)."""
+        return self.objective == "mle" or (self.mle_weight > 0 and self.objective != "rrhf")
+
+    @field_validator("mle_target")
+    @classmethod
+    def _rrhf_has_its_own_target(cls, value, info: ValidationInfo):
+        if value != "original" and info.data.get("objective") == "rrhf":
+            raise ValueError("objective rrhf's cross-entropy is on the best-ranked response; mle_target is the "
+                             "other objectives' MLE term of the original response")
+        return value
+
+    @field_validator(*OBJECTIVE_KEYS)
+    @classmethod
+    def _only_for_its_objective(cls, value, info: ValidationInfo):
+        """A key of one objective set to other than its default for another objective is a mistake."""
+        owner = OBJECTIVE_KEYS[info.field_name]
+        objective = info.data.get("objective", cls.model_fields["objective"].default)
+        if value != cls.model_fields[info.field_name].default and objective != owner:
+            raise ValueError(f"a key of objective {owner}, but the objective is {objective}")
+        return value
+
+
+# The objectives that learn against a frozen reference's log-probs of the candidates (`tuna reference` makes them).
+REFERENCE_OBJECTIVES = ("dpo",)
+# The `train:` keys that decide which training examples DPO's frozen reference scores and how (tuna.train.reference):
+# changing one re-makes the reference, changing another (lr, dpo_beta, ...) does not.
+REFERENCE_KEYS = ("mle_weight", "mle_target", "max_length", "max_examples", "micro_batch_size", "precision")
 
 
 class Teacher(Section):

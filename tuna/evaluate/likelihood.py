@@ -11,21 +11,7 @@ import torch
 
 from tuna.errors import TunaError
 from tuna.train.data import Example, load_examples
-from tuna.train.forward import ResponseScorer
-from tuna.train.scoring import response_logprobs
-
-
-def load_scorer(checkpoint: Path) -> tuple[ResponseScorer, object]:
-    """The checkpoint as a packed-row scorer in eval mode (fp32), and its tokenizer."""
-    from transformers import AutoTokenizer
-
-    from tuna.train.checkpoint import load_model
-
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(checkpoint)
-    except (OSError, ValueError) as exc:
-        raise TunaError(f"{checkpoint}: cannot load the tokenizer ({exc})") from exc
-    return ResponseScorer(load_model(checkpoint, torch.float32).eval()), tokenizer
+from tuna.train.scoring import load_scorer, response_logprobs
 
 
 def score_file(checkpoint: Path, data: Path, template: str, loss, max_length: int, held_out: frozenset[str],

@@ -91,6 +91,11 @@ def table1_links(table: pd.DataFrame, spec: ReportSpec, out_dir: str | Path) -> 
 def as_rows(table: pd.DataFrame, spec: ReportSpec, rows: list[str]) -> pd.DataFrame:
     """The rows of a table of the evaluated models, an alias's row named after the alias."""
     return table.loc[[spec.model_of(row) for row in rows]].set_axis(pd.Index(rows, name=table.index.name))
+def with_objectives(table: pd.DataFrame, objectives: dict[str, str]) -> pd.DataFrame:
+    """Table 1's rows of the models in `objectives`, the first column naming each one's training objective."""
+    rows = table.loc[list(objectives)].copy()
+    rows.insert(0, "objective", [objectives[m] for m in rows.index])
+    return rows
 
 
 def bootstrap(spec: ReportSpec) -> Settings:
@@ -225,6 +230,10 @@ def build(spec: ReportSpec, out: Path) -> list[Path]:
             shown, md = report_paper.beside(shown, md, name, spec.baseline)
         made += write_table(shown, out / name, "Table 1: evaluation results" if name == "table1"
                             else f"{name}: evaluation results", md_table=md)
+    if spec.objectives:
+        made += write_table(with_objectives(table, spec.objectives), out / "objectives",
+                            "Objectives: evaluation results by training objective",
+                            md_table=with_objectives(linked, spec.objectives))
     made += significance_tables(spec, out)
     made += report_held_out.tables(spec, out)
     made += write_table(lengths(spec.rankings), out / "lengths", "Table 4: average response length per rank position")

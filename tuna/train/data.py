@@ -12,8 +12,8 @@ ragged (tuna.train.ranks).
 Bad data never reaches torch; each rule is counted and the counts are logged:
   - failed or empty candidates (finish_reason 'error'/'empty'): left out of the ranking
     ("failed or empty responses left out"); the rank groups left are renumbered 0, 1, ...;
-  - objective rank and fewer than 2 candidates: skipped ("fewer than 2 candidates");
-  - objective rank and every candidate in one tie group: skipped, no pair to rank
+  - a ranking objective (any but mle) and fewer than 2 candidates: skipped ("fewer than 2 candidates");
+  - a ranking objective and every candidate in one tie group: skipped, no pair to rank
     ("candidates all tied");
   - the original response is needed (objective mle, or mle_weight > 0) but empty:
     skipped ("no original response");
@@ -45,13 +45,16 @@ from tuna.train.ranks import dense_ranks
 @dataclass
 class Example:
     """One training example: the shared prompt and its responses (candidates best first, then
-    the original), with each candidate's rank group (0 = best, ties share one; default: positions)."""
+    the original), with each candidate's rank group (0 = best, ties share one; default: positions)
+    and, for objective dpo, each candidate's summed log-prob under the frozen reference
+    (tuna.train.reference)."""
 
     id: str
     prompt: list[int]
     candidates: list[list[int]]
     original: list[int] | None
     ranks: list[int] | None = None
+    reference: list[float] | None = None
 
     def __post_init__(self):
         if self.ranks is None:
@@ -79,8 +82,9 @@ def load_examples(path: Path, tokenizer, template: str, loss: TunaLoss, max_leng
     Alpaca-format .json array. Records whose id is in `held_out` are dropped,
     or, with only_held_out, are the only ones kept."""
     records = load_alpaca(path) if path.suffix == ".json" else read_records(path)
-    if loss.objective == "rank" and records and not isinstance(records[0], Ranking):
-        raise TunaError(f"{path}: objective 'rank' needs ranked records (with 'candidates'), got plain instructions")
+    if loss.ranked and records and not isinstance(records[0], Ranking):
+        raise TunaError(f"{path}: objective '{loss.objective}' needs ranked records (with 'candidates'), "
+                        "got plain instructions")
     if tokenizer.eos_token_id is None:
         raise TunaError("the tokenizer has no EOS token; responses must end with one")
     report = Counter(read=len(records))
@@ -132,10 +136,10 @@ def _answered_only(record, report: Counter):
 
 
 def _keep(record, loss: TunaLoss, report: Counter) -> bool:
-    if loss.objective == "rank" and len(record.candidates) < 2:
+    if loss.ranked and len(record.candidates) < 2:
         report["fewer than 2 candidates"] += 1
         return False
-    if loss.objective == "rank" and len(set(record.ranks())) < 2:
+    if loss.ranked and len(set(record.ranks())) < 2:
         report["candidates all tied"] += 1
         return False
     if loss.uses_original and not record.output.strip():

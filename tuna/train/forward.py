@@ -49,6 +49,7 @@ class Packed:
     candidates: Tensor  # (C,) response index of each candidate, example by example, best first
     ranks: Ranks  # the candidates' examples, rank groups and ranked pairs
     original: Tensor | None  # (B,) response index of each original response
+    reference: Tensor | None = None  # (C,) the candidates' summed log-probs under the frozen reference (DPO)
 
     def inputs(self, device) -> dict:
         """Keyword arguments of ResponseScorer.forward, on `device`."""
@@ -61,7 +62,8 @@ class Packed:
         has_original = self.original is not None
         return {"logps": sums[self.candidates], "lengths": self.lengths[self.candidates], "ranks": self.ranks,
                 "original_logps": sums[self.original] if has_original else None,
-                "original_lengths": self.lengths[self.original] if has_original else None}
+                "original_lengths": self.lengths[self.original] if has_original else None,
+                "reference_logps": self.reference}
 
 
 def pack(examples: list[Example]) -> Packed:
@@ -93,10 +95,14 @@ def pack(examples: list[Example]) -> Packed:
             start += n
     if original and len(original) != rows:
         raise ValueError("pack: every example or none has an original response")
+    references = [e.reference for e in examples if e.reference is not None]
+    if references and len(references) != rows:
+        raise ValueError("pack: every example or none has reference log-probs")
     return Packed(
         input_ids, position_ids, blocks, torch.cat(predictors), torch.cat(targets), torch.cat(owners),
         torch.tensor(lengths), torch.tensor(candidates, dtype=torch.long), Ranks.of([e.ranks for e in examples]),
         torch.tensor(original) if original else None,
+        torch.tensor([x for r in references for x in r], dtype=torch.float32) if references else None,
     )
 
 

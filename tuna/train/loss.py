@@ -1,26 +1,25 @@
-"""The Tuna objective (Li et al., 2023, arXiv 2310.13385, Eq. 4-6) and plain MLE (Eq. 2).
+"""The training loss: a ranking objective plus Eq. 6's MLE term, or plain MLE (Eq. 2).
 
 The loss takes per-response summed token log-probs and token counts, never the model,
 so it can be tested alone. The candidates of a micro-batch are ragged (any count per
 example, ties allowed: tuna.train.ranks). With v = (1/|r|) sum_t log p(r_t | i, r_<t)
-(response tokens + EOS) and every ranked pair (j better than k, rank gap g = rank_k - rank_j):
+(response tokens + EOS):
 
-    L_rank = sum over pairs max(0, v_k - v_j + m*g)     (Eq. 4-5, m = margin)
-    L      = L_rank + lambda * L_MLE                     (Eq. 6, lambda = mle_weight)
+    L = L_objective + lambda * L_MLE     (Eq. 6 for objective rank, lambda = mle_weight)
 
-where L_MLE is the token-mean cross-entropy of the original response, i.e. -v_orig.
-objective "mle" is plain instruction tuning: L = L_MLE (margin, ranks unused).
+where L_objective is the ranking objective chosen (`objective`: rank, the Tuna loss of
+Eq. 4-5; rrhf, listmle, dpo, simpo: tuna.train.objectives) and L_MLE is the token-mean
+cross-entropy of the original response, i.e. -v_orig. Objective "mle" is plain
+instruction tuning: L = L_MLE (the ranking unused).
 
-Reductions over a micro-batch of B examples:
-  rank_reduction "sum" (Eq. 4): each example's sum over its pairs, averaged over the B examples;
-  rank_reduction "gap_mean" (the authors' released code): for each gap g, the mean hinge over
-      all pairs of gap g in the micro-batch, summed over the gaps present;
+L_MLE over a micro-batch of B examples:
   mle_target "original" (Eq. 6): -v_orig averaged over the B examples;
   mle_target "all" (the released code): the token-mean cross-entropy over every token of every
       response (candidates and original) of the micro-batch, pooled.
-"gap_mean" with "all" is the released loss at any micro-batch size and candidate counts
-(per-example means equal it only at one example per micro-batch); the trainer averages
-the micro-batch losses of an optimizer step, as the released run's gradient averaging did.
+Objective rank's "gap_mean" reduction with "all" is the released loss at any micro-batch
+size and candidate counts (per-example means equal it only at one example per
+micro-batch); the trainer averages the micro-batch losses of an optimizer step, as the
+released run's gradient averaging did.
 """
 
 from __future__ import annotations
@@ -30,29 +29,22 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from tuna.config.settings import MLE_TARGETS, OBJECTIVES, RANK_REDUCTIONS
-from tuna.train.ranks import Ranks
+from tuna.config.settings import REFERENCE_OBJECTIVES, Train
+from tuna.train.objectives.dpo import dpo_loss
+from tuna.train.objectives.listmle import listmle_loss
+from tuna.train.objectives.rank import ranking_loss
+from tuna.train.objectives.rrhf import best_response_loss, rrhf_loss
+from tuna.train.objectives.simpo import simpo_loss
+
+# The `train:` keys the loss reads (the others are the optimisation's).
+LOSS_KEYS = ("objective", "margin", "mle_weight", "rank_reduction", "mle_target", "dpo_beta", "simpo_beta",
+             "simpo_gamma", "listmle_temperature")
 
 
 class LossParts(NamedTuple):
     loss: Tensor  # scalar, what is back-propagated
-    rank: Tensor  # scalar, L_rank of the micro-batch (0 for objective mle)
+    rank: Tensor  # scalar, L_objective of the micro-batch (0 for objective mle)
     mle: Tensor  # scalar, L_MLE of the micro-batch
-
-
-def ranking_loss(v: Tensor, ranks: Ranks, margin: float, reduction: str = "sum") -> Tensor:
-    """Eq. 4 on a micro-batch -> scalar.
-
-    v: (C,) mean token log-prob of each candidate; ranks: their examples, rank groups and
-    ranked pairs (P, 2) with gaps (P,).
-    """
-    better, worse = ranks.pairs.unbind(1)
-    hinge = (v[worse] - v[better] + margin * ranks.gaps.to(v.dtype)).clamp(min=0)  # (P,)
-    if reduction == "sum":
-        return hinge.sum() / ranks.n_examples
-    gaps, group = ranks.gaps.unique(return_inverse=True)
-    totals = hinge.new_zeros(len(gaps)).index_add_(0, group, hinge)
-    return (totals / group.bincount(minlength=len(gaps))).sum()
 
 
 def mle_loss(logps: Tensor, lengths: Tensor, target: str = "original") -> Tensor:
@@ -68,44 +60,67 @@ def mle_loss(logps: Tensor, lengths: Tensor, target: str = "original") -> Tensor
 
 
 class TunaLoss(nn.Module):
-    """Eq. 6 (objective "rank") or Eq. 2 (objective "mle") on a micro-batch of examples."""
+    """The objective of a `train:` section (its LOSS_KEYS; defaults and checks: tuna.config.settings.Train)
+    on a micro-batch of examples."""
 
-    def __init__(self, objective: str = "rank", margin: float = 0.1, mle_weight: float = 1.0,
-                 rank_reduction: str = "sum", mle_target: str = "original"):
+    def __init__(self, objective: str = "rank", **keys):
         super().__init__()
-        for value, allowed in ((objective, OBJECTIVES), (rank_reduction, RANK_REDUCTIONS), (mle_target, MLE_TARGETS)):
-            if value not in allowed:
-                raise ValueError(f"{value!r} is not one of {', '.join(allowed)}")
-        self.objective, self.margin, self.mle_weight = objective, margin, mle_weight
-        self.rank_reduction, self.mle_target = rank_reduction, mle_target
+        self.settings = Train(objective=objective, **keys)
+        self.objective, self.mle_weight, self.mle_target = objective, self.settings.mle_weight, self.settings.mle_target
 
     @classmethod
-    def from_settings(cls, train) -> TunaLoss:
-        """The loss a `train:` section (tuna.config.settings.Train) asks for."""
-        return cls(train.objective, train.margin, train.mle_weight, train.rank_reduction, train.mle_target)
+    def from_settings(cls, train: Train) -> TunaLoss:
+        """The loss a `train:` section asks for."""
+        return cls(**train.model_dump(include=set(LOSS_KEYS)))
+
+    @property
+    def ranked(self) -> bool:
+        """Whether the loss learns from a ranking (every objective but mle)."""
+        return self.objective != "mle"
 
     @property
     def uses_original(self) -> bool:
-        """Whether the original response enters the loss (so must be scored)."""
-        return self.objective == "mle" or self.mle_weight > 0
+        """Whether the original response enters the loss (so must be scored): Train.uses_original."""
+        return self.settings.uses_original
 
     @property
     def uses_candidates(self) -> bool:
-        return self.objective == "rank" or self.mle_target == "all"
+        return self.ranked or self.mle_target == "all"
 
-    def forward(self, logps: Tensor, lengths: Tensor, ranks: Ranks, original_logps: Tensor | None = None,
-                original_lengths: Tensor | None = None) -> LossParts:
+    @property
+    def uses_reference(self) -> bool:
+        """Whether the loss needs the frozen reference's log-probs of the candidates (DPO)."""
+        return self.objective in REFERENCE_OBJECTIVES
+
+    def forward(self, logps: Tensor, lengths: Tensor, ranks, original_logps: Tensor | None = None,
+                original_lengths: Tensor | None = None, reference_logps: Tensor | None = None) -> LossParts:
         """logps, lengths: (C,) summed token log-probs and token counts of the candidates;
-        ranks: their ragged ranking; original_logps, original_lengths: (B,) of the original
-        responses (None when unused)."""
+        ranks: their ragged ranking (tuna.train.ranks.Ranks); original_logps, original_lengths:
+        (B,) of the original responses; reference_logps: (C,) the candidates' summed log-probs
+        under the frozen reference (None when unused)."""
         zero = logps.new_zeros(())
         mle = zero
-        if self.uses_original and self.mle_target == "original":
+        if self.objective == "rrhf":  # RRHF's cross-entropy is on the best-ranked response
+            mle = best_response_loss(logps / lengths, ranks)
+        elif self.uses_original and self.mle_target == "original":
             mle = mle_loss(original_logps, original_lengths)
         elif self.uses_original:
             mle = mle_loss(torch.cat([logps, original_logps]), torch.cat([lengths, original_lengths]), "all")
-        if self.objective == "mle":
+        if not self.ranked:
             return LossParts(mle, zero, mle)
-        rank = ranking_loss(logps / lengths, ranks, self.margin, self.rank_reduction)
-        return LossParts(rank + self.mle_weight * mle, rank, mle)
+        objective = self._objective(logps, lengths, ranks, reference_logps)
+        return LossParts(objective + self.mle_weight * mle, objective, mle)
 
+    def _objective(self, logps: Tensor, lengths: Tensor, ranks, reference_logps: Tensor | None) -> Tensor:
+        keys, v = self.settings, logps / lengths
+        if self.objective == "rank":
+            return ranking_loss(v, ranks, keys.margin, keys.rank_reduction)
+        if self.objective == "rrhf":
+            return rrhf_loss(v, ranks)
+        if self.objective == "listmle":
+            return listmle_loss(v, ranks, keys.listmle_temperature)
+        if self.objective == "simpo":
+            return simpo_loss(v, ranks, keys.simpo_beta, keys.simpo_gamma)
+        if reference_logps is None:
+            raise ValueError("objective dpo needs the reference log-probs of the candidates")
+        return dpo_loss(logps, reference_logps, ranks, keys.dpo_beta)

@@ -11,12 +11,28 @@ tuna.evaluate.agreement's docstring.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 
+from tuna.errors import TunaError
 from tuna.train.data import Example
 from tuna.train.forward import ResponseScorer, pack
 from tuna.train.ranks import Ranks, pair_agreement
+
+
+def load_scorer(checkpoint: Path, device: str | torch.device = "cpu") -> tuple[ResponseScorer, object]:
+    """The checkpoint as a packed-row scorer in eval mode (fp32) on `device`, and its tokenizer."""
+    from transformers import AutoTokenizer
+
+    from tuna.train.checkpoint import load_model
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(checkpoint)
+    except (OSError, ValueError) as exc:
+        raise TunaError(f"{checkpoint}: cannot load the tokenizer ({exc})") from exc
+    return ResponseScorer(load_model(checkpoint, torch.float32).eval()).to(device), tokenizer
 
 
 def response_logprobs(scorer: ResponseScorer, examples: list[Example], batch_size: int = 4) -> list[torch.Tensor]:

@@ -21,12 +21,15 @@ from tuna.records import write_json
 STATE_FILE = "tuna_state.json"
 
 
-def fingerprint(init: Path, data: Path, template: str, settings, backend, held_out: Path | None) -> str:
-    """What a resumed run must share with the saved state (not save_every); `settings`: a Train or Prm section."""
+def fingerprint(init: Path, data: Path, template: str, settings, backend, held_out: Path | None,
+                reference: Path | None = None) -> str:
+    """What a resumed run must share with the saved state (not save_every); `settings`: a Train or Prm section;
+    `reference`: DPO's frozen log-probs."""
     identity = {"settings": {**settings.model_dump(), "save_every": None}, "template": template, "world": backend.world,
                 "backend": backend.kind, "data": provenance.describe_input(data),
                 "init": provenance.describe_input(init),
-                "held_out": provenance.describe_input(held_out) if held_out else None}
+                "held_out": provenance.describe_input(held_out) if held_out else None,
+                "reference": provenance.describe_input(reference) if reference else None}
     return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
 
 

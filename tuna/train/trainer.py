@@ -44,6 +44,7 @@ from tuna.train.forward import ResponseScorer, enable_activation_checkpointing, 
 from tuna.train.loss import TunaLoss
 from tuna.train.metrics import LiveMetrics, save_metrics
 from tuna.train.ranks import pair_agreement
+from tuna.train.reference import attach_reference
 from tuna.train.validation import summary, validate
 
 
@@ -62,12 +63,18 @@ def step_batches(n: int, epochs: float, batch_size: int, seed: int, last_batch: 
 
 def train(init: Path, data: Path, out: Path, template: str, settings: Train,
           state_dir: Path | None = None, resume: bool = False, held_out: Path | None = None,
-          wandb_project: str | None = None) -> None:
+          wandb_project: str | None = None, reference: Path | None = None) -> None:
     """Train from checkpoint `init` on `data` (never on the ids of the `held_out` instruction
-    file) and save a from_pretrained-loadable checkpoint to `out`."""
+    file) and save a from_pretrained-loadable checkpoint to `out`; objective dpo reads its
+    frozen reference's log-probs from `reference` (tuna.train.reference)."""
     from transformers import AutoTokenizer
 
     from tuna.datasets import read_ids
+
+    loss_fn = TunaLoss.from_settings(settings)
+    if loss_fn.uses_reference and reference is None:
+        raise TunaError("objective dpo trains against a frozen reference: give --reference, a file `tuna reference` "
+                        "made from the init checkpoint and this data")
 
     backend = DeepSpeedBackend(settings) if settings.deepspeed else PlainBackend(settings)
     log = (lambda message: tqdm.write(message, file=sys.stderr)) if backend.is_main else (lambda message: None)
@@ -76,10 +83,11 @@ def train(init: Path, data: Path, out: Path, template: str, settings: Train,
         tokenizer = AutoTokenizer.from_pretrained(init)
     except (OSError, ValueError) as exc:
         raise TunaError(f"{init}: cannot load the tokenizer ({exc})") from exc
-    loss_fn = TunaLoss.from_settings(settings)
     held_out_ids = read_ids(held_out) if held_out else frozenset()
     examples, report = load_examples(data, tokenizer, template, loss_fn, settings.max_length, settings.max_examples,
                                      held_out=held_out_ids)
+    if loss_fn.uses_reference:
+        attach_reference(examples, reference)
     counts = candidate_counts(examples) if loss_fn.uses_candidates else {}
     log(f"{data}: {describe(report)}"
         + ("; candidates per example: " + ", ".join(f"{n}: {k}" for n, k in counts.items()) if counts else ""))
@@ -103,10 +111,10 @@ def train(init: Path, data: Path, out: Path, template: str, settings: Train,
     model.train()
     backend.prepare(ResponseScorer(model), steps)
     state_dir = state_dir or out.with_name(out.name + ".state")
-    fingerprint = state.fingerprint(init, data, template, settings, backend, held_out)
+    fingerprint = state.fingerprint(init, data, template, settings, backend, held_out, reference)
     start, history, before = state.resume(backend, state_dir, fingerprint, log) if resume else (0, [], None)
     params = {**settings.model_dump(), "template": template, "world_size": backend.world, "backend": backend.kind,
-              "held_out": str(held_out) if held_out else None}
+              "held_out": str(held_out) if held_out else None, "reference": str(reference) if reference else None}
     live = LiveMetrics(state_dir / "tensorboard", history, params, wandb_project, out.name) if backend.is_main else None
     if validation_examples and before is None:
         before = _validate(backend, validation_examples, settings, "before training", log)
@@ -135,7 +143,7 @@ def train(init: Path, data: Path, out: Path, template: str, settings: Train,
         if live:
             live.add_validation(steps, after)
         validation = summary(before, after, len(validation_examples), validation_data)
-    inputs = [data, init] + ([held_out] if held_out else [])
+    inputs = [data, init] + ([held_out] if held_out else []) + ([reference] if reference else [])
     _save_checkpoint(backend, model, tokenizer, out, inputs=inputs, params=params,
                      extra={"data": dict(report), "candidates per example": counts, "steps": steps,
                             "examples used": used, "trainable parameters": trained,
@@ -156,7 +164,7 @@ def _step(backend, loss_fn: TunaLoss, examples: list, batch: list[int], micro_ba
     micro_batches = [batch[i:i + micro_batch_size] for i in range(0, len(batch), micro_batch_size)]
     mine = micro_batches[backend.rank::backend.world]
     rounds = -(-len(micro_batches) // backend.world)  # every rank runs as many (a short step: fewer)
-    ranked = loss_fn.objective == "rank"
+    ranked = loss_fn.ranked
     # summed: loss, L_rank, L_MLE over micro-batches, and their count; pair accuracy and margin over
     # examples, and their count; tokens
     totals, grad_norm, lr = torch.zeros(8, dtype=torch.float64), None, backend.lr
