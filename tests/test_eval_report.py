@@ -421,7 +421,7 @@ def test_the_plan_names_objectives_only_when_one_is_not_tunas():
     cfg["evaluation"]["models"] = ["alpaca", "tuna", "tuna_s"]
     spec = load(cfg).report_spec()
     assert spec.objectives == {"alpaca": "imported", "tuna": "rank", "tuna_s": "simpo"}
-    assert list(spec.tables_written())[:5] == ["table1", "lengths", "cost", "sources", "objectives"]
+    assert list(spec.tables_written())[:6] == ["table1", "lengths", "cost", "sources", "jobs", "objectives"]
     cfg["evaluation"]["tables"] = {"objectives": ["alpaca"]}
     with pytest.raises(TunaError, match="evaluation.tables.objectives: a table name matches .* not one of the "
                                         "report's own tables"):
