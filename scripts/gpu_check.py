@@ -253,10 +253,10 @@ class Check:
 
     def generation(self, label: str, model_dir: Path, vocab: int, size: dict) -> None:
         """Batched sampling with the hf provider; its recorded log-probs against a plain forward."""
-        from tuna.llm import Request, RequestCache, make_provider
+        from tuna.llm import ProviderSpec, Request, RequestCache, make_provider
 
-        provider = make_provider("hf", str(model_dir), template="alpaca", batch_size=size["prompts"],
-                                 cache=RequestCache(self.workdir / f"{label}_cache.sqlite"))
+        spec = ProviderSpec(kind="hf", model=str(model_dir), device=self.device, batch_size=size["prompts"])
+        provider = make_provider(spec, template="alpaca", cache=RequestCache(self.workdir / f"{label}_cache.sqlite"))
         generator = torch.Generator().manual_seed(2)
         requests = [Request(words(generator, vocab, 8, 40), n=1, temperature=1.0, max_tokens=size["new_tokens"],
                             seed=i) for i in range(size["prompts"])]
