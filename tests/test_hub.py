@@ -17,7 +17,8 @@ from tuna_cli import tuna_process
 from workflow_run import ROOT, planned_jobs, snakemake, write_config
 
 from tuna import config as tuna_config
-from tuna import hub, resources
+from tuna import hub
+from tuna.config import resources
 from tuna.errors import TunaError
 from tuna.llm.tokenizer import load_tokenizer
 
