@@ -49,8 +49,11 @@ def launcher(settings: s.Optimization, command: str, module: str, job: str) -> s
 
 
 def training_options(settings: s.Optimization, exclude: set[str] = frozenset()) -> str:
-    """Training settings as command options (deepspeed only where it runs: num_gpus > 0)."""
-    options = settings.model_dump(exclude={"num_gpus", *exclude})
+    """Training settings as command options (deepspeed only where it runs: num_gpus > 0; of the
+    objective keys only the trained objective's, so another objective's default is no param of the job)."""
+    objective = getattr(settings, "objective", None)
+    others = {key for key, owner in s.OBJECTIVE_KEYS.items() if owner != objective}
+    options = settings.model_dump(exclude={"num_gpus", *others, *exclude})
     if not settings.num_gpus:
         options.pop("deepspeed")
     return cli_options(options)

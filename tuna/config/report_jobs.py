@@ -51,25 +51,22 @@ def _jobs(plan, held_out: list[str]) -> dict[str, dict[str, tuple[str, dict]]]:
             for rule, named in jobs.items() if named}
 
 
-def benchmark_files(plan, held_out: list[str]) -> dict[str, dict[str, str]]:
-    """Rule -> job -> its benchmark TSV, for each heavy job upstream of the report of the
-    evaluated models (and the `held_out` models whose held-out results it shows)."""
-    return {rule: {job: path for job, (path, _) in named.items()} for rule, named in _jobs(plan, held_out).items()}
-
-
-def requested(plan, held_out: list[str]) -> dict[str, dict[str, dict[str, int]]]:
-    """Rule -> job -> what it asks the scheduler for (tuna.config.resources: memory MB, runtime
-    minutes, GPUs), beside what its benchmark measured in the jobs table."""
+def benchmarked_jobs(plan, held_out: list[str]) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, dict]]]:
+    """For each heavy job upstream of the report of the evaluated models (and the `held_out` models
+    whose held-out results it shows): rule -> job -> its benchmark TSV, and rule -> job -> what it
+    asks the scheduler for (tuna.config.resources: memory MB, runtime minutes, GPUs), shown beside
+    what its benchmark measured in the jobs table."""
     from tuna.config.resources import ClusterJobs
 
     cluster = ClusterJobs(plan)
     job_of = {"teacher": cluster.teacher, "sample": cluster.sampler, "judge": cluster.judge,
               "prm_train": cluster.prm_train, "prm_rank": cluster.prm_rank, "train": cluster.train,
               "generate_answers": cluster.answerer, "judge_vicuna": cluster.vicuna_judge}
-    asked = {}
+    files, asked = {}, {}
     for rule, named in _jobs(plan, held_out).items():
-        asked[rule] = {}
-        for job, (_, wildcards) in named.items():
+        files[rule], asked[rule] = {}, {}
+        for job, (path, wildcards) in named.items():
             resources = job_of[rule](SimpleNamespace(**wildcards))
+            files[rule][job] = path
             asked[rule][job] = {"mem_mb": resources.mem_mb, "runtime_min": resources.runtime, "gpus": resources.gpu}
-    return asked
+    return files, asked

@@ -162,6 +162,7 @@ def report_spec(plan) -> ReportSpec:
     swept = [m for points in beta_sweeps.values() for m in points]
     held_out = [m for m in dict.fromkeys([*models, *swept]) if m in plan.held_out_models()]
     split_nll = bool(config.data.held_out) and config.evaluation.held_out.nll
+    jobs, requested = report_jobs.benchmarked_jobs(plan, held_out)
     return ReportSpec(
         models=models,
         baseline=plan.baseline,
@@ -180,8 +181,8 @@ def report_spec(plan) -> ReportSpec:
         aliases={name: model for name, model in plan.aliases.items()
                  if name in config.evaluation.models or any(name in rows for rows in config.evaluation.tables.values())},
         paper_numbers=config.evaluation.paper_numbers,
-        jobs=report_jobs.benchmark_files(plan, held_out),
-        requested=report_jobs.requested(plan, held_out),
+        jobs=jobs,
+        requested=requested,
         objectives=objectives(plan, models),
         lambda_sweeps=sweeps.mle_weight_sweeps(plan),
         data_sweeps={label: {m: L.checkpoint(m) for m in points} for label, points in sweeps.data_sweeps(plan).items()},
