@@ -72,7 +72,6 @@ VICUNA_STYLES = get_args(VicunaStyle)
 PREFERENCE_FORMATS = get_args(PreferenceFormat)
 PAIRS = get_args(Pairs)
 SUPERNI_SHOTS = get_args(Shots)
-VICUNA_ORDERS = get_args(VicunaOrders)
 
 DEFAULT_QUANT = "q8_0"
 API_FAILURE_BUDGET = 0.02  # `max_failed` of an openai provider unless set: endpoints drop a few calls

@@ -62,9 +62,10 @@ def rows_of(model: str) -> list[PaperRow]:
     return [row for table in tables().values() for row in table.rows if row.model == model]
 
 
-def quoted_rows() -> list[PaperRow]:
-    """The rows whose numbers the paper quotes from other papers (not measured by its authors)."""
-    return [row for table in tables().values() for row in table.rows if row.quoted]
+def quoted_rows(table: str | None = None) -> list[PaperRow]:
+    """The rows whose numbers the paper quotes from other papers (not measured by its authors),
+    of one table or of all."""
+    return [row for name, rows in tables().items() if table in (None, name) for row in rows.rows if row.quoted]
 
 
 # A report column -> (the paper's column, tuna's number per the paper's): BERTScore is x100 in tuna.
@@ -119,7 +120,7 @@ def beside(table, name: str, baseline: str):
         if low in out and high in out:
             inside = (delta >= out[low]) & (delta <= out[high])
             out[f"paper_delta_{column}_in_ci"] = inside.where(delta.notna() & out[low].notna())
-    quoted = [row for row in tables()[name].rows if row.quoted] if name in tables() else []
+    quoted = quoted_rows(name)
     if quoted:
         extra = pd.DataFrame([{"paper_row": row.row, "paper_source": row.quoted,
                                **{f"paper_{c}": row.values[theirs] * scale for c, (theirs, scale) in
