@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from tuna.cli.options import FILE
@@ -18,15 +16,13 @@ def cost():
 @click.argument("config_file", type=FILE)
 @click.option("--instructions", type=FILE, default=None,
               help="Instruction records to project over [default: the config's data source and limit].")
-def estimate(config_file: Path, instructions: Path | None):
-    """Project the calls, tokens and USD of the teacher, the ranking judge and the
-    Vicuna QA judge for CONFIG_FILE, and what human labelling would cost instead.
+def estimate(config_file, instructions):
+    """Project the calls, tokens and USD of the teacher, the ranking judge and the Vicuna QA
+    judge for CONFIG_FILE, and what human labelling would cost instead.
 
-    Prompt tokens are counted from the actual prompts (Alpaca for the teacher, the
-    Table 9 prompt for the judge, the Vicuna judge prompts; 4 characters per token);
-    each response is assumed as long as the original Alpaca output (capped at
-    max_tokens), each Vicuna answer as long as its max_tokens. The worst case assumes
-    every answer uses max_tokens.
+    Prompt tokens are counted from the actual prompts (4 characters per token); a response
+    is as long as the original Alpaca output (capped at max_tokens), a Vicuna answer as its
+    max_tokens. The worst case assumes every answer uses max_tokens.
     """
     from tuna import config, cost_estimate
 

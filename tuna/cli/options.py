@@ -16,6 +16,7 @@ from typing import Literal, Union, get_args, get_origin
 import click
 from pydantic import ValidationError
 
+from tuna.config.models import ImportedModel
 from tuna.config.settings import Section, one_line
 
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)  # an existing file
@@ -24,30 +25,36 @@ OUT = click.Path(dir_okay=False, path_type=Path)  # a file to write
 OUT_DIR = click.Path(file_okay=False, path_type=Path)  # a directory to write
 
 
-def out_option(help: str):
-    """The `-o/--out FILE` every command writes its result to."""
-    return click.option("-o", "--out", type=OUT, required=True, help=help)
+def out_option(help: str, directory: bool = False):
+    """The `-o/--out` FILE (or DIR) every command writes its result to."""
+    return click.option("-o", "--out", type=OUT_DIR if directory else OUT, required=True, help=help)
 
 
-def resume_options(command):
-    """--state-dir and --resume of a training command (tuna train, tuna prm-train)."""
-    command = click.option("--resume", is_flag=True, help="Continue from the state in --state-dir, if there is one.")(
-        command)
-    return click.option("--state-dir", type=OUT_DIR, default=None,
-                        help="Where resumable state goes [default: OUT.state]; deleted after a successful run.")(command)
+def stack(*options):
+    """One decorator applying `options` in order (the first is the first in --help)."""
+    def decorate(function):
+        for option in reversed(options):
+            function = option(function)
+        return function
+    return decorate
 
 
-# Passed by the `deepspeed` launcher to each rank of a training command; the rank is read from LOCAL_RANK.
-local_rank_option = click.option("--local_rank", "local_rank", type=int, default=None, hidden=True,
-                                 help="Set by the deepspeed launcher (the rank also comes from LOCAL_RANK).")
-
-
-def out_dir_option(help: str):
-    """`-o/--out DIR`, for a command whose result is a directory (a checkpoint, a report)."""
-    return click.option("-o", "--out", type=OUT_DIR, required=True, help=help)
-
-
+held_out_option = click.option("--held-out", type=FILE, default=None,
+                               help="Instruction jsonl of the held-out split (prepare-data --held-out-out): its ids "
+                                    "are never trained on (counted in the log and provenance).")
+# What a training command (train, prm-train) takes beside its data and settings; `--local_rank`
+# is passed by the `deepspeed` launcher to each rank (the rank is read from LOCAL_RANK).
+training_options = stack(
+    held_out_option,
+    click.option("--state-dir", type=OUT_DIR, default=None,
+                 help="Where resumable state goes [default: OUT.state]; deleted after a successful run."),
+    click.option("--resume", is_flag=True, help="Continue from the state in --state-dir, if any."),
+    click.option("--local_rank", "local_rank", type=int, default=None, hidden=True),
+)
 model_name_option = click.option("--model-name", required=True, help="Name of the evaluated model in the result.")
+instructions_option = click.option("--instructions", type=FILE, required=True, help="Instruction records (jsonl).")
+samples_option = click.option("--samples", type=FILE, multiple=True, required=True,
+                              help="Self-sample shards (repeat).")
 
 
 class ConfigOption(click.Option):
@@ -86,18 +93,16 @@ class SectionValue(click.ParamType):
     def convert(self, value, param, ctx):
         import yaml
 
-        if value is None or isinstance(value, self.section):
-            return value
+        if not isinstance(value, str):
+            return value  # None, or a section already
         try:
-            data = yaml.safe_load(value) if isinstance(value, str) else value
+            data = yaml.safe_load(value)
         except yaml.YAMLError:
             data = value
-        if data is None:
-            return None
-        if not isinstance(data, dict):
+        if data is not None and not isinstance(data, dict):
             self.fail(f"{value!r} is not a YAML mapping (e.g. '{{r: 16}}')", param, ctx)
         try:
-            return self.section.model_validate(data)
+            return None if data is None else self.section.model_validate(data)
         except ValidationError as exc:
             self.fail(one_line(exc), param, ctx)
 
@@ -142,7 +147,7 @@ def section_options(section, only: tuple[str, ...] | None = None, exclude: tuple
     names = [n for n in (only or section.model_fields) if n not in exclude]
     flags, extra = flags or {}, extra or {}
 
-    def param(name: str) -> str | None:
+    def param(name: str) -> str | None:  # the command's argument of a field, when it gets the section
         return f"{into}__{name}" if into else None
 
     def decorate(function):
@@ -164,7 +169,7 @@ def section_options(section, only: tuple[str, ...] | None = None, exclude: tuple
     return decorate
 
 
-def parse_shard(value: str) -> tuple[int, int]:
+def shard(ctx, param, value: str) -> tuple[int, int]:
     """'2/8' -> (2, 8): this job's shard index and the number of shards."""
     try:
         index, count = (int(part) for part in value.split("/"))
@@ -175,7 +180,23 @@ def parse_shard(value: str) -> tuple[int, int]:
     return index, count
 
 
-shard_option = click.option(
-    "--shard", default="0/1", show_default=True, callback=lambda ctx, param, value: parse_shard(value),
-    help="Process only shard INDEX of COUNT (instructions i with i % COUNT == INDEX).",
-)
+shard_option = click.option("--shard", default="0/1", show_default=True, callback=shard,
+                            help="Process only shard INDEX of COUNT (instructions i with i % COUNT == INDEX).")
+
+
+def key_files(keys: tuple[str, ...] | None = None):
+    """The callback of a repeated KEY=FILE option (FILE existing; KEY one of `keys` when given):
+    the values as {key: path}."""
+    def parse(ctx, param, values) -> dict[str, Path]:
+        parsed = {}
+        for value in values:
+            key, sep, path = value.partition("=")
+            if not sep or (keys and key not in keys) or not Path(path).is_file():
+                raise click.BadParameter(f"{value!r}: expected KEY=FILE with an existing FILE"
+                                         + (f" and KEY one of {', '.join(keys)}" if keys else ""))
+            parsed[key] = Path(path)
+        return parsed
+    return parse
+
+
+template_option = field_option(ImportedModel, "template")  # the model's prompt format, as a model declares it

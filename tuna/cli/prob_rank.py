@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from tuna.cli.options import FILE, out_option, section_options, shard_option
@@ -17,15 +15,12 @@ from tuna.config.settings import Scoring, Teacher
 @section_options(Teacher, exclude=("provider",), into="settings")
 @provider_options
 @out_option("Output jsonl of generation records (one per instruction of the shard).")
-def teacher(instructions: Path, shard, settings: Teacher, out: Path, provider):
+def teacher(instructions, shard, settings, out, provider):
     """Sample N teacher responses with token log-probs for one shard of INSTRUCTIONS.
 
-    Response k of instruction ID uses a seed derived from (--seed, ID) plus k. Every
-    answer is stored in the request cache as it arrives, so a killed run resumes
-    where it stopped and a rerun makes no requests. Failed or empty responses are kept
-    (finish_reason 'error'/'empty') and never ranked; more failed calls than
-    --max-failed allows fail the stage. Writes OUT, its cost file (OUT stem +
-    .cost.json) and a provenance stamp naming the model.
+    Response k of instruction ID is seeded from (--seed, ID) plus k. Answers are cached as
+    they arrive (a killed run resumes, a rerun asks nothing). Failed or empty responses are
+    kept, marked and never ranked; more failed calls than --max-failed allows fail the stage.
     """
     from tuna import stages
 
@@ -37,12 +32,9 @@ def teacher(instructions: Path, shard, settings: Teacher, out: Path, provider):
 @click.argument("teacher_outputs", nargs=-1, required=True, type=FILE)
 @section_options(Scoring, into="scoring")
 @out_option("Output jsonl of rankings (candidates best first, with the original response).")
-def score(instructions: Path, teacher_outputs: tuple[Path, ...], scoring: Scoring, out: Path):
-    """Rank every instruction's teacher responses by Eq. 3 (gathering all TEACHER_OUTPUTS shards).
-
-    Responses by descending score (ties keep sampling order); failed and empty
-    responses are left out of the ranking and counted.
-    """
+def score(instructions, teacher_outputs, scoring, out):
+    """Rank every instruction's teacher responses by Eq. 3 (all TEACHER_OUTPUTS shards together):
+    by descending score, ties in sampling order, failed and empty responses left out and counted."""
     from tuna.ranking.probabilistic import score_files
 
     click.echo(score_files(instructions, list(teacher_outputs), scoring, out))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 from click.core import ParameterSource
 
@@ -16,27 +14,21 @@ from tuna.config.settings import Scoring
               help="prob: the text-davinci-003 probabilistic-ranking file; judge: gpt-4-ranking.json.")
 @click.argument("released", type=FILE)
 @field_option(Scoring, "beta")
-@click.option("--instructions", type=FILE, default=None,
-              help="judge: instruction records (from `tuna prepare-data`) whose original responses become the MLE "
-                   "target; the GPT-4 file has none.")
+@click.option("--instructions", type=FILE, default=None, help="judge: instruction records (`tuna prepare-data`) "
+              "whose original responses become the MLE target; the GPT-4 file has none.")
 @click.option("--judgements", type=OUT, default=None,
               help="judge (required): where GPT-4's raw answers and ranks go, as judgement records (jsonl).")
 @out_option("Output jsonl of rankings (candidates best first).")
-def import_released(kind: str, released: Path, beta: float, instructions: Path | None, judgements: Path | None,
-                    out: Path):
-    """Import the authors' RELEASED ranking file (JSON array or JSON Lines) as tuna rankings.
-
-    prob: each instruction's 4 responses ranked by Eq. 3 from the released total
-    log-probs and token counts with --beta (ties keep the released order). judge:
-    GPT-4's released ranks, its own reference response left out. Empty responses are
-    never ranked. Ids are tuna's content ids, as `tuna prepare-data` gives them.
+def import_released(kind, released, beta, instructions, judgements, out):
+    """Import the authors' RELEASED ranking file (JSON array or JSON Lines) as tuna rankings, with
+    tuna's content ids. prob: 4 responses ranked by Eq. 3 from the released log-probs with --beta
+    (ties keep the released order); judge: GPT-4's ranks, its own reference response left out.
     """
     from tuna import released as release
 
     given = click.get_current_context().get_parameter_source("beta") is not ParameterSource.DEFAULT
-    other_kinds = {"prob": {"--instructions": instructions, "--judgements": judgements},
-                   "judge": {"--beta": given}}[kind]
-    wrong = [name for name, value in other_kinds.items() if value]
+    wrong = [name for name, value in {"prob": {"--instructions": instructions, "--judgements": judgements},
+                                      "judge": {"--beta": given}}[kind].items() if value]
     if wrong:
         raise click.UsageError(f"{', '.join(wrong)} does not apply to --kind {kind}")
     if kind == "prob":

@@ -7,53 +7,35 @@ Runnable as a module so the `deepspeed` launcher can start one rank per GPU:
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from tuna.cli.options import (
-    DIR,
-    FILE,
-    local_rank_option,
-    out_dir_option,
-    out_option,
-    resume_options,
-    section_options,
-)
-from tuna.config.settings import REFERENCE_KEYS, TEMPLATES, Train
+from tuna.cli.options import DIR, FILE, held_out_option, out_option, section_options, template_option, training_options
+from tuna.config.settings import REFERENCE_KEYS, Train
+
+init_option = click.option("--init", type=DIR, required=True, help="Checkpoint to start from (transformers format).")
 
 
 @click.command("train")
-@click.option("--init", type=DIR, required=True,
-              help="Checkpoint directory to start from (transformers format).")
+@init_option
 @click.option("--data", type=FILE, required=True,
               help="Ranking jsonl (candidates best first + original), or instruction jsonl for --objective mle.")
-@out_dir_option("Checkpoint directory to write (safetensors + tokenizer + provenance.json).")
-@click.option("--template", type=click.Choice(TEMPLATES), default="chat", show_default=True,
-              help="Prompt format the model was tuned with (chat: the tokenizer's chat template).")
+@out_option("Checkpoint directory to write (safetensors + tokenizer + provenance.json).", directory=True)
+@template_option
 @section_options(Train)
-@resume_options
-@click.option("--held-out", type=FILE, default=None,
-              help="Instruction jsonl of the held-out split (prepare-data --held-out-out): its ids are never "
-                   "trained on (counted in the log and provenance).")
+@training_options
 @click.option("--reference", type=FILE, default=None,
-              help="Objective dpo: the frozen reference's log-probs of the candidates (made by `tuna reference` "
-                   "from INIT and DATA).")
+              help="Objective dpo: the frozen reference's log-probs of the candidates (`tuna reference`).")
 @click.option("--wandb-project", default=None,
               help="Also log the step metrics to this Weights & Biases project (needs `pip install wandb`).")
-@local_rank_option
-def train(init: Path, data: Path, out: Path, template: str, state_dir: Path | None, resume: bool,
-          held_out: Path | None, reference: Path | None, wandb_project: str | None, local_rank: int | None,
-          **settings):
+def train(init, data, out, template, state_dir, resume, held_out, reference, wandb_project, local_rank, **settings):
     """Fine-tune INIT on ranked responses (--objective rank: Tuna, Eq. 4-6; rrhf, listmle, dpo,
     simpo) or instruction data (--objective mle).
 
     Each example is one packed sequence [prompt, r0, r1, ..., original] with a block
-    attention mask, so the prompt is encoded once per example. Bad data is skipped or
-    truncated by documented rules with counts in the log. On CPU this is plain torch in
-    fp32; on GPUs start it with the `deepspeed` launcher and --deepspeed zero2|zero3.
-    Each step's metrics are logged and saved in OUT as metrics.jsonl, metrics.csv and
-    TensorBoard events (live in the state directory while training).
+    attention mask, so the prompt is encoded once. Bad data is skipped or truncated by
+    documented rules, counted in the log. Plain torch in fp32 on CPU; on GPUs start it with
+    the `deepspeed` launcher and --deepspeed zero2|zero3. Step metrics go to OUT as
+    metrics.jsonl, metrics.csv and TensorBoard events.
     """
     from tuna.train.trainer import train as run
 
@@ -62,20 +44,16 @@ def train(init: Path, data: Path, out: Path, template: str, state_dir: Path | No
 
 
 @click.command("reference")
-@click.option("--init", type=DIR, required=True,
-              help="The checkpoint DPO trains from, frozen as its reference (transformers format).")
+@init_option
 @click.option("--data", type=FILE, required=True, help="The ranking jsonl the model trains on.")
 @out_option("Reference log-probs jsonl to write (read by `tuna train --reference`).")
-@click.option("--template", type=click.Choice(TEMPLATES), default="chat", show_default=True,
-              help="Prompt format the model was tuned with.")
-@click.option("--held-out", type=FILE, default=None,
-              help="Instruction jsonl of the held-out split: its ids are not trained on, so not scored.")
+@template_option
+@held_out_option
 @section_options(Train, only=REFERENCE_KEYS)
-def reference(init: Path, data: Path, out: Path, template: str, held_out: Path | None, **settings):
-    """DPO's frozen reference: INIT's summed log-prob of every candidate `tuna train` will
-    train on (the same examples, tokenized alike: give the training's options), computed
-    once without gradients by the packed forward, so the reference model is never held
-    beside the trained one.
+def reference(init, data, out, template, held_out, **settings):
+    """DPO's frozen reference: INIT's summed log-prob of every candidate `tuna train` will train
+    on (give the training's options), computed once without gradients, so the reference model
+    is never held beside the trained one.
     """
     from tuna.train.reference import write_reference
 

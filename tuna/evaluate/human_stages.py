@@ -12,14 +12,14 @@ from tuna.evaluate import human
 from tuna.records import Ranking, answers_of, read_jsonl, write_json
 
 
-def export_answers(questions: str, answers: list[tuple[str, Path]], seed: int, out: Path, key: Path) -> str:
+def export_answers(questions: str, answers: dict[str, Path], seed: int, out: Path, key: Path) -> str:
     """Table 2's sheet: every model's Vicuna answer to each question (a question.jsonl, or `demo`),
     shuffled and anonymized; which is which goes to KEY."""
     from tuna.evaluate import vicuna
 
     source = vicuna.questions_file(questions)
-    count = human.export(vicuna.load_questions(source), {m: answers_of(p) for m, p in answers}, out, key, seed)
-    provenance.stamp([out, key], inputs=[source, *(p for _, p in answers)], params={"seed": seed})
+    count = human.export(vicuna.load_questions(source), {m: answers_of(p) for m, p in answers.items()}, out, key, seed)
+    provenance.stamp([out, key], inputs=[source, *answers.values()], params={"seed": seed})
     return f"{out}: {count} questions x {len(answers)} responses (key: {key})"
 
 
