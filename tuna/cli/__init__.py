@@ -12,8 +12,7 @@ import click
 import tuna
 
 # Modules under tuna/cli/ that define a COMMANDS list, in the order of the pipeline.
-COMMAND_MODULES = ["data", "models", "prob_rank", "ctx_rank", "prm", "released", "preferences", "train", "export", "cost",
-                   "evaluate", "held_out"]
+COMMAND_MODULES = ["data", "models", "prob_rank", "ctx_rank", "prm", "preferences", "train", "evaluate", "held_out"]
 
 
 class PipelineGroup(click.Group):

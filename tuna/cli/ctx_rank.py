@@ -25,12 +25,9 @@ COST_FILE = "; usage and cost go to OUT stem + .cost.json."
 @provider_options
 @out_option("Samples of this shard (jsonl of generations)" + COST_FILE)
 def sample(instructions, shard, first, held_out, settings, out, provider):
-    """Draw N mutually dissimilar responses of the model itself per instruction (Sec. 2.3).
-
-    A draw whose ROUGE-L F1 with a kept sample reaches --tau is redrawn at a higher
-    temperature; after --max-trials draws the least similar one is kept. Failed draws are
-    kept and marked (never ranked) unless more fail than --max-failed allows.
-    """
+    """Draw N mutually dissimilar responses of the model itself per instruction (Sec. 2.3): a draw
+    whose ROUGE-L F1 with a kept sample reaches --tau is redrawn hotter; after --max-trials draws
+    the least similar is kept. Failed draws are kept and marked, never ranked."""
     from tuna import stages
 
     click.echo(stages.sample(instructions, shard, first, settings, out, provider, held_out))
@@ -49,12 +46,9 @@ def sample(instructions, shard, first, held_out, settings, out, provider):
 @out_option("Judgements (jsonl): every attempt, the one used, scores, rank" + COST_FILE)
 @click.option("--quarantine", type=OUT, required=True, help="Every unusable judge answer, with its id and attempt.")
 def judge(instructions, samples, first, held_out, settings, seed, provider, out, quarantine):
-    """Rank each instruction's samples with a judge LLM and the paper's Table 9 prompt.
-
-    The judge answers at temperature 0; answers without a valid ranking are re-asked and
-    also go to --quarantine. More instructions left unranked than --max-unranked allows:
-    both files are written, then the command exits 1 with one line.
-    """
+    """Rank each instruction's samples with a judge LLM and the paper's Table 9 prompt, at
+    temperature 0; an answer without a valid ranking is re-asked and quarantined. More
+    instructions unranked than --max-unranked allows: both files are written, then exit 1."""
     from tuna import stages
 
     click.echo(stages.judge(instructions, samples, first, settings, seed, out, quarantine, provider, held_out))

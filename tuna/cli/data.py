@@ -1,4 +1,5 @@
-"""Data stage commands: check a config, download upstream data, normalize instructions, mix data sets."""
+"""Config and data commands: check a config, project its API cost, download upstream data, normalize
+instructions, mix data sets."""
 
 from __future__ import annotations
 
@@ -17,6 +18,24 @@ def check_config(config_file, as_json):
     from tuna.config.audit import check
 
     click.echo(check(config_file, as_json))
+
+
+@click.group("cost")
+def cost():
+    """Token and dollar projections from a config's price table (`prices:`)."""
+
+
+@cost.command("estimate")
+@click.argument("config_file", type=FILE)
+@click.option("--instructions", type=FILE, default=None,
+              help="Instruction records to project over [default: the config's data source and limit].")
+def estimate(config_file, instructions):
+    """Project the calls, tokens and USD of the teacher, the ranking judge and the Vicuna QA judge
+    for CONFIG_FILE, and what human labelling would cost instead (prompts counted at 4 characters
+    per token; responses as long as Alpaca's outputs; the worst case: every answer max_tokens)."""
+    from tuna import config, cost_estimate
+
+    click.echo(cost_estimate.report(config.load_file(config_file), instructions))
 
 
 @click.command("download")
@@ -61,4 +80,4 @@ def mix_data(parts, alpaca_mul, seed, out):
     click.echo(mixture.mix(parts, seed, alpaca_mul, out))
 
 
-COMMANDS = [check_config, download, prepare_data, mix_data]
+COMMANDS = [check_config, cost, download, prepare_data, mix_data]

@@ -45,7 +45,7 @@ def fetch_lmentry(out):
 @tasks_option
 @click.option("--shots", type=click.Choice(SUPERNI_SHOTS), default=None, help="superni: positive examples shown.")
 @click.option("--tokenizer", default=None,
-              help="superni: the evaluated model (GGUF or transformers directory), whose tokenizer measures the budget.")
+              help="superni: the evaluated model (GGUF or transformers dir), whose tokenizer measures the budget.")
 @section_options(SuperNI, only=("instances_per_task", "max_source_length"), into="settings")
 @field_option(LMentry, "limit_per_task")
 @out_option("Prompt records (jsonl).")
@@ -70,11 +70,8 @@ def eval_prompts(benchmark, data, split, shots, tokenizer, settings, limit_per_t
 @provider_options
 @out_option("Answers (jsonl of generation records, one each).")
 def generate_answers(prompts, max_tokens, provider, out):
-    """Greedy answers of a model to benchmark prompts, in the model's prompt template.
-
-    Answers are cached as they arrive (a killed run resumes, a rerun is free); a failed
-    answer is kept and marked unless more fail than --max-failed allows.
-    """
+    """Greedy answers of a model to benchmark prompts, in its prompt template, cached as they
+    arrive (a killed run resumes); a failed answer is kept and marked."""
     from tuna import stages
 
     click.echo(stages.generate_answers(prompts, max_tokens, out, provider))
@@ -136,11 +133,8 @@ def eval_lmentry(data_dir, answers, limit_per_task, model_name, out):
 @click.option("--judgements", type=OUT, required=True, help="Raw judgements (jsonl), every attempt kept.")
 def judge_vicuna(questions, answers, baseline_answers, model_name, baseline_name, style, judge_prompts, orders,
                  settings, provider, out, judgements):
-    """Judge a model's Vicuna QA answers against the baseline's, in both orders (or --orders model_first).
-
-    A verdict that changes with the order is a tie (the result holds the position
-    consistency); an answer with no verdict is re-asked, then counted as unparsed.
-    """
+    """Judge a model's Vicuna QA answers against the baseline's, in both orders (a verdict that
+    changes with the order is a tie) or --orders model_first; no verdict: re-asked, then unparsed."""
     from tuna import stages
 
     click.echo(stages.judge_vicuna(questions, answers, baseline_answers, (model_name, baseline_name), style,
@@ -194,12 +188,9 @@ def human_export(questions, answers, seed, out, key):
               help="Score of rank i is TOP - i (the paper: 6 - i).")
 @out_option("Scores per model (JSON).")
 def human_import(sheets, key, top, out):
-    """Turn annotators' rankings into per-model scores (Table 2).
-
-    A question's score is TOP - rank averaged over its annotators; a model's is the mean
-    over questions. With two or more sheets the inter-annotator agreement is written too
-    (Kendall's W per question, Spearman's rho per pair of annotators).
-    """
+    """Turn annotators' rankings into per-model scores (Table 2): TOP - rank averaged over a
+    question's annotators, then over questions; with two or more sheets also their agreement
+    (Kendall's W per question, Spearman's rho per pair of annotators)."""
     from tuna.evaluate import human_stages
 
     click.echo(human_stages.import_scores(list(sheets), key, top, out))

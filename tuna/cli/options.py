@@ -53,8 +53,7 @@ training_options = stack(
 )
 model_name_option = click.option("--model-name", required=True, help="Name of the evaluated model in the result.")
 instructions_option = click.option("--instructions", type=FILE, required=True, help="Instruction records (jsonl).")
-samples_option = click.option("--samples", type=FILE, multiple=True, required=True,
-                              help="Self-sample shards (repeat).")
+samples_option = click.option("--samples", type=FILE, multiple=True, required=True, help="Self-sample shards (repeat).")
 
 
 class ConfigOption(click.Option):
@@ -121,29 +120,24 @@ def field_option(section, name: str, param: str | None = None, flag: str | None 
     required or say more in its help."""
     field = section.model_fields[name]
     flag = flag or f"--{name.replace('_', '-')}"
-    help_text = extra.pop("help", None) or (field.description or "").replace("`", "")
-    declarations = [f"{flag}/--no-{flag.removeprefix('--')}" if field.annotation is bool else flag]
-    settings = {"default": None if field.is_required() else field.default, "show_default": True, "help": help_text}
+    settings = {"default": None if field.is_required() else field.default, "required": field.is_required(),
+                "show_default": field.default is not None, "help": (field.description or "").replace("`", "")}
     if nested := nested_section(field.annotation):
         settings.update(type=SectionValue(nested), show_default=False,
-                        help=f"{help_text} A YAML mapping, e.g. {flag} '{{r: 16}}'.")
-    elif field.annotation is not bool:
+                        help=f"{settings['help']} A YAML mapping, e.g. {flag} '{{r: 16}}'.")
+    elif field.annotation is bool:
+        flag = f"{flag}/--no-{flag.removeprefix('--')}"
+    else:
         settings["type"] = click_type(field.annotation, field.metadata)
-        settings["show_default"] = field.default is not None
-    if field.is_required():
-        settings["required"] = True
-    return click.option(*declarations, *([param] if param else []), cls=ConfigOption, section=section,
-                        field_name=name, **settings, **extra)
+    return click.option(flag, *filter(None, [param]), cls=ConfigOption, section=section, field_name=name,
+                        **{**settings, **extra})
 
 
 def section_options(section, only: tuple[str, ...] | None = None, exclude: tuple[str, ...] = (),
                     into: str | None = None, flags: dict[str, str] | None = None, extra: dict[str, dict] | None = None):
-    """Options for the fields of a config section (`only` those, or all but `exclude`).
-
-    The command receives each field as its own argument, or with `into` the section built
-    from them as that one argument (an invalid combination is a usage error naming the
-    option). `flags` renames an option, `extra` adds click settings (`required`, `help`).
-    """
+    """Options for the fields of a config section (`only` those, or all but `exclude`), each its own
+    argument of the command or, with `into`, the section built from them as that one argument (an
+    invalid combination: a usage error). `flags` renames options, `extra` adds click settings."""
     names = [n for n in (only or section.model_fields) if n not in exclude]
     flags, extra = flags or {}, extra or {}
 

@@ -54,13 +54,9 @@ def prm_train(ranked, backbone, template, held_out, state_dir, resume, out, loca
 @field_option(Prm, "precision", help="Weights of the ranker while scoring (bf16 or fp16 on a GPU).")
 @out_option("The PRM's rankings (jsonl, instruction order).")
 def prm_rank(prm_dir, instructions, samples, part, batch_size, precision, out):
-    """Rank self samples with a proxy ranking model (the data of Tuna_c (PRM) and Appendix D).
-
-    Scores every response of --batch-size instructions per forward, without gradients, on
-    CUDA when there is one. The output holds PRM ranks only, of every instruction in --slice;
-    a model mixes them with the judge's by the data algebra (`data: [ctx_rank:M, {set:
-    prm_rank:M, last: 39000}]`). Failed or empty samples are left out (counted).
-    """
+    """Rank self samples with a proxy ranking model (Tuna_c (PRM), Appendix D), --batch-size
+    instructions per forward, on CUDA when there is one: PRM ranks only, of every instruction in
+    --slice (a config mixes them with the judge's: `data: [ctx_rank:M, {set: prm_rank:M, last: 39000}]`)."""
     from tuna.ranking.prm import rank_file
 
     click.echo(rank_file(prm_dir, instructions, list(samples), out, part, batch_size, precision))

@@ -16,12 +16,9 @@ from tuna.config.settings import Scoring, Teacher
 @provider_options
 @out_option("Output jsonl of generation records (one per instruction of the shard).")
 def teacher(instructions, shard, settings, out, provider):
-    """Sample N teacher responses with token log-probs for one shard of INSTRUCTIONS.
-
-    Response k of instruction ID is seeded from (--seed, ID) plus k. Answers are cached as
-    they arrive (a killed run resumes, a rerun asks nothing). Failed or empty responses are
-    kept, marked and never ranked; more failed calls than --max-failed allows fail the stage.
-    """
+    """Sample N teacher responses with token log-probs for one shard of INSTRUCTIONS, response k of
+    instruction ID seeded from (--seed, ID) + k, cached as they arrive (a killed run resumes);
+    failed or empty responses are kept and marked, never ranked."""
     from tuna import stages
 
     click.echo(stages.teacher(instructions, shard, settings, out, provider))

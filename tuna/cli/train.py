@@ -29,14 +29,9 @@ init_option = click.option("--init", type=DIR, required=True, help="Checkpoint t
               help="Also log the step metrics to this Weights & Biases project (needs `pip install wandb`).")
 def train(init, data, out, template, state_dir, resume, held_out, reference, wandb_project, local_rank, **settings):
     """Fine-tune INIT on ranked responses (--objective rank: Tuna, Eq. 4-6; rrhf, listmle, dpo,
-    simpo) or instruction data (--objective mle).
-
-    Each example is one packed sequence [prompt, r0, r1, ..., original] with a block
-    attention mask, so the prompt is encoded once. Bad data is skipped or truncated by
-    documented rules, counted in the log. Plain torch in fp32 on CPU; on GPUs start it with
-    the `deepspeed` launcher and --deepspeed zero2|zero3. Step metrics go to OUT as
-    metrics.jsonl, metrics.csv and TensorBoard events.
-    """
+    simpo) or instruction data (--objective mle), each example one packed sequence [prompt, r0,
+    r1, ..., original]. On GPUs start it with the `deepspeed` launcher and --deepspeed
+    zero2|zero3. Step metrics go to OUT (metrics.jsonl, metrics.csv, TensorBoard)."""
     from tuna.train.trainer import train as run
 
     run(init, data, out, template, Train(**settings), state_dir=state_dir, resume=resume, held_out=held_out,
@@ -51,10 +46,8 @@ def train(init, data, out, template, state_dir, resume, held_out, reference, wan
 @held_out_option
 @section_options(Train, only=REFERENCE_KEYS)
 def reference(init, data, out, template, held_out, **settings):
-    """DPO's frozen reference: INIT's summed log-prob of every candidate `tuna train` will train
-    on (give the training's options), computed once without gradients, so the reference model
-    is never held beside the trained one.
-    """
+    """DPO's frozen reference: INIT's summed log-prob of every candidate `tuna train` will train on
+    (give the training's options), computed once, so it is never held beside the trained model."""
     from tuna.train.reference import write_reference
 
     click.echo(write_reference(init, data, out, template, Train(**settings), held_out))
