@@ -1,9 +1,5 @@
-"""The `tuna` command: one subcommand per pipeline stage.
-
-Commands parse options and call into the package; they hold no logic of their own.
-Each reads explicit input paths, writes explicit output paths atomically, and knows
-nothing of Snakemake.
-"""
+"""The `tuna` command: one subcommand per pipeline stage, parsing its options and calling into the
+package; each reads explicit input paths, writes explicit output paths and knows nothing of Snakemake."""
 
 import importlib
 

@@ -147,18 +147,10 @@ def judge_vicuna(questions, answers, baseline_answers, model_name, baseline_name
                    "(the workflow writes it; results/report/spec.json is one to start from).")
 @out_option("Report directory (results/report).", directory=True)
 def report_command(spec_file, out):
-    """Tables and plots of the evaluated models, each table as CSV, Markdown and HTML,
-    built from the report spec alone (kept as OUT/spec.json).
-
-    \b
-    table1    benchmarks x models, deltas vs the baseline with 95% paired bootstrap
-              intervals and p-values; Markdown links every number to its sources
-    table11   Super-NI BERTScore beside ROUGE-L; table2: human scores; appendix_g:
-              judge vs human rankings; table5: beta vs NLL; prm_agreement; lengths
-              (Table 4); cost; sources (sha256, commit, command of every input); jobs
-    NAME      each of tables: Table 1's layout over its models (the paper's Tables 3, 8)
-    plots     vicuna_win_lose_tie, lambda_sweep, data_sweep, agreement, training_curves
-    """
+    """Tables (CSV, Markdown, HTML) and plots of the evaluated models from the report spec alone
+    (kept as OUT/spec.json): Table 1 (deltas vs the baseline, 95% paired bootstrap intervals,
+    every number linked to its sources), the spec's extra tables, human scores, beta vs NLL,
+    agreement, response lengths, cost, sources and jobs (README: "The report")."""
     from tuna.config.report_spec import read_spec
     from tuna.evaluate import report
 
@@ -172,7 +164,7 @@ def report_command(spec_file, out):
               help="MODEL=FILE: a model's Vicuna answers (repeat for each model to compare).")
 @seed_option
 @out_option("Annotation sheet (CSV, no model names).")
-@click.option("--key", type=OUT, required=True, help="Which response is which model (CSV; keep from annotators).")
+@click.option("--key", type=OUT, required=True, help="Which response is which model (keep from annotators).")
 def human_export(questions, answers, seed, out, key):
     """Export Vicuna answers of several models, shuffled and anonymized, for human ranking."""
     from tuna.evaluate import human_stages
@@ -181,11 +173,9 @@ def human_export(questions, answers, seed, out, key):
 
 
 @click.command("human-import")
-@click.option("--sheet", "sheets", type=FILE, required=True, multiple=True,
-              help="An annotator's sheet with rank_* filled (1 = best); repeat, one per annotator (the paper: two).")
+@click.option("--sheet", "sheets", type=FILE, required=True, multiple=True, help="An annotator's sheet (repeat).")
 @click.option("--key", type=FILE, required=True, help="The key written by `tuna human-export`.")
-@click.option("--top", type=click.IntRange(min=2), default=6, show_default=True,
-              help="Score of rank i is TOP - i (the paper: 6 - i).")
+@click.option("--top", type=click.IntRange(min=2), default=6, show_default=True, help="Rank i scores TOP - i.")
 @out_option("Scores per model (JSON).")
 def human_import(sheets, key, top, out):
     """Turn annotators' rankings into per-model scores (Table 2): TOP - rank averaged over a
@@ -197,12 +187,11 @@ def human_import(sheets, key, top, out):
 
 
 @click.command("human-export-ranking")
-@click.option("--ranked", type=FILE, required=True,
-              help="Judge-ranked contextual-ranking examples (results/ctx_rank/{model}/ranked.jsonl).")
+@click.option("--ranked", type=FILE, required=True, help="Judge-ranked examples (ctx_rank/{model}/ranked.jsonl).")
 @click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True, help="Examples to sample.")
 @seed_option
 @out_option("Annotation sheet (CSV, the judge's ranks hidden).")
-@click.option("--key", type=OUT, required=True, help="The judge's rank of each response (CSV; keep from annotators).")
+@click.option("--key", type=OUT, required=True, help="The judge's rank of each response (keep from annotators).")
 def human_export_ranking(ranked, limit, seed, out, key):
     """Export judge-ranked examples, candidates shuffled and anonymized, for human ranking (Appendix G)."""
     from tuna.evaluate import human_stages

@@ -25,8 +25,7 @@ from tuna.config.settings import PAIRS, PREFERENCE_FORMATS, Scoring, one_line
 def import_released(kind, released, beta, instructions, judgements, out):
     """Import the authors' RELEASED ranking file (JSON array or JSON Lines) as tuna rankings, with
     tuna's content ids. prob: 4 responses ranked by Eq. 3 from the released log-probs with --beta
-    (ties keep the released order); judge: GPT-4's ranks, its own reference response left out.
-    """
+    (ties keep the released order); judge: GPT-4's ranks, its own reference response left out."""
     from tuna import released as release
 
     given = click.get_current_context().get_parameter_source("beta") is not ParameterSource.DEFAULT
@@ -54,8 +53,7 @@ format_option = click.option("--format", "format_", type=click.Choice(PREFERENCE
               help="pairwise: every pair of responses of different rank groups, or the best group against the rest.")
 @field_option(ImportedModel, "template", help="The prompt format the responses answered: chat gives TRL's "
               "conversational rows (role/content messages), alpaca the Alpaca prompt text and plain responses.")
-@out_option("Directory: a `datasets` data set (datasets.load_from_disk), data.jsonl and provenance.json.",
-            directory=True)
+@out_option("Directory: a `datasets` data set (load_from_disk), data.jsonl, provenance.json.", directory=True)
 def export_preferences(ranked, format_, pairs, template, out):
     """A RANKED data set (ranking jsonl) as preference data in TRL's conventions (listwise: completions
     best first, scores, and ranks when any ranking has ties). Never a pair inside a rank group;

@@ -13,21 +13,15 @@ import click
 from tuna.cli.options import field_option, section_options, stack, template_option
 from tuna.config.settings import ApiLimits, ProviderSpec
 
-# The engine options of a provider; `quant` and `device` are the workflow's (which file, which job).
-PROVIDER_FIELDS = ("kind", "model", "base_url", "api", "api_key_env", "constrain_with", "n_gpu_layers", "n_ctx",
-                   "batch_size", "dtype", "tensor_parallel_size", "gpu_memory_utilization", "kv_cache_gib",
-                   "max_failed")
 RATE = click.FloatRange(min=0)
+WORKFLOW_FIELDS = ("quant", "device")  # which model file, which job: the workflow's, not an engine option
 run_options = stack(
     template_option,
-    click.option("--cache", type=click.Path(dir_okay=False), default=None,
-                 help="Request cache (SQLite) [default: $TUNA_CACHE or .tuna-cache/requests.sqlite]."),
+    click.option("--cache", default=None, help="Request cache (SQLite) [default: $TUNA_CACHE or .tuna-cache/]."),
     field_option(ApiLimits, "concurrency"),
     click.option("--rpm", type=RATE, default=0, show_default=True,
-                 help="openai: this job's requests per minute (0: unlimited; the workflow splits the config's over "
-                      "the shards)."),
-    click.option("--tpm", type=RATE, default=0, show_default=True,
-                 help="openai: this job's tokens per minute, prompt + max_tokens (0: unlimited)."),
+                 help="openai: this job's requests per minute (0: unlimited; the workflow splits api's over shards)."),
+    click.option("--tpm", type=RATE, default=0, show_default=True, help="openai: tokens per minute (0: unlimited)."),
     field_option(ApiLimits, "timeout"),
     field_option(ApiLimits, "max_retries"),
     click.option("--price-prompt", type=RATE, default=None, help="USD per 1K prompt tokens (config `prices:`)."),
@@ -47,7 +41,7 @@ def provider_options(function):
         run = {name: kwargs.pop(name) for name in RUN_PARAMS}
         return function(*args, provider=ProviderRun.of(kwargs.pop("provider"), **run), **kwargs)
 
-    return section_options(ProviderSpec, only=PROVIDER_FIELDS, into="provider", flags={"kind": "--provider"}, extra={
+    return section_options(ProviderSpec, exclude=WORKFLOW_FIELDS, into="provider", flags={"kind": "--provider"}, extra={
         "model": {"required": True,
                   "help": "GGUF file (llamacpp), checkpoint directory (hf, vllm) or API model id (openai)."}})(
         run_options(wrapper))
