@@ -56,6 +56,9 @@ def test_a_docstring_or_comment_edit_changes_no_fingerprint(tmp_path):
     before = fingerprints(tree)
     edit(tree / "tuna/train/loss.py", '"""The training loss', '"""Edited: the training loss')
     edit(tree / "tuna/evaluate/superni_scoring.py", "\n\ndef ", "\n\n# a new comment\ndef ")
+    # A config field's docstring (its documentation and its option's help) and an option's help text.
+    edit(tree / "tuna/config/settings.py", '"""Test instances per task."""', '"""Test instances of each task."""')
+    edit(tree / "tuna/cli/options.py", 'help="Instruction records (jsonl).")', 'help="Instructions (jsonl).")')
     assert fingerprints(tree) == before
 
 

@@ -7,8 +7,9 @@ level and inside functions) within the `tuna` package. Within the command's own 
 module only the function, its decorators and the module-level names it uses count, so
 two commands of one CLI module do not share each other's code.
 
-A module enters the hash as its syntax tree without docstrings, so an edit of a comment
-or a docstring changes nothing, while any change to code does. Package `__init__`
+A module enters the hash as its syntax tree without its documentation (docstrings, a config
+field's attribute docstring, an option's help text), so an edit of a comment or of
+documentation changes nothing, while any change to code does. Package `__init__`
 modules on the way count too (they run on import), except `tuna.cli`'s, which only
 gathers the commands. Only source code is hashed, read from the files without importing
 them (fast enough to run once per Snakemake invocation: about 0.1 s for every command).
@@ -37,17 +38,36 @@ def _module_files() -> dict[str, Path]:
     return files
 
 
+def _undocumented(tree: ast.Module) -> ast.Module:
+    """`tree` without what documents the code and runs nothing: every statement that is a bare
+    string (the docstrings of modules, classes and functions, and a config field's attribute
+    docstring, its documentation and its option's help) and the `help` text of command options."""
+    for node in ast.walk(tree):
+        for name in ("body", "orelse", "finalbody"):
+            statements = getattr(node, name, None)
+            if isinstance(statements, list) and statements and isinstance(statements[0], ast.stmt):
+                setattr(node, name, [s for s in statements if not _is_text(s)] or [ast.Pass()])
+        if isinstance(node, ast.Call):
+            node.keywords = [keyword for keyword in node.keywords if keyword.arg != "help"]
+        elif isinstance(node, ast.Dict):
+            items = [(k, v) for k, v in zip(node.keys, node.values, strict=True) if not _is_help_key(k)]
+            node.keys, node.values = [k for k, _ in items], [v for _, v in items]
+    return tree
+
+
+def _is_text(statement: ast.stmt) -> bool:
+    return (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+            and isinstance(statement.value.value, str))
+
+
+def _is_help_key(key: ast.expr | None) -> bool:
+    return isinstance(key, ast.Constant) and key.value == "help"
+
+
 @cache
 def _tree(module: str) -> ast.Module:
-    """The module's syntax tree, docstrings removed (so editing one changes no fingerprint)."""
-    tree = ast.parse(_module_files()[module].read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body
-                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
-                and isinstance(body[0].value.value, str)):
-            node.body = body[1:] or [ast.Pass()]
-    return tree
+    """The module's syntax tree without its documentation (so editing it changes no fingerprint)."""
+    return _undocumented(ast.parse(_module_files()[module].read_text(encoding="utf-8")))
 
 
 def _dump(node: ast.AST) -> str:
