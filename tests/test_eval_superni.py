@@ -10,6 +10,7 @@ import string
 import pytest
 from rouge_score import rouge_scorer
 from tiny_llama import tiny_tokenizer
+from tuna_cli import tuna
 
 from tuna.errors import TunaError
 from tuna.evaluate import metrics, superni, superni_scoring
@@ -231,3 +232,17 @@ def test_tokenizer_location_must_be_a_gguf_or_a_directory(tmp_path):
     (tmp_path / "model.bin").write_text("x")
     with pytest.raises(TunaError, match="not a tokenizer"):
         load_tokenizer(tmp_path / "model.bin")
+
+
+@pytest.mark.parametrize("command", [["fetch-superni"], ["eval-superni", "--answers", "0=x", "--model-name", "m"],
+                                     ["eval-prompts", "--benchmark", "superni", "--shots", "0"]])
+def test_the_split_task_list_is_asked_for_by_name(tmp_path, command):
+    """fetch-superni and eval-superni cannot run without --tasks; eval-prompts needs it for superni only."""
+    (tmp_path / "tasks").mkdir()
+    answers = tmp_path / "x"
+    answers.write_text("")
+    args = [a.replace("0=x", f"0={answers}") for a in command]
+    extra = ["--tasks-dir", tmp_path / "tasks"] if command[0] == "eval-superni" else []
+    extra += ["--data", tmp_path / "tasks"] if command[0] == "eval-prompts" else []
+    output = tuna(*args, *extra, "-o", tmp_path / "out", code=2).output
+    assert "--tasks" in output and "Traceback" not in output

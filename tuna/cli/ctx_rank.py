@@ -35,8 +35,7 @@ def sample(instructions, shard, first, held_out, settings, out, provider):
 
 @click.command("judge")
 @instructions_option
-@click.option("--samples", type=FILE, required=True,
-              help="Self samples of one shard (from `tuna sample`).")
+@click.option("--samples", type=FILE, required=True, help="Self samples of one shard (from `tuna sample`).")
 @first_option
 @beyond_first_option
 @section_options(Judge, exclude=("provider",), into="settings")
@@ -57,8 +56,7 @@ def judge(instructions, samples, first, held_out, settings, seed, provider, out,
 @click.command("ctx-rank")
 @instructions_option
 @samples_option
-@click.option("--judged", type=FILE, multiple=True, required=True,
-              help="Judgement shards (repeat).")
+@click.option("--judged", type=FILE, multiple=True, required=True, help="Judgement shards (repeat).")
 @out_option("Training-ready rankings (jsonl).")
 def ctx_rank(instructions, samples, judged, out):
     """Gather judged shards into training-ready rankings (samples in the judge's order); judgements

@@ -13,12 +13,15 @@ from tuna.config.settings import BENCHMARKS, SUPERNI_SHOTS, BenchmarkGeneration,
 
 questions_option = click.option("--questions", default="demo", show_default=True,
                                 help="Vicuna QA's question.jsonl, or 'demo' for tuna's own questions.")
-tasks_option = click.option("--tasks", "split", type=FILE, help="Super-NI: the split's task list (test_tasks.txt).")
 seed_option = click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sample and shuffling.")
 
 
+def tasks_option(required: bool = True):
+    return click.option("--tasks", "split", type=FILE, required=required, help="Super-NI: the split's test_tasks.txt.")
+
+
 @click.command("fetch-superni")
-@tasks_option
+@tasks_option()
 @click.option("--commit", default=None, help="natural-instructions commit to download from (default: the pin).")
 @out_option("Directory for the task JSON files.", directory=True)
 def fetch_superni(split, commit, out):
@@ -42,7 +45,7 @@ def fetch_lmentry(out):
 @click.option("--benchmark", type=click.Choice(BENCHMARKS), required=True)
 @click.option("--data", required=True,
               help="vicuna: question.jsonl or 'demo'; superni: directory of task files; lmentry: data directory.")
-@tasks_option
+@tasks_option(required=False)
 @click.option("--shots", type=click.Choice(SUPERNI_SHOTS), default=None, help="superni: positive examples shown.")
 @click.option("--tokenizer", default=None,
               help="superni: the evaluated model (GGUF or transformers dir), whose tokenizer measures the budget.")
@@ -79,7 +82,7 @@ def generate_answers(prompts, max_tokens, provider, out):
 
 @click.command("eval-superni")
 @click.option("--tasks-dir", type=DIR, required=True, help="Directory of task JSON files.")
-@tasks_option
+@tasks_option()
 @click.option("--answers", multiple=True, required=True, callback=key_files(tuple(map(str, SUPERNI_SHOTS))),
               help="SHOTS=FILE: answers to the SHOTS-shot prompts (repeat for each).")
 @field_option(SuperNI, "instances_per_task")

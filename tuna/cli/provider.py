@@ -17,7 +17,8 @@ RATE = click.FloatRange(min=0)
 WORKFLOW_FIELDS = ("quant", "device")  # which model file, which job: the workflow's, not an engine option
 run_options = stack(
     template_option,
-    click.option("--cache", default=None, help="Request cache (SQLite) [default: $TUNA_CACHE or .tuna-cache/]."),
+    click.option("--cache", type=click.Path(dir_okay=False), default=None,
+                 help="Request cache (SQLite) [default: $TUNA_CACHE or .tuna-cache/requests.sqlite]."),
     field_option(ApiLimits, "concurrency"),
     click.option("--rpm", type=RATE, default=0, show_default=True,
                  help="openai: this job's requests per minute (0: unlimited; the workflow splits api's over shards)."),
