@@ -59,6 +59,7 @@ def test_a_docstring_or_comment_edit_changes_no_fingerprint(tmp_path):
     # A config field's docstring (its documentation and its option's help) and an option's help text.
     edit(tree / "tuna/config/settings.py", '"""Test instances per task."""', '"""Test instances of each task."""')
     edit(tree / "tuna/cli/options.py", 'help="Instruction records (jsonl).")', 'help="Instructions (jsonl).")')
+    edit(tree / "tuna/cli/prob_rank.py", 'short_help="Rank teacher responses by Eq. 3."', 'short_help="Rank by Eq. 3."')
     assert fingerprints(tree) == before
 
 

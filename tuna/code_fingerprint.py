@@ -26,6 +26,7 @@ from tuna.errors import TunaError
 
 PACKAGE = Path(__file__).resolve().parent
 CLI = "tuna.cli"
+HELP = ("help", "short_help")  # what a command or option says of itself in --help: documentation
 
 
 @cache
@@ -41,14 +42,14 @@ def _module_files() -> dict[str, Path]:
 def _undocumented(tree: ast.Module) -> ast.Module:
     """`tree` without what documents the code and runs nothing: every statement that is a bare
     string (the docstrings of modules, classes and functions, and a config field's attribute
-    docstring, its documentation and its option's help) and the `help` text of command options."""
+    docstring, its documentation and its option's help) and the help texts of commands and options."""
     for node in ast.walk(tree):
         for name in ("body", "orelse", "finalbody"):
             statements = getattr(node, name, None)
             if isinstance(statements, list) and statements and isinstance(statements[0], ast.stmt):
                 setattr(node, name, [s for s in statements if not _is_text(s)] or [ast.Pass()])
         if isinstance(node, ast.Call):
-            node.keywords = [keyword for keyword in node.keywords if keyword.arg != "help"]
+            node.keywords = [keyword for keyword in node.keywords if keyword.arg not in HELP]
         elif isinstance(node, ast.Dict):
             items = [(k, v) for k, v in zip(node.keys, node.values, strict=True) if not _is_help_key(k)]
             node.keys, node.values = [k for k, _ in items], [v for _, v in items]
@@ -61,7 +62,7 @@ def _is_text(statement: ast.stmt) -> bool:
 
 
 def _is_help_key(key: ast.expr | None) -> bool:
-    return isinstance(key, ast.Constant) and key.value == "help"
+    return isinstance(key, ast.Constant) and key.value in HELP
 
 
 @cache

@@ -16,7 +16,7 @@ beyond_first_option = click.option("--held-out", type=FILE, default=None,
 COST_FILE = "; usage and cost go to OUT stem + .cost.json."
 
 
-@click.command("sample")
+@click.command("sample", short_help="The model's own dissimilar responses (Sec. 2.3).")
 @instructions_option
 @shard_option
 @first_option
@@ -33,7 +33,7 @@ def sample(instructions, shard, first, held_out, settings, out, provider):
     click.echo(stages.sample(instructions, shard, first, settings, out, provider, held_out))
 
 
-@click.command("judge")
+@click.command("judge", short_help="Rank self samples with a judge LLM (Table 9).")
 @instructions_option
 @click.option("--samples", type=FILE, required=True, help="Self samples of one shard (from `tuna sample`).")
 @first_option
@@ -53,7 +53,7 @@ def judge(instructions, samples, first, held_out, settings, seed, provider, out,
     click.echo(stages.judge(instructions, samples, first, settings, seed, out, quarantine, provider, held_out))
 
 
-@click.command("ctx-rank")
+@click.command("ctx-rank", short_help="Gather judged shards into training rankings.")
 @instructions_option
 @samples_option
 @click.option("--judged", type=FILE, multiple=True, required=True, help="Judgement shards (repeat).")

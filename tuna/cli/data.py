@@ -9,7 +9,7 @@ from tuna.cli.options import FILE, OUT, field_option, out_option, section_option
 from tuna.config.settings import Data, Train
 
 
-@click.command("check-config")
+@click.command("check-config", short_help="Validate a workflow config without running anything.")
 @click.argument("config_file", type=FILE)
 @click.option("--json", "as_json", is_flag=True, help="Print the resolved plan: every model's kind, init, data parts "
               "and hyper-parameters after defaults; providers; the evaluation grid.")
@@ -20,12 +20,12 @@ def check_config(config_file, as_json):
     click.echo(check(config_file, as_json))
 
 
-@click.group("cost")
+@click.group("cost", short_help="What a config's API calls will cost.")
 def cost():
     """Token and dollar projections from a config's price table (`prices:`)."""
 
 
-@cost.command("estimate")
+@cost.command("estimate", short_help="Calls, tokens and USD of every API stage.")
 @click.argument("config_file", type=FILE)
 @click.option("--instructions", type=FILE, default=None,
               help="Instruction records to project over [default: the config's data source and limit].")
@@ -38,7 +38,7 @@ def estimate(config_file, instructions):
     click.echo(cost_estimate.report(config.load_file(config_file), instructions))
 
 
-@click.command("download")
+@click.command("download", short_help="Download a file, verified against its pinned checksum.")
 @click.argument("url")
 @out_option("Where to save.")
 @click.option("--sha256", default=None, help="Pinned sha256 of the file.")
@@ -50,7 +50,7 @@ def download(url, out, sha256, git_sha1):
     click.echo(datasets.download_file(url, out, sha256, git_sha1))
 
 
-@click.command("prepare-data")
+@click.command("prepare-data", short_help="Alpaca-format data as instruction records.")
 @section_options(Data, only=("source", "limit", "held_out", "held_out_seed"), into="data", extra={
     "source": {"help": "'demo' (tuna's own instructions) or a path to Alpaca-format JSON."}})
 @click.option("--held-out-out", type=OUT, default=None, help="Where the held-out instructions go (required with "
@@ -66,7 +66,7 @@ def prepare_data(data, held_out_out, out):
     click.echo(datasets.prepare(data, out, held_out_out))
 
 
-@click.command("mix-data")
+@click.command("mix-data", short_help="A model's training data from slices of data sets.")
 @click.option("--part", "parts", nargs=2, multiple=True, required=True, metavar="FILE SLICE", type=(FILE, str),
               help="A data set and the slice of it to keep: all, first:K, last:K or range:A:B (repeat).")
 @click.option("--alpaca-mul", is_flag=True,

@@ -20,7 +20,7 @@ def tasks_option(required: bool = True):
     return click.option("--tasks", "split", type=FILE, required=required, help="Super-NI: the split's test_tasks.txt.")
 
 
-@click.command("fetch-superni")
+@click.command("fetch-superni", short_help="Download a Super-NI split's task files.")
 @tasks_option()
 @click.option("--commit", default=None, help="natural-instructions commit to download from (default: the pin).")
 @out_option("Directory for the task JSON files.", directory=True)
@@ -32,7 +32,7 @@ def fetch_superni(split, commit, out):
     click.echo(superni.fetch(split, commit, out))
 
 
-@click.command("fetch-lmentry")
+@click.command("fetch-lmentry", short_help="Download the 41 LMentry data files.")
 @out_option("Directory for the 41 LMentry data files.", directory=True)
 def fetch_lmentry(out):
     """Download the 41 LMentry data files from the pinned commit, each checked by git blob sha1."""
@@ -41,7 +41,7 @@ def fetch_lmentry(out):
     click.echo(lmentry.fetch(out))
 
 
-@click.command("eval-prompts")
+@click.command("eval-prompts", short_help="A benchmark's prompts as instruction records.")
 @click.option("--benchmark", type=click.Choice(BENCHMARKS), required=True)
 @click.option("--data", required=True,
               help="vicuna: question.jsonl or 'demo'; superni: directory of task files; lmentry: data directory.")
@@ -66,7 +66,7 @@ def eval_prompts(benchmark, data, split, shots, tokenizer, settings, limit_per_t
         click.echo(superni.write_prompts(Path(data), split, shots, settings, tokenizer, out))
 
 
-@click.command("generate-answers")
+@click.command("generate-answers", short_help="A model's greedy answers to benchmark prompts.")
 @click.option("--prompts", type=FILE, required=True, help="Prompt records (from `tuna eval-prompts`).")
 @field_option(BenchmarkGeneration, "max_tokens", help="Longest answer in tokens (the workflow: "
               "evaluation.generation.max_tokens, evaluation.superni.max_tokens for Super-NI).")
@@ -80,7 +80,7 @@ def generate_answers(prompts, max_tokens, provider, out):
     click.echo(stages.generate_answers(prompts, max_tokens, out, provider))
 
 
-@click.command("eval-superni")
+@click.command("eval-superni", short_help="Score Super-NI answers (ROUGE-L, exact match).")
 @click.option("--tasks-dir", type=DIR, required=True, help="Directory of task JSON files.")
 @tasks_option()
 @click.option("--answers", multiple=True, required=True, callback=key_files(tuple(map(str, SUPERNI_SHOTS))),
@@ -106,7 +106,7 @@ def eval_superni(tasks_dir, split, answers, instances_per_task, bertscore_model,
                                              out))
 
 
-@click.command("eval-lmentry")
+@click.command("eval-lmentry", short_help="Score LMentry answers (the LMentry score).")
 @click.option("--data", "data_dir", type=DIR, required=True, help="LMentry data directory (the 41 task files).")
 @click.option("--answers", type=FILE, required=True, help="Answers to the LMentry prompts.")
 @field_option(LMentry, "limit_per_task", help="The same limit the prompts were made with.")
@@ -120,7 +120,7 @@ def eval_lmentry(data_dir, answers, limit_per_task, model_name, out):
     click.echo(lmentry_result.score_answers(data_dir, answers, limit_per_task, model_name, out))
 
 
-@click.command("judge-vicuna")
+@click.command("judge-vicuna", short_help="Judge Vicuna QA answers against the baseline's.")
 @questions_option
 @click.option("--answers", type=FILE, required=True, help="The evaluated model's answers.")
 @click.option("--baseline-answers", type=FILE, required=True, help="The baseline's answers.")
@@ -144,7 +144,7 @@ def judge_vicuna(questions, answers, baseline_answers, model_name, baseline_name
                                    judge_prompts, settings, out, judgements, provider, orders))
 
 
-@click.command("report")
+@click.command("report", short_help="Tables and plots of the evaluated models.")
 @click.option("--spec", "spec_file", type=click.File("r", encoding="utf-8"), required=True,
               help="The report spec, JSON or YAML ('-': standard input): what to show and every file to read "
                    "(the workflow writes it; results/report/spec.json is one to start from).")
@@ -161,7 +161,7 @@ def report_command(spec_file, out):
     click.echo(f"{out}: " + ", ".join(p.name for p in made))
 
 
-@click.command("human-export")
+@click.command("human-export", short_help="A sheet of Vicuna answers for human ranking.")
 @questions_option
 @click.option("--answers", multiple=True, required=True, callback=key_files(),
               help="MODEL=FILE: a model's Vicuna answers (repeat for each model to compare).")
@@ -175,7 +175,7 @@ def human_export(questions, answers, seed, out, key):
     click.echo(human_stages.export_answers(questions, answers, seed, out, key))
 
 
-@click.command("human-import")
+@click.command("human-import", short_help="Annotators' rankings as per-model scores (Table 2).")
 @click.option("--sheet", "sheets", type=FILE, required=True, multiple=True, help="An annotator's sheet (repeat).")
 @click.option("--key", type=FILE, required=True, help="The key written by `tuna human-export`.")
 @click.option("--top", type=click.IntRange(min=2), default=6, show_default=True, help="Rank i scores TOP - i.")
@@ -189,7 +189,7 @@ def human_import(sheets, key, top, out):
     click.echo(human_stages.import_scores(list(sheets), key, top, out))
 
 
-@click.command("human-export-ranking")
+@click.command("human-export-ranking", short_help="A sheet of judge-ranked examples for annotators.")
 @click.option("--ranked", type=FILE, required=True, help="Judge-ranked examples (ctx_rank/{model}/ranked.jsonl).")
 @click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True, help="Examples to sample.")
 @seed_option
@@ -202,7 +202,7 @@ def human_export_ranking(ranked, limit, seed, out, key):
     click.echo(human_stages.export_rankings(ranked, limit, seed, out, key))
 
 
-@click.command("human-agreement")
+@click.command("human-agreement", short_help="Judge vs annotators' rankings (Appendix G).")
 @click.option("--sheet", type=FILE, required=True, help="The ranking sheet with rank_* columns filled (1 = best).")
 @click.option("--key", type=FILE, required=True, help="The key written by `tuna human-export-ranking`.")
 @out_option("Agreement (JSON): Spearman's rho per example and mean.")

@@ -23,7 +23,7 @@ scoring_options = stack(
 )
 
 
-@click.command("eval-agreement")
+@click.command("eval-agreement", short_help="Does the model order ranked pairs as the ranking?")
 @click.option("--ranked", type=FILE, required=True, help="Ranked jsonl (teacher, judge or PRM ranks; best first).")
 @click.option("--data-name", default=None, help="Name of the ranking in the result (e.g. prob_rank) [default: file].")
 @scoring_options
@@ -37,7 +37,7 @@ def eval_agreement(ranked, data_name, checkpoint, held_out_file, template, max_l
                                   data_name, out))
 
 
-@click.command("eval-nll")
+@click.command("eval-nll", short_help="NLL of reference responses under the model.")
 @click.option("--data", required=True,
               help="Instruction jsonl, ranked jsonl, Alpaca-format .json (`output` is scored) or a conversation "
                    "jsonl such as LIMA's (its first turn pair); a path or hf:datasets/ORG/NAME/FILE.")

@@ -9,7 +9,7 @@ from tuna.config.settings import DEFAULT_QUANT
 from tuna.export import QUANTS
 
 
-@click.command("import-model")
+@click.command("import-model", short_help="A GGUF, HF directory or Hub model as a checkpoint.")
 @click.argument("source")
 @out_option("Checkpoint directory to write (transformers format, safetensors).", directory=True)
 @click.option("--gguf-out", type=OUT, default=None, help="Also keep the source GGUF here, for llama.cpp.")
@@ -22,7 +22,7 @@ def import_model(source, out, gguf_out):
     click.echo(run(source, out, gguf_out))
 
 
-@click.command("export")
+@click.command("export", short_help="A checkpoint as a (quantized) GGUF for llama.cpp.")
 @click.argument("checkpoint", type=DIR)
 @click.option("--quant", type=click.Choice(QUANTS), default=DEFAULT_QUANT, show_default=True,
               help="GGUF type: f32/f16 are written directly; bf16 and q* are quantized by llama.cpp from f32.")

@@ -12,7 +12,7 @@ from tuna.config.models import ImportedModel, PreferenceFields
 from tuna.config.settings import PAIRS, PREFERENCE_FORMATS, Scoring, one_line
 
 
-@click.command("import-released")
+@click.command("import-released", short_help="The Tuna authors' released rankings, for tuna.")
 @click.option("--kind", type=click.Choice(["prob", "judge"]), required=True,
               help="prob: the text-davinci-003 probabilistic-ranking file; judge: gpt-4-ranking.json.")
 @click.argument("released", type=FILE)
@@ -46,7 +46,7 @@ format_option = click.option("--format", "format_", type=click.Choice(PREFERENCE
                                   "responses with scores or ranks (UltraFeedback).")
 
 
-@click.command("export-preferences")
+@click.command("export-preferences", short_help="Tuna rankings as preference data (TRL's formats).")
 @click.argument("ranked", type=FILE)
 @format_option
 @click.option("--pairs", type=click.Choice(PAIRS), default="all", show_default=True,
@@ -78,7 +78,7 @@ def fields(ctx, param, values: tuple[str, ...]) -> PreferenceFields:
         raise click.BadParameter(one_line(exc).removeprefix("(top level): ")) from None
 
 
-@click.command("import-preferences")
+@click.command("import-preferences", short_help="Preference data (TRL's formats) as tuna rankings.")
 @click.argument("location")
 @format_option
 @click.option("--field", "fields", multiple=True, callback=fields, metavar="KEY=PATH",

@@ -22,7 +22,7 @@ from tuna.cli.options import (
 from tuna.config.settings import Prm
 
 
-@click.command("prm-train")
+@click.command("prm-train", short_help="Train a proxy ranking model on a judge's ranks.")
 @click.option("--ranked", type=FILE, required=True, help="Judge rankings to learn (from `tuna ctx-rank`).")
 @click.option("--backbone", type=DIR, required=True,
               help="Checkpoint the proxy ranker starts from (the paper: StableLM-3B, LLaMA-7B).")
@@ -43,7 +43,7 @@ def prm_train(ranked, backbone, template, held_out, state_dir, resume, out, loca
         click.echo(f"{out}: {len(history)} steps, pairwise loss {history[0]['loss']:.4f} -> {history[-1]['loss']:.4f}")
 
 
-@click.command("prm-rank")
+@click.command("prm-rank", short_help="Rank self samples with a proxy ranking model.")
 @click.option("--prm", "prm_dir", type=DIR, required=True, help="A proxy ranking model (from `tuna prm-train`).")
 @instructions_option
 @samples_option

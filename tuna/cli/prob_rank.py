@@ -9,7 +9,7 @@ from tuna.cli.provider import provider_options
 from tuna.config.settings import Scoring, Teacher
 
 
-@click.command("teacher")
+@click.command("teacher", short_help="Teacher responses with token log-probs (Sec. 2.2).")
 @click.argument("instructions", type=FILE)
 @shard_option
 @section_options(Teacher, exclude=("provider",), into="settings")
@@ -24,7 +24,7 @@ def teacher(instructions, shard, settings, out, provider):
     click.echo(stages.teacher(instructions, shard, settings, out, provider))
 
 
-@click.command("score")
+@click.command("score", short_help="Rank teacher responses by Eq. 3.")
 @click.argument("instructions", type=FILE)
 @click.argument("teacher_outputs", nargs=-1, required=True, type=FILE)
 @section_options(Scoring, into="scoring")

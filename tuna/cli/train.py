@@ -15,7 +15,7 @@ from tuna.config.settings import REFERENCE_KEYS, Train
 init_option = click.option("--init", type=DIR, required=True, help="Checkpoint to start from (transformers format).")
 
 
-@click.command("train")
+@click.command("train", short_help="Fine-tune on rankings (Tuna's loss, DPO, ...) or MLE.")
 @init_option
 @click.option("--data", type=FILE, required=True,
               help="Ranking jsonl (candidates best first + original), or instruction jsonl for --objective mle.")
@@ -38,7 +38,7 @@ def train(init, data, out, template, state_dir, resume, held_out, reference, wan
         wandb_project=wandb_project, reference=reference)
 
 
-@click.command("reference")
+@click.command("reference", short_help="DPO's frozen reference log-probs.")
 @init_option
 @click.option("--data", type=FILE, required=True, help="The ranking jsonl the model trains on.")
 @out_option("Reference log-probs jsonl to write (read by `tuna train --reference`).")
