@@ -234,15 +234,14 @@ def test_tokenizer_location_must_be_a_gguf_or_a_directory(tmp_path):
         load_tokenizer(tmp_path / "model.bin")
 
 
-@pytest.mark.parametrize("command", [["fetch-superni"], ["eval-superni", "--answers", "0=x", "--model-name", "m"],
-                                     ["eval-prompts", "--benchmark", "superni", "--shots", "0"]])
+@pytest.mark.parametrize("command", ["fetch-superni", "eval-superni", "eval-prompts"])
 def test_the_split_task_list_is_asked_for_by_name(tmp_path, command):
     """fetch-superni and eval-superni cannot run without --tasks; eval-prompts needs it for superni only."""
-    (tmp_path / "tasks").mkdir()
-    answers = tmp_path / "x"
+    tasks_dir, answers = tmp_path / "tasks", tmp_path / "answers.jsonl"
+    tasks_dir.mkdir()
     answers.write_text("")
-    args = [a.replace("0=x", f"0={answers}") for a in command]
-    extra = ["--tasks-dir", tmp_path / "tasks"] if command[0] == "eval-superni" else []
-    extra += ["--data", tmp_path / "tasks"] if command[0] == "eval-prompts" else []
-    output = tuna(*args, *extra, "-o", tmp_path / "out", code=2).output
+    others = {"fetch-superni": [],
+              "eval-superni": ["--tasks-dir", tasks_dir, "--answers", f"0={answers}", "--model-name", "m"],
+              "eval-prompts": ["--benchmark", "superni", "--shots", "0", "--data", tasks_dir]}[command]
+    output = tuna(command, *others, "-o", tmp_path / "out", code=2).output
     assert "--tasks" in output and "Traceback" not in output

@@ -7,6 +7,7 @@ Their own module, so that only the commands that run a model count the provider 
 from __future__ import annotations
 
 import functools
+import inspect
 
 import click
 
@@ -28,8 +29,6 @@ run_options = stack(
     click.option("--price-prompt", type=RATE, default=None, help="USD per 1K prompt tokens (config `prices:`)."),
     click.option("--price-completion", type=RATE, default=None, help="USD per 1K completion tokens."),
 )
-RUN_PARAMS = ("template", "cache", "concurrency", "rpm", "tpm", "timeout", "max_retries", "price_prompt",
-              "price_completion")
 
 
 def provider_options(function):
@@ -39,7 +38,7 @@ def provider_options(function):
     def wrapper(*args, **kwargs):
         from tuna.runner import ProviderRun
 
-        run = {name: kwargs.pop(name) for name in RUN_PARAMS}
+        run = {name: kwargs.pop(name) for name in inspect.signature(ProviderRun.of).parameters if name != "spec"}
         return function(*args, provider=ProviderRun.of(kwargs.pop("provider"), **run), **kwargs)
 
     return section_options(ProviderSpec, exclude=WORKFLOW_FIELDS, into="provider", flags={"kind": "--provider"}, extra={
